@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# simkyc's two commands on a fresh clone:
+#   ./run.sh serve   set up, then run the service (embedded SQLite, bundled models)
+#   ./run.sh test    set up, then lint, type-check and run the tests
+# Only the package registries are needed; everything else comes from ../shared (models, data).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3.11}
+VENV=.venv
+
+setup() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        "$PYTHON" -m venv "$VENV"
+    fi
+    # A stamp keeps re-runs fast; it changes when pyproject.toml does.
+    local stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+    if [ ! -f "$stamp" ]; then
+        "$VENV/bin/pip" install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+        "$VENV/bin/pip" install --quiet -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
+        "$VENV/bin/python" -c "import simkyc, cv2, onnxruntime, mediapipe" # fail early if broken
+        rm -f "$VENV"/.installed-*
+        touch "$stamp"
+    fi
+}
+
+case "${1:-}" in
+    serve)
+        setup
+        shift
+        exec "$VENV/bin/simkyc" serve "$@"
+        ;;
+    test)
+        setup
+        shift
+        "$VENV/bin/ruff" check src tests bench scripts
+        "$VENV/bin/mypy" --strict src
+        exec "$VENV/bin/pytest" "$@"
+        ;;
+    *)
+        echo "usage: $0 serve|test [args...]" >&2
+        exit 2
+        ;;
+esac

@@ -1,0 +1,66 @@
+"""The only place domain errors become HTTP responses: status + stable code + message."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from simkyc import errors
+
+logger = logging.getLogger(__name__)
+
+STATUS: dict[type[errors.SimkycError], int] = {
+    errors.InvalidImage: 400,
+    errors.ImageTooLarge: 413,
+    errors.NoFaceFound: 422,
+    errors.MultipleFaces: 422,
+    errors.PoorQuality: 422,
+    errors.ModelUnavailable: 503,
+    errors.CalibrationMissing: 503,
+}
+
+
+def _body(code: str, message: str, **details: object) -> dict[str, object]:
+    """The error body every endpoint returns."""
+    return {"error": {"code": code, "message": message, **details}}
+
+
+async def _domain(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.SimkycError)
+    status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
+    return JSONResponse(_body(exc.code, exc.message, **exc.details()), status_code=status)
+
+
+async def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    fields = [".".join(str(p) for p in e["loc"]) for e in exc.errors()]
+    return JSONResponse(
+        _body("INVALID_REQUEST", "The request is missing or has invalid fields.", fields=fields),
+        status_code=422,
+    )
+
+
+async def _http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "REQUEST_TOO_LARGE"}.get(
+        exc.status_code, "HTTP_ERROR")
+    return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code)
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    # The traceback goes to our log (no personal data in it: we never log request bodies),
+    # never to the client.
+    logger.exception("unhandled error", exc_info=exc)
+    return JSONResponse(_body("INTERNAL_ERROR", "Something went wrong on our side."), 500)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on `app`."""
+    app.add_exception_handler(errors.SimkycError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,179 @@
+"""The `simkyc` command: a thin shell over the same objects the API uses."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from simkyc.config import get_settings
+from simkyc.errors import SimkycError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+eval_app = typer.Typer(no_args_is_help=True, help="Measure accuracy on evaluation data.")
+app.add_typer(eval_app, name="eval")
+console = Console(stderr=True)
+
+EXIT_CODES = {"match": 0, "no_match": 1, "review": 2, "error": 3}
+
+
+def _fail(error: SimkycError, as_json: bool) -> typer.Exit:
+    """Report a domain error (code + sentence) and exit 3; never a traceback."""
+    if as_json:
+        print(json.dumps({"decision": "error", "error": error.code, "message": error.message,
+                          **error.details()}))
+    else:
+        console.print(f"[red]{error.code}[/red]: {error.message}")
+    return typer.Exit(EXIT_CODES["error"])
+
+
+@app.command()
+def verify(
+    document: Annotated[Path | None, typer.Argument(help="Portrait from the ID document.")] = None,
+    selfie: Annotated[Path | None, typer.Argument(help="Live photo of the applicant.")] = None,
+    pairs: Annotated[Path | None, typer.Option(help="CSV of path_a,path_b; one JSON line each.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Is the person in SELFIE the person on DOCUMENT? Exit 0 match, 1 no match, 2 review, 3 error."""
+    from simkyc.faces.pipeline import FacePipeline
+
+    try:
+        pipeline = FacePipeline.from_settings(get_settings())
+    except SimkycError as error:
+        raise _fail(error, as_json or pairs is not None) from None
+    if pairs is not None:
+        _verify_pairs(pipeline, pairs)
+        return
+    if document is None or selfie is None:
+        raise typer.BadParameter("give DOCUMENT and SELFIE, or --pairs FILE")
+    try:
+        result = pipeline.verify(_read(document), _read(selfie))
+    except SimkycError as error:
+        raise _fail(error, as_json) from None
+    if as_json:
+        print(json.dumps(result.to_dict()))
+    else:
+        _print_result(result.to_dict())
+    raise typer.Exit(EXIT_CODES[result.decision.value])
+
+
+def _read(path: Path) -> bytes:
+    """File bytes, or InvalidImage when the file cannot be read."""
+    from simkyc.errors import InvalidImage
+
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidImage(f"Cannot read {path}: {exc.strerror}.") from exc
+
+
+def _verify_pairs(pipeline: object, pairs: Path) -> None:
+    """One JSON object per CSV row, in input order; a bad row yields decision `error`."""
+    from simkyc.faces.pipeline import FacePipeline
+
+    assert isinstance(pipeline, FacePipeline)
+    with pairs.open(newline="") as handle:
+        for row in csv.reader(handle):
+            if not row:
+                continue
+            a, b = (row + ["", ""])[:2]
+            out: dict[str, object] = {"a": a, "b": b}
+            try:
+                result = pipeline.verify(_read(Path(a)), _read(Path(b)))
+                out |= {"decision": result.decision.value, "score": round(result.score, 5),
+                        "threshold": result.threshold, "error": None}
+            except SimkycError as error:
+                out |= {"decision": "error", "score": None,
+                        "threshold": pipeline.policy.point.threshold, "error": error.code,
+                        "message": error.message}
+            print(json.dumps(out), flush=True)
+
+
+def _print_result(result: dict[str, object]) -> None:
+    """A readable summary of a verification."""
+    colour = {"match": "green", "no_match": "red", "review": "yellow"}[str(result["decision"])]
+    out = Console()
+    out.print(f"[bold {colour}]{result['decision']}[/]  score {result['score']} "
+              f"threshold {result['threshold']:.4f} (FMR {result['fmr_target']:g}, "
+              f"model {result['model_id']}, calibration {result['calibration_id']})")
+    for reason in result["reasons"]:  # type: ignore[attr-defined]
+        out.print(f"  review: {reason}")
+    for role in ("document_quality", "selfie_quality"):
+        quality = result[role]
+        assert isinstance(quality, dict)
+        pose = quality["pose"]
+        out.print(f"  {role.split('_')[0]}: eyes {quality['eye_distance']:.0f}px, sharpness "
+                  f"{quality['sharpness']:.0f}, brightness {quality['brightness']:.0f}, yaw "
+                  f"{pose['yaw']:.0f} pitch {pose['pitch']:.0f} roll {pose['roll']:.0f}")
+
+
+@app.command()
+def models() -> None:
+    """What recognizers are installed, and which calibrations the package carries."""
+    from simkyc.faces import calibration
+    from simkyc.faces.recognizers import describe, load_recognizers
+
+    settings = get_settings()
+    try:
+        specs = load_recognizers(settings.recognizers_file)
+    except SimkycError as error:
+        raise _fail(error, True) from None
+    listing = {
+        "recognizers": [describe(s, settings.models_dir, settings.cache_dir) for s in specs.values()],
+        "calibrations": [
+            {"calibration_id": c.calibration_id, "model_id": c.model_id,
+             "population": c.population, "pipeline": c.pipeline,
+             "points": [p.__dict__ for p in c.points], "date": c.date, "command": c.command}
+            for c in calibration.load_table()
+        ],
+        "configured": {"recognizer": settings.recognizer, "population": settings.population,
+                       "detector": settings.detector.value, "fmr_target": settings.fmr_target},
+    }
+    print(json.dumps(listing, indent=2))
+
+
+@eval_app.command("faces")
+def eval_faces(
+    datasets: Annotated[list[str] | None, typer.Option("--dataset", help="lfw, casia, kpop")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the JSON report and DET plot.")] = Path(
+        "artifacts/eval-faces"),
+    limit: Annotated[int | None, typer.Option(help="Use only the first N identities.")] = None,
+    workers: Annotated[int, typer.Option(help="Processes embedding images.")] = 2,
+    write_calibration: Annotated[bool, typer.Option(
+        help="Write the measured thresholds into the package's calibration table.")] = False,
+) -> None:
+    """Accuracy per data set: 10-fold (LFW), EER, TAR at FAR 1e-2/1e-3/1e-4, DET curves, fusion."""
+    from simkyc.evaluation.faces import run_face_evaluation
+
+    try:
+        run_face_evaluation(get_settings(), datasets or ["lfw", "casia", "kpop"], out=out,
+                            limit=limit, workers=workers, write_calibration=write_calibration)
+    except SimkycError as error:
+        raise _fail(error, False) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Run the HTTP API (OpenAPI at /docs)."""
+    import uvicorn
+
+    from simkyc.api.app import create_app
+
+    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+
+
+def main() -> None:
+    """Entry point of the `simkyc` script."""
+    app(prog_name="simkyc")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Settings, read from `SIMKYC_*` environment variables (and a `.env` file), built by get_settings()."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# src/simkyc/config.py -> the checkout's root; `../shared` sits beside the checkout.
+_CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+class DetectorKind(StrEnum):
+    """Face detectors the pipeline can be built with."""
+
+    YUNET = "yunet"
+    MEDIAPIPE = "mediapipe"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure; each field is documented in the README."""
+
+    model_config = SettingsConfigDict(env_prefix="SIMKYC_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=_CHECKOUT.parent / "shared" / "data",
+        description="Evaluation data (LFW, East Asian sets, liveness and attack samples).",
+    )
+    models_dir: Path = Field(
+        default=_CHECKOUT.parent / "shared" / "models",
+        description="Model files no package carries (YuNet, MiniFASNet, SFace), one folder each.",
+    )
+    cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "simkyc",
+        description="Where derived models (the dlib ResNet converted to ONNX) are kept.",
+    )
+    detector: DetectorKind = Field(default=DetectorKind.YUNET, description="Face detector.")
+    recognizer: str = Field(default="dlib-resnet-v1", description="Recognizer model id.")
+    recognizers_file: Path | None = Field(
+        default=None,
+        description="JSON file describing more ONNX recognizers (see README, Recognizers).",
+    )
+    population: str = Field(
+        default="east-asian",
+        description="Calibration population of the applicants; picks the thresholds.",
+    )
+    fmr_target: float = Field(default=1e-3, description="False-match rate the threshold holds.")
+    fnmr_target: float = Field(
+        default=0.05,
+        description="Highest false non-match rate the deployment accepts at fmr_target; a "
+        "calibration that misses it makes every positive decision `review`.",
+    )
+    review_band: float = Field(
+        default=0.04,
+        description="Cosine margin around the threshold in which the decision is `review`.",
+    )
+    flip_tta: bool = Field(default=True, description="Average embeddings of the face and its mirror.")
+    threads: int = Field(default=1, ge=1, description="CPU threads per ONNX Runtime session.")
+    max_image_bytes: int = Field(default=20_000_000, description="Largest accepted upload.")
+    max_image_pixels: int = Field(
+        default=50_000_000, description="Largest accepted width x height (decompression bombs)."
+    )
+    work_max_side: int = Field(
+        default=1600, description="Images are downscaled at decode so no side exceeds this."
+    )
+    detect_max_side: int = Field(
+        default=640, description="Detection runs on a copy no larger than this (then full size)."
+    )
+    min_detection_score: float = Field(default=0.6, description="YuNet/MediaPipe face score.")
+    ambiguity_ratio: float = Field(
+        default=0.7,
+        description="A second face at least this fraction of the largest one's size makes the "
+        "image ambiguous (MULTIPLE_FACES).",
+    )
+    min_eye_distance: float = Field(default=24.0, description="Pixels between the eye centres.")
+    min_sharpness: float = Field(
+        default=15.0, description="Lowest Laplacian variance of the 112 px face chip (blur)."
+    )
+    min_brightness: float = Field(default=50.0, description="Lowest mean face luminance (0-255).")
+    max_brightness: float = Field(default=225.0, description="Highest mean face luminance.")
+    max_yaw: float = Field(default=35.0, description="Largest head turn left/right, degrees.")
+    max_pitch: float = Field(default=30.0, description="Largest head tilt up/down, degrees.")
+    max_roll: float = Field(default=40.0, description="Largest in-plane head rotation, degrees.")
+
+
+def get_settings() -> Settings:
+    """Read the settings from the environment; called by the CLI and app factories, never at import."""
+    return Settings()

@@ -1,0 +1,189 @@
+"""`simkyc eval faces`: accuracy per data set, calibration per population, DET plot, report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from simkyc.config import Settings
+from simkyc.evaluation import datasets, scoring
+from simkyc.evaluation.det import plot_det
+from simkyc.evaluation.embedding import EmbeddedSet, embed_dataset
+from simkyc.evaluation.metrics import (
+    ScoreSet,
+    VerificationSummary,
+    det_curve,
+    fmr_at,
+    fnmr_at,
+    kfold_accuracy,
+    summary,
+)
+from simkyc.faces.calibration import TABLE
+from simkyc.faces.pipeline import pipeline_id
+
+FMRS = (1e-2, 1e-3, 1e-4)
+FUSION_FRAMES = 3
+console = Console(stderr=True)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One data set's embeddings and all-pairs scores."""
+
+    dataset: datasets.FaceDataset
+    embedded: EmbeddedSet
+    scores: ScoreSet
+
+
+def run_face_evaluation(
+    settings: Settings, names: list[str], *, out: Path, limit: int | None, workers: int,
+    write_calibration: bool,
+) -> dict[str, object]:
+    """Measure every named data set, print a table, write report.json and det.png to `out`."""
+    measured = {name: _measure(settings, datasets.load(name, settings.data_dir, limit), workers)
+                for name in names}
+    report: dict[str, object] = {
+        "model_id": settings.recognizer, "pipeline": pipeline_id(settings),
+        "date": dt.date.today().isoformat(), "sets": {}, "calibrations": [],
+    }
+    populations = _populations(measured)
+    for name, m in measured.items():
+        report["sets"][name] = _set_report(m, populations)  # type: ignore[index]
+    calibrations = [_calibration(settings, pop, scores) for pop, scores in populations.items()]
+    report["calibrations"] = calibrations
+    out.mkdir(parents=True, exist_ok=True)
+    curves = {name: det_curve(scores) for name, scores in populations.items()}
+    plot_det(curves, out / "det.png", f"{settings.recognizer} ({pipeline_id(settings)})")
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    _print(report)
+    if write_calibration:
+        _write_calibrations(calibrations)
+    console.print(f"report: {out / 'report.json'}  DET: {out / 'det.png'}")
+    return report
+
+
+def _measure(settings: Settings, dataset: datasets.FaceDataset, workers: int) -> Measured:
+    """Embed a data set (with a progress bar) and score all its pairs."""
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(f"embedding {dataset.name}", total=len(dataset.images))
+
+        def ticks() -> object:
+            while True:
+                bar.advance(task)
+                yield None
+
+        embedded = embed_dataset(settings, dataset, workers, ticks())  # type: ignore[arg-type]
+    matrix = scoring.similarity_matrix(embedded.embeddings, embedded.found)
+    return Measured(dataset, embedded, scoring.all_pairs(matrix, dataset.identities))
+
+
+def _populations(measured: dict[str, Measured]) -> dict[str, ScoreSet]:
+    """Score sets to calibrate: each data set, and the East Asian sets pooled (cross-set
+    impostors included, since a deployment's applicants come from all of them)."""
+    sets = {name: m.scores for name, m in measured.items()}
+    east = [m for m in measured.values() if m.dataset.population == "east-asian"]
+    if len(east) > 1:
+        embeddings = np.concatenate([m.embedded.embeddings for m in east])
+        found = np.concatenate([m.embedded.found for m in east])
+        offsets = np.cumsum([0] + [int(m.dataset.identities.max()) + 1 for m in east])
+        identities = np.concatenate([m.dataset.identities + o for m, o in zip(east, offsets,
+                                                                              strict=False)])
+        matrix = scoring.similarity_matrix(embeddings, found)
+        sets["east-asian"] = scoring.all_pairs(matrix, identities)
+    return sets
+
+
+def _set_report(m: Measured, populations: dict[str, ScoreSet]) -> dict[str, object]:
+    """Figures for one data set: all pairs, protocol pairs, threshold transfer, fusion."""
+    entry: dict[str, object] = {
+        "images": len(m.dataset.images), "identities": int(m.dataset.identities.max()) + 1,
+        "no_face": m.embedded.failures, "all_pairs": summary(m.scores, FMRS).to_dict(),
+    }
+    protocol = m.dataset.protocol
+    if protocol is not None:
+        matrix = scoring.similarity_matrix(m.embedded.embeddings, m.embedded.found)
+        pair_scores = matrix[protocol.first, protocol.second]
+        folds = kfold_accuracy(pair_scores, protocol.same, protocol.fold)
+        entry["protocol"] = {
+            "accuracy": folds.mean, "standard_error": folds.standard_error,
+            "summary": summary(ScoreSet(pair_scores[protocol.same], pair_scores[~protocol.same]),
+                               FMRS).to_dict(),
+        }
+    if "lfw" in populations and m.dataset.population != "lfw":
+        threshold = summary(populations["lfw"], FMRS).operating_points[1].threshold
+        entry["at_lfw_threshold"] = {"threshold": threshold,
+                                     "fmr": fmr_at(m.scores.impostor, threshold),
+                                     "fnmr": fnmr_at(m.scores.genuine, threshold)}
+    fused = scoring.fusion(m.embedded.embeddings, m.embedded.found, m.embedded.quality,
+                           m.dataset.identities, FUSION_FRAMES)
+    if fused is not None:
+        entry["fusion"] = {f"{name}_of_{FUSION_FRAMES}": summary(s, FMRS[:2]).to_dict()
+                           for name, s in (("best_frame", fused.best_frame),
+                                           ("mean_embedding", fused.mean_embedding),
+                                           ("mean_score", fused.mean_score))}
+    return entry
+
+
+def _calibration(settings: Settings, population: str, scores: ScoreSet) -> dict[str, object]:
+    """A calibration-table entry for one population, with its provenance."""
+    result: VerificationSummary = summary(scores, FMRS[1:])
+    date = dt.date.today().isoformat()
+    return {
+        "calibration_id": f"{settings.recognizer}/{population}/{pipeline_id(settings)}/{date}",
+        "model_id": settings.recognizer, "population": population,
+        "pipeline": pipeline_id(settings),
+        "points": [{"fmr": p.target_fmr, "threshold": round(p.threshold, 6),
+                    "fnmr": round(p.fnmr, 6), "supported": p.supported}
+                   for p in result.operating_points],
+        "n_genuine": result.n_genuine, "n_impostor": result.n_impostor, "date": date,
+        "data": _DATA_NOTES.get(population, population),
+        "command": f"SIMKYC_DETECTOR={settings.detector.value} SIMKYC_FLIP_TTA="
+                   f"{str(settings.flip_tta).lower()} simkyc eval faces --write-calibration",
+    }
+
+
+_DATA_NOTES = {
+    "lfw": "LFW deep-funneled, 7,701 protocol images, all pairs",
+    "casia": "CASIA-FaceV5 subset, 40 subjects x 5, all pairs",
+    "kpop": "K-pop idols crops, 15 people, all pairs",
+    "east-asian": "CASIA-FaceV5 subset + K-pop crops pooled, all pairs",
+}
+
+
+def _write_calibrations(entries: list[dict[str, object]]) -> None:
+    """Replace this model+pipeline's entries in the package's calibration table."""
+    path = Path(__file__).resolve().parents[1] / "faces" / "data" / TABLE
+    table = json.loads(path.read_text()) if path.is_file() else {"calibrations": []}
+    keys = {(e["model_id"], e["population"], e["pipeline"]) for e in entries}
+    kept = [e for e in table["calibrations"]
+            if (e["model_id"], e["population"], e["pipeline"]) not in keys]
+    table["calibrations"] = kept + entries
+    path.write_text(json.dumps(table, indent=2) + "\n")
+    console.print(f"calibration table updated: {path}")
+
+
+def _print(report: dict[str, object]) -> None:
+    """The headline figures as a table."""
+    table = Table(title=f"{report['model_id']} ({report['pipeline']})")
+    for column in ("set", "no face", "10-fold acc", "EER", "TAR@1e-2", "TAR@1e-3", "TAR@1e-4",
+                   "FNMR@1e-3"):
+        table.add_column(column)
+    for name, entry in report["sets"].items():  # type: ignore[attr-defined]
+        points = entry["all_pairs"]["operating_points"]
+        protocol = entry.get("protocol")
+        table.add_row(
+            name, str(sum(entry["no_face"].values())),
+            f"{protocol['accuracy']:.2%} ± {protocol['standard_error']:.2%}" if protocol else "-",
+            f"{entry['all_pairs']['eer']:.2%}",
+            *(f"{p['tar']:.2%}{'' if p['supported'] else '*'}" for p in points),
+            f"{points[1]['fnmr']:.2%}",
+        )
+    Console().print(table)
+    Console().print("* FMR target below what the number of impostor pairs supports")

@@ -1,0 +1,1 @@
+"""The face-verification engine: decode, detect, quality, align, embed, match."""

@@ -1,0 +1,75 @@
+"""Calibration table: thresholds per (model, population, pipeline) as versioned package data."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from simkyc.errors import CalibrationMissing
+
+TABLE = "calibration.json"
+
+
+@dataclass(frozen=True)
+class CalibrationPoint:
+    """The threshold holding one FMR target, and the FNMR measured there."""
+
+    fmr: float
+    threshold: float
+    fnmr: float
+    supported: bool  # enough impostor pairs (>= 30 expected errors) to trust this FMR
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """One measured calibration: where its numbers came from and how to reproduce them."""
+
+    calibration_id: str
+    model_id: str
+    population: str
+    pipeline: str
+    points: tuple[CalibrationPoint, ...]
+    n_genuine: int
+    n_impostor: int
+    date: str
+    data: str
+    command: str
+
+    def at(self, fmr: float) -> CalibrationPoint:
+        """The point calibrated for this FMR target."""
+        for point in self.points:
+            if abs(point.fmr - fmr) <= fmr * 1e-6:
+                return point
+        raise CalibrationMissing(
+            f"Calibration {self.calibration_id} has no threshold for FMR {fmr:g}; "
+            f"calibrated: {', '.join(f'{p.fmr:g}' for p in self.points)}."
+        )
+
+
+def load_table() -> list[Calibration]:
+    """Every calibration shipped in the package."""
+    raw = json.loads(resources.files("simkyc.faces").joinpath("data", TABLE).read_text())
+    return [_calibration(entry) for entry in raw["calibrations"]]
+
+
+def _calibration(entry: dict[str, Any]) -> Calibration:
+    """One table entry."""
+    points = tuple(CalibrationPoint(**point) for point in entry.pop("points"))
+    return Calibration(points=points, **entry)
+
+
+def find(table: list[Calibration], *, model_id: str, population: str, pipeline: str) -> Calibration:
+    """The calibration of this model, population and pipeline, or a clear error."""
+    for calibration in table:
+        if (calibration.model_id, calibration.population, calibration.pipeline) == (
+            model_id, population, pipeline,
+        ):
+            return calibration
+    known = sorted({f"{c.model_id}/{c.population}/{c.pipeline}" for c in table})
+    raise CalibrationMissing(
+        f"No calibration for model {model_id}, population {population}, pipeline {pipeline}: "
+        f"the engine cannot back a threshold. Calibrated: {', '.join(known) or 'none'}. "
+        "Run `simkyc eval faces --write-calibration` on data of that population."
+    )

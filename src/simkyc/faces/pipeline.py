@@ -1,0 +1,216 @@
+"""The face-verification pipeline: decode -> detect -> align -> quality -> embed -> match."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+
+from simkyc.config import DetectorKind, Settings
+from simkyc.errors import ModelUnavailable, PoorQuality
+from simkyc.faces import calibration as calibrations
+from simkyc.faces.align import Aligner
+from simkyc.faces.decode import Decoder
+from simkyc.faces.detect import Detector, MediaPipeDetector, YuNetDetector, select_applicant
+from simkyc.faces.embed import OnnxEmbedder
+from simkyc.faces.match import Decision, MatchPolicy, cosine, fuse
+from simkyc.faces.models import verified_file
+from simkyc.faces.quality import QualityAssessor, QualityLimits, QualityReport
+from simkyc.faces.recognizers import RecognizerSpec, load_recognizers
+from simkyc.types import Embedding, Face, Image
+
+YUNET_FILE = "yunet/face_detection_yunet_2023mar.onnx"
+YUNET_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
+
+
+@dataclass(frozen=True)
+class FaceSample:
+    """One face ready to compare: where it was, how good it is, its embedding."""
+
+    face: Face
+    quality: QualityReport
+    embedding: Embedding
+    timings_ms: dict[str, float]
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    """A 1:1 decision with everything needed to re-check it later."""
+
+    decision: Decision
+    score: float
+    threshold: float
+    fmr_target: float
+    model_id: str
+    calibration_id: str
+    reasons: tuple[str, ...]
+    document_quality: QualityReport
+    selfie_quality: QualityReport
+    frames_used: int
+    timings_ms: dict[str, float]
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form for the CLI and the API."""
+        out = asdict(self)
+        out["decision"] = self.decision.value
+        out["score"] = round(self.score, 5)
+        return out
+
+
+@dataclass
+class _Stopwatch:
+    """Milliseconds per stage, summed when a stage runs more than once."""
+
+    laps: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.laps[name] = self.laps.get(name, 0.0) + (time.perf_counter() - start) * 1000
+
+
+@dataclass
+class FaceEncoder:
+    """Image bytes -> the applicant's face, its quality and its embedding (no decision)."""
+
+    decoder: Decoder
+    detector: Detector
+    aligner: Aligner
+    assessor: QualityAssessor
+    embedder: OnnxEmbedder
+    ambiguity_ratio: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FaceEncoder:
+        """Build the stages; model files are located and checked here, loaded on first use."""
+        spec = recognizer_spec(settings)
+        return cls(
+            decoder=Decoder(settings.max_image_bytes, settings.max_image_pixels,
+                            settings.work_max_side),
+            detector=build_detector(settings),
+            aligner=spec.input.aligner(),
+            assessor=QualityAssessor(quality_limits(settings)),
+            embedder=OnnxEmbedder(spec.locate(settings.models_dir, settings.cache_dir),
+                                  spec.input, settings.flip_tta, settings.threads),
+            ambiguity_ratio=settings.ambiguity_ratio,
+        )
+
+    def sample(self, data: bytes, *, require_quality: bool = True) -> FaceSample:
+        """Decode an image and embed the applicant's face in it (PoorQuality if not usable)."""
+        watch = _Stopwatch()
+        with watch.stage("decode"):
+            pixels = self.decoder.decode(data).pixels
+        return self.sample_pixels(pixels, watch=watch, require_quality=require_quality)
+
+    def sample_pixels(self, pixels: Image, *, watch: _Stopwatch | None = None,
+                      require_quality: bool = True) -> FaceSample:
+        """As `sample`, for pixels already decoded (video frames, document crops)."""
+        watch = watch or _Stopwatch()
+        with watch.stage("detect"):
+            face = select_applicant(self.detector.detect(pixels), self.ambiguity_ratio)
+        return self.sample_face(pixels, face, watch=watch, require_quality=require_quality)
+
+    def sample_face(self, pixels: Image, face: Face, *, watch: _Stopwatch | None = None,
+                    require_quality: bool = True) -> FaceSample:
+        """Align, assess and embed a face already chosen."""
+        watch = watch or _Stopwatch()
+        with watch.stage("align"):
+            chip = self.aligner.align(pixels, face)
+        with watch.stage("quality"):
+            quality = self.assessor.assess(pixels, face, chip)
+        if require_quality and not quality.acceptable:
+            raise PoorQuality(quality.findings)
+        with watch.stage("embed"):
+            embedding = self.embedder.embed([chip])[0]
+        return FaceSample(face, quality, embedding, watch.laps)
+
+
+@dataclass
+class FacePipeline:
+    """An encoder and a calibrated decision policy; build it with `from_settings(settings)`."""
+
+    encoder: FaceEncoder
+    policy: MatchPolicy
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FacePipeline:
+        """The encoder plus the calibration of (recognizer, population, pipeline)."""
+        encoder = FaceEncoder.from_settings(settings)
+        calibration = calibrations.find(
+            calibrations.load_table(), model_id=settings.recognizer,
+            population=settings.population, pipeline=pipeline_id(settings),
+        )
+        policy = MatchPolicy(calibration, settings.fmr_target, settings.fnmr_target,
+                             settings.review_band)
+        policy.decide(0.0)  # an uncalibrated FMR target fails here, at startup, not per request
+        return cls(encoder, policy)
+
+    def verify(self, document: bytes, selfie: bytes) -> VerificationResult:
+        """Is the person in `selfie` the person on the `document` portrait?"""
+        return self.compare(self.encoder.sample(document), [self.encoder.sample(selfie)])
+
+    def compare(self, document: FaceSample, probes: Sequence[FaceSample]) -> VerificationResult:
+        """Decide on a document sample against one or more live samples (fused)."""
+        probe = fuse([p.embedding for p in probes]) if len(probes) > 1 else probes[0].embedding
+        start = time.perf_counter()
+        score = cosine(document.embedding, probe)
+        decision, reasons = self.policy.decide(score)
+        timings = _sum_timings([document, *probes])
+        timings["match"] = (time.perf_counter() - start) * 1000
+        best = max(probes, key=lambda p: p.quality.score())
+        return VerificationResult(
+            decision=decision, score=score, threshold=self.policy.point.threshold,
+            fmr_target=self.policy.fmr_target, model_id=self.policy.calibration.model_id,
+            calibration_id=self.policy.calibration.calibration_id, reasons=reasons,
+            document_quality=document.quality, selfie_quality=best.quality,
+            frames_used=len(probes), timings_ms=timings,
+        )
+
+
+def best_frames(samples: Sequence[FaceSample], count: int) -> list[FaceSample]:
+    """The `count` frames of best quality: what a liveness capture contributes as the probe."""
+    return sorted(samples, key=lambda s: s.quality.score(), reverse=True)[:count]
+
+
+def _sum_timings(samples: Sequence[FaceSample]) -> dict[str, float]:
+    """Milliseconds per stage over several samples."""
+    total: dict[str, float] = {}
+    for sample in samples:
+        for stage, ms in sample.timings_ms.items():
+            total[stage] = round(total.get(stage, 0.0) + ms, 3)
+    return total
+
+
+def recognizer_spec(settings: Settings) -> RecognizerSpec:
+    """The configured recognizer's spec, or a clear error naming the known ones."""
+    specs = load_recognizers(settings.recognizers_file)
+    if settings.recognizer not in specs:
+        raise ModelUnavailable(
+            f"Unknown recognizer {settings.recognizer!r}; known: {', '.join(sorted(specs))}."
+        )
+    return specs[settings.recognizer]
+
+
+def pipeline_id(settings: Settings) -> str:
+    """What the calibration depends on besides the model: detector (landmarks) and flip."""
+    return f"{settings.detector.value}{'+flip' if settings.flip_tta else ''}"
+
+
+def build_detector(settings: Settings) -> Detector:
+    """The configured detector."""
+    if settings.detector is DetectorKind.MEDIAPIPE:
+        return MediaPipeDetector(score_threshold=settings.min_detection_score,
+                                 max_side=settings.detect_max_side)
+    path = verified_file(settings.models_dir / YUNET_FILE, YUNET_SHA256)
+    return YuNetDetector(path, settings.min_detection_score, settings.detect_max_side)
+
+
+def quality_limits(settings: Settings) -> QualityLimits:
+    """Quality thresholds from settings."""
+    return QualityLimits(
+        min_eye_distance=settings.min_eye_distance, min_sharpness=settings.min_sharpness,
+        min_brightness=settings.min_brightness, max_brightness=settings.max_brightness,
+        max_yaw=settings.max_yaw, max_pitch=settings.max_pitch, max_roll=settings.max_roll,
+    )

@@ -1,0 +1,133 @@
+"""Recognizers: a model id + file + input spec; a stronger model is a configuration change."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from simkyc.errors import ModelUnavailable
+from simkyc.faces.align import ARCFACE_112, DLIB_CHIP_150
+from simkyc.faces.embed import InputSpec, Layout
+from simkyc.faces.models import dlib_model_file, sha256_of, verified_file
+
+logger = logging.getLogger(__name__)
+
+DLIB_RESNET_ID = "dlib-resnet-v1"
+DLIB_RESNET_SHA256 = "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30"
+
+
+@dataclass(frozen=True)
+class RecognizerSpec:
+    """A recognizer: where its ONNX file is, its pinned checksum and upstream, its input."""
+
+    model_id: str
+    filename: str
+    input: InputSpec
+    sha256: str | None = None
+    url: str | None = None
+    licence: str = ""
+
+    def locate(self, models_dir: Path, cache_dir: Path) -> Path:
+        """The verified ONNX file: in the models folder (or the cache, for derived models)."""
+        if self.model_id == DLIB_RESNET_ID:
+            return _dlib_resnet_onnx(cache_dir)
+        return verified_file(models_dir / self.filename, self.sha256)
+
+
+def _tuple_template(points: object) -> tuple[tuple[float, float], ...]:
+    """A template array as the hashable tuple InputSpec keeps."""
+    return tuple((float(x), float(y)) for x, y in points)  # type: ignore[attr-defined]
+
+
+BUILTIN: Mapping[str, RecognizerSpec] = {
+    DLIB_RESNET_ID: RecognizerSpec(
+        model_id=DLIB_RESNET_ID,
+        filename="dlib_face_recognition_resnet_model_v1.dat",
+        # The converted graph takes raw 0-255 RGB NHWC and does dlib's own normalisation.
+        input=InputSpec(150, _tuple_template(DLIB_CHIP_150), Layout.NHWC, mean=0.0, scale=1.0),
+        sha256=DLIB_RESNET_SHA256,
+        licence="CC0 (Davis King, dlib); weights from the face_recognition_models package",
+    ),
+    "sface-2021dec": RecognizerSpec(
+        model_id="sface-2021dec",
+        filename="sface/face_recognition_sface_2021dec.onnx",
+        # OpenCV's FaceRecognizerSF feeds RGB 0-255 NCHW (blobFromImage with swapRB, no scaling).
+        input=InputSpec(112, _tuple_template(ARCFACE_112), Layout.NCHW, mean=0.0, scale=1.0),
+        sha256="0ba9fbfa01b5270c96627c4ef784da859931e02f04419c829e83484087c34e79",
+        url="https://github.com/opencv/opencv_zoo/raw/main/models/face_recognition_sface/"
+        "face_recognition_sface_2021dec.onnx",
+        licence="Apache-2.0 (OpenCV Zoo)",
+    ),
+}
+
+
+def load_recognizers(extra_file: Path | None) -> dict[str, RecognizerSpec]:
+    """The built-in recognizers plus those an operator describes in a JSON file.
+
+    The file holds a list of objects: model_id, filename (relative to models_dir or absolute),
+    sha256, size, template ("arcface-112" or a list of five [x, y]), layout, bgr, mean, scale.
+    """
+    specs = dict(BUILTIN)
+    if extra_file is None:
+        return specs
+    try:
+        entries = json.loads(extra_file.read_text())
+        for entry in entries:
+            spec = _spec_from_json(entry)
+            specs[spec.model_id] = spec
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelUnavailable(f"The recognizers file {extra_file} is invalid: {exc}") from exc
+    return specs
+
+
+def _spec_from_json(entry: Mapping[str, object]) -> RecognizerSpec:
+    """One operator-described recognizer."""
+    template = entry.get("template", "arcface-112")
+    points = ARCFACE_112 if template == "arcface-112" else template
+    spec = InputSpec(
+        size=int(str(entry.get("size", 112))),
+        template=_tuple_template(points),
+        layout=Layout(str(entry.get("layout", "NCHW"))),
+        bgr=bool(entry.get("bgr", False)),
+        mean=float(str(entry.get("mean", 127.5))),
+        scale=float(str(entry.get("scale", 1 / 127.5))),
+    )
+    sha = entry.get("sha256")
+    return RecognizerSpec(
+        model_id=str(entry["model_id"]),
+        filename=str(entry["filename"]),
+        input=spec,
+        sha256=None if sha is None else str(sha),
+        url=None if entry.get("url") is None else str(entry["url"]),
+        licence=str(entry.get("licence", "")),
+    )
+
+
+def _dlib_resnet_onnx(cache_dir: Path) -> Path:
+    """The dlib ResNet as ONNX, converted once from the packaged .dat into the cache."""
+    from simkyc.faces.dlib_onnx import convert_dlib_resnet
+
+    source = verified_file(dlib_model_file("dlib_face_recognition_resnet_model_v1.dat"),
+                           DLIB_RESNET_SHA256)
+    target = cache_dir / f"{DLIB_RESNET_ID}-{DLIB_RESNET_SHA256[:12]}.onnx"
+    if not target.is_file():
+        logger.info("Converting the dlib ResNet to ONNX into %s (once)", target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".partial")
+        convert_dlib_resnet(source, partial)
+        partial.replace(target)
+    return target
+
+
+def describe(spec: RecognizerSpec, models_dir: Path, cache_dir: Path) -> dict[str, object]:
+    """What `simkyc models` prints for one recognizer: installed or not, and why."""
+    try:
+        path = spec.locate(models_dir, cache_dir)
+        return {"model_id": spec.model_id, "installed": True, "path": str(path),
+                "sha256": sha256_of(path), "licence": spec.licence}
+    except ModelUnavailable as exc:
+        return {"model_id": spec.model_id, "installed": False, "reason": exc.message,
+                "url": spec.url, "licence": spec.licence}
