@@ -13,7 +13,6 @@ Prints the mean and spread of each point; align.py quotes the result.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import dlib
 import numpy as np

@@ -46,3 +46,13 @@ def pipeline(settings: Settings) -> FacePipeline:
 @pytest.fixture(scope="session")
 def examples() -> Path:
     return require_data("faces-examples", "examples")
+
+
+@pytest.fixture(scope="session")
+def headturn() -> Path:
+    return require_data("liveness", "headturn", "test.avi")
+
+
+@pytest.fixture(scope="session")
+def lfw_dir() -> Path:
+    return require_data("lfw")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -25,8 +24,16 @@ EXIT_CODES = {"match": 0, "no_match": 1, "review": 2, "error": 3}
 def _fail(error: SimkycError, as_json: bool) -> typer.Exit:
     """Report a domain error (code + sentence) and exit 3; never a traceback."""
     if as_json:
-        print(json.dumps({"decision": "error", "error": error.code, "message": error.message,
-                          **error.details()}))
+        print(
+            json.dumps(
+                {
+                    "decision": "error",
+                    "error": error.code,
+                    "message": error.message,
+                    **error.details(),
+                }
+            )
+        )
     else:
         console.print(f"[red]{error.code}[/red]: {error.message}")
     return typer.Exit(EXIT_CODES["error"])
@@ -36,10 +43,12 @@ def _fail(error: SimkycError, as_json: bool) -> typer.Exit:
 def verify(
     document: Annotated[Path | None, typer.Argument(help="Portrait from the ID document.")] = None,
     selfie: Annotated[Path | None, typer.Argument(help="Live photo of the applicant.")] = None,
-    pairs: Annotated[Path | None, typer.Option(help="CSV of path_a,path_b; one JSON line each.")] = None,
+    pairs: Annotated[
+        Path | None, typer.Option(help="CSV of path_a,path_b; one JSON line each.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Is the person in SELFIE the person on DOCUMENT? Exit 0 match, 1 no match, 2 review, 3 error."""
+    """Is the person in SELFIE the one on DOCUMENT? Exit 0 match, 1 no match, 2 review, 3 error."""
     from simkyc.faces.pipeline import FacePipeline
 
     try:
@@ -81,16 +90,24 @@ def _verify_pairs(pipeline: object, pairs: Path) -> None:
         for row in csv.reader(handle):
             if not row:
                 continue
-            a, b = (row + ["", ""])[:2]
+            a, b = [*row, "", ""][:2]
             out: dict[str, object] = {"a": a, "b": b}
             try:
                 result = pipeline.verify(_read(Path(a)), _read(Path(b)))
-                out |= {"decision": result.decision.value, "score": round(result.score, 5),
-                        "threshold": result.threshold, "error": None}
+                out |= {
+                    "decision": result.decision.value,
+                    "score": round(result.score, 5),
+                    "threshold": result.threshold,
+                    "error": None,
+                }
             except SimkycError as error:
-                out |= {"decision": "error", "score": None,
-                        "threshold": pipeline.policy.point.threshold, "error": error.code,
-                        "message": error.message}
+                out |= {
+                    "decision": "error",
+                    "score": None,
+                    "threshold": pipeline.policy.point.threshold,
+                    "error": error.code,
+                    "message": error.message,
+                }
             print(json.dumps(out), flush=True)
 
 
@@ -98,18 +115,22 @@ def _print_result(result: dict[str, object]) -> None:
     """A readable summary of a verification."""
     colour = {"match": "green", "no_match": "red", "review": "yellow"}[str(result["decision"])]
     out = Console()
-    out.print(f"[bold {colour}]{result['decision']}[/]  score {result['score']} "
-              f"threshold {result['threshold']:.4f} (FMR {result['fmr_target']:g}, "
-              f"model {result['model_id']}, calibration {result['calibration_id']})")
+    out.print(
+        f"[bold {colour}]{result['decision']}[/]  score {result['score']} "
+        f"threshold {result['threshold']:.4f} (FMR {result['fmr_target']:g}, "
+        f"model {result['model_id']}, calibration {result['calibration_id']})"
+    )
     for reason in result["reasons"]:  # type: ignore[attr-defined]
         out.print(f"  review: {reason}")
     for role in ("document_quality", "selfie_quality"):
         quality = result[role]
         assert isinstance(quality, dict)
         pose = quality["pose"]
-        out.print(f"  {role.split('_')[0]}: eyes {quality['eye_distance']:.0f}px, sharpness "
-                  f"{quality['sharpness']:.0f}, brightness {quality['brightness']:.0f}, yaw "
-                  f"{pose['yaw']:.0f} pitch {pose['pitch']:.0f} roll {pose['roll']:.0f}")
+        out.print(
+            f"  {role.split('_')[0]}: eyes {quality['eye_distance']:.0f}px, sharpness "
+            f"{quality['sharpness']:.0f}, brightness {quality['brightness']:.0f}, yaw "
+            f"{pose['yaw']:.0f} pitch {pose['pitch']:.0f} roll {pose['roll']:.0f}"
+        )
 
 
 @app.command()
@@ -124,35 +145,58 @@ def models() -> None:
     except SimkycError as error:
         raise _fail(error, True) from None
     listing = {
-        "recognizers": [describe(s, settings.models_dir, settings.cache_dir) for s in specs.values()],
+        "recognizers": [
+            describe(s, settings.models_dir, settings.cache_dir) for s in specs.values()
+        ],
         "calibrations": [
-            {"calibration_id": c.calibration_id, "model_id": c.model_id,
-             "population": c.population, "pipeline": c.pipeline,
-             "points": [p.__dict__ for p in c.points], "date": c.date, "command": c.command}
+            {
+                "calibration_id": c.calibration_id,
+                "model_id": c.model_id,
+                "population": c.population,
+                "pipeline": c.pipeline,
+                "points": [p.__dict__ for p in c.points],
+                "date": c.date,
+                "command": c.command,
+            }
             for c in calibration.load_table()
         ],
-        "configured": {"recognizer": settings.recognizer, "population": settings.population,
-                       "detector": settings.detector.value, "fmr_target": settings.fmr_target},
+        "configured": {
+            "recognizer": settings.recognizer,
+            "population": settings.population,
+            "detector": settings.detector.value,
+            "fmr_target": settings.fmr_target,
+        },
     }
     print(json.dumps(listing, indent=2))
 
 
 @eval_app.command("faces")
 def eval_faces(
-    datasets: Annotated[list[str] | None, typer.Option("--dataset", help="lfw, casia, kpop")] = None,
+    datasets: Annotated[
+        list[str] | None, typer.Option("--dataset", help="lfw, casia, kpop")
+    ] = None,
     out: Annotated[Path, typer.Option(help="Folder for the JSON report and DET plot.")] = Path(
-        "artifacts/eval-faces"),
+        "artifacts/eval-faces"
+    ),
     limit: Annotated[int | None, typer.Option(help="Use only the first N identities.")] = None,
     workers: Annotated[int, typer.Option(help="Processes embedding images.")] = 2,
-    write_calibration: Annotated[bool, typer.Option(
-        help="Write the measured thresholds into the package's calibration table.")] = False,
+    write_calibration: Annotated[
+        bool,
+        typer.Option(help="Write the measured thresholds into the package's calibration table."),
+    ] = False,
 ) -> None:
     """Accuracy per data set: 10-fold (LFW), EER, TAR at FAR 1e-2/1e-3/1e-4, DET curves, fusion."""
     from simkyc.evaluation.faces import run_face_evaluation
 
     try:
-        run_face_evaluation(get_settings(), datasets or ["lfw", "casia", "kpop"], out=out,
-                            limit=limit, workers=workers, write_calibration=write_calibration)
+        run_face_evaluation(
+            get_settings(),
+            datasets or ["lfw", "casia", "kpop"],
+            out=out,
+            limit=limit,
+            workers=workers,
+            write_calibration=write_calibration,
+        )
     except SimkycError as error:
         raise _fail(error, False) from None
 
@@ -176,4 +220,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

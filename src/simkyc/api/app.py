@@ -46,9 +46,12 @@ PipelineDep = Annotated[FacePipeline, Depends(get_pipeline)]
 
 async def health(pipeline: PipelineDep) -> dict[str, object]:
     """Liveness of the service and the models it runs."""
-    return {"status": "ok", "version": __version__,
-            "recognizer": pipeline.policy.calibration.model_id,
-            "calibration": pipeline.policy.calibration.calibration_id}
+    return {
+        "status": "ok",
+        "version": __version__,
+        "recognizer": pipeline.policy.calibration.model_id,
+        "calibration": pipeline.policy.calibration.calibration_id,
+    }
 
 
 async def _read(upload: UploadFile, limit: int) -> bytes:

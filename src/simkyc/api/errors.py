@@ -47,7 +47,8 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
 async def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "REQUEST_TOO_LARGE"}.get(
-        exc.status_code, "HTTP_ERROR")
+        exc.status_code, "HTTP_ERROR"
+    )
     return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code)
 
 

@@ -71,13 +71,18 @@ def lfw(data_dir: Path, limit: int | None) -> FaceDataset:
             second.append(index[b])
             same.append(is_same)
             fold.append(number // (2 * per_fold))
-    protocol = ProtocolPairs(np.array(first, np.intp), np.array(second, np.intp),
-                             np.array(same, np.bool_), np.array(fold, np.intp))
+    protocol = ProtocolPairs(
+        np.array(first, np.intp),
+        np.array(second, np.intp),
+        np.array(same, np.bool_),
+        np.array(fold, np.intp),
+    )
     return FaceDataset("lfw", "lfw", base.images, base.identities, protocol)
 
 
 def _lfw_pair(images: Path, cells: list[str]) -> tuple[Path, Path, bool]:
     """A pairs.txt row: `name n1 n2` (same person) or `name1 n1 name2 n2` (different)."""
+
     def path(name: str, number: str) -> Path:
         return images / name / f"{name}_{int(number):04d}.jpg"
 

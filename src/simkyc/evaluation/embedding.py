@@ -13,10 +13,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simkyc.config import Settings
-from simkyc.errors import NoFaceFound, SimkycError
+from simkyc.errors import SimkycError
 from simkyc.evaluation.datasets import FaceDataset
+from simkyc.faces.detect import central_face
 from simkyc.faces.pipeline import FaceEncoder, pipeline_id
-from simkyc.types import Face
 
 # One encoder per worker process, built by the pool's initializer (sessions cannot be pickled).
 _encoder: FaceEncoder | None = None
@@ -33,16 +33,8 @@ class EmbeddedSet:
 
 
 def _init(settings: Settings) -> None:
-    global _encoder
+    global _encoder  # noqa: PLW0603 - per-process state of a process pool, set once
     _encoder = FaceEncoder.from_settings(settings)
-
-
-def _central(faces: list[Face], width: int, height: int) -> Face:
-    """The face nearest the image centre: LFW's convention for which face is labelled."""
-    if not faces:
-        raise NoFaceFound("no face")
-    centre = np.array([width / 2, height / 2])
-    return min(faces, key=lambda f: float(np.linalg.norm(f.landmarks.mean(axis=0) - centre)))
 
 
 def _embed_one(path: Path) -> tuple[NDArray[np.float32] | None, float, str]:
@@ -50,7 +42,7 @@ def _embed_one(path: Path) -> tuple[NDArray[np.float32] | None, float, str]:
     assert _encoder is not None
     try:
         pixels = _encoder.decoder.decode(path.read_bytes()).pixels
-        face = _central(_encoder.detector.detect(pixels), pixels.shape[1], pixels.shape[0])
+        face = central_face(_encoder.detector.detect(pixels), pixels.shape[1], pixels.shape[0])
         sample = _encoder.sample_face(pixels, face, require_quality=False)
     except SimkycError as error:
         return None, 0.0, error.code
@@ -71,14 +63,20 @@ def embed_dataset(
     cache = _cache_file(settings, dataset)
     if cache.is_file():
         stored = np.load(cache, allow_pickle=False)
-        failures = dict(zip(stored["failure_codes"].tolist(), stored["failure_counts"].tolist(),
-                            strict=True))
+        failures = dict(
+            zip(stored["failure_codes"].tolist(), stored["failure_counts"].tolist(), strict=True)
+        )
         return EmbeddedSet(stored["embeddings"], stored["found"], stored["quality"], failures)
     result = _embed_all(settings, dataset, workers, progress)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, embeddings=result.embeddings, found=result.found, quality=result.quality,
-             failure_codes=np.array(list(result.failures), dtype=str),
-             failure_counts=np.array(list(result.failures.values()), dtype=np.int64))
+    np.savez(
+        cache,
+        embeddings=result.embeddings,
+        found=result.found,
+        quality=result.quality,
+        failure_codes=np.array(list(result.failures), dtype=str),
+        failure_counts=np.array(list(result.failures.values()), dtype=np.int64),
+    )
     return result
 
 

@@ -43,15 +43,25 @@ class Measured:
 
 
 def run_face_evaluation(
-    settings: Settings, names: list[str], *, out: Path, limit: int | None, workers: int,
+    settings: Settings,
+    names: list[str],
+    *,
+    out: Path,
+    limit: int | None,
+    workers: int,
     write_calibration: bool,
 ) -> dict[str, object]:
     """Measure every named data set, print a table, write report.json and det.png to `out`."""
-    measured = {name: _measure(settings, datasets.load(name, settings.data_dir, limit), workers)
-                for name in names}
+    measured = {
+        name: _measure(settings, datasets.load(name, settings.data_dir, limit), workers)
+        for name in names
+    }
     report: dict[str, object] = {
-        "model_id": settings.recognizer, "pipeline": pipeline_id(settings),
-        "date": dt.date.today().isoformat(), "sets": {}, "calibrations": [],
+        "model_id": settings.recognizer,
+        "pipeline": pipeline_id(settings),
+        "date": dt.date.today().isoformat(),
+        "sets": {},
+        "calibrations": [],
     }
     populations = _populations(measured)
     for name, m in measured.items():
@@ -93,8 +103,9 @@ def _populations(measured: dict[str, Measured]) -> dict[str, ScoreSet]:
         embeddings = np.concatenate([m.embedded.embeddings for m in east])
         found = np.concatenate([m.embedded.found for m in east])
         offsets = np.cumsum([0] + [int(m.dataset.identities.max()) + 1 for m in east])
-        identities = np.concatenate([m.dataset.identities + o for m, o in zip(east, offsets,
-                                                                              strict=False)])
+        identities = np.concatenate(
+            [m.dataset.identities + o for m, o in zip(east, offsets, strict=False)]
+        )
         matrix = scoring.similarity_matrix(embeddings, found)
         sets["east-asian"] = scoring.all_pairs(matrix, identities)
     return sets
@@ -103,8 +114,10 @@ def _populations(measured: dict[str, Measured]) -> dict[str, ScoreSet]:
 def _set_report(m: Measured, populations: dict[str, ScoreSet]) -> dict[str, object]:
     """Figures for one data set: all pairs, protocol pairs, threshold transfer, fusion."""
     entry: dict[str, object] = {
-        "images": len(m.dataset.images), "identities": int(m.dataset.identities.max()) + 1,
-        "no_face": m.embedded.failures, "all_pairs": summary(m.scores, FMRS).to_dict(),
+        "images": len(m.dataset.images),
+        "identities": int(m.dataset.identities.max()) + 1,
+        "no_face": m.embedded.failures,
+        "all_pairs": summary(m.scores, FMRS).to_dict(),
     }
     protocol = m.dataset.protocol
     if protocol is not None:
@@ -112,22 +125,35 @@ def _set_report(m: Measured, populations: dict[str, ScoreSet]) -> dict[str, obje
         pair_scores = matrix[protocol.first, protocol.second]
         folds = kfold_accuracy(pair_scores, protocol.same, protocol.fold)
         entry["protocol"] = {
-            "accuracy": folds.mean, "standard_error": folds.standard_error,
-            "summary": summary(ScoreSet(pair_scores[protocol.same], pair_scores[~protocol.same]),
-                               FMRS).to_dict(),
+            "accuracy": folds.mean,
+            "standard_error": folds.standard_error,
+            "summary": summary(
+                ScoreSet(pair_scores[protocol.same], pair_scores[~protocol.same]), FMRS
+            ).to_dict(),
         }
     if "lfw" in populations and m.dataset.population != "lfw":
         threshold = summary(populations["lfw"], FMRS).operating_points[1].threshold
-        entry["at_lfw_threshold"] = {"threshold": threshold,
-                                     "fmr": fmr_at(m.scores.impostor, threshold),
-                                     "fnmr": fnmr_at(m.scores.genuine, threshold)}
-    fused = scoring.fusion(m.embedded.embeddings, m.embedded.found, m.embedded.quality,
-                           m.dataset.identities, FUSION_FRAMES)
+        entry["at_lfw_threshold"] = {
+            "threshold": threshold,
+            "fmr": fmr_at(m.scores.impostor, threshold),
+            "fnmr": fnmr_at(m.scores.genuine, threshold),
+        }
+    fused = scoring.fusion(
+        m.embedded.embeddings,
+        m.embedded.found,
+        m.embedded.quality,
+        m.dataset.identities,
+        FUSION_FRAMES,
+    )
     if fused is not None:
-        entry["fusion"] = {f"{name}_of_{FUSION_FRAMES}": summary(s, FMRS[:2]).to_dict()
-                           for name, s in (("best_frame", fused.best_frame),
-                                           ("mean_embedding", fused.mean_embedding),
-                                           ("mean_score", fused.mean_score))}
+        entry["fusion"] = {
+            f"{name}_of_{FUSION_FRAMES}": summary(s, FMRS[:2]).to_dict()
+            for name, s in (
+                ("best_frame", fused.best_frame),
+                ("mean_embedding", fused.mean_embedding),
+                ("mean_score", fused.mean_score),
+            )
+        }
     return entry
 
 
@@ -137,15 +163,24 @@ def _calibration(settings: Settings, population: str, scores: ScoreSet) -> dict[
     date = dt.date.today().isoformat()
     return {
         "calibration_id": f"{settings.recognizer}/{population}/{pipeline_id(settings)}/{date}",
-        "model_id": settings.recognizer, "population": population,
+        "model_id": settings.recognizer,
+        "population": population,
         "pipeline": pipeline_id(settings),
-        "points": [{"fmr": p.target_fmr, "threshold": round(p.threshold, 6),
-                    "fnmr": round(p.fnmr, 6), "supported": p.supported}
-                   for p in result.operating_points],
-        "n_genuine": result.n_genuine, "n_impostor": result.n_impostor, "date": date,
+        "points": [
+            {
+                "fmr": p.target_fmr,
+                "threshold": round(p.threshold, 6),
+                "fnmr": round(p.fnmr, 6),
+                "supported": p.supported,
+            }
+            for p in result.operating_points
+        ],
+        "n_genuine": result.n_genuine,
+        "n_impostor": result.n_impostor,
+        "date": date,
         "data": _DATA_NOTES.get(population, population),
         "command": f"SIMKYC_DETECTOR={settings.detector.value} SIMKYC_FLIP_TTA="
-                   f"{str(settings.flip_tta).lower()} simkyc eval faces --write-calibration",
+        f"{str(settings.flip_tta).lower()} simkyc eval faces --write-calibration",
     }
 
 
@@ -162,8 +197,11 @@ def _write_calibrations(entries: list[dict[str, object]]) -> None:
     path = Path(__file__).resolve().parents[1] / "faces" / "data" / TABLE
     table = json.loads(path.read_text()) if path.is_file() else {"calibrations": []}
     keys = {(e["model_id"], e["population"], e["pipeline"]) for e in entries}
-    kept = [e for e in table["calibrations"]
-            if (e["model_id"], e["population"], e["pipeline"]) not in keys]
+    kept = [
+        e
+        for e in table["calibrations"]
+        if (e["model_id"], e["population"], e["pipeline"]) not in keys
+    ]
     table["calibrations"] = kept + entries
     path.write_text(json.dumps(table, indent=2) + "\n")
     console.print(f"calibration table updated: {path}")
@@ -172,14 +210,23 @@ def _write_calibrations(entries: list[dict[str, object]]) -> None:
 def _print(report: dict[str, object]) -> None:
     """The headline figures as a table."""
     table = Table(title=f"{report['model_id']} ({report['pipeline']})")
-    for column in ("set", "no face", "10-fold acc", "EER", "TAR@1e-2", "TAR@1e-3", "TAR@1e-4",
-                   "FNMR@1e-3"):
+    for column in (
+        "set",
+        "no face",
+        "10-fold acc",
+        "EER",
+        "TAR@1e-2",
+        "TAR@1e-3",
+        "TAR@1e-4",
+        "FNMR@1e-3",
+    ):
         table.add_column(column)
     for name, entry in report["sets"].items():  # type: ignore[attr-defined]
         points = entry["all_pairs"]["operating_points"]
         protocol = entry.get("protocol")
         table.add_row(
-            name, str(sum(entry["no_face"].values())),
+            name,
+            str(sum(entry["no_face"].values())),
             f"{protocol['accuracy']:.2%} ± {protocol['standard_error']:.2%}" if protocol else "-",
             f"{entry['all_pairs']['eer']:.2%}",
             *(f"{p['tar']:.2%}{'' if p['supported'] else '*'}" for p in points),

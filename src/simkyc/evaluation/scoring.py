@@ -12,9 +12,11 @@ from simkyc.evaluation.metrics import ScoreSet
 FAILED_SCORE = -1.0  # a pair with an image where no face was found counts as a non-match
 
 
-def similarity_matrix(embeddings: NDArray[np.float32], found: NDArray[np.bool_]) -> NDArray[np.float32]:
+def similarity_matrix(
+    embeddings: NDArray[np.float32], found: NDArray[np.bool_]
+) -> NDArray[np.float32]:
     """All cosine similarities; rows and columns of failed images are FAILED_SCORE."""
-    matrix = embeddings @ embeddings.T
+    matrix: NDArray[np.float32] = embeddings @ embeddings.T
     matrix[~found, :] = FAILED_SCORE
     matrix[:, ~found] = FAILED_SCORE
     return matrix
@@ -27,12 +29,6 @@ def all_pairs(matrix: NDArray[np.float32], identities: NDArray[np.intp]) -> Scor
     same = identities[first] == identities[second]
     return ScoreSet(genuine=scores[same], impostor=scores[~same])
 
-
-def cross_pairs(
-    matrix: NDArray[np.float32], rows: NDArray[np.bool_], cols: NDArray[np.bool_]
-) -> NDArray[np.float32]:
-    """Impostor scores between two disjoint groups of images (e.g. two data sets pooled)."""
-    return matrix[np.ix_(rows, cols)].ravel()
 
 
 @dataclass(frozen=True)
@@ -59,8 +55,11 @@ def _windows(identities: NDArray[np.intp], k: int) -> tuple[NDArray[np.intp], ND
 
 
 def fusion(
-    embeddings: NDArray[np.float32], found: NDArray[np.bool_], quality: NDArray[np.float32],
-    identities: NDArray[np.intp], k: int,
+    embeddings: NDArray[np.float32],
+    found: NDArray[np.bool_],
+    quality: NDArray[np.float32],
+    identities: NDArray[np.intp],
+    k: int,
 ) -> FusionScores | None:
     """Document vs k live frames: best-quality frame, mean embedding, or mean score."""
     documents, members = _windows(identities, k)
@@ -79,5 +78,7 @@ def fusion(
     }
     genuine = np.eye(len(documents), dtype=np.bool_)
     impostor = identities[documents][:, None] != identities[documents][None, :]
-    sets = {name: ScoreSet(genuine=s[genuine], impostor=s[impostor]) for name, s in per_method.items()}
+    sets = {
+        name: ScoreSet(genuine=s[genuine], impostor=s[impostor]) for name, s in per_method.items()
+    }
     return FusionScores(sets["best"], sets["embedding"], sets["score"])

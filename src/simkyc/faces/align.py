@@ -23,8 +23,13 @@ DLIB_CHIP_150: Points = np.array(
 # The de-facto standard template of 112x112 ArcFace-format recognizers (insightface,
 # OpenCV's SFace `alignCrop`): same point order as YuNet.
 ARCFACE_112: Points = np.array(
-    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655],
-     [70.7299, 92.2041]],
+    [
+        [38.2946, 51.6963],
+        [73.5318, 51.5014],
+        [56.0252, 71.7366],
+        [41.5493, 92.3655],
+        [70.7299, 92.2041],
+    ],
     dtype=np.float32,
 )
 
@@ -62,7 +67,10 @@ class Aligner:
         """The aligned chip of `face`; borders outside the image are replicated."""
         matrix = similarity_transform(face.landmarks, self.template)
         chip = cv2.warpAffine(
-            image, matrix, (self.size, self.size), flags=cv2.INTER_LINEAR,
+            image,
+            matrix,
+            (self.size, self.size),
+            flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_REPLICATE,
         )
         return np.ascontiguousarray(chip)

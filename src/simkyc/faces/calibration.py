@@ -64,7 +64,9 @@ def find(table: list[Calibration], *, model_id: str, population: str, pipeline: 
     """The calibration of this model, population and pipeline, or a clear error."""
     for calibration in table:
         if (calibration.model_id, calibration.population, calibration.pipeline) == (
-            model_id, population, pipeline,
+            model_id,
+            population,
+            pipeline,
         ):
             return calibration
     known = sorted({f"{c.model_id}/{c.population}/{c.pipeline}" for c in table})

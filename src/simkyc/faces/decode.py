@@ -16,6 +16,7 @@ from simkyc.types import Image
 
 _FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "BMP"})
 
+
 @dataclass(frozen=True)
 class DecodedImage:
     """The decoded pixels and how they relate to the file: `scale` = decoded / original size."""
@@ -24,6 +25,7 @@ class DecodedImage:
     original_width: int
     original_height: int
     scale: float
+
 
 @dataclass(frozen=True)
 class Decoder:
@@ -63,7 +65,9 @@ class Decoder:
                 f"The image has more pixels than the limit of {self.max_pixels:,}."
             ) from exc
         except (UnidentifiedImageError, OSError, ValueError) as exc:
-            raise InvalidImage("The file is not an image we can read (JPEG, PNG, WebP, BMP).") from exc
+            raise InvalidImage(
+                "The file is not an image we can read (JPEG, PNG, WebP, BMP)."
+            ) from exc
         if image.format not in _FORMATS:
             raise InvalidImage(
                 f"Images in {image.format} format are not accepted; use JPEG, PNG, WebP or BMP."
@@ -94,8 +98,9 @@ class Decoder:
         if longest > self.max_side:
             factor = self.max_side / longest
             size = (round(pixels.shape[1] * factor), round(pixels.shape[0] * factor))
-            pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+            pixels = np.asarray(cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), np.uint8)
         return DecodedImage(pixels, width, height, pixels.shape[1] / width)
+
 
 def _to_rgb(image: PILImage.Image) -> Image:
     """Any Pillow mode -> RGB uint8: alpha over white, 16-bit scaled, CMYK/palette converted."""

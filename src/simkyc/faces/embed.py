@@ -23,7 +23,7 @@ class Layout(StrEnum):
 
 @dataclass(frozen=True)
 class InputSpec:
-    """How a chip becomes the network's input: size, template, layout, channels, x' = (x-mean)*scale."""
+    """How a chip becomes the network's input: size, template, layout, x' = (x - mean) * scale."""
 
     size: int
     template: tuple[tuple[float, float], ...]
@@ -49,7 +49,7 @@ class InputSpec:
 
 @dataclass
 class OnnxEmbedder:
-    """Runs an ONNX recognizer with ONNX Runtime; optional flip averaging (test-time augmentation)."""
+    """Runs an ONNX recognizer in ONNX Runtime; optional flip averaging (test-time augmentation)."""
 
     model_path: Path
     spec: InputSpec
@@ -92,4 +92,5 @@ class OnnxEmbedder:
 def _unit(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
     """Rows scaled to unit length (a zero row stays zero)."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, np.float32(1e-12))).astype(np.float32)
+    unit: NDArray[np.float32] = (vectors / np.maximum(norms, np.float32(1e-12))).astype(np.float32)
+    return unit

@@ -72,4 +72,5 @@ def cosine(a: Embedding, b: Embedding) -> float:
 def fuse(embeddings: list[Embedding]) -> Embedding:
     """Mean of unit embeddings, renormalised: one probe from several live frames."""
     mean = np.mean(np.stack(embeddings), axis=0)
-    return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+    unit: Embedding = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+    return unit

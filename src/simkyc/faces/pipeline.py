@@ -87,13 +87,18 @@ class FaceEncoder:
         """Build the stages; model files are located and checked here, loaded on first use."""
         spec = recognizer_spec(settings)
         return cls(
-            decoder=Decoder(settings.max_image_bytes, settings.max_image_pixels,
-                            settings.work_max_side),
+            decoder=Decoder(
+                settings.max_image_bytes, settings.max_image_pixels, settings.work_max_side
+            ),
             detector=build_detector(settings),
             aligner=spec.input.aligner(),
             assessor=QualityAssessor(quality_limits(settings)),
-            embedder=OnnxEmbedder(spec.locate(settings.models_dir, settings.cache_dir),
-                                  spec.input, settings.flip_tta, settings.threads),
+            embedder=OnnxEmbedder(
+                spec.locate(settings.models_dir, settings.cache_dir),
+                spec.input,
+                settings.flip_tta,
+                settings.threads,
+            ),
             ambiguity_ratio=settings.ambiguity_ratio,
         )
 
@@ -104,16 +109,23 @@ class FaceEncoder:
             pixels = self.decoder.decode(data).pixels
         return self.sample_pixels(pixels, watch=watch, require_quality=require_quality)
 
-    def sample_pixels(self, pixels: Image, *, watch: _Stopwatch | None = None,
-                      require_quality: bool = True) -> FaceSample:
+    def sample_pixels(
+        self, pixels: Image, *, watch: _Stopwatch | None = None, require_quality: bool = True
+    ) -> FaceSample:
         """As `sample`, for pixels already decoded (video frames, document crops)."""
         watch = watch or _Stopwatch()
         with watch.stage("detect"):
             face = select_applicant(self.detector.detect(pixels), self.ambiguity_ratio)
         return self.sample_face(pixels, face, watch=watch, require_quality=require_quality)
 
-    def sample_face(self, pixels: Image, face: Face, *, watch: _Stopwatch | None = None,
-                    require_quality: bool = True) -> FaceSample:
+    def sample_face(
+        self,
+        pixels: Image,
+        face: Face,
+        *,
+        watch: _Stopwatch | None = None,
+        require_quality: bool = True,
+    ) -> FaceSample:
         """Align, assess and embed a face already chosen."""
         watch = watch or _Stopwatch()
         with watch.stage("align"):
@@ -139,11 +151,14 @@ class FacePipeline:
         """The encoder plus the calibration of (recognizer, population, pipeline)."""
         encoder = FaceEncoder.from_settings(settings)
         calibration = calibrations.find(
-            calibrations.load_table(), model_id=settings.recognizer,
-            population=settings.population, pipeline=pipeline_id(settings),
+            calibrations.load_table(),
+            model_id=settings.recognizer,
+            population=settings.population,
+            pipeline=pipeline_id(settings),
         )
-        policy = MatchPolicy(calibration, settings.fmr_target, settings.fnmr_target,
-                             settings.review_band)
+        policy = MatchPolicy(
+            calibration, settings.fmr_target, settings.fnmr_target, settings.review_band
+        )
         policy.decide(0.0)  # an uncalibrated FMR target fails here, at startup, not per request
         return cls(encoder, policy)
 
@@ -161,11 +176,17 @@ class FacePipeline:
         timings["match"] = (time.perf_counter() - start) * 1000
         best = max(probes, key=lambda p: p.quality.score())
         return VerificationResult(
-            decision=decision, score=score, threshold=self.policy.point.threshold,
-            fmr_target=self.policy.fmr_target, model_id=self.policy.calibration.model_id,
-            calibration_id=self.policy.calibration.calibration_id, reasons=reasons,
-            document_quality=document.quality, selfie_quality=best.quality,
-            frames_used=len(probes), timings_ms=timings,
+            decision=decision,
+            score=score,
+            threshold=self.policy.point.threshold,
+            fmr_target=self.policy.fmr_target,
+            model_id=self.policy.calibration.model_id,
+            calibration_id=self.policy.calibration.calibration_id,
+            reasons=reasons,
+            document_quality=document.quality,
+            selfie_quality=best.quality,
+            frames_used=len(probes),
+            timings_ms=timings,
         )
 
 
@@ -201,8 +222,9 @@ def pipeline_id(settings: Settings) -> str:
 def build_detector(settings: Settings) -> Detector:
     """The configured detector."""
     if settings.detector is DetectorKind.MEDIAPIPE:
-        return MediaPipeDetector(score_threshold=settings.min_detection_score,
-                                 max_side=settings.detect_max_side)
+        return MediaPipeDetector(
+            score_threshold=settings.min_detection_score, max_side=settings.detect_max_side
+        )
     path = verified_file(settings.models_dir / YUNET_FILE, YUNET_SHA256)
     return YuNetDetector(path, settings.min_detection_score, settings.detect_max_side)
 
@@ -210,7 +232,11 @@ def build_detector(settings: Settings) -> Detector:
 def quality_limits(settings: Settings) -> QualityLimits:
     """Quality thresholds from settings."""
     return QualityLimits(
-        min_eye_distance=settings.min_eye_distance, min_sharpness=settings.min_sharpness,
-        min_brightness=settings.min_brightness, max_brightness=settings.max_brightness,
-        max_yaw=settings.max_yaw, max_pitch=settings.max_pitch, max_roll=settings.max_roll,
+        min_eye_distance=settings.min_eye_distance,
+        min_sharpness=settings.min_sharpness,
+        min_brightness=settings.min_brightness,
+        max_brightness=settings.max_brightness,
+        max_yaw=settings.max_yaw,
+        max_pitch=settings.max_pitch,
+        max_roll=settings.max_roll,
     )

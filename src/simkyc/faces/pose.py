@@ -13,8 +13,13 @@ from numpy.typing import NDArray
 # the camera), origin at the nose tip; points in YuNet's order. Anthropometric averages
 # (inter-pupillary ~64 mm, nose tip ~30 mm in front of the eyes, mouth ~50 mm wide).
 FIVE_POINT_HEAD: NDArray[np.float64] = np.array(
-    [[-32.0, -35.0, 30.0], [32.0, -35.0, 30.0], [0.0, 0.0, 0.0], [-25.0, 32.0, 22.0],
-     [25.0, 32.0, 22.0]],
+    [
+        [-32.0, -35.0, 30.0],
+        [32.0, -35.0, 30.0],
+        [0.0, 0.0, 0.0],
+        [-25.0, 32.0, 22.0],
+        [25.0, 32.0, 22.0],
+    ],
 )
 
 
@@ -34,13 +39,14 @@ def head_pose(
     """Fit `model` (N x 3) to `points` (N x 2) with a pinhole camera of focal length = width."""
     width, height = image_size
     camera = np.array([[width, 0, width / 2], [0, width, height / 2], [0, 0, 1]], np.float64)
+    no_distortion = np.zeros(4)
     ok, rvec, _ = cv2.solvePnP(
-        model, points.astype(np.float64), camera, None, flags=cv2.SOLVEPNP_SQPNP
+        model, points.astype(np.float64), camera, no_distortion, flags=cv2.SOLVEPNP_SQPNP
     )
     if not ok:
         return HeadPose(math.nan, math.nan, math.nan)
     rotation, _ = cv2.Rodrigues(rvec)
-    return _euler(rotation)
+    return _euler(np.asarray(rotation, np.float64))
 
 
 def _euler(rotation: NDArray[np.float64]) -> HeadPose:

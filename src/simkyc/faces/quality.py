@@ -59,8 +59,9 @@ class QualityAssessor:
 
     def assess(self, image: Image, face: Face, chip: Image) -> QualityReport:
         """Measure every check and collect the failed ones with advice a person can act on."""
-        gray = cv2.cvtColor(cv2.resize(chip, (112, 112), interpolation=cv2.INTER_AREA),
-                            cv2.COLOR_RGB2GRAY)
+        gray = cv2.cvtColor(
+            cv2.resize(chip, (112, 112), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY
+        )
         centre = gray[24:100, 20:92]  # eyes to chin, without background at the chip's edges
         pose = head_pose(face.landmarks, FIVE_POINT_HEAD, (image.shape[1], image.shape[0]))
         report = QualityReport(
@@ -78,25 +79,72 @@ class QualityAssessor:
         """The failed checks, in the order a person should fix them."""
         lim = self.limits
         checks = [
-            ("face_size", r.eye_distance, lim.min_eye_distance, r.eye_distance < lim.min_eye_distance,
-             "move closer to the camera or use a sharper, larger photo"),
-            ("too_dark", r.brightness, lim.min_brightness, r.brightness < lim.min_brightness,
-             "more light on the face"),
-            ("too_bright", r.brightness, lim.max_brightness, r.brightness > lim.max_brightness,
-             "less light or no flash on the face"),
-            ("low_contrast", r.contrast, lim.min_contrast, r.contrast < lim.min_contrast,
-             "avoid light from behind and glare on the document"),
-            ("blur", r.sharpness, lim.min_sharpness, r.sharpness < lim.min_sharpness,
-             "hold still and make sure the camera is focused"),
-            ("yaw", abs(r.pose.yaw), lim.max_yaw, abs(r.pose.yaw) > lim.max_yaw,
-             "face the camera (head turned sideways)"),
-            ("pitch", abs(r.pose.pitch), lim.max_pitch, abs(r.pose.pitch) > lim.max_pitch,
-             "face the camera (head tilted up or down)"),
-            ("roll", abs(r.pose.roll), lim.max_roll, abs(r.pose.roll) > lim.max_roll,
-             "hold the head (or the document) upright"),
-            ("occlusion", r.detector_score, lim.min_detector_score,
-             r.detector_score < lim.min_detector_score,
-             "uncover the face (hair, hands, mask, glasses glare)"),
+            (
+                "face_size",
+                r.eye_distance,
+                lim.min_eye_distance,
+                r.eye_distance < lim.min_eye_distance,
+                "move closer to the camera or use a sharper, larger photo",
+            ),
+            (
+                "too_dark",
+                r.brightness,
+                lim.min_brightness,
+                r.brightness < lim.min_brightness,
+                "more light on the face",
+            ),
+            (
+                "too_bright",
+                r.brightness,
+                lim.max_brightness,
+                r.brightness > lim.max_brightness,
+                "less light or no flash on the face",
+            ),
+            (
+                "low_contrast",
+                r.contrast,
+                lim.min_contrast,
+                r.contrast < lim.min_contrast,
+                "avoid light from behind and glare on the document",
+            ),
+            (
+                "blur",
+                r.sharpness,
+                lim.min_sharpness,
+                r.sharpness < lim.min_sharpness,
+                "hold still and make sure the camera is focused",
+            ),
+            (
+                "yaw",
+                abs(r.pose.yaw),
+                lim.max_yaw,
+                abs(r.pose.yaw) > lim.max_yaw,
+                "face the camera (head turned sideways)",
+            ),
+            (
+                "pitch",
+                abs(r.pose.pitch),
+                lim.max_pitch,
+                abs(r.pose.pitch) > lim.max_pitch,
+                "face the camera (head tilted up or down)",
+            ),
+            (
+                "roll",
+                abs(r.pose.roll),
+                lim.max_roll,
+                abs(r.pose.roll) > lim.max_roll,
+                "hold the head (or the document) upright",
+            ),
+            (
+                "occlusion",
+                r.detector_score,
+                lim.min_detector_score,
+                r.detector_score < lim.min_detector_score,
+                "uncover the face (hair, hands, mask, glasses glare)",
+            ),
         ]
-        return [QualityFinding(name, float(value), limit, advice)
-                for name, value, limit, failed, advice in checks if failed]
+        return [
+            QualityFinding(name, float(value), limit, advice)
+            for name, value, limit, failed, advice in checks
+            if failed
+        ]

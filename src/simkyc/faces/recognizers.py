@@ -110,8 +110,9 @@ def _dlib_resnet_onnx(cache_dir: Path) -> Path:
     """The dlib ResNet as ONNX, converted once from the packaged .dat into the cache."""
     from simkyc.faces.dlib_onnx import convert_dlib_resnet
 
-    source = verified_file(dlib_model_file("dlib_face_recognition_resnet_model_v1.dat"),
-                           DLIB_RESNET_SHA256)
+    source = verified_file(
+        dlib_model_file("dlib_face_recognition_resnet_model_v1.dat"), DLIB_RESNET_SHA256
+    )
     target = cache_dir / f"{DLIB_RESNET_ID}-{DLIB_RESNET_SHA256[:12]}.onnx"
     if not target.is_file():
         logger.info("Converting the dlib ResNet to ONNX into %s (once)", target)
@@ -126,8 +127,18 @@ def describe(spec: RecognizerSpec, models_dir: Path, cache_dir: Path) -> dict[st
     """What `simkyc models` prints for one recognizer: installed or not, and why."""
     try:
         path = spec.locate(models_dir, cache_dir)
-        return {"model_id": spec.model_id, "installed": True, "path": str(path),
-                "sha256": sha256_of(path), "licence": spec.licence}
+        return {
+            "model_id": spec.model_id,
+            "installed": True,
+            "path": str(path),
+            "sha256": sha256_of(path),
+            "licence": spec.licence,
+        }
     except ModelUnavailable as exc:
-        return {"model_id": spec.model_id, "installed": False, "reason": exc.message,
-                "url": spec.url, "licence": spec.licence}
+        return {
+            "model_id": spec.model_id,
+            "installed": False,
+            "reason": exc.message,
+            "url": spec.url,
+            "licence": spec.licence,
+        }

@@ -15,8 +15,9 @@ from simkyc.types import BBox, Face
 
 
 def _face(eye_distance: float) -> Face:
-    landmarks = np.array([[0, 0], [eye_distance, 0], [eye_distance / 2, 10], [5, 20], [15, 20]],
-                         np.float32)
+    landmarks = np.array(
+        [[0, 0], [eye_distance, 0], [eye_distance / 2, 10], [5, 20], [15, 20]], np.float32
+    )
     return Face(BBox(0, 0, 10, 10), landmarks, 0.9)
 
 
@@ -49,8 +50,14 @@ def test_single_face_photos(encoder: FaceEncoder, examples: Path, name: str) -> 
     assert right_eye[0] < left_eye[0]  # subject's right eye is on the image's left
 
 
-@pytest.mark.parametrize("name", ["two_people.jpg", "knn_examples/test/obama_and_biden.jpg",
-                                  "knn_examples/test/kit_with_rose.jpg"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "two_people.jpg",
+        "knn_examples/test/obama_and_biden.jpg",
+        "knn_examples/test/kit_with_rose.jpg",
+    ],
+)
 def test_two_equal_faces_are_ambiguous(encoder: FaceEncoder, examples: Path, name: str) -> None:
     with pytest.raises(MultipleFaces):
         encoder.sample((examples / name).read_bytes())

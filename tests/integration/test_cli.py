@@ -1,0 +1,114 @@
+"""The `simkyc` command as a user runs it: exit codes, JSON, batch pairs, clean errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _simkyc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "simkyc.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+LFW_DECIDES = {"SIMKYC_POPULATION": "lfw", "SIMKYC_FNMR_TARGET": "0.1"}
+
+
+def test_verify_match_exits_0(examples: Path) -> None:
+    done = _simkyc(
+        "verify",
+        str(examples / "obama.jpg"),
+        str(examples / "obama2.jpg"),
+        "--json",
+        env=LFW_DECIDES,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["decision"] == "match"
+    assert out["model_id"] == "dlib-resnet-v1"
+
+
+def test_verify_no_match_exits_1(examples: Path) -> None:
+    done = _simkyc(
+        "verify", str(examples / "obama.jpg"), str(examples / "biden.jpg"), env=LFW_DECIDES
+    )
+    assert done.returncode == 1
+    assert "no_match" in done.stdout
+
+
+def test_verify_review_exits_2_on_the_default_population(examples: Path) -> None:
+    done = _simkyc("verify", str(examples / "obama.jpg"), str(examples / "obama2.jpg"), "--json")
+    assert done.returncode == 2
+    assert json.loads(done.stdout)["decision"] == "review"
+
+
+def test_verify_error_exits_3_without_traceback(examples: Path, tmp_path: Path) -> None:
+    text = tmp_path / "notes.jpg"
+    text.write_text("not a photo")
+    done = _simkyc("verify", str(examples / "obama.jpg"), str(text), "--json")
+    assert done.returncode == 3
+    assert json.loads(done.stdout)["error"] == "INVALID_IMAGE"
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_verify_pairs_keeps_order_and_reports_bad_rows(examples: Path, tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.csv"
+    rows = [
+        (examples / "obama.jpg", examples / "obama2.jpg"),
+        (examples / "obama.jpg", tmp_path / "missing.jpg"),
+        (examples / "two_people.jpg", examples / "biden.jpg"),
+        (examples / "obama.jpg", examples / "biden.jpg"),
+    ]
+    pairs.write_text("".join(f"{a},{b}\n" for a, b in rows))
+    done = _simkyc("verify", "--pairs", str(pairs), env=LFW_DECIDES)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["a"] for line in lines] == [str(a) for a, _ in rows]
+    assert [line["decision"] for line in lines] == ["match", "error", "error", "no_match"]
+    assert [line["error"] for line in lines] == [None, "INVALID_IMAGE", "MULTIPLE_FACES", None]
+    assert all(isinstance(line["threshold"], float) for line in lines)
+
+
+def test_models_lists_recognizers_and_calibrations() -> None:
+    done = _simkyc("models")
+    assert done.returncode == 0, done.stderr
+    listing = json.loads(done.stdout)
+    by_id = {r["model_id"]: r for r in listing["recognizers"]}
+    assert by_id["dlib-resnet-v1"]["installed"] is True
+    assert by_id["sface-2021dec"]["installed"] is False  # not on these machines: say so
+    assert {c["population"] for c in listing["calibrations"]} >= {"lfw", "east-asian"}
+
+
+@pytest.mark.usefixtures("examples")
+def test_eval_faces_writes_report_and_det_plot(tmp_path: Path) -> None:
+    done = _simkyc(
+        "eval",
+        "faces",
+        "--dataset",
+        "casia",
+        "--limit",
+        "8",
+        "--workers",
+        "1",
+        "--out",
+        str(tmp_path),
+        env={"SIMKYC_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    casia = report["sets"]["casia"]
+    assert casia["images"] == 40
+    assert casia["all_pairs"]["n_genuine"] == 8 * 10
+    assert 0.0 <= casia["all_pairs"]["eer"] < 0.5
+    assert (tmp_path / "det.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

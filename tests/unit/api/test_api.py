@@ -1,0 +1,84 @@
+"""The HTTP API in-process: verification, and every error as status + stable code, no traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from simkyc.api.app import create_app
+from simkyc.config import Settings
+
+
+@pytest.fixture(scope="module")
+def client(examples: Path) -> Iterator[TestClient]:
+    app = create_app(Settings(population="lfw", fnmr_target=0.1))
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def _files(document: bytes, selfie: bytes) -> dict[str, tuple[str, bytes, str]]:
+    return {
+        "document": ("doc.jpg", document, "image/jpeg"),
+        "selfie": ("selfie.jpg", selfie, "image/jpeg"),
+    }
+
+
+def test_health(client: TestClient) -> None:
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["recognizer"] == "dlib-resnet-v1"
+
+
+def test_verify_match(client: TestClient, examples: Path) -> None:
+    response = client.post(
+        "/v1/faces/verify",
+        files=_files((examples / "obama.jpg").read_bytes(), (examples / "obama2.jpg").read_bytes()),
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["decision"] == "match"
+    assert body["threshold"] < body["score"]
+
+
+@pytest.mark.parametrize(
+    ("document", "status", "code"),
+    [
+        (b"", 400, "INVALID_IMAGE"),
+        (b"GIF89a not really", 400, "INVALID_IMAGE"),
+    ],
+)
+def test_bad_images(
+    client: TestClient, examples: Path, document: bytes, status: int, code: str
+) -> None:
+    response = client.post(
+        "/v1/faces/verify", files=_files(document, (examples / "obama.jpg").read_bytes())
+    )
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert "Traceback" not in response.text
+
+
+def test_two_faces(client: TestClient, examples: Path) -> None:
+    response = client.post(
+        "/v1/faces/verify",
+        files=_files(
+            (examples / "two_people.jpg").read_bytes(), (examples / "obama.jpg").read_bytes()
+        ),
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "MULTIPLE_FACES" and error["faces"] == 2
+
+
+def test_missing_field(client: TestClient) -> None:
+    response = client.post("/v1/faces/verify", files={"document": ("a.jpg", b"x", "image/jpeg")})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "INVALID_REQUEST"
+
+
+def test_unknown_route(client: TestClient) -> None:
+    response = client.get("/nope")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "NOT_FOUND"
