@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     )
     cache_dir: Path = Field(
         default=Path.home() / ".cache" / "simkyc",
-        description="Where derived models (the dlib ResNet converted to ONNX) are kept.",
+        description="Where derived models (dlib ResNet, MiniFASNet converted to ONNX) are kept.",
     )
     detector: DetectorKind = Field(default=DetectorKind.YUNET, description="Face detector.")
     recognizer: str = Field(default="dlib-resnet-v1", description="Recognizer model id.")
@@ -86,6 +86,19 @@ class Settings(BaseSettings):
     max_yaw: float = Field(default=35.0, description="Largest head turn left/right, degrees.")
     max_pitch: float = Field(default=30.0, description="Largest head tilt up/down, degrees.")
     max_roll: float = Field(default=40.0, description="Largest in-plane head rotation, degrees.")
+    challenge_ttl_s: float = Field(default=60.0, description="Seconds a liveness challenge lives.")
+    lockout_failures: int = Field(
+        default=5, description="Failed liveness attempts (per session or device) before lockout."
+    )
+    lockout_window_s: float = Field(default=180.0, description="Window counting those failures.")
+    lockout_s: float = Field(default=1800.0, description="How long a lockout lasts, seconds.")
+    liveness_max_bytes: int = Field(default=25_000_000, description="Largest liveness upload.")
+    liveness_max_seconds: float = Field(default=20.0, description="Longest liveness clip.")
+    continuity_margin: float = Field(
+        default=0.02,
+        description="Frames of one capture must match each other within the face threshold "
+        "minus this margin (pose changes within a clip lower dlib scores a little).",
+    )
 
 
 def get_settings() -> Settings:

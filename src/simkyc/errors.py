@@ -90,3 +90,52 @@ class CalibrationMissing(SimkycError):
     """No calibration for the configured (model, population): thresholds cannot be backed."""
 
     code = "CALIBRATION_MISSING"
+
+
+class InvalidMedia(SimkycError):
+    """Liveness evidence that cannot be decoded: corrupt, empty, unknown container."""
+
+    code = "INVALID_MEDIA"
+
+
+class MediaTooLarge(SimkycError):
+    """Liveness evidence over a cap: bytes, duration, frame count or resolution."""
+
+    code = "MEDIA_TOO_LARGE"
+
+
+class ChallengeUnknown(SimkycError):
+    """A nonce that was never issued."""
+
+    code = "CHALLENGE_UNKNOWN"
+
+
+class ChallengeExpired(SimkycError):
+    """A challenge answered after its expiry."""
+
+    code = "CHALLENGE_EXPIRED"
+
+
+class ChallengeAlreadyUsed(SimkycError):
+    """A challenge can be answered once; this one was."""
+
+    code = "CHALLENGE_ALREADY_USED"
+
+
+class ChallengeForeign(SimkycError):
+    """A nonce issued to another proofing session."""
+
+    code = "CHALLENGE_FOREIGN"
+
+
+class LivenessLocked(SimkycError):
+    """Too many failed liveness attempts: locked out for a while."""
+
+    code = "LIVENESS_LOCKED"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def details(self) -> dict[str, object]:
+        return {"retry_after_s": round(self.retry_after)}

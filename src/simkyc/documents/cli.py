@@ -1,0 +1,181 @@
+"""`simkyc document ...`: check an ID number or an MRZ typed or read off a document.
+
+Exit codes: 0 valid, 1 invalid, 3 error (e.g. an unknown --type).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from simkyc.documents.cn_id import CnIdResult, validate_cn_resident_id
+from simkyc.documents.findings import Finding, UnsupportedDocumentType
+from simkyc.documents.mrz import MrzResult, parse_mrz
+from simkyc.errors import SimkycError
+
+document_app = typer.Typer(
+    no_args_is_help=True, help="Check identity document numbers and machine readable zones."
+)
+
+EXIT_VALID, EXIT_INVALID, EXIT_ERROR = 0, 1, 3
+
+
+class NumberType(StrEnum):
+    """Kinds of document number `check-number` knows."""
+
+    CN_RESIDENT_ID = "cn-resident-id"
+
+
+_VALIDATORS: dict[NumberType, Callable[..., CnIdResult]] = {
+    NumberType.CN_RESIDENT_ID: validate_cn_resident_id
+}
+
+
+TodayOption = Annotated[
+    str | None, typer.Option("--today", help="Reference date YYYY-MM-DD (default: today).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@document_app.command("check-number")
+def check_number(
+    value: Annotated[str, typer.Argument(help="The number, e.g. 11010519491231002X.")],
+    kind: Annotated[str, typer.Option("--type", help="Kind of number: cn-resident-id.")],
+    as_json: JsonOption = False,
+    today: TodayOption = None,
+) -> None:
+    """Check a document number's structure, dates and check character."""
+    try:
+        number_type = _number_type(kind)
+    except SimkycError as error:
+        raise _fail(error, as_json) from None
+    # One kind so far; a second one brings its own result type and printer.
+    result = _VALIDATORS[number_type](value, today=_today(today))
+    if as_json:
+        print(json.dumps(result.to_dict()))
+    else:
+        _print_cn_id(result)
+    raise typer.Exit(EXIT_VALID if result.valid else EXIT_INVALID)
+
+
+@document_app.command("check-mrz")
+def check_mrz(
+    lines: Annotated[list[str], typer.Argument(help="The MRZ lines: LINE1 LINE2 [LINE3].")],
+    as_json: JsonOption = False,
+    today: TodayOption = None,
+    check_expiry: Annotated[
+        bool, typer.Option("--check-expiry", help="Treat an expired document as invalid.")
+    ] = False,
+) -> None:
+    """Check a TD1, TD2 or TD3 machine readable zone: layout, fields and every check digit."""
+    reference = _today(today)
+    result = parse_mrz(lines, today=reference, check_expiry=check_expiry)
+    if as_json:
+        print(json.dumps(result.to_dict(today=reference)))
+    else:
+        _print_mrz(result, today=reference)
+    raise typer.Exit(EXIT_VALID if result.valid else EXIT_INVALID)
+
+
+def _number_type(kind: str) -> NumberType:
+    """The NumberType named `kind`, or UnsupportedDocumentType."""
+    try:
+        return NumberType(kind)
+    except ValueError:
+        known = ", ".join(t.value for t in NumberType)
+        raise UnsupportedDocumentType(
+            f"Unknown document number type {kind!r}; known types: {known}."
+        ) from None
+
+
+def _today(value: str | None) -> date:
+    """The reference date from --today, or the current date."""
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        message = f"{value!r} is not a YYYY-MM-DD date"
+        raise typer.BadParameter(message, param_hint="--today") from None
+
+
+def _fail(error: SimkycError, as_json: bool) -> typer.Exit:
+    """Report an error (code + sentence) and exit 3; never a traceback."""
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "valid": False,
+                    "errors": [error.code],
+                    "error": error.code,
+                    "message": error.message,
+                }
+            )
+        )
+    else:
+        Console(stderr=True, soft_wrap=True).print(
+            f"[red]{error.code}[/red]: {escape(error.message)}"
+        )
+    return typer.Exit(EXIT_ERROR)
+
+
+def _print_cn_id(result: CnIdResult) -> None:
+    """A readable account of a resident ID number check."""
+    out = Console(soft_wrap=True)
+    _print_verdict(out, result.valid, f"Chinese resident ID number {result.number}")
+    if result.converted_from_15:
+        out.print("  converted from the 15-digit format")
+    if result.region_code is not None:
+        place = result.province.label if result.province else "unknown province"
+        out.print(f"  region code      {result.region_code} ({place})")
+    if result.birth_date is not None:
+        out.print(f"  birth date       {result.birth_date.isoformat()}")
+    _print_findings(out, result.errors)
+
+
+def _print_mrz(result: MrzResult, *, today: date) -> None:
+    """A readable account of an MRZ check: the fields read, then each check digit."""
+    out = Console(soft_wrap=True)
+    title = f"{result.format.value} MRZ" if result.format else "MRZ"
+    _print_verdict(out, result.valid, title)
+    if result.format is not None:
+        expiry = result.expiry_date.isoformat() if result.expiry_date else "unreadable"
+        expired = " (expired)" if result.is_expired(today) else ""
+        rows = {
+            "document code": result.document_code,
+            "issuing state": result.issuing_state,
+            "document number": result.document_number,
+            "nationality": result.nationality,
+            "birth date": result.birth_date.isoformat() if result.birth_date else "unknown",
+            "expiry date": expiry + expired,
+            "surname": result.surname,
+            "given names": result.given_names,
+            "optional data": " / ".join(result.optional_data),
+        }
+        for label, text in rows.items():
+            out.print(f"  {label:<16} {escape(text)}")
+        for check in result.checks:
+            mark = "[green]ok[/green]" if check.ok else "[red]FAILED[/red]"
+            out.print(f"  check digit      {check.name.value.replace('_', ' ')}: {mark}")
+    _print_findings(out, result.errors)
+
+
+def _print_verdict(out: Console, valid: bool, what: str) -> None:
+    """The first line: valid or invalid, and what was checked."""
+    verdict = "[bold green]valid[/]" if valid else "[bold red]invalid[/]"
+    out.print(f"{verdict}  {escape(what)}")
+
+
+def _print_findings(out: Console, findings: tuple[Finding, ...]) -> None:
+    """One line per finding: code, field, sentence."""
+    for finding in findings:
+        out.print(
+            f"  [red]{finding.code.value}[/red] ({finding.field.value}): {escape(finding.message)}"
+        )

@@ -1,0 +1,114 @@
+"""Where each field sits in the three MRZ formats of ICAO Doc 9303.
+
+Positions are 0-based offsets into the MRZ's lines joined into one string; the comments
+give the standard's 1-based line/position numbers. Sources: Part 4 §4.2.2 (TD3), Part 5
+§4.2.2 (TD1), Part 6 §4.2.2 (TD2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class MrzFormat(StrEnum):
+    """The MRZ size: TD1 cards (3x30), TD2 cards (2x36), TD3 passport books (2x44)."""
+
+    TD1 = "TD1"
+    TD2 = "TD2"
+    TD3 = "TD3"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The field spans of one format; the sex position is deliberately absent."""
+
+    format: MrzFormat
+    lines: int
+    width: int
+    document_letters: tuple[str, ...]
+    document_code: slice
+    issuing_state: slice
+    name: slice
+    document_number: slice
+    document_number_check: int
+    nationality: slice
+    birth_date: slice
+    birth_date_check: int
+    expiry_date: slice
+    expiry_date_check: int
+    optional_data: tuple[slice, ...]
+    personal_number_check: int | None
+    composite: tuple[slice, ...]
+    composite_check: int
+    can_overflow: bool
+
+
+TD3 = Layout(
+    format=MrzFormat.TD3,
+    lines=2,
+    width=44,
+    document_letters=("P",),
+    document_code=slice(0, 2),  # line 1, 1-2
+    issuing_state=slice(2, 5),  # line 1, 3-5
+    name=slice(5, 44),  # line 1, 6-44
+    document_number=slice(44, 53),  # line 2, 1-9
+    document_number_check=53,  # line 2, 10
+    nationality=slice(54, 57),  # line 2, 11-13
+    birth_date=slice(57, 63),  # line 2, 14-19
+    birth_date_check=63,  # line 2, 20
+    expiry_date=slice(65, 71),  # line 2, 22-27 (21 is sex)
+    expiry_date_check=71,  # line 2, 28
+    optional_data=(slice(72, 86),),  # line 2, 29-42: personal number
+    personal_number_check=86,  # line 2, 43
+    composite=(slice(44, 54), slice(57, 64), slice(65, 87)),  # line 2, 1-10, 14-20, 22-43
+    composite_check=87,  # line 2, 44
+    can_overflow=False,
+)
+
+TD2 = Layout(
+    format=MrzFormat.TD2,
+    lines=2,
+    width=36,
+    document_letters=("A", "C", "I"),
+    document_code=slice(0, 2),  # line 1, 1-2
+    issuing_state=slice(2, 5),  # line 1, 3-5
+    name=slice(5, 36),  # line 1, 6-36
+    document_number=slice(36, 45),  # line 2, 1-9
+    document_number_check=45,  # line 2, 10
+    nationality=slice(46, 49),  # line 2, 11-13
+    birth_date=slice(49, 55),  # line 2, 14-19
+    birth_date_check=55,  # line 2, 20
+    expiry_date=slice(57, 63),  # line 2, 22-27 (21 is sex)
+    expiry_date_check=63,  # line 2, 28
+    optional_data=(slice(64, 71),),  # line 2, 29-35
+    personal_number_check=None,
+    composite=(slice(36, 46), slice(49, 56), slice(57, 71)),  # line 2, 1-10, 14-20, 22-35
+    composite_check=71,  # line 2, 36
+    can_overflow=True,
+)
+
+TD1 = Layout(
+    format=MrzFormat.TD1,
+    lines=3,
+    width=30,
+    document_letters=("A", "C", "I"),
+    document_code=slice(0, 2),  # line 1, 1-2
+    issuing_state=slice(2, 5),  # line 1, 3-5
+    document_number=slice(5, 14),  # line 1, 6-14
+    document_number_check=14,  # line 1, 15
+    optional_data=(slice(15, 30), slice(48, 59)),  # line 1, 16-30; line 2, 19-29
+    birth_date=slice(30, 36),  # line 2, 1-6
+    birth_date_check=36,  # line 2, 7
+    expiry_date=slice(38, 44),  # line 2, 9-14 (8 is sex)
+    expiry_date_check=44,  # line 2, 15
+    nationality=slice(45, 48),  # line 2, 16-18
+    personal_number_check=None,
+    # line 1, 6-30; line 2, 1-7, 9-15, 19-29
+    composite=(slice(5, 30), slice(30, 37), slice(38, 45), slice(48, 59)),
+    composite_check=59,  # line 2, 30
+    name=slice(60, 90),  # line 3, 1-30
+    can_overflow=True,
+)
+
+LAYOUTS = (TD1, TD2, TD3)

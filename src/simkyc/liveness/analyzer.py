@@ -1,0 +1,233 @@
+"""The liveness checks on a clip, each reported with its value and threshold, and the verdict."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simkyc.errors import SimkycError
+from simkyc.faces.match import fuse
+from simkyc.faces.pipeline import FaceEncoder, FaceSample, best_frames
+from simkyc.liveness.challenge import PROMPTS, Action
+from simkyc.liveness.media import Frame
+from simkyc.liveness.passive import PassiveAntiSpoof
+from simkyc.liveness.planarity import planarity
+from simkyc.liveness.pose import MeshPoseEstimator
+from simkyc.liveness.signals import EventThresholds, Series, events, performed_in_order, series
+from simkyc.liveness.tracking import Mesh, MeshTracker, TrackedFrame
+from simkyc.types import Embedding
+
+
+class Verdict(StrEnum):
+    """`retry`: nothing suspicious, but the evidence is not enough (face lost, too dark...)."""
+
+    LIVE = "live"
+    SPOOF = "spoof"
+    RETRY = "retry"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check: passed (None when it could not judge), measured value, threshold, reason."""
+
+    name: str
+    passed: bool | None
+    value: float | None
+    threshold: float | None
+    reason: str
+    fails_as: Verdict = Verdict.RETRY
+
+
+@dataclass(frozen=True)
+class LivenessThresholds:
+    """Thresholds with their provenance (README, Liveness figures)."""
+
+    min_face_fraction: float = 0.9
+    max_multi_face_fraction: float = 0.05
+    # A homography explains a flat picture's landmarks to <= 0.05 IOD; a real turn leaves 0.3+.
+    min_planar_residual: float = 0.10
+    min_deformation: float = 0.05
+    min_moved_frames: int = 3
+    # MiniFASNet mean live probability; 0.37 gives BPCER <= 5% on NUAA's live frames.
+    min_passive: float = 0.37
+    passive_frames: int = 3
+    identity_frames: int = 5
+    identity_max_angle: float = 20.0
+    events: EventThresholds = field(default_factory=EventThresholds)
+
+
+@dataclass(frozen=True)
+class LivenessResult:
+    """The verdict, every check, the actions seen, and the best frames for the 1:1 match."""
+
+    verdict: Verdict
+    checks: tuple[CheckResult, ...]
+    reasons: tuple[str, ...]
+    frames_analysed: int
+    actions_seen: tuple[tuple[str, float], ...]
+    timings_ms: dict[str, float]
+    best: tuple[FaceSample, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready: checks keyed by name."""
+        return {
+            "verdict": self.verdict.value,
+            "checks": {c.name: {k: v for k, v in asdict(c).items() if k != "name"}
+                       for c in self.checks},
+            "reasons": list(self.reasons),
+            "frames_analysed": self.frames_analysed,
+            "actions_seen": [{"action": a, "t": round(t, 3)} for a, t in self.actions_seen],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+
+
+def verdict_of(checks: Sequence[CheckResult]) -> tuple[Verdict, tuple[str, ...]]:
+    """Spoof if any spoof-type check failed, else retry if any failed, else live."""
+    failed = [c for c in checks if c.passed is False]
+    if any(c.fails_as is Verdict.SPOOF for c in failed):
+        return Verdict.SPOOF, tuple(c.reason for c in failed if c.fails_as is Verdict.SPOOF)
+    if failed:
+        return Verdict.RETRY, tuple(c.reason for c in failed)
+    return Verdict.LIVE, ()
+
+
+@dataclass
+class LivenessAnalyzer:
+    """Runs every check on decoded frames; built by `liveness.service` from settings."""
+
+    encoder: FaceEncoder
+    passive: PassiveAntiSpoof
+    continuity_threshold: float
+    thresholds: LivenessThresholds = field(default_factory=LivenessThresholds)
+    tracker: MeshTracker = field(default_factory=MeshTracker)
+    estimator: MeshPoseEstimator = field(default_factory=MeshPoseEstimator)
+
+    def analyse(
+        self, frames: Sequence[Frame], *, actions: Sequence[Action] | None = None,
+        reference: Embedding | None = None, reference_threshold: float | None = None,
+    ) -> LivenessResult:
+        """All checks; `actions` None = passive only; `reference` = the document's embedding."""
+        laps: dict[str, float] = {}
+        start = time.perf_counter()
+        tracked = self.tracker.track(frames)
+        laps["landmarks"] = (time.perf_counter() - start) * 1000
+        checks = [self._presence(tracked), self._single(tracked)]
+        signals = series(tracked, self.estimator)
+        seen = events(signals, self.thresholds.events) if len(signals.t) >= 3 else []
+        if actions is not None:
+            checks.append(_challenge(seen, actions, frames[-1].t if frames else 0.0))
+        if len(signals.t) >= 3:
+            meshes = [f.mesh for f in tracked if f.mesh is not None]
+            checks.append(self._planarity(meshes, signals.yaw, signals.pitch))
+        start = time.perf_counter()
+        samples = self._samples(frames, tracked, signals)
+        laps["identity"] = (time.perf_counter() - start) * 1000
+        checks += self._identity(samples, reference, reference_threshold)
+        start = time.perf_counter()
+        checks.append(self._passive(frames, samples))
+        laps["passive"] = (time.perf_counter() - start) * 1000
+        verdict, reasons = verdict_of(checks)
+        return LivenessResult(
+            verdict, tuple(checks), reasons, len(frames),
+            tuple((e.action.value, e.start) for e in seen), laps,
+            tuple(best_frames(list(samples.values()), 3)),
+        )
+
+    def _presence(self, tracked: Sequence[TrackedFrame]) -> CheckResult:
+        """A face in (nearly) every frame."""
+        fraction = sum(f.faces > 0 for f in tracked) / max(len(tracked), 1)
+        limit = self.thresholds.min_face_fraction
+        return CheckResult("face_present", fraction >= limit, fraction, limit,
+                           "keep your whole face in the frame, in good light")
+
+    def _single(self, tracked: Sequence[TrackedFrame]) -> CheckResult:
+        """Exactly one face: nobody else in view."""
+        fraction = sum(f.faces > 1 for f in tracked) / max(len(tracked), 1)
+        limit = self.thresholds.max_multi_face_fraction
+        return CheckResult("single_face", fraction <= limit, fraction, limit,
+                           "only the applicant may be in view")
+
+    def _planarity(self, meshes: list[Mesh], yaw: NDArray[np.float64],
+                   pitch: NDArray[np.float64]) -> CheckResult:
+        """Reject landmark motion that a single plane explains (a photo or a screen)."""
+        t = self.thresholds
+        result = planarity(meshes, yaw.tolist(), pitch.tolist(), t.min_deformation)
+        if result.moved_frames < t.min_moved_frames:
+            return CheckResult("depth", None, result.residual, t.min_planar_residual,
+                               "not enough head movement to judge depth", Verdict.SPOOF)
+        return CheckResult("depth", result.residual >= t.min_planar_residual, result.residual,
+                           t.min_planar_residual,
+                           "the face moved like a flat picture (photo or screen)", Verdict.SPOOF)
+
+    def _samples(self, frames: Sequence[Frame], tracked: Sequence[TrackedFrame],
+                 signals: Series) -> dict[int, FaceSample]:
+        """Embeddings of near-frontal frames spread over the clip, by frame position.
+
+        Turned frames are left out: they lower same-person scores (dlib's model is trained
+        on mostly frontal faces) and the detector may miss them.
+        """
+        pose = dict(zip(signals.index.tolist(), zip(signals.yaw, signals.pitch, strict=True),
+                        strict=True))
+        limit = self.thresholds.identity_max_angle
+        angle = {i: sum(map(abs, pose[f.index])) for i, f in enumerate(tracked)
+                 if f.faces == 1 and f.index in pose}
+        with_face = [i for i, a in angle.items() if a <= 2 * limit]
+        if len(with_face) < 2:  # e.g. the applicant looks up throughout: use the least turned
+            with_face = sorted(sorted(angle, key=angle.__getitem__)[: max(2, len(angle) // 3)])
+        count = min(self.thresholds.identity_frames, len(with_face))
+        picks = [with_face[round(k)] for k in np.linspace(0, len(with_face) - 1, count)]
+        samples = {}
+        for index in dict.fromkeys(picks):
+            try:
+                samples[index] = self.encoder.sample_pixels(frames[index].pixels,
+                                                            require_quality=False)
+            except SimkycError:
+                continue  # a turned head the detector misses: other frames judge identity
+        return samples
+
+    def _identity(self, by_frame: dict[int, FaceSample], reference: Embedding | None,
+                  reference_threshold: float | None) -> list[CheckResult]:
+        """Same person throughout; and, given a document embedding, the document's holder."""
+        samples = list(by_frame.values())
+        if len(samples) < 2:
+            return [CheckResult("same_person", False, float(len(samples)), 2.0,
+                                "face the camera so your face can be recognised")]
+        centre = fuse([s.embedding for s in samples])
+        lowest = min(float(s.embedding @ centre) for s in samples)
+        checks = [CheckResult("same_person", lowest >= self.continuity_threshold, lowest,
+                              self.continuity_threshold,
+                              "the face changed during the capture", Verdict.SPOOF)]
+        if reference is not None and reference_threshold is not None:
+            probe = fuse([s.embedding for s in best_frames(samples, 3)])
+            score = float(probe @ reference)
+            checks.append(CheckResult("matches_document", score >= reference_threshold, score,
+                                      reference_threshold,
+                                      "the live face does not match the document portrait",
+                                      Verdict.SPOOF))
+        return checks
+
+    def _passive(self, frames: Sequence[Frame], by_frame: dict[int, FaceSample]) -> CheckResult:
+        """MiniFASNet's live probability, averaged over the best sampled frames."""
+        limit = self.thresholds.min_passive
+        ranked = sorted(by_frame.items(), key=lambda item: item[1].quality.score(), reverse=True)
+        chosen = ranked[: self.thresholds.passive_frames]
+        if not chosen:
+            return CheckResult("passive", None, None, limit, "no usable frame", Verdict.SPOOF)
+        scores = [self.passive.score(frames[i].pixels, s.face.box).live for i, s in chosen]
+        mean = float(np.mean(scores))
+        return CheckResult("passive", mean >= limit, mean, limit,
+                           "the image looks like a photo or a screen", Verdict.SPOOF)
+
+
+def _challenge(seen: Sequence[object], actions: Sequence[Action], end: float) -> CheckResult:
+    """The requested actions, in order, within the clip."""
+    done, matched = performed_in_order(seen, actions, (0.0, end))  # type: ignore[arg-type]
+    count = sum(m is not None for m in matched)
+    missing = [PROMPTS[a].lower() for a, m in zip(actions, matched, strict=True) if m is None]
+    reason = ("not seen in order: " + ", ".join(missing)) if missing else ""
+    return CheckResult("challenge", done, float(count), float(len(actions)), reason)

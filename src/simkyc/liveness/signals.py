@@ -1,0 +1,147 @@
+"""Signals over time from the tracked meshes: head pose, eye aperture, and action events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simkyc.liveness.challenge import Action
+from simkyc.liveness.pose import MeshPoseEstimator
+from simkyc.liveness.tracking import Mesh, TrackedFrame
+
+# Face-mesh indices of each eye: corners (outer, inner) and two upper/lower lid pairs, the
+# six points of the eye aspect ratio (Soukupova & Cech, 2016) on MediaPipe's topology.
+RIGHT_EYE = (33, 133, 160, 144, 158, 153)
+LEFT_EYE = (263, 362, 387, 373, 385, 380)
+
+
+def eye_aperture(mesh: Mesh) -> float:
+    """Mean eye aspect ratio of both eyes: lid distance over eye width (~0.3 open, <0.15 shut)."""
+    ratios = []
+    for outer, inner, up1, down1, up2, down2 in (RIGHT_EYE, LEFT_EYE):
+        width = np.linalg.norm(mesh[outer, :2] - mesh[inner, :2])
+        lids = np.linalg.norm(mesh[up1, :2] - mesh[down1, :2]) + np.linalg.norm(
+            mesh[up2, :2] - mesh[down2, :2]
+        )
+        ratios.append(lids / (2 * max(float(width), 1e-6)))
+    return float(np.mean(ratios))
+
+
+@dataclass(frozen=True)
+class Series:
+    """Per-frame signals of the frames where a face was tracked."""
+
+    t: NDArray[np.float64]
+    index: NDArray[np.intp]
+    yaw: NDArray[np.float64]
+    pitch: NDArray[np.float64]
+    roll: NDArray[np.float64]
+    aperture: NDArray[np.float64]
+
+
+def series(tracked: Sequence[TrackedFrame], estimator: MeshPoseEstimator) -> Series:
+    """Pose and eye aperture for each frame with a face."""
+    rows = [
+        (f.t, f.index, estimator.pose(f.mesh), eye_aperture(f.mesh))
+        for f in tracked
+        if f.mesh is not None
+    ]
+    return Series(
+        t=np.array([r[0] for r in rows], np.float64),
+        index=np.array([r[1] for r in rows], np.intp),
+        yaw=np.array([r[2].yaw for r in rows], np.float64),
+        pitch=np.array([r[2].pitch for r in rows], np.float64),
+        roll=np.array([r[2].roll for r in rows], np.float64),
+        aperture=np.array([r[3] for r in rows], np.float64),
+    )
+
+
+@dataclass(frozen=True)
+class Event:
+    """An action seen in the clip: when it started and ended, and its strength."""
+
+    action: Action
+    start: float
+    end: float
+    peak: float
+
+
+@dataclass(frozen=True)
+class EventThresholds:
+    """Degrees of head turn / look up, and the eye-closure ratio of a blink."""
+
+    turn_deg: float = 25.0
+    look_up_deg: float = 20.0
+    blink_ratio: float = 0.7
+    blink_max_s: float = 0.6
+    blink_max_motion_deg: float = 12.0
+
+
+def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """(first, last) index of each run of True."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1, strict=True))
+
+
+def pose_events(s: Series, limits: EventThresholds) -> list[Event]:
+    """Head turns and looks up: runs of frames beyond the angle threshold."""
+    events = []
+    for action, signal, threshold in (
+        (Action.TURN_LEFT, s.yaw, limits.turn_deg),
+        (Action.TURN_RIGHT, -s.yaw, limits.turn_deg),
+        (Action.LOOK_UP, s.pitch, limits.look_up_deg),
+    ):
+        for first, last in _runs(signal >= threshold):
+            events.append(
+                Event(
+                    action,
+                    float(s.t[first]),
+                    float(s.t[last]),
+                    float(signal[first : last + 1].max()),
+                )
+            )
+    return events
+
+
+def blink_events(s: Series, limits: EventThresholds) -> list[Event]:
+    """Blinks: the eye aperture dips below `blink_ratio` x its open level, briefly, while the
+    head holds still (turning and looking down also narrow the eyes in the image)."""
+    if len(s.aperture) < 3:
+        return []
+    open_level = float(np.percentile(s.aperture, 80))
+    events = []
+    for first, last in _runs(s.aperture < limits.blink_ratio * open_level):
+        lo, hi = max(first - 1, 0), min(last + 1, len(s.t) - 1)
+        duration = float(s.t[hi] - s.t[lo])
+        motion = max(np.ptp(s.yaw[lo : hi + 1]), np.ptp(s.pitch[lo : hi + 1]))
+        if duration <= limits.blink_max_s and motion <= limits.blink_max_motion_deg:
+            depth = 1.0 - float(s.aperture[first : last + 1].min()) / open_level
+            events.append(Event(Action.BLINK, float(s.t[first]), float(s.t[last]), depth))
+    return events
+
+
+def events(s: Series, limits: EventThresholds) -> list[Event]:
+    """All action events, in order of start time."""
+    return sorted(pose_events(s, limits) + blink_events(s, limits), key=lambda e: e.start)
+
+
+def performed_in_order(
+    seen: Sequence[Event], actions: Sequence[Action], window: tuple[float, float]
+) -> tuple[bool, list[Event | None]]:
+    """Were the actions performed in this order within the window? Greedy: each action's
+    first event starting after the previous action's start (a prompt follows the last)."""
+    matched: list[Event | None] = []
+    after = window[0] - 1e-9
+    for action in actions:
+        event = next(
+            (e for e in seen if e.action is action and e.start > after and e.start <= window[1]),
+            None,
+        )
+        matched.append(event)
+        if event is None:
+            return False, matched + [None] * (len(actions) - len(matched))
+        after = event.start
+    return True, matched
