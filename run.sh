@@ -33,6 +33,12 @@ case "${1:-}" in
     test)
         setup
         shift
+        # A throwaway PostgreSQL (Debian's package) for the integration tests, unless one is
+        # configured; the same tests also run on SQLite.
+        if [ -z "${SIMKYC_TEST_POSTGRES_URL:-}" ]; then
+            SIMKYC_TEST_POSTGRES_URL=$(scripts/postgres.sh)
+        fi
+        export SIMKYC_TEST_POSTGRES_URL
         "$VENV/bin/ruff" check src tests bench scripts
         "$VENV/bin/mypy" --strict src
         exec "$VENV/bin/pytest" "$@"

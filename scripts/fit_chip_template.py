@@ -6,7 +6,8 @@ landmarks alone, we need YuNet's points in that chip's frame. A chip of size 300
 padding 1.0 has the same scale (100 px per template unit) with 75 px more margin, so YuNet
 run on it gives the points in the 150-chip's frame after subtracting 75.
 
-Run: python scripts/fit_chip_template.py [N_IMAGES]   (needs dlib-bin, SIMKYC_DATA_DIR)
+Run: python scripts/fit_chip_template.py N_IMAGES [--mesh]   (needs dlib-bin, SIMKYC_DATA_DIR)
+(--mesh: the points of MediaPipe's face mesh in YuNet's crop, as the pipeline takes them)
 Prints the mean and spread of each point; align.py quotes the result.
 """
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from simkyc.config import get_settings
 from simkyc.faces.decode import Decoder
-from simkyc.faces.detect import YuNetDetector
+from simkyc.faces.detect import MeshLandmarks, YuNetDetector
 from simkyc.faces.models import dlib_model_file
 
 
@@ -30,6 +31,7 @@ def main(limit: int) -> None:
     predictor = dlib.shape_predictor(str(dlib_model_file("shape_predictor_5_face_landmarks.dat")))
     yunet = YuNetDetector(settings.models_dir / "yunet" / "face_detection_yunet_2023mar.onnx")
     decoder = Decoder(10**8, 10**8, 4000)
+    mesh = MeshLandmarks() if "--mesh" in sys.argv else None
     points = []
     for path in images[:limit]:
         image = decoder.decode(path.read_bytes()).pixels
@@ -39,7 +41,8 @@ def main(limit: int) -> None:
         chip = dlib.get_face_chip(image, predictor(image, boxes[0]), size=300, padding=1.0)
         faces = yunet.detect(np.ascontiguousarray(chip))
         if len(faces) == 1:
-            points.append(faces[0].landmarks - 75.0)
+            face = mesh.refine(np.ascontiguousarray(chip), faces[0]) if mesh else faces[0]
+            points.append(face.landmarks - 75.0)
     stack = np.stack(points)
     print(f"{len(stack)} faces")
     print("mean:", np.array2string(stack.mean(axis=0), precision=3, separator=", "))

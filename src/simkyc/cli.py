@@ -13,11 +13,14 @@ from rich.console import Console
 from simkyc.config import get_settings
 from simkyc.documents.cli import document_app
 from simkyc.errors import SimkycError
+from simkyc.liveness.cli import eval_liveness_command, liveness_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 eval_app = typer.Typer(no_args_is_help=True, help="Measure accuracy on evaluation data.")
 app.add_typer(eval_app, name="eval")
 app.add_typer(document_app, name="document")
+app.add_typer(liveness_app, name="liveness")
+eval_app.command("liveness")(eval_liveness_command)
 console = Console(stderr=True)
 
 EXIT_CODES = {"match": 0, "no_match": 1, "review": 2, "error": 3}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # src/simkyc/config.py -> the checkout's root; `../shared` sits beside the checkout.
@@ -17,6 +18,39 @@ class DetectorKind(StrEnum):
 
     YUNET = "yunet"
     MEDIAPIPE = "mediapipe"
+
+
+def _state_home() -> Path:
+    """`$XDG_DATA_HOME/simkyc`, else `~/.local/share/simkyc` (read when Settings is built)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "simkyc"
+
+
+class JurisdictionProfile(BaseModel):
+    """A jurisdiction's SIM-registration rules; `None` means no such cap."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_lines_per_operator: int | None = Field(default=None, ge=0)
+    max_lines_total: int | None = Field(default=None, ge=0)
+    quarantine_days: int = Field(default=90, ge=0)
+    source: str = ""
+
+
+def default_profiles() -> dict[str, JurisdictionProfile]:
+    """The rules as the issue states them; operators override with SIMKYC_JURISDICTION_PROFILES."""
+    return {
+        "CN": JurisdictionProfile(
+            max_lines_per_operator=5, source="MIIT: at most 5 lines per person per operator"
+        ),
+        "IN": JurisdictionProfile(
+            max_lines_total=9, source="DoT: at most 9 connections per person, all operators"
+        ),
+        "NG": JurisdictionProfile(
+            max_lines_per_operator=4, source="NCC: at most 4 lines per person per operator"
+        ),
+        "PH": JurisdictionProfile(source="RA 11934 (SIM Registration Act): no cap"),
+    }
 
 
 class Settings(BaseSettings):
@@ -37,6 +71,11 @@ class Settings(BaseSettings):
         description="Where derived models (dlib ResNet, MiniFASNet converted to ONNX) are kept.",
     )
     detector: DetectorKind = Field(default=DetectorKind.YUNET, description="Face detector.")
+    mesh_landmarks: bool = Field(
+        default=True,
+        description="Align on MediaPipe face-mesh points found in the detector's crop "
+        "(better alignment than YuNet's own points; see bench/ablation.py).",
+    )
     recognizer: str = Field(default="dlib-resnet-v1", description="Recognizer model id.")
     recognizers_file: Path | None = Field(
         default=None,
@@ -98,6 +137,49 @@ class Settings(BaseSettings):
         default=0.02,
         description="Frames of one capture must match each other within the face threshold "
         "minus this margin (pose changes within a clip lower dlib scores a little).",
+    )
+    state_dir: Path = Field(
+        default_factory=_state_home,
+        description="simkyc's own state: the embedded SQLite database and the key file.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the registry (e.g. postgresql+psycopg://...); "
+        "unset: sqlite:///<state_dir>/simkyc.db.",
+    )
+    keyring: SecretStr | None = Field(
+        default=None,
+        description="The keyring as JSON (format: simkyc/privacy/keyring.py); overrides "
+        "keyring_file.",
+    )
+    keyring_file: Path | None = Field(
+        default=None,
+        description="JSON keyring file: AES-GCM data keys and HMAC pseudonym keys, one active "
+        "of each; unset: <state_dir>/keyring.json, created (mode 0600) on first use.",
+    )
+    approval_ttl_s: float = Field(
+        default=1800.0, gt=0, description="How long an approved proofing session may be used."
+    )
+    dispute_reproof_hours: float = Field(
+        default=72.0,
+        gt=0,
+        description="A line marked 'not mine' is suspended unless its holder re-proofs within "
+        "this many hours.",
+    )
+    citizen_token_ttl_s: float = Field(
+        default=900.0, gt=0, description="Lifetime of a citizen's self-service token."
+    )
+    retain_images: bool = Field(
+        default=False,
+        description="Keep proofing images (encrypted); off: they live in memory only.",
+    )
+    image_retention_days: int = Field(
+        default=30, ge=0, description="Retained images are purged after this many days."
+    )
+    jurisdiction_profiles: dict[str, JurisdictionProfile] = Field(
+        default_factory=default_profiles,
+        description="Line caps and number quarantine per jurisdiction, as JSON "
+        '{"CN": {"max_lines_per_operator": 5, "max_lines_total": null, "quarantine_days": 90}}.',
     )
 
 

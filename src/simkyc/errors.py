@@ -139,3 +139,186 @@ class LivenessLocked(SimkycError):
 
     def details(self) -> dict[str, object]:
         return {"retry_after_s": round(self.retry_after)}
+
+
+class NoDocumentFound(SimkycError):
+    """No identity document could be made out in the photo."""
+
+    code = "NO_DOCUMENT"
+
+
+class NoPortraitFound(SimkycError):
+    """A document was found, but no portrait on it."""
+
+    code = "NO_PORTRAIT"
+
+
+class MultipleDocuments(SimkycError):
+    """Two or more documents of similar size: we will not guess which one is the applicant's."""
+
+    code = "MULTIPLE_DOCUMENTS"
+
+    def __init__(self, message: str, count: int) -> None:
+        super().__init__(message)
+        self.count = count
+
+    def details(self) -> dict[str, object]:
+        return {"documents": self.count}
+
+
+# --- Registry, proofing sessions, privacy (issue 4) -------------------------------------------
+
+
+class RecordNotFound(SimkycError):
+    """A line, person, operator, proofing session or key that does not exist (or is not yours)."""
+
+    code = "NOT_FOUND"
+
+    def __init__(self, kind: str, ident: str) -> None:
+        super().__init__(f"No {kind} {ident!r}.")
+        self.kind = kind
+
+    def details(self) -> dict[str, object]:
+        return {"kind": self.kind}
+
+
+class InvalidCredentials(SimkycError):
+    """An API key or citizen token that is unknown, malformed, revoked or expired."""
+
+    code = "INVALID_CREDENTIALS"
+
+
+class PermissionDenied(SimkycError):
+    """The caller's role (or operator) may not do this."""
+
+    code = "PERMISSION_DENIED"
+
+
+class InvalidMsisdn(SimkycError):
+    """Not an E.164 number (`+`, country code, subscriber number; 8 to 15 digits)."""
+
+    code = "INVALID_MSISDN"
+
+
+class InvalidIccid(SimkycError):
+    """Not an ICCID: 19 or 20 digits starting 89, with a valid Luhn check digit."""
+
+    code = "INVALID_ICCID"
+
+
+class UnknownJurisdiction(SimkycError):
+    """An operator's jurisdiction has no profile in `SIMKYC_JURISDICTION_PROFILES`."""
+
+    code = "UNKNOWN_JURISDICTION"
+
+
+class LineCapExceeded(SimkycError):
+    """Registering one more line would exceed the jurisdiction's cap; `cap` names the rule."""
+
+    code = "LINE_CAP_EXCEEDED"
+
+    def __init__(self, message: str, *, cap: str, limit: int, jurisdiction: str) -> None:
+        super().__init__(message)
+        self.cap, self.limit, self.jurisdiction = cap, limit, jurisdiction
+
+    def details(self) -> dict[str, object]:
+        return {"cap": self.cap, "limit": self.limit, "jurisdiction": self.jurisdiction}
+
+
+class TransferForbidden(SimkycError):
+    """A number cannot pass from one holder to another; it is cancelled, quarantined, reissued."""
+
+    code = "TRANSFER_FORBIDDEN"
+
+    def __init__(self, message: str, *, quarantine_days: int) -> None:
+        super().__init__(message)
+        self.quarantine_days = quarantine_days
+
+    def details(self) -> dict[str, object]:
+        return {"quarantine_days": self.quarantine_days}
+
+
+class NumberInUse(SimkycError):
+    """The MSISDN or ICCID already belongs to a line that is not cancelled."""
+
+    code = "NUMBER_IN_USE"
+
+
+class NumberQuarantined(SimkycError):
+    """A cancelled number cannot be reissued before its quarantine ends."""
+
+    code = "NUMBER_QUARANTINED"
+
+    def __init__(self, message: str, *, until: str) -> None:
+        super().__init__(message)
+        self.until = until
+
+    def details(self) -> dict[str, object]:
+        return {"until": self.until}
+
+
+class InvalidLineState(SimkycError):
+    """The operation does not apply to a line in its current status."""
+
+    code = "INVALID_LINE_STATE"
+
+
+class ProofingNotApproved(SimkycError):
+    """The proofing session was not approved (rejected, pending or in manual review)."""
+
+    code = "PROOFING_NOT_APPROVED"
+
+
+class ProofingExpired(SimkycError):
+    """An approved proofing session is only good for a short while (SIMKYC_APPROVAL_TTL_S)."""
+
+    code = "PROOFING_EXPIRED"
+
+
+class ProofingAlreadyUsed(SimkycError):
+    """An approved proofing session authorises one line operation, once."""
+
+    code = "PROOFING_ALREADY_USED"
+
+
+class ProofingMismatch(SimkycError):
+    """The session was for another purpose, line or person than this operation needs."""
+
+    code = "PROOFING_MISMATCH"
+
+
+class ProofingAlreadyDecided(SimkycError):
+    """A proofing session is decided once (a reviewer settles `manual_review`)."""
+
+    code = "PROOFING_ALREADY_DECIDED"
+
+
+class ConsentMissing(SimkycError):
+    """No proofing without the applicant's recorded consent."""
+
+    code = "CONSENT_MISSING"
+
+
+class IdempotencyKeyReused(SimkycError):
+    """The idempotency key was already used for a different request."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class KeyringInvalid(SimkycError):
+    """The key file or SIMKYC_KEYRING is malformed, or a ciphertext names an unknown key."""
+
+    code = "KEYRING_INVALID"
+
+
+class DecryptionFailed(SimkycError):
+    """A ciphertext failed authentication: wrong key, wrong record, or tampered data."""
+
+    code = "DECRYPTION_FAILED"
+
+
+class EvidenceMissing(SimkycError):
+    """A proofing step needs evidence not (or no longer) submitted: the document image, a live
+    capture; evidence is held in memory for a limited time only."""
+
+    code = "EVIDENCE_MISSING"

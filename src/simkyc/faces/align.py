@@ -13,9 +13,14 @@ from simkyc.types import Face, Image
 Points = NDArray[np.float32]
 
 # dlib's ResNet input: the 150x150 chip of `dlib.get_face_chip(img, shape, 150, padding=0.25)`.
-# YuNet's five points (right eye, left eye, nose tip, mouth corners) fall here on average,
-# measured on 1,276 LFW faces by `python scripts/fit_chip_template.py 1500` (spread 3-6 px).
+# Where the five points (right eye, left eye, nose tip, mouth corners) fall there on average,
+# measured on 1,276 LFW faces by `python scripts/fit_chip_template.py 1500 --mesh` for
+# MediaPipe's mesh points (spread 2-7 px) and without --mesh for YuNet's own (3-6 px).
 DLIB_CHIP_150: Points = np.array(
+    [[46.872, 45.114], [100.809, 45.120], [73.855, 80.808], [50.995, 104.127], [96.712, 104.221]],
+    dtype=np.float32,
+)
+DLIB_CHIP_150_YUNET: Points = np.array(
     [[45.432, 44.719], [102.042, 44.424], [73.360, 78.263], [49.272, 103.526], [98.240, 103.389]],
     dtype=np.float32,
 )

@@ -31,10 +31,13 @@ class InputSpec:
     bgr: bool = False
     mean: float = 127.5
     scale: float = 1 / 127.5
+    # Where a detector's own (coarser) points fall, when they differ from the mesh's.
+    detector_template: tuple[tuple[float, float], ...] | None = None
 
-    def aligner(self) -> Aligner:
-        """The aligner that cuts chips for this input."""
-        return Aligner(np.array(self.template, dtype=np.float32), self.size)
+    def aligner(self, *, detector_points: bool = False) -> Aligner:
+        """The aligner that cuts chips for this input from mesh or detector landmarks."""
+        template = self.detector_template if detector_points else None
+        return Aligner(np.array(template or self.template, dtype=np.float32), self.size)
 
     def tensor(self, chips: list[Image]) -> NDArray[np.float32]:
         """Stack chips (RGB uint8) into the network's input tensor."""

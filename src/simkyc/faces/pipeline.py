@@ -12,7 +12,13 @@ from simkyc.errors import ModelUnavailable, PoorQuality
 from simkyc.faces import calibration as calibrations
 from simkyc.faces.align import Aligner
 from simkyc.faces.decode import Decoder
-from simkyc.faces.detect import Detector, MediaPipeDetector, YuNetDetector, select_applicant
+from simkyc.faces.detect import (
+    Detector,
+    MediaPipeDetector,
+    MeshLandmarks,
+    YuNetDetector,
+    select_applicant,
+)
 from simkyc.faces.embed import OnnxEmbedder
 from simkyc.faces.match import Decision, MatchPolicy, cosine, fuse
 from simkyc.faces.models import verified_file
@@ -81,6 +87,7 @@ class FaceEncoder:
     assessor: QualityAssessor
     embedder: OnnxEmbedder
     ambiguity_ratio: float
+    landmarks: MeshLandmarks | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FaceEncoder:
@@ -91,7 +98,8 @@ class FaceEncoder:
                 settings.max_image_bytes, settings.max_image_pixels, settings.work_max_side
             ),
             detector=build_detector(settings),
-            aligner=spec.input.aligner(),
+            aligner=spec.input.aligner(detector_points=settings.detector is DetectorKind.YUNET
+                                       and not uses_mesh_landmarks(settings)),
             assessor=QualityAssessor(quality_limits(settings)),
             embedder=OnnxEmbedder(
                 spec.locate(settings.models_dir, settings.cache_dir),
@@ -100,6 +108,7 @@ class FaceEncoder:
                 settings.threads,
             ),
             ambiguity_ratio=settings.ambiguity_ratio,
+            landmarks=MeshLandmarks() if uses_mesh_landmarks(settings) else None,
         )
 
     def sample(self, data: bytes, *, require_quality: bool = True) -> FaceSample:
@@ -128,8 +137,12 @@ class FaceEncoder:
     ) -> FaceSample:
         """Align, assess and embed a face already chosen."""
         watch = watch or _Stopwatch()
+        with watch.stage("landmarks"):
+            # The mesh points align; the detector's points keep feeding the quality checks,
+            # whose 5-point head model is fitted to them.
+            points = face if self.landmarks is None else self.landmarks.refine(pixels, face)
         with watch.stage("align"):
-            chip = self.aligner.align(pixels, face)
+            chip = self.aligner.align(pixels, points)
         with watch.stage("quality"):
             quality = self.assessor.assess(pixels, face, chip)
         if require_quality and not quality.acceptable:
@@ -214,9 +227,15 @@ def recognizer_spec(settings: Settings) -> RecognizerSpec:
     return specs[settings.recognizer]
 
 
+def uses_mesh_landmarks(settings: Settings) -> bool:
+    """YuNet boxes with MediaPipe's mesh points (MediaPipe as detector has them already)."""
+    return settings.mesh_landmarks and settings.detector is DetectorKind.YUNET
+
+
 def pipeline_id(settings: Settings) -> str:
-    """What the calibration depends on besides the model: detector (landmarks) and flip."""
-    return f"{settings.detector.value}{'+flip' if settings.flip_tta else ''}"
+    """What the calibration depends on besides the model: detector, landmarks and flip."""
+    mesh = "+mesh" if uses_mesh_landmarks(settings) else ""
+    return f"{settings.detector.value}{mesh}{'+flip' if settings.flip_tta else ''}"
 
 
 def build_detector(settings: Settings) -> Detector:

@@ -36,9 +36,15 @@ class HeadPose:
 def head_pose(
     points: NDArray[np.float32], model: NDArray[np.float64], image_size: tuple[int, int]
 ) -> HeadPose:
-    """Fit `model` (N x 3) to `points` (N x 2) with a pinhole camera of focal length = width."""
-    width, height = image_size
-    camera = np.array([[width, 0, width / 2], [0, width, height / 2], [0, 0, 1]], np.float64)
+    """Fit `model` (N x 3) to `points` (N x 2) with a pinhole camera of focal length = width.
+
+    The principal point is put at the face itself: the pose is then relative to the line of
+    sight, so a face near the top of a photo does not read as tilted (what the quality
+    checks mean by "face the camera").
+    """
+    width, _ = image_size
+    centre = points.astype(np.float64).mean(axis=0)
+    camera = np.array([[width, 0, centre[0]], [0, width, centre[1]], [0, 0, 1]], np.float64)
     no_distortion = np.zeros(4)
     ok, rvec, _ = cv2.solvePnP(
         model, points.astype(np.float64), camera, no_distortion, flags=cv2.SOLVEPNP_SQPNP

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simkyc.errors import ModelUnavailable
-from simkyc.faces.align import ARCFACE_112, DLIB_CHIP_150
+from simkyc.faces.align import ARCFACE_112, DLIB_CHIP_150, DLIB_CHIP_150_YUNET
 from simkyc.faces.embed import InputSpec, Layout
 from simkyc.faces.models import dlib_model_file, sha256_of, verified_file
 
@@ -47,7 +47,8 @@ BUILTIN: Mapping[str, RecognizerSpec] = {
         model_id=DLIB_RESNET_ID,
         filename="dlib_face_recognition_resnet_model_v1.dat",
         # The converted graph takes raw 0-255 RGB NHWC and does dlib's own normalisation.
-        input=InputSpec(150, _tuple_template(DLIB_CHIP_150), Layout.NHWC, mean=0.0, scale=1.0),
+        input=InputSpec(150, _tuple_template(DLIB_CHIP_150), Layout.NHWC, mean=0.0, scale=1.0,
+                        detector_template=_tuple_template(DLIB_CHIP_150_YUNET)),
         sha256=DLIB_RESNET_SHA256,
         licence="CC0 (Davis King, dlib); weights from the face_recognition_models package",
     ),

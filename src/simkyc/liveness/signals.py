@@ -77,6 +77,7 @@ class EventThresholds:
     look_up_deg: float = 20.0
     blink_ratio: float = 0.7
     blink_max_s: float = 0.6
+    blink_min_frames: int = 2
     blink_max_motion_deg: float = 12.0
 
 
@@ -107,20 +108,33 @@ def pose_events(s: Series, limits: EventThresholds) -> list[Event]:
 
 
 def blink_events(s: Series, limits: EventThresholds) -> list[Event]:
-    """Blinks: the eye aperture dips below `blink_ratio` x its open level, briefly, while the
-    head holds still (turning and looking down also narrow the eyes in the image)."""
+    """Blinks: the eye aperture dips below `blink_ratio` x its open level for at least
+    `blink_min_frames` frames and at most `blink_max_s`, while the head holds still (turning
+    and looking down also narrow the eyes in the image). Dips a frame apart are one blink."""
     if len(s.aperture) < 3:
         return []
     open_level = float(np.percentile(s.aperture, 80))
     events = []
-    for first, last in _runs(s.aperture < limits.blink_ratio * open_level):
+    for first, last in _merged(_runs(s.aperture < limits.blink_ratio * open_level), gap=2):
         lo, hi = max(first - 1, 0), min(last + 1, len(s.t) - 1)
         duration = float(s.t[hi] - s.t[lo])
         motion = max(np.ptp(s.yaw[lo : hi + 1]), np.ptp(s.pitch[lo : hi + 1]))
-        if duration <= limits.blink_max_s and motion <= limits.blink_max_motion_deg:
+        if (last - first + 1 >= limits.blink_min_frames and duration <= limits.blink_max_s
+                and motion <= limits.blink_max_motion_deg):
             depth = 1.0 - float(s.aperture[first : last + 1].min()) / open_level
             events.append(Event(Action.BLINK, float(s.t[first]), float(s.t[last]), depth))
     return events
+
+
+def _merged(runs: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
+    """Runs closer than `gap` frames joined (one blink whose dip flickers)."""
+    merged: list[tuple[int, int]] = []
+    for first, last in runs:
+        if merged and first - merged[-1][1] <= gap:
+            merged[-1] = (merged[-1][0], last)
+        else:
+            merged.append((first, last))
+    return merged
 
 
 def events(s: Series, limits: EventThresholds) -> list[Event]:

@@ -15,7 +15,9 @@ import pytest
 
 from simkyc.config import Settings
 from simkyc.faces.detect import YuNetDetector
+from simkyc.faces.pipeline import FacePipeline
 from simkyc.liveness.passive import MODELS_SUBDIR, PassiveAntiSpoof
+from simkyc.liveness.service import LivenessService
 from simkyc.types import BBox, Image
 
 YUNET = Path("yunet") / "face_detection_yunet_2023mar.onnx"
@@ -60,3 +62,10 @@ def silent_face_faces(settings: Settings) -> dict[str, tuple[Image, BBox]]:
         rgb = np.ascontiguousarray(bgr[..., ::-1])
         faces[name] = (rgb, detector.detect(rgb)[0].box)
     return faces
+
+
+@pytest.fixture(scope="session")
+def liveness_service(settings: Settings, pipeline: FacePipeline, minifasnet_dir: Path
+                     ) -> LivenessService:
+    """The liveness service as the API builds it (MiniFASNet converted into the settings' cache)."""
+    return LivenessService.from_settings(settings, pipeline)

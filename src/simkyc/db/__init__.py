@@ -1,0 +1,1 @@
+"""Storage: engine and sessions from settings, the declarative base, migrations, idempotency."""

@@ -1,0 +1,1 @@
+"""Privacy: keyring and field encryption, pseudonyms, the audit chain, image retention."""

@@ -1,0 +1,1 @@
+"""Proofing sessions: consent, checks and decision recorded with a re-verifiable evidence record."""

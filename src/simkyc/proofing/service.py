@@ -1,0 +1,314 @@
+"""Proofing sessions: start (consent, person), conclude (checks -> decision -> evidence),
+review, and consume (an approved session authorises one line operation, before it expires).
+
+Every function that reads or writes a person's data appends an audit entry and commits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import cast
+
+import numpy as np
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
+
+from simkyc.errors import (
+    ConsentMissing,
+    PermissionDenied,
+    ProofingAlreadyDecided,
+    ProofingAlreadyUsed,
+    ProofingExpired,
+    ProofingMismatch,
+    ProofingNotApproved,
+    RecordNotFound,
+)
+from simkyc.faces.match import Decision as FaceDecision
+from simkyc.privacy import audit
+from simkyc.privacy.audit import AccessPurpose, AuditAction
+from simkyc.privacy.crypto import place
+from simkyc.privacy.keyring import Keyring
+from simkyc.privacy.retention import open_image
+from simkyc.proofing.decision import decide
+from simkyc.proofing.evidence import document_fields, record_evidence, stored_parts
+from simkyc.proofing.models import (
+    DocumentCheck,
+    FaceCheck,
+    LivenessCheck,
+    Outcome,
+    ProofingSession,
+    Purpose,
+    Reason,
+)
+from simkyc.proofing.schemas import Consent, ProofingView
+from simkyc.registry.accounts import Actor, require
+from simkyc.registry.models import Line, Person, Role
+from simkyc.registry.persons import (
+    Applicant,
+    Template,
+    find_or_enrol,
+    open_template,
+    seal_template,
+    template_place,
+)
+
+ABOUT_A_LINE = (Purpose.SIM_SWAP, Purpose.DISPUTE_REPROOF)
+AUDIT_PURPOSE = {
+    Purpose.REGISTRATION: AccessPurpose.REGISTRATION, Purpose.SIM_SWAP: AccessPurpose.SIM_SWAP,
+    Purpose.DISPUTE_REPROOF: AccessPurpose.DISPUTE,
+    Purpose.SELF_SERVICE: AccessPurpose.SELF_SERVICE,
+}
+
+
+def start_session(
+    session: Session, *, actor: Actor, purpose: Purpose, applicant: Applicant,
+    consent: Consent, keyring: Keyring, now: datetime, line_id: str | None = None,
+) -> ProofingView:
+    """Open a session for an applicant who consented; a swap or re-proof names its line, and
+    only that line's holder can be proofed for it."""
+    require(actor, Role.AGENT)
+    if not consent.given:
+        raise ConsentMissing("the applicant has not consented to identity proofing.")
+    person = find_or_enrol(session, keyring=keyring, applicant=applicant, now=now)
+    _check_line(session, actor=actor, purpose=purpose, person=person, line_id=line_id)
+    record = ProofingSession(
+        purpose=purpose, operator_id=actor.operator_id, agent_id=actor.principal_id,
+        person_id=person.id, line_id=line_id, started_at=now, consent_at=consent.at,
+        consent_version=consent.version, outcome=Outcome.PENDING, reasons="[]",
+    )
+    session.add(record)
+    session.flush()
+    _audit(session, actor, AuditAction.PROOFING_STARTED, record, now)
+    session.commit()
+    return view(record)
+
+
+def conclude(
+    session: Session, *, actor: Actor, proofing_id: str, documents: Sequence[DocumentCheck],
+    face: FaceCheck, liveness: LivenessCheck, keyring: Keyring, approval_ttl_s: float,
+    now: datetime, probe: Template | None = None, images: Mapping[str, str] | None = None,
+) -> ProofingView:
+    """Decide a pending session from the engines' results and seal the evidence record.
+
+    `probe` is the live capture's template: kept (sealed) to enrol the holder when a line is
+    issued, and for a swap or re-proof compared 1:1 with the line holder's enrolled template.
+    `images` maps image kinds to their SHA-256 (the images themselves are not kept here)."""
+    record = _pending(session, actor=actor, proofing_id=proofing_id)
+    holder = _holder_check(session, keyring, actor=actor, record=record, face=face,
+                           probe=probe, now=now)
+    decision = decide(consent=True, documents=documents, face=face, liveness=liveness,
+                      holder=holder, holder_required=record.purpose in ABOUT_A_LINE)
+    _fill_checks(record, face, liveness, holder)
+    _settle(record, outcome=decision.outcome, reasons=decision.reasons, actor=actor,
+            approval_ttl_s=approval_ttl_s, now=now)
+    if probe is not None and record.purpose is Purpose.REGISTRATION:
+        record.template_ct = seal_template(keyring, probe, where=place(
+            "proofing_sessions", "template_ct", record.id))
+    record_evidence(record, documents=document_fields(documents), images=dict(images or {}))
+    _audit(session, actor, AuditAction.PROOFING_DECIDED, record, now)
+    session.commit()
+    return view(record)
+
+
+def review(
+    session: Session, *, actor: Actor, proofing_id: str, approve: bool, approval_ttl_s: float,
+    now: datetime,
+) -> ProofingView:
+    """A reviewer settles a session in manual review; the evidence record says so."""
+    record = _get(session, proofing_id)
+    require(actor, Role.REVIEWER, operator_id=record.operator_id)
+    if record.outcome is not Outcome.MANUAL_REVIEW:
+        raise ProofingAlreadyDecided(f"the session is {record.outcome.value}, not in review.")
+    reason = Reason.REVIEWER_APPROVED if approve else Reason.REVIEWER_REJECTED
+    outcome = Outcome.APPROVED if approve else Outcome.REJECTED
+    documents, images, _ = stored_parts(record)
+    reasons = (*(Reason(r) for r in json.loads(record.reasons)), reason)
+    _settle(record, outcome=outcome, reasons=reasons, actor=actor,
+            approval_ttl_s=approval_ttl_s, now=now)
+    record_evidence(record, documents=documents, images=images, review={
+        "reviewer": actor.principal_id, "approved": approve})
+    _audit(session, actor, AuditAction.PROOFING_REVIEWED, record, now)
+    session.commit()
+    return view(record)
+
+
+def review_queue(session: Session, *, actor: Actor, limit: int = 100) -> list[ProofingView]:
+    """The reviewer's operator's sessions waiting in manual review, oldest first."""
+    require(actor, Role.REVIEWER)
+    stmt = (select(ProofingSession)
+            .where(ProofingSession.outcome == Outcome.MANUAL_REVIEW,
+                   ProofingSession.operator_id == actor.operator_id)
+            .order_by(ProofingSession.decided_at, ProofingSession.id).limit(limit))
+    return [view(record) for record in session.scalars(stmt)]
+
+
+def consume(
+    session: Session, *, proofing_id: str, purpose: Purpose, person_id: str,
+    operation: str, now: datetime, line_id: str | None = None,
+) -> ProofingSession:
+    """Spend an approved session on one operation (flushed, not committed): it must be for
+    this purpose, person (and line), approved, unexpired and unused. The conditional UPDATE
+    makes two concurrent uses impossible on either backend."""
+    record = usable(session, proofing_id=proofing_id, purpose=purpose, person_id=person_id,
+                    now=now, line_id=line_id)
+    result = cast(CursorResult[tuple[()]], session.execute(
+        update(ProofingSession)
+        .where(ProofingSession.id == proofing_id, ProofingSession.consumed_at.is_(None))
+        .values(consumed_at=now, consumed_for=operation)
+        .execution_options(synchronize_session=False)))
+    if result.rowcount != 1:
+        raise ProofingAlreadyUsed("this proofing session has already been used.")
+    session.refresh(record)
+    return record
+
+
+def usable(
+    session: Session, *, proofing_id: str, purpose: Purpose, person_id: str, now: datetime,
+    line_id: str | None = None,
+) -> ProofingSession:
+    """The session if it can authorise this operation now; the first reason it cannot, else."""
+    record = _get(session, proofing_id)
+    if record.purpose is not purpose or record.person_id != person_id or (
+            line_id is not None and record.line_id != line_id):
+        raise ProofingMismatch(f"this session was for another {_mismatch(record, purpose)}.")
+    if record.outcome is not Outcome.APPROVED:
+        raise ProofingNotApproved(f"the session is {record.outcome.value}.")
+    if record.consumed_at is not None:
+        raise ProofingAlreadyUsed("this proofing session has already been used.")
+    if record.expires_at is None or record.expires_at <= now:
+        raise ProofingExpired("the approval has expired: proof the applicant again.")
+    return record
+
+
+def require_holder_match(record: ProofingSession) -> None:
+    """The session's live face matched the holder's template, or a reviewer approved it."""
+    matched = record.holder_score is not None and record.holder_threshold is not None and (
+        record.holder_score >= record.holder_threshold)
+    if not matched and Reason.REVIEWER_APPROVED.value not in json.loads(record.reasons):
+        raise ProofingMismatch("the session did not match the line holder's face.")
+
+
+def get_session(session: Session, *, actor: Actor, proofing_id: str) -> ProofingView:
+    """A session's state, for staff of its operator, auditors and admins."""
+    record = _get(session, proofing_id)
+    require(actor, Role.AGENT, Role.REVIEWER, Role.AUDITOR, Role.ADMIN,
+            operator_id=record.operator_id)
+    return view(record)
+
+
+def read_retained_image(
+    session: Session, *, actor: Actor, keyring: Keyring, media_id: str, now: datetime
+) -> bytes:
+    """A retained image in clear, for a reviewer or auditor (audited)."""
+    require(actor, Role.REVIEWER, Role.AUDITOR)
+    proofing_id, image = open_image(session, keyring=keyring, media_id=media_id)
+    record = _get(session, proofing_id)
+    require(actor, Role.REVIEWER, Role.AUDITOR, operator_id=record.operator_id)
+    audit.append(session, actor=actor, action=AuditAction.MEDIA_READ,
+                 purpose=AccessPurpose.REVIEW, subject_id=record.person_id, object_id=media_id,
+                 now=now)
+    session.commit()
+    return image
+
+
+def view(record: ProofingSession) -> ProofingView:
+    """The public form of a session row."""
+    return ProofingView(
+        id=record.id, purpose=record.purpose, operator_id=record.operator_id,
+        agent_id=record.agent_id, person_id=record.person_id, line_id=record.line_id,
+        started_at=record.started_at, outcome=record.outcome,
+        reasons=tuple(Reason(r) for r in json.loads(record.reasons)),
+        face_score=record.face_score, face_threshold=record.face_threshold,
+        model_id=record.model_id, calibration_id=record.calibration_id,
+        liveness_verdict=record.liveness_verdict, holder_score=record.holder_score,
+        holder_threshold=record.holder_threshold, decided_at=record.decided_at,
+        expires_at=record.expires_at, consumed_at=record.consumed_at,
+        evidence_sha256=record.evidence_sha256,
+    )
+
+
+def _get(session: Session, proofing_id: str) -> ProofingSession:
+    record = session.get(ProofingSession, proofing_id, populate_existing=True)
+    if record is None:
+        raise RecordNotFound("proofing session", proofing_id)
+    return record
+
+
+def _pending(session: Session, *, actor: Actor, proofing_id: str) -> ProofingSession:
+    stmt = select(ProofingSession).where(ProofingSession.id == proofing_id).with_for_update()
+    record = session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
+    if record is None:
+        raise RecordNotFound("proofing session", proofing_id)
+    require(actor, Role.AGENT, operator_id=record.operator_id)
+    if record.agent_id != actor.principal_id:
+        raise PermissionDenied("only the agent who started a session concludes it.")
+    if record.outcome is not Outcome.PENDING:
+        raise ProofingAlreadyDecided(f"the session is already {record.outcome.value}.")
+    return record
+
+
+def _check_line(session: Session, *, actor: Actor, purpose: Purpose, person: Person,
+                line_id: str | None) -> None:
+    if purpose not in ABOUT_A_LINE:
+        if line_id is not None:
+            raise ProofingMismatch(f"a {purpose.value} session is not about a line.")
+        return
+    line = session.get(Line, line_id) if line_id else None
+    if line is None or line.operator_id != actor.operator_id:
+        raise RecordNotFound("line", line_id or "")
+    if line.holder_id != person.id:
+        raise ProofingMismatch("the applicant is not this line's holder.")
+
+
+def _holder_check(
+    session: Session, keyring: Keyring, *, actor: Actor, record: ProofingSession,
+    face: FaceCheck, probe: Template | None, now: datetime,
+) -> FaceCheck | None:
+    """1:1 with the line holder's own enrolled template (the session's person is the holder,
+    checked at start); None when there is nothing comparable (then: manual review)."""
+    if record.purpose not in ABOUT_A_LINE or probe is None:
+        return None
+    person = session.get(Person, record.person_id)
+    if person is None or person.template_ct is None:
+        return None
+    enrolled = open_template(keyring, person.template_ct, where=template_place(person.id))
+    audit.append(session, actor=actor, action=AuditAction.TEMPLATE_COMPARED,
+                 purpose=AUDIT_PURPOSE[record.purpose], subject_id=person.id,
+                 object_id=record.id, now=now)
+    if enrolled.model_id != probe.model_id:
+        return None
+    score = float(np.dot(enrolled.embedding, probe.embedding) / (
+        np.linalg.norm(enrolled.embedding) * np.linalg.norm(probe.embedding)))
+    decision = FaceDecision.MATCH if score >= face.threshold else FaceDecision.NO_MATCH
+    return FaceCheck(score, face.threshold, decision, face.model_id, face.calibration_id)
+
+
+def _fill_checks(record: ProofingSession, face: FaceCheck, liveness: LivenessCheck,
+                 holder: FaceCheck | None) -> None:
+    record.face_score, record.face_threshold = round(face.score, 6), round(face.threshold, 6)
+    record.model_id, record.calibration_id = face.model_id, face.calibration_id
+    record.liveness_verdict, record.liveness_version = liveness.verdict, liveness.version
+    if holder is not None:
+        record.holder_score = round(holder.score, 6)
+        record.holder_threshold = round(holder.threshold, 6)
+
+
+def _settle(record: ProofingSession, *, outcome: Outcome, reasons: Sequence[Reason],
+            actor: Actor, approval_ttl_s: float, now: datetime) -> None:
+    record.outcome, record.reasons = outcome, json.dumps([r.value for r in reasons])
+    record.decided_at, record.decided_by = now, actor.principal_id
+    approved = outcome is Outcome.APPROVED
+    record.expires_at = now + timedelta(seconds=approval_ttl_s) if approved else None
+
+
+def _audit(session: Session, actor: Actor, action: AuditAction, record: ProofingSession,
+           now: datetime) -> None:
+    detail = {"outcome": record.outcome.value, "evidence_sha256": record.evidence_sha256}
+    audit.append(session, actor=actor, action=action, purpose=AUDIT_PURPOSE[record.purpose],
+                 subject_id=record.person_id, object_id=record.id, now=now, detail=detail)
+
+
+def _mismatch(record: ProofingSession, purpose: Purpose) -> str:
+    return "purpose" if record.purpose is not purpose else "person or line"

@@ -1,0 +1,1 @@
+"""The SIM registry: operators and their staff, persons, lines, caps, disputes, SIM swaps."""

@@ -1,0 +1,62 @@
+"""Jobs and privileged reads: re-sealing after a key rotation, purging retained images,
+reading a person's data in clear. Each is audited."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from simkyc.db.models import SEALED_COLUMNS
+from simkyc.errors import PermissionDenied
+from simkyc.privacy import audit
+from simkyc.privacy.audit import AccessPurpose, AuditAction
+from simkyc.privacy.keyring import Keyring
+from simkyc.privacy.retention import purge_expired
+from simkyc.privacy.rotation import reencrypt
+from simkyc.registry.accounts import Actor, require
+from simkyc.registry.models import Role
+from simkyc.registry.persons import PersonDetails, lock_person, open_details
+
+logger = logging.getLogger(__name__)
+
+
+def reseal_all(session: Session, *, actor: Actor, keyring: Keyring, now: datetime) -> int:
+    """Re-seal every encrypted value with the active data key; returns how many changed."""
+    require(actor, Role.SYSTEM, Role.ADMIN)
+    count = reencrypt(session, keyring=keyring, columns=SEALED_COLUMNS)
+    audit.append(session, actor=actor, action=AuditAction.DATA_RESEALED,
+                 purpose=AccessPurpose.MAINTENANCE, subject_id=None, object_id=None, now=now,
+                 detail={"count": count, "key_id": keyring.data.active})
+    session.commit()
+    logger.info("re-sealed %d values with data key %s", count, keyring.data.active)
+    return count
+
+
+def purge_images(session: Session, *, actor: Actor, now: datetime) -> int:
+    """Delete retained images past their retention; returns how many."""
+    require(actor, Role.SYSTEM, Role.ADMIN)
+    count = purge_expired(session, now=now)
+    audit.append(session, actor=actor, action=AuditAction.MEDIA_PURGED,
+                 purpose=AccessPurpose.MAINTENANCE, subject_id=None, object_id=None, now=now,
+                 detail={"count": count})
+    session.commit()
+    logger.info("purged %d retained images", count)
+    return count
+
+
+def read_person(
+    session: Session, *, actor: Actor, keyring: Keyring, person_id: str,
+    purpose: AccessPurpose, now: datetime,
+) -> PersonDetails:
+    """A person's name and birth date in clear: reviewers, auditors, admins, or the citizen
+    themself; logged with the stated purpose."""
+    require(actor, Role.REVIEWER, Role.AUDITOR, Role.ADMIN, Role.CITIZEN)
+    if actor.role is Role.CITIZEN and actor.person_id != person_id:
+        raise PermissionDenied("citizens see their own data only.")
+    details = open_details(keyring, lock_person(session, person_id))
+    audit.append(session, actor=actor, action=AuditAction.PERSON_READ, purpose=purpose,
+                 subject_id=person_id, object_id=None, now=now)
+    session.commit()
+    return details

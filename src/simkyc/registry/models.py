@@ -1,0 +1,161 @@
+"""Registry tables: operators, principals and API keys, persons (pseudonymous), lines, disputes.
+
+A person is known by a keyed HMAC of their document (`pseudonym`); their name, birth date and
+face template are AES-GCM ciphertexts carrying the id of the key that sealed them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from simkyc.db.base import Base, UTCDateTime, enum_column, new_id
+
+
+class Role(StrEnum):
+    """Who a principal is; `system` is the scheduler's jobs (deadlines, purges)."""
+
+    AGENT = "agent"
+    REVIEWER = "reviewer"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+    CITIZEN = "citizen"
+    SYSTEM = "system"
+
+
+class ServiceType(StrEnum):
+    """What the line carries."""
+
+    MOBILE = "mobile"
+    BROADBAND = "broadband"
+
+
+class LineStatus(StrEnum):
+    """`cancelled` is final; every other status counts toward the caps."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    DISPUTED = "disputed"
+    CANCELLED = "cancelled"
+
+
+class DisputeStatus(StrEnum):
+    """An open dispute ends re-proofed (line active again), suspended at its deadline, or
+    closed because the line was cancelled."""
+
+    OPEN = "open"
+    REPROOFED = "reproofed"
+    SUSPENDED = "suspended"
+    LINE_CANCELLED = "line_cancelled"
+
+
+NOT_CANCELLED = text("status <> 'cancelled'")
+IS_OPEN = text("status = 'open'")
+
+
+class Operator(Base):
+    """A carrier in one jurisdiction (ISO 3166 alpha-2), whose profile sets the caps."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    jurisdiction: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Principal(Base):
+    """Someone who calls simkyc: an operator's agent or reviewer, an auditor, admin or citizen."""
+
+    __tablename__ = "principals"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    operator_id: Mapped[str | None] = mapped_column(ForeignKey("operators.id"))
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiKey(Base):
+    """An API key or citizen token: public prefix `id`, SHA-256 of the 32-byte secret."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    principal_id: Mapped[str] = mapped_column(ForeignKey("principals.id"), index=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Person(Base):
+    """A subscriber, by pseudonym; the row registrations lock to serialise per person."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
+    pseudonym_key_id: Mapped[str] = mapped_column(String(32))
+    name_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    birth_date_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    template_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Line(Base):
+    """A mobile or broadband line; MSISDN and ICCID are unique among lines not cancelled."""
+
+    __tablename__ = "lines"
+    __table_args__ = (
+        Index(
+            "uq_lines_msisdn_live", "msisdn", unique=True,
+            sqlite_where=NOT_CANCELLED, postgresql_where=NOT_CANCELLED,
+        ),
+        Index(
+            "uq_lines_iccid_live", "iccid", unique=True,
+            sqlite_where=NOT_CANCELLED, postgresql_where=NOT_CANCELLED,
+        ),
+        Index("ix_lines_holder_status", "holder_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    msisdn: Mapped[str] = mapped_column(String(16), index=True)
+    iccid: Mapped[str] = mapped_column(String(20))
+    service: Mapped[ServiceType] = mapped_column(enum_column(ServiceType))
+    operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id"))
+    holder_id: Mapped[str] = mapped_column(ForeignKey("persons.id"))
+    status: Mapped[LineStatus] = mapped_column(enum_column(LineStatus))
+    approved_by: Mapped[str] = mapped_column(ForeignKey("proofing_sessions.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    swapped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    quarantine_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Dispute(Base):
+    """A citizen's "not mine": queued to the line's operator until re-proof or the deadline."""
+
+    __tablename__ = "disputes"
+    __table_args__ = (
+        Index(
+            "uq_disputes_line_open", "line_id", unique=True,
+            sqlite_where=IS_OPEN, postgresql_where=IS_OPEN,
+        ),
+        Index("ix_disputes_operator_status", "operator_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    line_id: Mapped[str] = mapped_column(ForeignKey("lines.id"))
+    operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id"))
+    status: Mapped[DisputeStatus] = mapped_column(enum_column(DisputeStatus))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(ForeignKey("proofing_sessions.id"))

@@ -1,0 +1,90 @@
+"""`simkyc liveness check` as a user runs it: exit codes 0 live / 2 retry / 3 error, JSON shape.
+
+Runs the sub-app's module entry point (`python -m simkyc.liveness.cli`), the same Typer app
+that `simkyc liveness` mounts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+
+from simkyc.liveness.media import MediaLimits, decode_video
+
+
+def _liveness(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "simkyc.liveness.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ),
+        check=False,
+    )
+
+
+def _assert_check_shape(out: dict[str, object]) -> None:
+    checks = out["checks"]
+    assert isinstance(checks, dict)
+    assert {"face_present", "passive"} <= set(checks)
+    for check in checks.values():
+        assert {"passed", "value", "threshold", "reason"} <= set(check)
+
+
+def test_a_valid_challenge_exits_0(headturn: Path) -> None:
+    # She turns to her right at ~0.6 s and to her left at ~3 s (evaluation.HEADTURN_ACTIONS).
+    done = _liveness("check", str(headturn), "--challenge", "turn_right,turn_left", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = json.loads(done.stdout)
+    assert out["verdict"] == "live"
+    _assert_check_shape(out)
+    assert out["checks"]["challenge"]["passed"] is True
+
+
+def test_an_impossible_challenge_exits_2(headturn: Path) -> None:
+    done = _liveness("check", str(headturn), "--challenge", "turn_left,turn_right", "--json")
+    assert done.returncode == 2, done.stdout + done.stderr
+    out = json.loads(done.stdout)
+    assert out["verdict"] == "retry"
+    _assert_check_shape(out)
+    assert out["checks"]["challenge"]["passed"] is False
+    assert "turn your head to your right" in out["checks"]["challenge"]["reason"]
+
+
+def test_a_corrupt_file_exits_3_without_traceback(headturn: Path, tmp_path: Path) -> None:
+    corrupt = tmp_path / "clip.webm"
+    corrupt.write_bytes(bytes(range(256)) * 64)
+    done = _liveness("check", str(corrupt), "--passive", "--json")
+    assert done.returncode == 3
+    assert json.loads(done.stdout) == {
+        "verdict": "error",
+        "error": "INVALID_MEDIA",
+        "message": "The video cannot be read (WebM, MP4 or AVI expected).",
+    }
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_an_unknown_action_or_no_mode_exits_3(headturn: Path) -> None:
+    unknown = _liveness("check", str(headturn), "--challenge", "turn_left,jump", "--json")
+    neither = _liveness("check", str(headturn), "--json")
+    assert (unknown.returncode, neither.returncode) == (3, 3)
+    assert json.loads(unknown.stdout)["error"] == json.loads(neither.stdout)["error"]
+    assert "jump" in json.loads(unknown.stdout)["message"]
+
+
+def test_still_frames_are_timed_by_fps_and_checked(headturn: Path, tmp_path: Path) -> None:
+    frames = decode_video(headturn.read_bytes(), MediaLimits())[-8:]  # she faces the camera
+    stills = []
+    for k, frame in enumerate(frames):
+        stills.append(tmp_path / f"frame{k}.jpg")
+        cv2.imwrite(str(stills[-1]), frame.pixels[..., ::-1])
+    done = _liveness("check", *map(str, stills), "--passive", "--fps", "10", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = json.loads(done.stdout)
+    assert (out["verdict"], out["frames_analysed"]) == ("live", len(stills))
+    _assert_check_shape(out)
