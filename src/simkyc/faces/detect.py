@@ -72,7 +72,7 @@ def _yunet_face(row: np.ndarray[Any, np.dtype[np.float32]]) -> Face:
 
 # MediaPipe face-mesh indices for the five points YuNet gives: iris centres (refined mesh),
 # nose tip, mouth corners. Subject's right eye first, as YuNet.
-_MESH_FIVE = (468, 473, 1, 61, 291)
+MESH_FIVE = (468, 473, 1, 61, 291)
 
 
 @dataclass
@@ -97,7 +97,7 @@ class MediaPipeDetector:
             points = np.array([(p.x * width, p.y * height) for p in mesh.landmark], np.float32)
             low, high = points.min(axis=0), points.max(axis=0)
             box = BBox(float(low[0]), float(low[1]), *(float(v) for v in high - low))
-            faces.append(Face(box, points[list(_MESH_FIVE)], 1.0))
+            faces.append(Face(box, points[list(MESH_FIVE)], 1.0))
         return faces
 
     def _session(self) -> Any:
@@ -123,6 +123,13 @@ def _detect_scaled(run: Any, image: Image, max_side: int) -> list[Face]:
     size = (round(image.shape[1] * factor), round(image.shape[0] * factor))
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     return [face.scaled(1 / factor) for face in run(small)]
+
+
+def face_from_mesh(mesh: NDArray[np.float64]) -> Face:
+    """A face from dense mesh landmarks (pixels): the mesh's extent and its five points."""
+    low, high = mesh[:, :2].min(axis=0), mesh[:, :2].max(axis=0)
+    box = BBox(float(low[0]), float(low[1]), *(float(v) for v in high - low))
+    return Face(box, mesh[list(MESH_FIVE), :2].astype(np.float32), 1.0)
 
 
 def face_crop(face: Face, angle: float, size: int, scale: float) -> NDArray[np.float64]:
@@ -190,7 +197,7 @@ class MeshLandmarks:
         if not found:
             return face
         mesh = found[0].landmark
-        points = np.array([(mesh[i].x * self.size, mesh[i].y * self.size) for i in _MESH_FIVE],
+        points = np.array([(mesh[i].x * self.size, mesh[i].y * self.size) for i in MESH_FIVE],
                           np.float32)
         refined = map_back(points, matrix)
         # The crop may hold a neighbour's face too: keep the mesh only if it is this face.

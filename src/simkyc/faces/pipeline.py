@@ -134,13 +134,17 @@ class FaceEncoder:
         *,
         watch: _Stopwatch | None = None,
         require_quality: bool = True,
+        mesh_points: bool = False,
     ) -> FaceSample:
-        """Align, assess and embed a face already chosen."""
+        """Align, assess and embed a face already chosen (`mesh_points`: its landmarks
+        already come from the face mesh, as in a tracked liveness clip)."""
         watch = watch or _Stopwatch()
         with watch.stage("landmarks"):
             # The mesh points align; the detector's points keep feeding the quality checks,
             # whose 5-point head model is fitted to them.
-            points = face if self.landmarks is None else self.landmarks.refine(pixels, face)
+            points = face
+            if self.landmarks is not None and not mesh_points:
+                points = self.landmarks.refine(pixels, face)
         with watch.stage("align"):
             chip = self.aligner.align(pixels, points)
         with watch.stage("quality"):

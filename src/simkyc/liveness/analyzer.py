@@ -10,7 +10,7 @@ from enum import StrEnum
 import numpy as np
 from numpy.typing import NDArray
 
-from simkyc.errors import SimkycError
+from simkyc.faces.detect import face_from_mesh
 from simkyc.faces.match import fuse
 from simkyc.faces.pipeline import FaceEncoder, FaceSample, best_frames
 from simkyc.liveness.challenge import PROMPTS, Action
@@ -20,7 +20,7 @@ from simkyc.liveness.planarity import planarity
 from simkyc.liveness.pose import MeshPoseEstimator
 from simkyc.liveness.signals import EventThresholds, Series, events, performed_in_order, series
 from simkyc.liveness.tracking import Mesh, MeshTracker, TrackedFrame
-from simkyc.types import Embedding
+from simkyc.types import BBox, Embedding, Face
 
 
 class Verdict(StrEnum):
@@ -183,11 +183,14 @@ class LivenessAnalyzer:
         picks = [with_face[round(k)] for k in np.linspace(0, len(with_face) - 1, count)]
         samples = {}
         for index in dict.fromkeys(picks):
-            try:
-                samples[index] = self.encoder.sample_pixels(frames[index].pixels,
-                                                            require_quality=False)
-            except SimkycError:
-                continue  # a turned head the detector misses: other frames judge identity
+            mesh = tracked[index].mesh
+            if mesh is None:
+                continue
+            # The tracked mesh already holds the alignment points: no second detection.
+            samples[index] = self.encoder.sample_face(
+                frames[index].pixels, face_from_mesh(mesh), require_quality=False,
+                mesh_points=True,
+            )
         return samples
 
     def _identity(self, by_frame: dict[int, FaceSample], reference: Embedding | None,
@@ -211,6 +214,11 @@ class LivenessAnalyzer:
                                       Verdict.SPOOF))
         return checks
 
+    def _detector_box(self, frame: Frame, sample: FaceSample) -> BBox | None:
+        """The detector's box for the sampled face: MiniFASNet's crops are sized from it."""
+        found = _nearest(self.encoder.detector.detect(frame.pixels), sample.face)
+        return None if found is None else found.box
+
     def _passive(self, frames: Sequence[Frame], by_frame: dict[int, FaceSample]) -> CheckResult:
         """MiniFASNet's live probability, averaged over the best sampled frames."""
         limit = self.thresholds.min_passive
@@ -218,10 +226,24 @@ class LivenessAnalyzer:
         chosen = ranked[: self.thresholds.passive_frames]
         if not chosen:
             return CheckResult("passive", None, None, limit, "no usable frame", Verdict.SPOOF)
-        scores = [self.passive.score(frames[i].pixels, s.face.box).live for i, s in chosen]
+        scores = [self.passive.score(frames[i].pixels, box).live
+                  for i, s in chosen if (box := self._detector_box(frames[i], s)) is not None]
+        if not scores:
+            return CheckResult("passive", None, None, limit, "no usable frame", Verdict.SPOOF)
         mean = float(np.mean(scores))
         return CheckResult("passive", mean >= limit, mean, limit,
                            "the image looks like a photo or a screen", Verdict.SPOOF)
+
+
+def _nearest(faces: Sequence[Face], target: Face) -> Face | None:
+    """The detected face whose landmarks are nearest the target's (None if none is close)."""
+    centre = target.landmarks.mean(axis=0)
+
+    def distance(face: Face) -> float:
+        return float(np.linalg.norm(face.landmarks.mean(axis=0) - centre))
+
+    close = [f for f in faces if distance(f) < target.eye_distance]
+    return min(close, key=distance, default=None)
 
 
 def _challenge(seen: Sequence[object], actions: Sequence[Action], end: float) -> CheckResult:
