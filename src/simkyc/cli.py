@@ -14,12 +14,14 @@ from simkyc.config import get_settings
 from simkyc.documents.cli import document_app
 from simkyc.errors import SimkycError
 from simkyc.liveness.cli import eval_liveness_command, liveness_app
+from simkyc.registry.cli import admin_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 eval_app = typer.Typer(no_args_is_help=True, help="Measure accuracy on evaluation data.")
 app.add_typer(eval_app, name="eval")
 app.add_typer(document_app, name="document")
 app.add_typer(liveness_app, name="liveness")
+app.add_typer(admin_app, name="admin")
 eval_app.command("liveness")(eval_liveness_command)
 console = Console(stderr=True)
 

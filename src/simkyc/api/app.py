@@ -2,75 +2,68 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request, UploadFile
+from fastapi import FastAPI, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from simkyc import __version__
-from simkyc.api import errors
+from simkyc.api import errors, limits, metrics
+from simkyc.api.deps import PipelineDep, ServicesDep, read_upload
+from simkyc.api.routes import admin, audit, lines, proofing, reviews, selfservice
+from simkyc.api.state import Services
 from simkyc.config import Settings
-from simkyc.errors import ImageTooLarge
-from simkyc.faces.pipeline import FacePipeline
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """The API app; the face pipeline is built once at startup."""
+    """The API app; the registry, keyring and engines are built once at startup."""
+    counters = metrics.Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.pipeline = FacePipeline.from_settings(settings)
-        # Detector sessions are not thread-safe; requests take turns on the pipeline.
-        app.state.pipeline_lock = threading.Lock()
-        yield
+        services = await run_in_threadpool(Services.from_settings, settings, counters)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            services.engine.dispose()
 
     app = FastAPI(title="simkyc", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     errors.install(app)
+    metrics.install(app, counters)
+    limit = limits.body_limit(settings)
+    limits.keep_uploads_in_memory(limit)
+    app.add_middleware(limits.BodyLimit, limit=limit)
     app.add_api_route("/health", health, methods=["GET"])
     app.add_api_route("/v1/faces/verify", verify_faces, methods=["POST"])
+    for module in (proofing, lines, selfservice, reviews, audit, admin):
+        app.include_router(module.router)
     return app
 
 
-def get_pipeline(request: Request) -> FacePipeline:
-    """The app's pipeline."""
-    pipeline: FacePipeline = request.app.state.pipeline
-    return pipeline
-
-
-PipelineDep = Annotated[FacePipeline, Depends(get_pipeline)]
-
-
-async def health(pipeline: PipelineDep) -> dict[str, object]:
+async def health(pipeline: PipelineDep, services: ServicesDep) -> dict[str, object]:
     """Liveness of the service and the models it runs."""
     return {
         "status": "ok",
         "version": __version__,
         "recognizer": pipeline.policy.calibration.model_id,
         "calibration": pipeline.policy.calibration.calibration_id,
+        "held_sessions": len(services.evidence),
     }
 
 
-async def _read(upload: UploadFile, limit: int) -> bytes:
-    """An uploaded file's bytes, refusing more than `limit` without reading it all."""
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise ImageTooLarge(f"{upload.filename or 'the upload'} exceeds {limit:,} bytes.")
-    return data
-
-
 async def verify_faces(
-    request: Request, pipeline: PipelineDep, document: UploadFile, selfie: UploadFile
+    request: Request, services: ServicesDep, document: UploadFile, selfie: UploadFile
 ) -> dict[str, object]:
     """1:1 verification of a selfie against a document portrait (multipart: document, selfie)."""
-    limit = request.app.state.settings.max_image_bytes
-    document_bytes, selfie_bytes = await _read(document, limit), await _read(selfie, limit)
+    limit = services.settings.max_image_bytes
+    document_bytes = await read_upload(document, limit)
+    selfie_bytes = await read_upload(selfie, limit)
 
     def run() -> dict[str, object]:
-        with request.app.state.pipeline_lock:
-            return pipeline.verify(document_bytes, selfie_bytes).to_dict()
+        with services.pipeline_lock:
+            return services.pipeline.verify(document_bytes, selfie_bytes).to_dict()
 
     return await run_in_threadpool(run)

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from simkyc import errors
+from simkyc.documents.findings import InvalidDocument
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,35 @@ STATUS: dict[type[errors.SimkycError], int] = {
     errors.PoorQuality: 422,
     errors.ModelUnavailable: 503,
     errors.CalibrationMissing: 503,
+    errors.InvalidMedia: 400,
+    errors.MediaTooLarge: 413,
+    InvalidDocument: 422,
+    errors.ChallengeUnknown: 404,
+    errors.ChallengeForeign: 403,
+    errors.ChallengeExpired: 410,
+    errors.ChallengeAlreadyUsed: 409,
+    errors.LivenessLocked: 429,
+    errors.RecordNotFound: 404,
+    errors.InvalidCredentials: 401,
+    errors.PermissionDenied: 403,
+    errors.InvalidMsisdn: 422,
+    errors.InvalidIccid: 422,
+    errors.UnknownJurisdiction: 422,
+    errors.LineCapExceeded: 409,
+    errors.TransferForbidden: 409,
+    errors.NumberInUse: 409,
+    errors.NumberQuarantined: 409,
+    errors.InvalidLineState: 409,
+    errors.ProofingNotApproved: 409,
+    errors.ProofingExpired: 410,
+    errors.ProofingAlreadyUsed: 409,
+    errors.ProofingMismatch: 409,
+    errors.ProofingAlreadyDecided: 409,
+    errors.ConsentMissing: 422,
+    errors.IdempotencyKeyReused: 422,
+    errors.EvidenceMissing: 409,
+    errors.KeyringInvalid: 500,
+    errors.DecryptionFailed: 500,
 }
 
 
@@ -32,7 +62,13 @@ def _body(code: str, message: str, **details: object) -> dict[str, object]:
 async def _domain(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.SimkycError)
     status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
-    return JSONResponse(_body(exc.code, exc.message, **exc.details()), status_code=status)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 500:
+        # Key or ciphertext trouble: ours to fix, and its message is not for the client.
+        logger.error("server-side domain error %s", exc.code)
+        return JSONResponse(_body(exc.code, "Something went wrong on our side."), status)
+    return JSONResponse(_body(exc.code, exc.message, **exc.details()), status_code=status,
+                        headers=headers)
 
 
 async def _validation(_: Request, exc: Exception) -> JSONResponse:

@@ -1,0 +1,90 @@
+"""The engines behind the proofing endpoints: a face sample from an image, liveness evidence
+judged against its challenge, and the document-vs-live face check for the decision.
+
+The engines are CPU-bound and not thread-safe, so they run in the thread pool, one at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from starlette.concurrency import run_in_threadpool
+
+from simkyc.api.evidence import HeldEvidence
+from simkyc.api.state import Services
+from simkyc.errors import EvidenceMissing
+from simkyc.faces.pipeline import FaceSample
+from simkyc.liveness.analyzer import LivenessResult
+from simkyc.liveness.challenge import Challenge
+from simkyc.proofing.models import FaceCheck, LivenessCheck, LivenessVerdict
+from simkyc.registry.persons import Template
+
+# Names the liveness engine in the evidence record; bump when the analyzer's checks change.
+LIVENESS_VERSION = "liveness-v1"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+async def face_sample(services: Services, image: bytes) -> FaceSample:
+    """The face of an image (quality enforced); the bytes are not kept."""
+
+    def run() -> FaceSample:
+        with services.pipeline_lock:
+            return services.pipeline.encoder.sample(image)
+
+    return await run_in_threadpool(run)
+
+
+async def judge_liveness(
+    services: Services, held: HeldEvidence, *, proofing_id: str, nonce: str,
+    device_id: str | None, video: bytes | None, stills: Sequence[tuple[bytes, float]] | None,
+    now: float,
+) -> LivenessResult:
+    """Decode the evidence and judge it against the challenge (redeemed once)."""
+    reference = held.selfie.embedding if held.selfie is not None else None
+    threshold = services.pipeline.policy.point.threshold if reference is not None else None
+
+    def run() -> LivenessResult:
+        with services.pipeline_lock:
+            frames = services.liveness.decode(video=video, stills=stills)
+            return services.liveness.answer(
+                nonce=nonce, session_id=proofing_id, device_id=device_id, frames=frames,
+                now=now, reference=reference, reference_threshold=threshold)
+
+    return await run_in_threadpool(run)
+
+
+async def issue_challenge(services: Services, *, proofing_id: str, now: float) -> Challenge:
+    return services.liveness.issue(session_id=proofing_id, now=now)
+
+
+def probes(held: HeldEvidence) -> list[FaceSample]:
+    """The live faces to compare with the document: the liveness capture's best frames, else
+    the selfie."""
+    if held.liveness is not None and held.liveness.best:
+        return list(held.liveness.best)
+    return [held.selfie] if held.selfie is not None else []
+
+
+def face_check(services: Services, held: HeldEvidence) -> tuple[FaceCheck, Template]:
+    """Document portrait vs the live faces, and the probe template to enrol."""
+    live = probes(held)
+    if held.document is None:
+        raise EvidenceMissing("submit the document image before concluding.")
+    if not live:
+        raise EvidenceMissing("submit a selfie or liveness evidence before concluding.")
+    with services.pipeline_lock:
+        result = services.pipeline.compare(held.document, live)
+    check = FaceCheck(result.score, result.threshold, result.decision, result.model_id,
+                      result.calibration_id)
+    return check, Template(result.model_id, live[0].embedding)
+
+
+def liveness_check(held: HeldEvidence) -> LivenessCheck:
+    """The liveness verdict; no liveness evidence is inconclusive (manual review)."""
+    verdict = (LivenessVerdict(held.liveness.verdict.value) if held.liveness is not None
+               else LivenessVerdict.RETRY)
+    return LivenessCheck(verdict, LIVENESS_VERSION)

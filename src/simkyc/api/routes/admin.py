@@ -1,0 +1,35 @@
+"""Administration (admins only): operators, and principals with their first API key."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from simkyc.api.deps import AdminDep, NowDep, ServicesDep, SessionDep
+from simkyc.api.schemas import KeyOut, OperatorCreate, PrincipalCreate
+from simkyc.errors import PermissionDenied
+from simkyc.registry import accounts
+from simkyc.registry.models import Role
+from simkyc.registry.schemas import OperatorView
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+@router.post("/operators", status_code=status.HTTP_201_CREATED)
+def create_operator(body: OperatorCreate, *, db: SessionDep, me: AdminDep, now: NowDep,
+                    services: ServicesDep) -> OperatorView:
+    """A new operator in a jurisdiction that has a rules profile."""
+    return accounts.create_operator(db, name=body.name, jurisdiction=body.jurisdiction,
+                                    profiles=services.settings.jurisdiction_profiles, now=now)
+
+
+@router.post("/principals", status_code=status.HTTP_201_CREATED)
+def create_principal(body: PrincipalCreate, *, db: SessionDep, me: AdminDep,
+                     now: NowDep) -> KeyOut:
+    """A staff principal and its API key (shown once). Citizens get tokens by proofing."""
+    if body.role in (Role.CITIZEN, Role.SYSTEM):
+        raise PermissionDenied(f"{body.role.value} principals are not created here.")
+    principal = accounts.create_principal(db, role=body.role, label=body.label, now=now,
+                                          operator_id=body.operator_id)
+    issued = accounts.issue_api_key(db, principal_id=principal.id, now=now)
+    return KeyOut(principal_id=principal.id, key_id=issued.key_id, token=issued.token,
+                  expires_at=issued.expires_at)

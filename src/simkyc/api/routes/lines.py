@@ -1,0 +1,54 @@
+"""Lines: register (with an approved proofing session), swap the SIM, cancel; transfers are
+refused by rule. The registry enforces the operator boundary with the caller as actor."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from simkyc.api.deps import AgentDep, IdempotencyKey, NowDep, ServicesDep, SessionDep, StaffDep
+from simkyc.api.schemas import LineCreate, SimSwap
+from simkyc.registry import lines
+from simkyc.registry.schemas import LineView
+
+router = APIRouter(prefix="/v1/lines", tags=["lines"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def register_line(body: LineCreate, *, db: SessionDep, me: AgentDep, now: NowDep,
+                  services: ServicesDep, key: IdempotencyKey = None) -> LineView:
+    """A new line for the person an approved registration session proofed."""
+    return lines.register_line(
+        db, actor=me, proofing_id=body.proofing_id, msisdn=body.msisdn, iccid=body.iccid,
+        service=body.service, profiles=services.settings.jurisdiction_profiles,
+        keyring=services.keyring, now=now, idempotency_key=key)
+
+
+@router.get("/{line_id}")
+def get_line(line_id: str, *, db: SessionDep, me: StaffDep) -> LineView:
+    """A line of the caller's operator."""
+    return lines.get_line(db, actor=me, line_id=line_id)
+
+
+@router.post("/{line_id}/swap-sim")
+def swap_sim(line_id: str, body: SimSwap, *, db: SessionDep, me: AgentDep, now: NowDep,
+             key: IdempotencyKey = None) -> LineView:
+    """A new SIM for the line, after its holder was proofed again (purpose sim_swap)."""
+    return lines.swap_sim(db, actor=me, line_id=line_id, proofing_id=body.proofing_id,
+                          iccid=body.iccid, now=now, idempotency_key=key)
+
+
+@router.post("/{line_id}/cancel")
+def cancel_line(line_id: str, *, db: SessionDep, me: AgentDep, now: NowDep,
+                services: ServicesDep, key: IdempotencyKey = None) -> LineView:
+    """Cancel the line; its number goes into quarantine."""
+    return lines.cancel_line(db, actor=me, line_id=line_id,
+                             profiles=services.settings.jurisdiction_profiles, now=now,
+                             idempotency_key=key)
+
+
+@router.post("/{line_id}/transfer", status_code=status.HTTP_409_CONFLICT)
+def request_transfer(line_id: str, *, db: SessionDep, me: AgentDep, now: NowDep,
+                     services: ServicesDep) -> None:
+    """Always refused (409 TRANSFER_FORBIDDEN): a number is cancelled, quarantined, reissued."""
+    lines.request_transfer(db, actor=me, line_id=line_id,
+                           profiles=services.settings.jurisdiction_profiles, now=now)

@@ -1,0 +1,226 @@
+"""Proofing sessions: open one, submit the document, a selfie and liveness evidence, conclude.
+
+Evidence between the calls is held in memory (api.evidence); only what `conclude` records is
+persisted. Every route checks the session through the service with the caller as actor, so
+another operator's session is refused before anything is read or held.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile, status
+from starlette.concurrency import run_in_threadpool
+
+from simkyc.api import capture
+from simkyc.api.deps import (
+    AgentDep,
+    IdempotencyKey,
+    NowDep,
+    ServicesDep,
+    SessionDep,
+    StaffDep,
+    read_upload,
+)
+from simkyc.api.evidence import HeldEvidence
+from simkyc.api.idempotency import once
+from simkyc.api.schemas import (
+    ChallengeOut,
+    DocumentCheckOut,
+    FaceSubmitted,
+    KeyOut,
+    LivenessOut,
+    ProofingCreate,
+    ProofingPublic,
+)
+from simkyc.api.state import Services
+from simkyc.errors import MediaTooLarge, PermissionDenied, ProofingAlreadyDecided
+from simkyc.faces.pipeline import FaceSample
+from simkyc.privacy.pseudonyms import DocumentIdentity
+from simkyc.proofing import service as proofing
+from simkyc.proofing.documents import document_checks, document_type
+from simkyc.proofing.models import Outcome
+from simkyc.proofing.schemas import Consent, ProofingView
+from simkyc.registry import selfservice
+from simkyc.registry.accounts import Actor
+from simkyc.registry.persons import Applicant
+
+router = APIRouter(prefix="/v1/proofing-sessions", tags=["proofing"])
+
+
+def _public(view: ProofingView, held: HeldEvidence | None = None) -> ProofingPublic:
+    checks = [DocumentCheckOut(name=c.name, passed=c.passed, code=c.code)
+              for c in (held.documents if held else [])]
+    return ProofingPublic(**view.model_dump(), document_checks=checks)
+
+
+def _open(services: Services, *, db: SessionDep, actor: Actor, proofing_id: str,
+          now: float) -> HeldEvidence:
+    """The held evidence of a pending session the caller may work on."""
+    view = proofing.get_session(db, actor=actor, proofing_id=proofing_id)
+    # End the read: on SQLite every transaction holds the write lock, and the engines that
+    # run next take seconds.
+    db.rollback()
+    if view.agent_id != actor.principal_id:
+        raise PermissionDenied("only the agent who started a session submits its evidence.")
+    if view.outcome is not Outcome.PENDING:
+        raise ProofingAlreadyDecided(f"the session is already {view.outcome.value}.")
+    return services.evidence.get(proofing_id, now=now)
+
+
+async def _opened(services: Services, *, db: SessionDep, actor: Actor, proofing_id: str,
+                  now: datetime) -> HeldEvidence:
+    """`_open` off the event loop (it queries the database)."""
+    return await run_in_threadpool(lambda: _open(services, db=db, actor=actor,
+                                                 proofing_id=proofing_id,
+                                                 now=now.timestamp()))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_session(body: ProofingCreate, *, db: SessionDep, me: AgentDep, now: NowDep,
+                   services: ServicesDep, key: IdempotencyKey = None) -> ProofingPublic:
+    """Open a session for an applicant who consented; the typed document data is checked."""
+    typed = body.applicant
+    applicant = Applicant(DocumentIdentity(document_type(typed.document_kind), typed.country,
+                                           typed.number), typed.name, typed.birth_date)
+
+    def act() -> ProofingView:
+        return proofing.start_session(
+            db, actor=me, purpose=body.purpose, applicant=applicant,
+            consent=Consent(body.consent.given, body.consent.version, now),
+            keyring=services.keyring, now=now, line_id=body.line_id)
+
+    view = once(db, actor=me, key=key, operation="proofing.start",
+                request=body.model_dump(mode="json"), kind=ProofingView, now=now, act=act)
+    held = services.evidence.get(view.id, now=now.timestamp())
+    held.documents = document_checks(kind=typed.document_kind, number=typed.number,
+                                     birth_date=typed.birth_date, today=now.date(),
+                                     mrz=typed.mrz)
+    return _public(view, held)
+
+
+@router.get("/{proofing_id}")
+def get_session(proofing_id: str, *, db: SessionDep, me: StaffDep) -> ProofingPublic:
+    """A session's state and decision (staff of its operator, auditors, admins)."""
+    return _public(proofing.get_session(db, actor=me, proofing_id=proofing_id))
+
+
+async def _face(kind: str, proofing_id: str, image: UploadFile, *, db: SessionDep,
+                me: Actor, now: NowDep, services: Services) -> tuple[HeldEvidence, FaceSubmitted,
+                                                          FaceSample]:
+    held = await _opened(services, db=db, actor=me, proofing_id=proofing_id, now=now)
+    data = await read_upload(image, services.settings.max_image_bytes)
+    sample = await capture.face_sample(services, data)
+    digest = capture.sha256(data)
+    held.image_sha256[kind] = digest
+    out = FaceSubmitted(kind=kind, image_sha256=digest,
+                        detector_score=sample.quality.detector_score,
+                        sharpness=sample.quality.sharpness)
+    return held, out, sample
+
+
+@router.post("/{proofing_id}/document")
+async def submit_document(proofing_id: str, image: Annotated[UploadFile, File()],
+                          *, db: SessionDep, me: AgentDep, now: NowDep,
+                          services: ServicesDep) -> FaceSubmitted:
+    """The document's photo; its portrait is the face the live capture must match.
+    (For now the whole image is the portrait; resubmitting replaces it.)"""
+    held, out, sample = await _face("document", proofing_id, image, db=db, me=me, now=now,
+                                    services=services)
+    held.document = sample
+    return out
+
+
+@router.post("/{proofing_id}/selfie")
+async def submit_selfie(proofing_id: str, image: Annotated[UploadFile, File()],
+                        *, db: SessionDep, me: AgentDep, now: NowDep,
+                        services: ServicesDep) -> FaceSubmitted:
+    """A frontal selfie (the liveness capture's reference; resubmitting replaces it)."""
+    held, out, sample = await _face("selfie", proofing_id, image, db=db, me=me, now=now,
+                                    services=services)
+    held.selfie = sample
+    return out
+
+
+@router.post("/{proofing_id}/liveness-challenges", status_code=status.HTTP_201_CREATED)
+async def request_challenge(proofing_id: str, *, db: SessionDep, me: AgentDep, now: NowDep,
+                            services: ServicesDep, key: IdempotencyKey = None) -> ChallengeOut:
+    """A random sequence of actions to perform on camera, answerable once before expiry."""
+    held = await _opened(services, db=db, actor=me, proofing_id=proofing_id, now=now)
+    replayed = held.replies.get(("challenge", key)) if key else None
+    if replayed is not None:
+        return ChallengeOut.model_validate(replayed)
+    challenge = await capture.issue_challenge(services, proofing_id=proofing_id,
+                                              now=now.timestamp())
+    out = ChallengeOut(nonce=challenge.nonce, actions=[a.value for a in challenge.actions],
+                       prompts=challenge.prompts(),
+                       expires_at=now + timedelta(seconds=services.liveness.book.ttl_s))
+    if key:
+        held.replies[("challenge", key)] = out.model_dump()
+    return out
+
+
+@router.post("/{proofing_id}/liveness")
+async def submit_liveness(
+    proofing_id: str, nonce: Annotated[str, Form()], *, db: SessionDep, me: AgentDep,
+    now: NowDep, services: ServicesDep, video: Annotated[UploadFile | None, File()] = None,
+    stills: Annotated[list[UploadFile] | None, File()] = None,
+    fps: Annotated[float, Form(gt=0, le=120)] = 10.0,
+    device_id: Annotated[str | None, Form(max_length=128)] = None,
+    key: IdempotencyKey = None,
+) -> LivenessOut:
+    """The evidence answering a challenge: a video, or a burst of stills taken at `fps`."""
+    held = await _opened(services, db=db, actor=me, proofing_id=proofing_id, now=now)
+    replayed = held.replies.get(("liveness", key)) if key else None
+    if replayed is not None:
+        return LivenessOut.model_validate(replayed)
+    limit = services.settings.liveness_max_bytes
+    clip = await read_upload(video, limit, MediaTooLarge) if video is not None else None
+    burst = [(await read_upload(s, limit, MediaTooLarge), i / fps)
+             for i, s in enumerate(stills or [])]
+    result = await capture.judge_liveness(
+        services, held, proofing_id=proofing_id, nonce=nonce, device_id=device_id,
+        video=clip, stills=burst if clip is None else None, now=now.timestamp())
+    held.liveness = result
+    out = LivenessOut(verdict=result.verdict.value, reasons=list(result.reasons),
+                      frames_analysed=result.frames_analysed,
+                      actions_seen=[{"action": a, "t": round(t, 3)}
+                                    for a, t in result.actions_seen])
+    if key:
+        held.replies[("liveness", key)] = out.model_dump()
+    return out
+
+
+@router.post("/{proofing_id}/conclude")
+def conclude(proofing_id: str, *, db: SessionDep, me: AgentDep, now: NowDep,
+             services: ServicesDep, key: IdempotencyKey = None) -> ProofingPublic:
+    """Decide from the document checks, the face match and the liveness verdict."""
+
+    def act() -> ProofingView:
+        held = _open(services, db=db, actor=me, proofing_id=proofing_id, now=now.timestamp())
+        face, probe = capture.face_check(services, held)
+        view = proofing.conclude(
+            db, actor=me, proofing_id=proofing_id, documents=held.documents, face=face,
+            liveness=capture.liveness_check(held), keyring=services.keyring,
+            approval_ttl_s=services.settings.approval_ttl_s, now=now, probe=probe,
+            images=held.image_sha256)
+        services.metrics.decisions.labels(view.outcome.value).inc()
+        services.evidence.discard(proofing_id)
+        return view
+
+    return _public(once(db, actor=me, key=key, operation="proofing.conclude",
+                        request={"proofing_id": proofing_id}, kind=ProofingView, now=now,
+                        act=act))
+
+
+@router.post("/{proofing_id}/citizen-token", status_code=status.HTTP_201_CREATED)
+def citizen_token(proofing_id: str, *, db: SessionDep, me: AgentDep, now: NowDep,
+                  services: ServicesDep) -> KeyOut:
+    """A self-service token for the citizen proofed in this (approved, self-service) session,
+    shown once."""
+    proofing.get_session(db, actor=me, proofing_id=proofing_id)
+    issued = selfservice.issue_citizen_token(
+        db, proofing_id=proofing_id, ttl_s=services.settings.citizen_token_ttl_s, now=now)
+    return KeyOut(principal_id=issued.principal_id, key_id=issued.key_id, token=issued.token,
+                  expires_at=issued.expires_at)

@@ -1,0 +1,32 @@
+"""Citizen self-service (a token from proofing oneself): my lines, "not mine", who read my data."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from simkyc.api.deps import CitizenDep, NowDep, ServicesDep, SessionDep
+from simkyc.registry import selfservice
+from simkyc.registry.schemas import AccessView, DisputeView, MaskedLine
+
+router = APIRouter(prefix="/v1/me", tags=["self-service"])
+
+
+@router.get("/lines")
+def my_lines(*, db: SessionDep, me: CitizenDep, now: NowDep) -> list[MaskedLine]:
+    """Every line under my ID, at every operator, numbers masked."""
+    return selfservice.my_lines(db, actor=me, now=now)
+
+
+@router.post("/lines/{line_id}/dispute", status_code=status.HTTP_201_CREATED)
+def dispute_line(line_id: str, *, db: SessionDep, me: CitizenDep, now: NowDep,
+                 services: ServicesDep) -> DisputeView:
+    """Mark a line "not mine": it goes to its operator's queue."""
+    return selfservice.dispute_line(db, actor=me, line_id=line_id,
+                                    reproof_hours=services.settings.dispute_reproof_hours,
+                                    now=now)
+
+
+@router.get("/accesses")
+def my_accesses(*, db: SessionDep, me: CitizenDep, now: NowDep) -> list[AccessView]:
+    """Who accessed my data, when and why."""
+    return selfservice.my_accesses(db, actor=me, now=now)

@@ -1,0 +1,138 @@
+"""Request and response bodies of the HTTP API (one schema per use)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from simkyc.proofing.documents import DocumentKind
+from simkyc.proofing.models import Purpose
+from simkyc.proofing.schemas import ProofingView
+from simkyc.registry.models import Role, ServiceType
+
+
+class Request(BaseModel):
+    """Unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApplicantIn(Request):
+    """The applicant's document data as the agent typed it from the document."""
+
+    document_kind: DocumentKind = DocumentKind.CN_RESIDENT_ID
+    country: str = Field(default="CN", min_length=2, max_length=3)
+    number: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    birth_date: date
+    mrz: list[str] | None = Field(default=None, max_length=3,
+                                  description="The MRZ rows, when the document has one.")
+
+
+class ConsentIn(Request):
+    given: bool
+    version: str = Field(min_length=1, max_length=32)
+
+
+class ProofingCreate(Request):
+    """Open a proofing session; a SIM swap or re-proof names its line."""
+
+    purpose: Purpose = Purpose.REGISTRATION
+    line_id: str | None = None
+    applicant: ApplicantIn
+    consent: ConsentIn
+
+
+class DocumentCheckOut(BaseModel):
+    name: str
+    passed: bool | None
+    code: str | None
+
+
+class ProofingPublic(ProofingView):
+    """A session, with the document checks while its evidence is held."""
+
+    document_checks: list[DocumentCheckOut] = Field(default_factory=list)
+
+
+class FaceSubmitted(BaseModel):
+    """A face image was processed (the image itself was discarded)."""
+
+    kind: str
+    image_sha256: str
+    detector_score: float
+    sharpness: float
+
+
+class ChallengeOut(BaseModel):
+    nonce: str
+    actions: list[str]
+    prompts: list[str]
+    expires_at: datetime
+
+
+class LivenessOut(BaseModel):
+    verdict: str
+    reasons: list[str]
+    frames_analysed: int
+    actions_seen: list[dict[str, object]]
+
+
+class LineCreate(Request):
+    proofing_id: str
+    msisdn: str = Field(min_length=1, max_length=32)
+    iccid: str = Field(min_length=1, max_length=32)
+    service: ServiceType = ServiceType.MOBILE
+
+
+class SimSwap(Request):
+    proofing_id: str
+    iccid: str = Field(min_length=1, max_length=32)
+
+
+class ReviewDecision(Request):
+    approve: bool
+
+
+class DisputeResolution(Request):
+    proofing_id: str = Field(description="The holder's approved dispute re-proof session.")
+
+
+class OperatorCreate(Request):
+    name: str = Field(min_length=1, max_length=200)
+    jurisdiction: str = Field(min_length=2, max_length=8)
+
+
+class PrincipalCreate(Request):
+    role: Role
+    label: str = Field(min_length=1, max_length=200)
+    operator_id: str | None = None
+
+
+class KeyOut(BaseModel):
+    """A new API key or citizen token, shown this once."""
+
+    principal_id: str
+    key_id: str
+    token: str
+    expires_at: datetime | None
+
+
+class AuditEntryOut(BaseModel):
+    seq: int
+    at: datetime
+    actor_id: str
+    actor_role: str
+    operator_id: str | None
+    action: str
+    purpose: str
+    object_id: str | None
+    hash: str
+
+
+class ChainOut(BaseModel):
+    ok: bool
+    entries: int
+    head_seq: int
+    problems: list[dict[str, object]]

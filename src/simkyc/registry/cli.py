@@ -1,0 +1,80 @@
+"""`simkyc admin`: bootstrap the registry - operators, and principals with an API key (printed
+once, never stored in clear). Exit 0, or 3 with a code and a sentence on a domain error."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from simkyc.config import get_settings
+from simkyc.errors import SimkycError
+from simkyc.registry.models import Role
+
+admin_app = typer.Typer(no_args_is_help=True, help="Bootstrap operators and API keys.")
+console = Console(stderr=True)
+T = TypeVar("T")
+
+
+@contextmanager
+def _registry() -> Iterator[Session]:
+    """A session on the configured registry, migrated to head first."""
+    from simkyc.db.engine import engine_from_settings, session_factory
+    from simkyc.db.migrate import upgrade
+
+    engine = engine_from_settings(get_settings())
+    try:
+        upgrade(engine)
+        with session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _run(work: Callable[[Session], T]) -> T:
+    try:
+        with _registry() as session:
+            return work(session)
+    except SimkycError as error:
+        console.print(f"[red]{error.code}[/red]: {error.message}")
+        raise typer.Exit(3) from None
+
+
+@admin_app.command("create-operator")
+def create_operator(
+    name: Annotated[str, typer.Argument(help="The operator's name.")],
+    jurisdiction: Annotated[str, typer.Option(help="A jurisdiction with a rules profile.")] = "CN",
+) -> None:
+    """Create an operator; prints its id as JSON."""
+    from simkyc.registry import accounts
+
+    profiles = get_settings().jurisdiction_profiles
+    made = _run(lambda s: accounts.create_operator(
+        s, name=name, jurisdiction=jurisdiction, profiles=profiles, now=datetime.now(UTC)))
+    print(made.model_dump_json())
+
+
+@admin_app.command("create-principal")
+def create_principal(
+    label: Annotated[str, typer.Argument(help="Who this is (a name, a team).")],
+    role: Annotated[Role, typer.Option(help="agent, reviewer, auditor or admin.")] = Role.AGENT,
+    operator: Annotated[str | None, typer.Option(help="Operator id (agents, reviewers).")] = None,
+) -> None:
+    """Create a principal and its API key; the key is printed this once."""
+    from simkyc.registry import accounts
+
+    def work(session: Session) -> dict[str, object]:
+        now = datetime.now(UTC)
+        principal = accounts.create_principal(session, role=role, label=label, now=now,
+                                              operator_id=operator)
+        key = accounts.issue_api_key(session, principal_id=principal.id, now=now)
+        return {"principal_id": principal.id, "role": role.value, "operator_id": operator,
+                "key_id": key.key_id, "api_key": key.token}
+
+    print(json.dumps(_run(work)))

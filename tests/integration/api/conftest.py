@@ -1,0 +1,62 @@
+"""The API in-process on a real registry: SQLite and PostgreSQL (SIMKYC_TEST_POSTGRES_URL, as
+in tests/integration/registry), real engines, real images from the head-turn video.
+
+The app commits for real (no rolled-back transaction around a request), so each test builds
+its own operators and applicants with fresh names and numbers instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import pytest
+from fastapi.testclient import TestClient
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "registry"))  # the scratch databases
+
+from api_world import Api, ScriptedBook, Shots
+from registry_world import scratch_database
+
+from simkyc.api.app import create_app
+from simkyc.api.state import Services
+from simkyc.config import Settings
+from simkyc.liveness.media import MediaLimits, decode_video
+from simkyc.registry import accounts
+from simkyc.registry.models import Role
+
+
+def _jpeg(pixels: object) -> bytes:
+    ok, encoded = cv2.imencode(".jpg", pixels[..., ::-1])  # type: ignore[index]
+    assert ok
+    return bytes(encoded.tobytes())
+
+
+@pytest.fixture(scope="session")
+def shots(headturn: Path) -> Shots:
+    """The document image (first frame), a frontal selfie (last frame) and the video."""
+    video = headturn.read_bytes()
+    frames = decode_video(video, MediaLimits())
+    return Shots(document=_jpeg(frames[0].pixels), selfie=_jpeg(frames[-1].pixels), video=video)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+        shots: Shots) -> Iterator[Api]:
+    """One app per backend, with an admin key made directly in the registry (the bootstrap)."""
+    folder = tmp_path_factory.mktemp("api")
+    with scratch_database(request.param, folder) as url:
+        settings = Settings(population="lfw", fnmr_target=0.1, state_dir=folder,
+                            database_url=url)
+        app = create_app(settings)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            services: Services = app.state.services
+            services.liveness.book = ScriptedBook(ttl_s=settings.challenge_ttl_s)  # test hook
+            with services.sessions() as db:
+                now = services.clock()
+                admin = accounts.create_principal(db, role=Role.ADMIN, label="root", now=now)
+                key = accounts.issue_api_key(db, principal_id=admin.id, now=now)
+            yield Api(client=client, services=services, admin=key.token, shots=shots)
+            services.engine.dispose()

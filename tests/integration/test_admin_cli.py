@@ -1,0 +1,38 @@
+"""`simkyc admin`: an operator, then an agent whose printed key the API accepts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from simkyc.cli import app
+from simkyc.config import Settings
+from simkyc.db.engine import engine_from_settings, session_factory
+from simkyc.registry import accounts
+
+
+def test_bootstrap_an_operator_and_an_agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                            ) -> None:
+    monkeypatch.setenv("SIMKYC_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("SIMKYC_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    made = runner.invoke(app, ["admin", "create-operator", "China Mobile"])
+    assert made.exit_code == 0, made.output
+    operator = json.loads(made.stdout)["id"]
+    agent = runner.invoke(app, ["admin", "create-principal", "desk 1", "--operator", operator])
+    assert agent.exit_code == 0, agent.output
+    key = json.loads(agent.stdout)["api_key"]
+    engine = engine_from_settings(Settings(state_dir=tmp_path))
+    try:
+        with session_factory(engine)() as session:
+            actor = accounts.authenticate(session, token=key, now=datetime.now(UTC))
+    finally:
+        engine.dispose()
+    assert (actor.role, actor.operator_id) == ("agent", operator)
+    refused = runner.invoke(app, ["admin", "create-principal", "x", "--operator", "nope"])
+    assert refused.exit_code == 3 and "NOT_FOUND" in refused.output
+    assert "Traceback" not in refused.output
