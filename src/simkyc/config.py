@@ -126,6 +126,11 @@ class Settings(BaseSettings):
     max_pitch: float = Field(default=30.0, description="Largest head tilt up/down, degrees.")
     max_roll: float = Field(default=40.0, description="Largest in-plane head rotation, degrees.")
     challenge_ttl_s: float = Field(default=60.0, description="Seconds a liveness challenge lives.")
+    challenge_slot_s: float | None = Field(
+        default=2.5,
+        description="Seconds per prompt: the client shows prompt k from k x slot after the "
+        "recording starts, and action k must start in its slot (+0.75 s); none = order only.",
+    )
     lockout_failures: int = Field(
         default=5, description="Failed liveness attempts (per session or device) before lockout."
     )

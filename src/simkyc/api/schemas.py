@@ -70,6 +70,11 @@ class ChallengeOut(BaseModel):
     actions: list[str]
     prompts: list[str]
     expires_at: datetime
+    slot_s: float | None = Field(
+        default=None,
+        description="Show prompt k from k x slot_s seconds after recording starts; action k "
+        "must start within its slot (+0.75 s). None: the order alone is checked.",
+    )
 
 
 class LivenessOut(BaseModel):

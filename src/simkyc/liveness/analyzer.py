@@ -18,7 +18,14 @@ from simkyc.liveness.media import Frame
 from simkyc.liveness.passive import PassiveAntiSpoof
 from simkyc.liveness.planarity import planarity
 from simkyc.liveness.pose import MeshPoseEstimator
-from simkyc.liveness.signals import EventThresholds, Series, events, performed_in_order, series
+from simkyc.liveness.signals import (
+    Event,
+    EventThresholds,
+    Series,
+    events,
+    performed_in_order,
+    series,
+)
 from simkyc.liveness.tracking import Mesh, MeshTracker, TrackedFrame
 from simkyc.types import BBox, Embedding, Face
 
@@ -110,8 +117,10 @@ class LivenessAnalyzer:
     def analyse(
         self, frames: Sequence[Frame], *, actions: Sequence[Action] | None = None,
         reference: Embedding | None = None, reference_threshold: float | None = None,
+        slot_s: float | None = None,
     ) -> LivenessResult:
-        """All checks; `actions` None = passive only; `reference` = the document's embedding."""
+        """All checks; `actions` None = passive only; `slot_s`: the prompts' timing (None =
+        order only); `reference` = the document's embedding."""
         laps: dict[str, float] = {}
         start = time.perf_counter()
         tracked = self.tracker.track(frames)
@@ -120,7 +129,7 @@ class LivenessAnalyzer:
         signals = series(tracked, self.estimator)
         seen = events(signals, self.thresholds.events) if len(signals.t) >= 3 else []
         if actions is not None:
-            checks.append(_challenge(seen, actions, frames[-1].t if frames else 0.0))
+            checks.append(_challenge(seen, actions, frames[-1].t if frames else 0.0, slot_s))
         if len(signals.t) >= 3:
             meshes = [f.mesh for f in tracked if f.mesh is not None]
             checks.append(self._planarity(meshes, signals.yaw, signals.pitch))
@@ -246,10 +255,13 @@ def _nearest(faces: Sequence[Face], target: Face) -> Face | None:
     return min(close, key=distance, default=None)
 
 
-def _challenge(seen: Sequence[object], actions: Sequence[Action], end: float) -> CheckResult:
-    """The requested actions, in order, within the clip."""
-    done, matched = performed_in_order(seen, actions, (0.0, end))  # type: ignore[arg-type]
+def _challenge(
+    seen: Sequence[Event], actions: Sequence[Action], end: float, slot_s: float | None
+) -> CheckResult:
+    """The requested actions, in order (and in their time slots, when timed), in the clip."""
+    done, matched = performed_in_order(seen, actions, (0.0, end), slot_s)
     count = sum(m is not None for m in matched)
     missing = [PROMPTS[a].lower() for a, m in zip(actions, matched, strict=True) if m is None]
-    reason = ("not seen in order: " + ", ".join(missing)) if missing else ""
+    when = "in order and on time" if slot_s is not None else "in order"
+    reason = (f"not seen {when}: " + ", ".join(missing)) if missing else ""
     return CheckResult("challenge", done, float(count), float(len(actions)), reason)

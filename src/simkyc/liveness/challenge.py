@@ -43,6 +43,7 @@ class Challenge:
     actions: tuple[Action, ...]
     issued_at: float
     expires_at: float
+    slot_s: float | None = None  # prompts shown one every slot_s seconds from the start
     used: bool = False
 
     def prompts(self) -> list[str]:
@@ -68,6 +69,7 @@ class ChallengeBook:
     """Issues and redeems challenges; in memory, thread-safe (the registry persists later)."""
 
     ttl_s: float = 60.0
+    slot_s: float | None = 2.5
     _issued: dict[str, Challenge] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _rng: secrets.SystemRandom = field(default_factory=secrets.SystemRandom)
@@ -80,6 +82,7 @@ class ChallengeBook:
             actions=random_actions(self._rng),
             issued_at=now,
             expires_at=now + self.ttl_s,
+            slot_s=self.slot_s,
         )
         with self._lock:
             self._forget_expired(now)

@@ -43,7 +43,7 @@ def _liveness() -> None:
 
 
 @liveness_app.command("check")
-def check(
+def check(  # noqa: PLR0917 - typer maps each parameter to an option
     media: Annotated[list[Path], typer.Argument(help="One video, or several image frames.")],
     challenge: Annotated[
         str | None,
@@ -51,6 +51,10 @@ def check(
     ] = None,
     passive: Annotated[bool, typer.Option("--passive", help="No challenge: checks only.")] = False,
     fps: Annotated[float, typer.Option(help="Frame rate of image frames (their timing).")] = 15.0,
+    slot: Annotated[
+        float | None,
+        typer.Option(help="Seconds per prompt, if the prompts were timed (default: order only)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Is the face in MEDIA a live person doing the challenge? Exit 0 live, 1 spoof, 2 retry,
@@ -61,7 +65,7 @@ def check(
         actions = parse_challenge(challenge, passive)
         service = LivenessService.from_settings(get_settings())
         frames = _decode(service, media, fps)
-        result = service.analyzer.analyse(frames, actions=actions)
+        result = service.analyzer.analyse(frames, actions=actions, slot_s=slot)
     except SimkycError as error:
         raise _fail(error, as_json) from None
     if as_json:

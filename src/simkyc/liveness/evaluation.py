@@ -36,7 +36,13 @@ from simkyc.liveness.media import Frame, MediaLimits, decode_video
 from simkyc.liveness.passive import PassiveAntiSpoof
 from simkyc.liveness.pose import MeshPoseEstimator
 from simkyc.liveness.service import LivenessService
-from simkyc.liveness.signals import EventThresholds, blink_events, series
+from simkyc.liveness.signals import (
+    Event,
+    EventThresholds,
+    blink_events,
+    performed_in_order,
+    series,
+)
 from simkyc.liveness.synthetic import print_attack, screen_attack
 from simkyc.liveness.tracking import MeshTracker
 from simkyc.types import Image
@@ -438,6 +444,10 @@ def _synthetic(context: _Context) -> dict[str, object]:
                 "stopped by " + ", ".join(f"{k} {v}" for k, v in stopped.most_common()),
             )
         )
+    timed = _timed_replays(context, context.settings.challenge_slot_s or 2.5)
+    rates["apcer_replay_random_timed_challenge"] = timed
+    rows.append(("APCER replay, random timed challenge", _shown(timed),
+                 f"all {len(all_challenges())} challenges, prompts every {timed['slot_s']} s"))
     return {**rates, "attacks": runs, "summary": rows}
 
 
@@ -491,6 +501,27 @@ def _screen_sources(context: _Context) -> list[tuple[str, list[Image], tuple[Act
     for row in rows[:: len(rows) // SCREEN_ZJU_CLIPS][:SCREEN_ZJU_CLIPS]:
         sources.append((row["file"], context.decode(context.data(ZJU, row["file"])), HEAD_TURNS))
     return [(name, face_crop(frames), challenge) for name, frames, challenge in sources]
+
+
+def _timed_replays(context: _Context, slot_s: float) -> dict[str, object]:
+    """Replays against the protocol as deployed: a random challenge with timed prompts. For
+    each replayed clip, the share of all issuable challenges it would pass (its other checks
+    passing and its content happening to perform the actions in their slots)."""
+    accepted, total = 0, 0
+    per_source = {}
+    for seed, (name, pixels, _) in enumerate(_screen_sources(context)):
+        frames = screen_attack(pixels, seed=1000 + seed)
+        result = context.service.analyzer.analyse(frames, actions=None)
+        seen = [Event(Action(a), t, t, 0.0) for a, t in result.actions_seen]
+        end = frames[-1].t
+        ok = [c for c in all_challenges()
+              if performed_in_order(seen, c, (0.0, end), slot_s)[0]]
+        live = len(ok) if result.verdict is Verdict.LIVE else 0
+        accepted, total = accepted + live, total + len(all_challenges())
+        per_source[name] = {"verdict_without_challenge": result.verdict.value,
+                            "challenges_passed": live}
+    rate = _rate(accepted, total)
+    return rate | {"slot_s": slot_s, "per_source": per_source}
 
 
 def _screen_runs(context: _Context) -> list[dict[str, object]]:

@@ -34,7 +34,7 @@ class LivenessService:
             continuity_threshold=pipeline.policy.point.threshold - settings.continuity_margin,
         )
         return cls(
-            book=ChallengeBook(ttl_s=settings.challenge_ttl_s),
+            book=ChallengeBook(ttl_s=settings.challenge_ttl_s, slot_s=settings.challenge_slot_s),
             limiter=AttemptLimiter(settings.lockout_failures, settings.lockout_window_s,
                                    settings.lockout_s),
             analyzer=analyzer,
@@ -63,7 +63,8 @@ class LivenessService:
         keys = (session_id,) if device_id is None else (session_id, f"device:{device_id}")
         self.limiter.check(keys, now)
         challenge = self.book.redeem(nonce=nonce, session_id=session_id, now=now)
-        result = self.analyzer.analyse(frames, actions=challenge.actions, reference=reference,
+        result = self.analyzer.analyse(frames, actions=challenge.actions, slot_s=challenge.slot_s,
+                                       reference=reference,
                                        reference_threshold=reference_threshold)
         if result.verdict is not Verdict.LIVE:
             self.limiter.record_failure(keys, now)

@@ -142,16 +142,30 @@ def events(s: Series, limits: EventThresholds) -> list[Event]:
     return sorted(pose_events(s, limits) + blink_events(s, limits), key=lambda e: e.start)
 
 
+# With timed prompts, an action may start this long after its slot ends (reaction time).
+SLOT_GRACE_S = 0.75
+
+
 def performed_in_order(
-    seen: Sequence[Event], actions: Sequence[Action], window: tuple[float, float]
+    seen: Sequence[Event], actions: Sequence[Action], window: tuple[float, float],
+    slot_s: float | None = None,
 ) -> tuple[bool, list[Event | None]]:
     """Were the actions performed in this order within the window? Greedy: each action's
-    first event starting after the previous action's start (a prompt follows the last)."""
+    first event starting after the previous action's start (a prompt follows the last).
+
+    With `slot_s`, prompts were shown one every `slot_s` seconds from the clip's start, and
+    action k must also start within its own slot (plus a reaction grace): a replayed
+    recording would have to match the random order and the timing.
+    """
     matched: list[Event | None] = []
     after = window[0] - 1e-9
-    for action in actions:
+    for k, action in enumerate(actions):
+        low, high = after, window[1]
+        if slot_s is not None:
+            low = max(after, window[0] + k * slot_s - 1e-9)
+            high = min(high, window[0] + (k + 1) * slot_s + SLOT_GRACE_S)
         event = next(
-            (e for e in seen if e.action is action and e.start > after and e.start <= window[1]),
+            (e for e in seen if e.action is action and low < e.start <= high),
             None,
         )
         matched.append(event)

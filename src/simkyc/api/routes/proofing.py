@@ -154,7 +154,7 @@ async def request_challenge(proofing_id: str, *, db: SessionDep, me: AgentDep, n
     challenge = await capture.issue_challenge(services, proofing_id=proofing_id,
                                               now=now.timestamp())
     out = ChallengeOut(nonce=challenge.nonce, actions=[a.value for a in challenge.actions],
-                       prompts=challenge.prompts(),
+                       prompts=challenge.prompts(), slot_s=challenge.slot_s,
                        expires_at=now + timedelta(seconds=services.liveness.book.ttl_s))
     if key:
         held.replies[("challenge", key)] = out.model_dump()
