@@ -1,0 +1,43 @@
+"""The document evaluation end to end on a handful of cards (the README's figures use 200)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from simkyc.config import Settings
+from simkyc.documents.evaluation import run_document_evaluation
+
+
+@pytest.fixture
+def east_asian_dir(settings: Settings) -> Path:
+    """As tests/conftest.py's require_data: missing data fails in CI, skips elsewhere."""
+    path = settings.data_dir / "east-asian"
+    if not path.exists():
+        message = f"evaluation data missing: {path} (set SIMKYC_DATA_DIR)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def test_a_small_evaluation_writes_its_report(
+    settings: Settings, lfw_dir: Path, east_asian_dir: Path, tmp_path: Path
+) -> None:
+    report = run_document_evaluation(settings, count=6, seed=3, out=tmp_path)
+    assert json.loads((tmp_path / "report.json").read_text()) == report
+    assert report["cards"] == 6
+    extraction = report["extraction"]
+    assert isinstance(extraction, dict)
+    assert extraction["rate"] == 1.0
+    populations = report["populations"]
+    assert isinstance(populations, dict)
+    assert set(populations) == {"lfw", "east-asian"}
+    for figures in populations.values():
+        assert figures["people"] == 3
+        assert figures["card"]["impostor_pairs"] == 6
+        assert 0.9 < figures["threshold"] < 1.0
+    assert not list(tmp_path.glob("*.jpg")) and not list(tmp_path.glob("*.png"))
