@@ -38,6 +38,18 @@ async def face_sample(services: Services, image: bytes) -> FaceSample:
     return await run_in_threadpool(run)
 
 
+async def card_portrait(services: Services, image: bytes) -> FaceSample:
+    """The portrait on a photographed or scanned ID card: found, flattened, turned upright
+    and sampled (quality enforced); the bytes are not kept."""
+    from simkyc.documents.portrait import extract_portrait_from_bytes
+
+    def run() -> FaceSample:
+        with services.pipeline_lock:
+            return extract_portrait_from_bytes(image, services.pipeline.encoder).sample
+
+    return await run_in_threadpool(run)
+
+
 async def judge_liveness(
     services: Services, held: HeldEvidence, *, proofing_id: str, nonce: str,
     device_id: str | None, video: bytes | None, stills: Sequence[tuple[bytes, float]] | None,

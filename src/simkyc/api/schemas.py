@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -63,6 +64,13 @@ class FaceSubmitted(BaseModel):
     image_sha256: str
     detector_score: float
     sharpness: float
+
+
+class DocumentSource(StrEnum):
+    """What the document upload shows: the whole card, or its portrait already cut out."""
+
+    CARD = "card"
+    PORTRAIT = "portrait"
 
 
 class ChallengeOut(BaseModel):

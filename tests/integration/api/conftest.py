@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -23,6 +24,14 @@ from registry_world import scratch_database
 from simkyc.api.app import create_app
 from simkyc.api.state import Services
 from simkyc.config import Settings
+from simkyc.documents.specimen import (
+    DocumentKind,
+    portrait_from_photo,
+    random_specimen,
+    render_card,
+)
+from simkyc.documents.virtual_photo import Shot, photograph
+from simkyc.faces.detect import YuNetDetector
 from simkyc.liveness.media import MediaLimits, decode_video
 from simkyc.registry import accounts
 from simkyc.registry.models import Role
@@ -36,10 +45,18 @@ def _jpeg(pixels: object) -> bytes:
 
 @pytest.fixture(scope="session")
 def shots(headturn: Path) -> Shots:
-    """The document image (first frame), a frontal selfie (last frame) and the video."""
+    """The document: a SPECIMEN card carrying the first frame's portrait, photographed
+    virtually at an angle; a frontal selfie (last frame); the video."""
     video = headturn.read_bytes()
     frames = decode_video(video, MediaLimits())
-    return Shots(document=_jpeg(frames[0].pixels), selfie=_jpeg(frames[-1].pixels), video=video)
+    first = frames[0].pixels
+    face = YuNetDetector(Settings().models_dir / "yunet" / "face_detection_yunet_2023mar.onnx")
+    box = face.detect(first)[0].box
+    rng = np.random.default_rng(5)
+    card = render_card(random_specimen(rng, DocumentKind.CN_RESIDENT_ID),
+                       portrait_from_photo(first, box))
+    photo = photograph(card, rng, shot=Shot(turn_deg=8.0, tilt_deg=15.0, glare=False))
+    return Shots(document=photo.jpeg, selfie=_jpeg(frames[-1].pixels), video=video)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

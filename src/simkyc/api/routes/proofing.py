@@ -28,6 +28,7 @@ from simkyc.api.idempotency import once
 from simkyc.api.schemas import (
     ChallengeOut,
     DocumentCheckOut,
+    DocumentSource,
     FaceSubmitted,
     KeyOut,
     LivenessOut,
@@ -107,11 +108,14 @@ def get_session(proofing_id: str, *, db: SessionDep, me: StaffDep) -> ProofingPu
 
 
 async def _face(kind: str, proofing_id: str, image: UploadFile, *, db: SessionDep,
-                me: Actor, now: NowDep, services: Services) -> tuple[HeldEvidence, FaceSubmitted,
-                                                          FaceSample]:
+                me: Actor, now: NowDep, services: Services, card: bool = False,
+                ) -> tuple[HeldEvidence, FaceSubmitted, FaceSample]:
     held = await _opened(services, db=db, actor=me, proofing_id=proofing_id, now=now)
     data = await read_upload(image, services.settings.max_image_bytes)
-    sample = await capture.face_sample(services, data)
+    if card:
+        sample = await capture.card_portrait(services, data)
+    else:
+        sample = await capture.face_sample(services, data)
     digest = capture.sha256(data)
     held.image_sha256[kind] = digest
     out = FaceSubmitted(kind=kind, image_sha256=digest,
@@ -122,12 +126,14 @@ async def _face(kind: str, proofing_id: str, image: UploadFile, *, db: SessionDe
 
 @router.post("/{proofing_id}/document")
 async def submit_document(proofing_id: str, image: Annotated[UploadFile, File()],
-                          *, db: SessionDep, me: AgentDep, now: NowDep,
-                          services: ServicesDep) -> FaceSubmitted:
-    """The document's photo; its portrait is the face the live capture must match.
-    (For now the whole image is the portrait; resubmitting replaces it.)"""
+                          *, db: SessionDep, me: AgentDep, now: NowDep, services: ServicesDep,
+                          source: Annotated[DocumentSource, Form()] = DocumentSource.CARD,
+                          ) -> FaceSubmitted:
+    """The document: a photo or scan of the card (its portrait is found, flattened and turned
+    upright), or `source=portrait` for a portrait already cut out (an e-passport chip's
+    image, a scanner's crop). The live capture must match it; resubmitting replaces it."""
     held, out, sample = await _face("document", proofing_id, image, db=db, me=me, now=now,
-                                    services=services)
+                                    services=services, card=source is DocumentSource.CARD)
     held.document = sample
     return out
 
