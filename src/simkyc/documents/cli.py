@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -82,6 +83,52 @@ def check_mrz(
     else:
         _print_mrz(result, today=reference)
     raise typer.Exit(EXIT_VALID if result.valid else EXIT_INVALID)
+
+
+@document_app.command("check")
+def check_card(
+    card_image: Annotated[Path, typer.Argument(help="A photo or scan of the ID card.")],
+    id_number: Annotated[
+        str | None, typer.Option("--id-number", help="The number the agent typed.")
+    ] = None,
+    kind: Annotated[str, typer.Option("--type", help="Kind of number.")] = "cn-resident-id",
+    as_json: JsonOption = False,
+    today: TodayOption = None,
+) -> None:
+    """Find the card, extract its portrait and report its quality; check the typed number.
+
+    Reading the card's text (OCR) is not built yet: the fields are reported as unread.
+    """
+    from simkyc.config import get_settings
+    from simkyc.documents.portrait import extract_portrait_from_bytes
+    from simkyc.faces.pipeline import FaceEncoder
+
+    try:
+        encoder = FaceEncoder.from_settings(get_settings())
+        portrait = extract_portrait_from_bytes(_read(card_image), encoder, require_quality=False)
+        number = (None if id_number is None
+                  else _VALIDATORS[_number_type(kind)](id_number, today=_today(today)))
+    except SimkycError as error:
+        raise _fail(error, as_json) from None
+    quality = portrait.sample.quality
+    valid = quality.acceptable and (number is None or number.valid)
+    out = {"valid": valid,
+           "errors": [f.check for f in quality.findings] + ([] if number is None else
+                                                            [e.code for e in number.errors]),
+           "portrait": portrait.to_dict(), "number": None if number is None else number.to_dict(),
+           "fields_read": "not read: OCR is not built yet"}
+    print(json.dumps(out, default=str) if as_json else json.dumps(out, indent=2, default=str))
+    raise typer.Exit(EXIT_VALID if valid else EXIT_INVALID)
+
+
+def _read(path: Path) -> bytes:
+    """File bytes, or InvalidImage when the file cannot be read."""
+    from simkyc.errors import InvalidImage
+
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidImage(f"Cannot read {path}: {exc.strerror}.") from exc
 
 
 def _number_type(kind: str) -> NumberType:

@@ -1,0 +1,61 @@
+"""`simkyc document check CARD_IMAGE`: a photographed SPECIMEN card, end to end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from simkyc.config import Settings
+from simkyc.documents.specimen import (
+    DocumentKind,
+    portrait_from_photo,
+    random_specimen,
+    render_card,
+)
+from simkyc.documents.virtual_photo import Shot, photograph
+from simkyc.faces.detect import YuNetDetector
+
+
+def _card(lfw_dir: Path, tmp_path: Path) -> tuple[Path, str]:
+    source = sorted((lfw_dir / "images_deepfunneled" / "Colin_Powell").glob("*.jpg"))[0]
+    photo = np.ascontiguousarray(cv2.cvtColor(cv2.imread(str(source)), cv2.COLOR_BGR2RGB))
+    detector = YuNetDetector(Settings().models_dir / "yunet" / "face_detection_yunet_2023mar.onnx")
+    rng = np.random.default_rng(3)
+    data = random_specimen(rng, DocumentKind.CN_RESIDENT_ID)
+    card = render_card(data, portrait_from_photo(photo, detector.detect(photo)[0].box))
+    path = tmp_path / "card.jpg"
+    path.write_bytes(photograph(card, rng, shot=Shot(turn_deg=90, tilt_deg=20, glare=True)).jpeg)
+    return path, data.number
+
+
+def _check(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "simkyc.cli", "document", "check", *args],
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_a_card_photo_yields_its_portrait_and_checks_the_number(lfw_dir: Path,
+                                                                tmp_path: Path) -> None:
+    card, number = _card(lfw_dir, tmp_path)
+    done = _check(str(card), "--id-number", number, "--json")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["valid"] is True and out["number"]["valid"] is True
+    assert out["portrait"]["quality_acceptable"] is True
+    wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
+    done = _check(str(card), "--id-number", wrong, "--json")
+    assert done.returncode == 1
+    assert "BAD_CHECK_DIGIT" in json.loads(done.stdout)["errors"]
+
+
+def test_not_an_image_is_a_clear_error(tmp_path: Path) -> None:
+    junk = tmp_path / "card.jpg"
+    junk.write_text("not a photo")
+    done = _check(str(junk), "--json")
+    assert done.returncode == 3
+    assert json.loads(done.stdout)["error"] == "INVALID_IMAGE"
+    assert "Traceback" not in done.stdout + done.stderr
