@@ -77,7 +77,9 @@ class EventThresholds:
     look_up_deg: float = 20.0
     blink_ratio: float = 0.7
     blink_max_s: float = 0.6
-    blink_min_frames: int = 2
+    # One frame suffices at the 15 fps the service samples (a blink lasts 0.1-0.4 s); measured
+    # on the ZJU clips: P 0.96 / R 0.96 at 15 fps (2 frames: R 0.87), P 0.94 / R 0.99 at 30.
+    blink_min_frames: int = 1
     blink_max_motion_deg: float = 12.0
 
 
