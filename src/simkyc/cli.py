@@ -13,6 +13,7 @@ from rich.console import Console
 from simkyc.config import get_settings
 from simkyc.documents.cli import document_app
 from simkyc.errors import SimkycError
+from simkyc.files import read_input
 from simkyc.liveness.cli import eval_liveness_command, liveness_app
 from simkyc.registry.cli import admin_app
 
@@ -68,7 +69,7 @@ def verify(
     if document is None or selfie is None:
         raise typer.BadParameter("give DOCUMENT and SELFIE, or --pairs FILE")
     try:
-        result = pipeline.verify(_read(document), _read(selfie))
+        result = pipeline.verify(read_input(document), read_input(selfie))
     except SimkycError as error:
         raise _fail(error, as_json) from None
     if as_json:
@@ -76,16 +77,6 @@ def verify(
     else:
         _print_result(result.to_dict())
     raise typer.Exit(EXIT_CODES[result.decision.value])
-
-
-def _read(path: Path) -> bytes:
-    """File bytes, or InvalidImage when the file cannot be read."""
-    from simkyc.errors import InvalidImage
-
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InvalidImage(f"Cannot read {path}: {exc.strerror}.") from exc
 
 
 def _verify_pairs(pipeline: object, pairs: Path) -> None:
@@ -100,7 +91,7 @@ def _verify_pairs(pipeline: object, pairs: Path) -> None:
             a, b = [*row, "", ""][:2]
             out: dict[str, object] = {"a": a, "b": b}
             try:
-                result = pipeline.verify(_read(Path(a)), _read(Path(b)))
+                result = pipeline.verify(read_input(Path(a)), read_input(Path(b)))
                 out |= {
                     "decision": result.decision.value,
                     "score": round(result.score, 5),

@@ -20,6 +20,7 @@ from simkyc.documents.cn_id import CnIdResult, validate_cn_resident_id
 from simkyc.documents.findings import Finding, UnsupportedDocumentType
 from simkyc.documents.mrz import MrzResult, parse_mrz
 from simkyc.errors import SimkycError
+from simkyc.files import read_input
 
 document_app = typer.Typer(
     no_args_is_help=True, help="Check identity document numbers and machine readable zones."
@@ -105,7 +106,8 @@ def check_card(
 
     try:
         encoder = FaceEncoder.from_settings(get_settings())
-        portrait = extract_portrait_from_bytes(_read(card_image), encoder, require_quality=False)
+        data = read_input(card_image)
+        portrait = extract_portrait_from_bytes(data, encoder, require_quality=False)
         number = (None if id_number is None
                   else _VALIDATORS[_number_type(kind)](id_number, today=_today(today)))
     except SimkycError as error:
@@ -119,16 +121,6 @@ def check_card(
            "fields_read": "not read: OCR is not built yet"}
     print(json.dumps(out, default=str) if as_json else json.dumps(out, indent=2, default=str))
     raise typer.Exit(EXIT_VALID if valid else EXIT_INVALID)
-
-
-def _read(path: Path) -> bytes:
-    """File bytes, or InvalidImage when the file cannot be read."""
-    from simkyc.errors import InvalidImage
-
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InvalidImage(f"Cannot read {path}: {exc.strerror}.") from exc
 
 
 def _number_type(kind: str) -> NumberType:

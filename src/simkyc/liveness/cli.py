@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from simkyc.config import get_settings
 from simkyc.errors import InvalidMedia, SimkycError
+from simkyc.files import read_input
 from simkyc.liveness.challenge import Action
 
 if TYPE_CHECKING:
@@ -92,18 +93,11 @@ def parse_challenge(challenge: str | None, passive: bool) -> tuple[Action, ...] 
 def _decode(service: LivenessService, media: Sequence[Path], fps: float) -> list[Frame]:
     """One video, or image frames timed at `fps` in the order given."""
     if len(media) == 1 and media[0].suffix.lower() not in STILL_SUFFIXES:
-        return service.decode(video=_read(media[0]))
+        return service.decode(video=read_input(media[0], InvalidMedia))
     if fps <= 0:
         raise InvalidArgument(f"--fps must be positive, not {fps}.")
-    return service.decode(stills=[(_read(path), k / fps) for k, path in enumerate(media)])
-
-
-def _read(path: Path) -> bytes:
-    """File bytes, or InvalidMedia when the file cannot be read."""
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InvalidMedia(f"Cannot read {path}: {exc.strerror}.") from exc
+    stills = [(read_input(path, InvalidMedia), k / fps) for k, path in enumerate(media)]
+    return service.decode(stills=stills)
 
 
 def _fail(error: SimkycError, as_json: bool) -> typer.Exit:
