@@ -94,3 +94,16 @@ def test_the_document_holder_matches(service: LivenessService, turning: list[Fra
     result = service.analyzer.analyse(turning, actions=None, reference=own,
                                       reference_threshold=0.9295)
     assert next(c for c in result.checks if c.name == "matches_document").passed
+
+
+def test_a_recording_off_the_prompts_schedule_fails_a_timed_challenge(
+    service: LivenessService, turning: list[Frame]
+) -> None:
+    # She looks up, turns right and turns left, but not one action per 2.5 s prompt: replayed
+    # against timed prompts, the same footage no longer answers the challenge.
+    actions = [A.LOOK_UP, A.TURN_RIGHT, A.TURN_LEFT]
+    assert service.analyzer.analyse(turning, actions=actions).verdict is Verdict.LIVE
+    timed = service.analyzer.analyse(turning, actions=actions, slot_s=2.5)
+    assert timed.verdict is Verdict.RETRY
+    challenge = next(c for c in timed.checks if c.name == "challenge")
+    assert "on time" in challenge.reason
