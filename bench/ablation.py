@@ -44,7 +44,6 @@ import argparse
 import dataclasses
 import hashlib
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -52,6 +51,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from onecore import single_threaded
 
 if TYPE_CHECKING:
     import numpy as np
@@ -64,15 +65,6 @@ if TYPE_CHECKING:
     from simkyc.faces.embed import OnnxEmbedder
     from simkyc.types import Face, Image
 
-THREAD_VARIABLES = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "BLIS_NUM_THREADS",
-    "SIMKYC_THREADS",
-)
 CACHE_VERSION = "1"
 SETS = ("casia", "kpop", "lfw")
 FMRS = (1e-3, 1e-2)
@@ -110,13 +102,6 @@ ROWS = (
     Row("f", "f", True, "YuNet crop -> mesh 5pt -> template + flip"),
 )
 CHIP_PIPELINES = tuple(dict.fromkeys(row.chips for row in ROWS))
-
-
-def single_threaded() -> None:
-    """One thread per pool (set before numpy, cv2 or onnxruntime are imported)."""
-    for name in THREAD_VARIABLES:
-        os.environ[name] = "1"
-    os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's start-up chatter
 
 
 # --- chips ---------------------------------------------------------------------------------

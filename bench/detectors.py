@@ -54,19 +54,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from onecore import pin_to_one_core
+
 if TYPE_CHECKING:
     from simkyc.faces.detect import Detector
     from simkyc.types import Face, Image
 
-THREAD_VARIABLES = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "BLIS_NUM_THREADS",
-    "SIMKYC_THREADS",
-)
 HEAVY_MODULES = ("numpy", "cv2", "onnxruntime", "mediapipe")
 YUNET_FILE = "yunet/face_detection_yunet_2023mar.onnx"
 LFW_STEP = 5
@@ -84,19 +77,6 @@ Region = tuple[float, float, float, float]  # x0, y0, x1, y1: where the photo li
 
 
 # --- one core ------------------------------------------------------------------------------
-
-
-def pin_to_one_core() -> int:
-    """Run on one CPU with one thread per pool; must happen before the heavy imports."""
-    already = [name for name in HEAVY_MODULES if name in sys.modules]
-    if already:
-        raise RuntimeError(f"Imported before pinning: {', '.join(already)}.")
-    cpu = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cpu})
-    for name in THREAD_VARIABLES:
-        os.environ[name] = "1"
-    os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's start-up chatter
-    return cpu
 
 
 # --- images --------------------------------------------------------------------------------
@@ -361,7 +341,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    cpu = pin_to_one_core()
+    cpu = pin_to_one_core(HEAVY_MODULES)
     import cv2
 
     from simkyc.config import get_settings

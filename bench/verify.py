@@ -50,7 +50,6 @@ import os
 import random
 import re
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -58,6 +57,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from onecore import pin_to_one_core
 
 if TYPE_CHECKING:
     from simkyc.faces.pipeline import FacePipeline
@@ -67,30 +68,15 @@ JPEG_QUALITY = 90
 PEER_TOLERANCE = 0.6
 TARGET_SPEEDUP = 10.0
 SEED = 1280960
-THREAD_VARIABLES = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "BLIS_NUM_THREADS",
-    "SIMKYC_THREADS",
-)
 HEAVY_MODULES = ("numpy", "cv2", "onnxruntime", "dlib", "face_recognition")
 
 
 # --- one core ------------------------------------------------------------------------------
 
 
-def pin_to_one_core() -> int:
-    """Run on one CPU with one thread per pool; must happen before the heavy imports."""
-    already = [name for name in HEAVY_MODULES if name in sys.modules]
-    if already:
-        raise RuntimeError(f"Imported before pinning: {', '.join(already)}.")
-    cpu = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cpu})
-    for name in THREAD_VARIABLES:
-        os.environ[name] = "1"
+def pin_for_bench() -> int:
+    """One core, one thread per pool, and the population these photos come from."""
+    cpu = pin_to_one_core(HEAVY_MODULES)
     # These photos are of Western public figures: judge them with the population they come
     # from (LFW's calibration, which decides at a 10% FNMR target), unless told otherwise.
     os.environ.setdefault("SIMKYC_POPULATION", "lfw")
@@ -487,7 +473,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    cpu = pin_to_one_core()
+    cpu = pin_for_bench()
     import cv2
 
     from simkyc.config import get_settings
