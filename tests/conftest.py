@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from shared_files import require
 
 from simkyc.config import Settings, get_settings
 from simkyc.faces.pipeline import FaceEncoder, FacePipeline
 
 
-def _data_dir() -> Path:
-    return get_settings().data_dir
-
-
 def require_data(*parts: str) -> Path:
     """A path inside the evaluation data; missing data fails in CI and skips elsewhere."""
-    path = _data_dir().joinpath(*parts)
-    if not path.exists():
-        message = f"evaluation data missing: {path} (set SIMKYC_DATA_DIR)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return require(get_settings().data_dir.joinpath(*parts),
+                   "evaluation data (set SIMKYC_DATA_DIR)")
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +47,8 @@ def headturn() -> Path:
 @pytest.fixture(scope="session")
 def lfw_dir() -> Path:
     return require_data("lfw")
+
+
+@pytest.fixture(scope="session")
+def east_asian_dir() -> Path:
+    return require_data("east-asian")

@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
-
-import pytest
 
 from simkyc.config import Settings
 from simkyc.documents.evaluation import run_document_evaluation
-
-
-@pytest.fixture
-def east_asian_dir(settings: Settings) -> Path:
-    """As tests/conftest.py's require_data: missing data fails in CI, skips elsewhere."""
-    path = settings.data_dir / "east-asian"
-    if not path.exists():
-        message = f"evaluation data missing: {path} (set SIMKYC_DATA_DIR)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def test_a_small_evaluation_writes_its_report(

@@ -6,12 +6,12 @@ the tests that need them elsewhere.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from shared_files import require
 
 from simkyc.config import Settings
 from simkyc.faces.detect import YuNetDetector
@@ -22,16 +22,6 @@ from simkyc.types import BBox, Image
 
 YUNET = Path("yunet") / "face_detection_yunet_2023mar.onnx"
 SAMPLES = ("F1", "F2", "T1", "T2")  # upstream images/sample: F = fake (spoof), T = true (live)
-
-
-def require(path: Path, what: str) -> Path:
-    """*path* if it exists; otherwise fail in CI and skip elsewhere."""
-    if not path.exists():
-        message = f"{what} missing: {path}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 @pytest.fixture(scope="session")
