@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +16,9 @@ from simkyc.errors import SimkycError
 from simkyc.files import read_input
 from simkyc.liveness.cli import eval_liveness_command, liveness_app
 from simkyc.registry.cli import admin_app
+
+if TYPE_CHECKING:
+    from simkyc.faces.pipeline import FacePipeline
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 eval_app = typer.Typer(no_args_is_help=True, help="Measure accuracy on evaluation data.")
@@ -79,11 +82,8 @@ def verify(
     raise typer.Exit(EXIT_CODES[result.decision.value])
 
 
-def _verify_pairs(pipeline: object, pairs: Path) -> None:
+def _verify_pairs(pipeline: FacePipeline, pairs: Path) -> None:
     """One JSON object per CSV row, in input order; a bad row yields decision `error`."""
-    from simkyc.faces.pipeline import FacePipeline
-
-    assert isinstance(pipeline, FacePipeline)
     with pairs.open(newline="") as handle:
         for row in csv.reader(handle):
             if not row:

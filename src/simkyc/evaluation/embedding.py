@@ -12,11 +12,16 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from simkyc import __version__
 from simkyc.config import Settings
 from simkyc.errors import SimkycError
 from simkyc.evaluation.datasets import FaceDataset
 from simkyc.faces.detect import central_face
 from simkyc.faces.pipeline import FaceEncoder, pipeline_id
+
+# The settings an embedding depends on besides recognizer and pipeline id.
+_SHAPING_SETTINGS = {"models_dir", "work_max_side", "detect_max_side", "min_detection_score",
+                     "ambiguity_ratio", "threads"}
 
 # One encoder per worker process, built by the pool's initializer (sessions cannot be pickled).
 _encoder: FaceEncoder | None = None
@@ -50,8 +55,12 @@ def _embed_one(path: Path) -> tuple[NDArray[np.float32] | None, float, str]:
 
 
 def _cache_file(settings: Settings, dataset: FaceDataset) -> Path:
-    """Embeddings depend on the images, the model and the pipeline: key the cache by all."""
-    key = hashlib.sha256("\n".join(map(str, dataset.images)).encode()).hexdigest()[:12]
+    """Embeddings depend on the images, the model, the pipeline and the settings that shape
+    detection and alignment: key the cache by all (and by the package version, so a release
+    that changes a stage does not reuse embeddings made by the previous one)."""
+    shaping = settings.model_dump_json(include=_SHAPING_SETTINGS)
+    parts = [__version__, shaping, *map(str, dataset.images)]
+    key = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
     name = f"{dataset.name}-{settings.recognizer}-{pipeline_id(settings)}-{key}.npz"
     return settings.cache_dir / "eval" / name
 

@@ -176,7 +176,7 @@ class FacePipeline:
         policy = MatchPolicy(
             calibration, settings.fmr_target, settings.fnmr_target, settings.review_band
         )
-        policy.decide(0.0)  # an uncalibrated FMR target fails here, at startup, not per request
+        _ = policy.point  # an uncalibrated FMR target fails here, at startup, not per request
         return cls(encoder, policy)
 
     def verify(self, document: bytes, selfie: bytes) -> VerificationResult:
