@@ -26,6 +26,21 @@ def _state_home() -> Path:
     return Path(base) / "simkyc"
 
 
+class AcceptedDocument(StrEnum):
+    """Identity documents a jurisdiction can accept (the proofing API's document kinds)."""
+
+    CN_RESIDENT_ID = "cn_resident_id"
+    PASSPORT = "passport"
+
+
+class MinorRule(StrEnum):
+    """What happens when the document shows an applicant under the minimum age."""
+
+    REFUSE = "refuse"
+    GUARDIAN = "guardian"
+    """The line is registered by a parent or guardian, in their own name."""
+
+
 class JurisdictionProfile(BaseModel):
     """A jurisdiction's SIM-registration rules; `None` means no such cap."""
 
@@ -34,6 +49,10 @@ class JurisdictionProfile(BaseModel):
     max_lines_per_operator: int | None = Field(default=None, ge=0)
     max_lines_total: int | None = Field(default=None, ge=0)
     quarantine_days: int = Field(default=90, ge=0)
+    accepted_documents: frozenset[AcceptedDocument] = frozenset(AcceptedDocument)
+    expiry_grace_days: int = Field(default=0, ge=0)
+    min_age: int = Field(default=18, ge=0, le=120)
+    minors: MinorRule = MinorRule.REFUSE
     source: str = ""
 
 
@@ -49,7 +68,11 @@ def default_profiles() -> dict[str, JurisdictionProfile]:
         "NG": JurisdictionProfile(
             max_lines_per_operator=4, source="NCC: at most 4 lines per person per operator"
         ),
-        "PH": JurisdictionProfile(source="RA 11934 (SIM Registration Act): no cap"),
+        "PH": JurisdictionProfile(
+            minors=MinorRule.GUARDIAN,
+            source="RA 11934 (SIM Registration Act): no cap; a minor's SIM is registered "
+            "under a parent or guardian",
+        ),
     }
 
 
@@ -183,8 +206,11 @@ class Settings(BaseSettings):
     )
     jurisdiction_profiles: dict[str, JurisdictionProfile] = Field(
         default_factory=default_profiles,
-        description="Line caps and number quarantine per jurisdiction, as JSON "
-        '{"CN": {"max_lines_per_operator": 5, "max_lines_total": null, "quarantine_days": 90}}.',
+        description="Line caps, number quarantine and document policy per jurisdiction, as "
+        'JSON {"CN": {"max_lines_per_operator": 5, "max_lines_total": null, '
+        '"quarantine_days": 90, "accepted_documents": ["cn_resident_id", "passport"], '
+        '"expiry_grace_days": 0, "min_age": 18, "minors": "refuse"}} '
+        "(minors: refuse, or guardian = registered by a parent or guardian in their name).",
     )
 
 

@@ -27,6 +27,8 @@ class ApplicantIn(Request):
     number: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     birth_date: date
+    expiry: date | None = Field(default=None, description="The document's expiry date "
+                                "(read from the MRZ when not typed).")
     mrz: list[str] | None = Field(default=None, max_length=3,
                                   description="The MRZ rows, when the document has one.")
 
@@ -49,6 +51,7 @@ class DocumentCheckOut(BaseModel):
     name: str
     passed: bool | None
     code: str | None
+    message: str | None = None
 
 
 class ProofingPublic(ProofingView):

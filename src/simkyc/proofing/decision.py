@@ -51,10 +51,18 @@ def decide(
     return Decision(outcome, (*reject, *review))
 
 
+# Policy findings that are their own reason (any other failed check: the document is invalid).
+_POLICY_REASONS = {reason.value.upper(): reason for reason in (
+    Reason.DOCUMENT_NOT_ACCEPTED, Reason.DOCUMENT_EXPIRED, Reason.UNDER_MINIMUM_AGE,
+    Reason.GUARDIAN_REQUIRED)}
+
+
 def _documents(documents: Sequence[DocumentCheck], reject: list[Reason],
                review: list[Reason]) -> None:
-    if any(check.passed is False for check in documents):
-        reject.append(Reason.DOCUMENT_INVALID)
+    failed = [check.code for check in documents if check.passed is False]
+    if failed:
+        reasons = {_POLICY_REASONS.get(code or "", Reason.DOCUMENT_INVALID) for code in failed}
+        reject.extend(sorted(reasons, key=list(Reason).index))
     elif not documents or any(check.passed is None for check in documents):
         review.append(Reason.DOCUMENT_UNCHECKED)
 

@@ -1,30 +1,27 @@
 """The document checks of a proofing session, from the data the agent typed (and the MRZ,
-when the document has one): each check passed, failed (with its first error code) or could
-not be made."""
+when the document has one) and the jurisdiction's document policy: each check passed, failed
+(with its first error code) or could not be made."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from enum import StrEnum
 
+from simkyc.config import AcceptedDocument as DocumentKind
 from simkyc.documents.cn_id import validate_cn_resident_id
 from simkyc.documents.mrz import parse_mrz
+from simkyc.documents.policy import DocumentPolicy
 from simkyc.proofing.models import DocumentCheck
 
-
-class DocumentKind(StrEnum):
-    """The identity documents an agent can proof against."""
-
-    CN_RESIDENT_ID = "cn_resident_id"
-    PASSPORT = "passport"
+__all__ = ["DocumentKind", "document_checks", "document_type"]
 
 
 def document_checks(
-    *, kind: DocumentKind, number: str, birth_date: date, today: date,
-    mrz: Sequence[str] | None = None,
+    *, kind: DocumentKind, number: str, birth_date: date, today: date, policy: DocumentPolicy,
+    expiry: date | None = None, mrz: Sequence[str] | None = None,
 ) -> list[DocumentCheck]:
-    """Checksums and consistency of the typed data (and MRZ) with each other."""
+    """Checksums and consistency of the typed data (and MRZ) with each other, then the
+    policy (accepted type, expiry - typed, else the MRZ's - and minimum age)."""
     checks: list[DocumentCheck] = []
     if kind is DocumentKind.CN_RESIDENT_ID:
         result = validate_cn_resident_id(number, today=today)
@@ -35,15 +32,20 @@ def document_checks(
             checks.append(DocumentCheck("cn_id_birth_date", same,
                                         None if same else "BIRTH_DATE_MISMATCH"))
     if mrz:
-        parsed = parse_mrz(list(mrz), today=today, check_expiry=True)
+        # Expiry is judged below, by the policy and its grace, not by the MRZ parser.
+        parsed = parse_mrz(list(mrz), today=today)
         checks.append(DocumentCheck("mrz", parsed.valid,
                                     parsed.errors[0].code.value if parsed.errors else None))
         same = parsed.document_number == number.strip().upper() and (
-            parsed.birth_date == birth_date)
+            parsed.birth_date == birth_date) and expiry in (None, parsed.expiry_date)
         checks.append(DocumentCheck("mrz_matches_typed_data", same,
                                     None if same else "MRZ_MISMATCH"))
+        expiry = expiry or parsed.expiry_date
     elif kind is DocumentKind.PASSPORT:
         checks.append(DocumentCheck("mrz", None, "MRZ_NOT_GIVEN"))
+    checks += [DocumentCheck(c.name, c.passed, c.code and c.code.value, c.message)
+               for c in policy.check(kind=kind, birth_date=birth_date, expiry=expiry,
+                                     today=today)]
     return checks
 
 

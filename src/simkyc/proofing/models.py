@@ -45,6 +45,10 @@ class Reason(StrEnum):
 
     CONSENT_MISSING = "consent_missing"
     DOCUMENT_INVALID = "document_invalid"
+    DOCUMENT_NOT_ACCEPTED = "document_not_accepted"
+    DOCUMENT_EXPIRED = "document_expired"
+    UNDER_MINIMUM_AGE = "under_minimum_age"
+    GUARDIAN_REQUIRED = "guardian_required"
     DOCUMENT_UNCHECKED = "document_unchecked"
     FACE_NO_MATCH = "face_no_match"
     FACE_REVIEW = "face_review"
@@ -59,11 +63,13 @@ class Reason(StrEnum):
 
 @dataclass(frozen=True)
 class DocumentCheck:
-    """One document check: `passed` None when it could not be judged; `code` a finding code."""
+    """One document check: `passed` None when it could not be judged; `code` a finding code;
+    `message` a sentence for the agent (not kept in the evidence record)."""
 
     name: str
     passed: bool | None
     code: str | None = None
+    message: str | None = None
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,15 @@ def create_operator(
     return OperatorView(id=operator.id, name=name, jurisdiction=jurisdiction)
 
 
+def operator_profile(session: Session, actor: Actor,
+                     profiles: Mapping[str, JurisdictionProfile]) -> JurisdictionProfile:
+    """The rules profile of the jurisdiction the actor's operator works in."""
+    operator = session.get(Operator, actor.operator_id) if actor.operator_id else None
+    if operator is None:
+        raise RecordNotFound("operator", actor.operator_id or "")
+    return profile_for(profiles, operator.jurisdiction)
+
+
 def create_principal(
     session: Session, *, role: Role, label: str, now: datetime, operator_id: str | None = None,
     person_id: str | None = None,

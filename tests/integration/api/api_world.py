@@ -49,8 +49,10 @@ def cn_id(born: date) -> str:
     return first_17 + check_character(first_17)
 
 
-def applicant(born: date = date(1949, 12, 31), name: str = "WANG Fang") -> dict[str, Any]:
-    return {"number": cn_id(born), "name": name, "birth_date": born.isoformat()}
+def applicant(born: date = date(1949, 12, 31), name: str = "WANG Fang",
+              expiry: date = date(2036, 1, 1)) -> dict[str, Any]:
+    return {"number": cn_id(born), "name": name, "birth_date": born.isoformat(),
+            "expiry": expiry.isoformat()}
 
 
 def msisdn() -> str:

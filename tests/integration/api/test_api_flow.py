@@ -55,6 +55,27 @@ def test_a_bad_id_number_rejects(api: Api) -> None:
     assert decided["outcome"] == "rejected" and "document_invalid" in decided["reasons"]
 
 
+def test_the_document_policy_rejects_with_its_own_reasons(api: Api) -> None:
+    """An expired card in CN; a minor in PH, where a guardian registers the line instead. The
+    agent sees why at once, from the checks of the new session."""
+    expired = applicant(expiry=date(2020, 1, 1))
+    agent = api.staff("agent", api.operator("CN"))
+    created = api.ok("POST", "/v1/proofing-sessions", agent, json={
+        "applicant": expired, "consent": {"given": True, "version": "consent-v1"}})
+    expiry = next(c for c in created["document_checks"] if c["name"] == "document_expiry")
+    assert (expiry["passed"], expiry["code"]) == (False, "DOCUMENT_EXPIRED")
+    assert "2020-01-01" in expiry["message"]
+    api.faces(agent, created["id"])
+    decided = api.ok("POST", f"/v1/proofing-sessions/{created['id']}/conclude", agent)
+    assert decided["outcome"] == "rejected" and "document_expired" in decided["reasons"]
+
+    agent = api.staff("agent", api.operator("PH"))
+    proofing_id = api.start(agent, applicant(born=date(2015, 3, 1)))
+    api.faces(agent, proofing_id)
+    decided = api.ok("POST", f"/v1/proofing-sessions/{proofing_id}/conclude", agent)
+    assert decided["outcome"] == "rejected" and "guardian_required" in decided["reasons"]
+
+
 def test_the_line_cap_and_transfer_are_refused_with_stable_codes(api: Api) -> None:
     operator = api.operator()
     agent, reviewer = api.staff("agent", operator), api.staff("reviewer", operator)

@@ -36,6 +36,7 @@ from simkyc.api.schemas import (
     ProofingPublic,
 )
 from simkyc.api.state import Services
+from simkyc.documents.policy import DocumentPolicy
 from simkyc.errors import MediaTooLarge, PermissionDenied, ProofingAlreadyDecided
 from simkyc.faces.pipeline import FaceSample
 from simkyc.privacy.pseudonyms import DocumentIdentity
@@ -44,14 +45,14 @@ from simkyc.proofing.documents import document_checks, document_type
 from simkyc.proofing.models import Outcome
 from simkyc.proofing.schemas import Consent, ProofingView
 from simkyc.registry import selfservice
-from simkyc.registry.accounts import Actor
+from simkyc.registry.accounts import Actor, operator_profile
 from simkyc.registry.persons import Applicant
 
 router = APIRouter(prefix="/v1/proofing-sessions", tags=["proofing"])
 
 
 def _public(view: ProofingView, held: HeldEvidence | None = None) -> ProofingPublic:
-    checks = [DocumentCheckOut(name=c.name, passed=c.passed, code=c.code)
+    checks = [DocumentCheckOut(name=c.name, passed=c.passed, code=c.code, message=c.message)
               for c in (held.documents if held else [])]
     return ProofingPublic(**view.model_dump(), document_checks=checks)
 
@@ -94,10 +95,11 @@ def create_session(body: ProofingCreate, *, db: SessionDep, me: AgentDep, now: N
 
     view = once(db, actor=me, key=key, operation="proofing.start",
                 request=body.model_dump(mode="json"), kind=ProofingView, now=now, act=act)
+    policy = DocumentPolicy.of(operator_profile(db, me, services.settings.jurisdiction_profiles))
     held = services.evidence.get(view.id, now=now.timestamp())
     held.documents = document_checks(kind=typed.document_kind, number=typed.number,
                                      birth_date=typed.birth_date, today=now.date(),
-                                     mrz=typed.mrz)
+                                     policy=policy, expiry=typed.expiry, mrz=typed.mrz)
     return _public(view, held)
 
 
