@@ -20,12 +20,15 @@ from simkyc.errors import LineCapExceeded, SimkycError
 from simkyc.privacy.audit import verify_chain
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.models import AuditEntry
-from simkyc.registry import lines
+from simkyc.registry import batch, lines
 from simkyc.registry.accounts import Actor
+from simkyc.registry.batch import Registration
 from simkyc.registry.models import Line, ServiceType
 
 ATTEMPTS = 1000
 POOL = 20  # connections per engine (and twice that with overflow)
+BATCHES, BATCH = 20, 10  # 200 attempts, as 20 concurrent batches
+RACERS = 8
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -116,3 +119,57 @@ def test_concurrent_retries_with_one_idempotency_key_make_one_line(
     with factory() as db:
         assert db.execute(select(func.count(Line.id)).where(
             Line.operator_id == agent.operator_id)).scalar_one() == 1
+
+
+def test_concurrent_batches_for_one_person_hold_the_cap(
+    shared_engine: Engine, keyring: Keyring
+) -> None:
+    factory = session_factory(shared_engine)
+    world, agent, proofing_ids = setup(factory, keyring, "batch-race", BATCHES * BATCH)
+
+    def attempt(b: int) -> str:
+        items = [Registration(proofing_ids[i], f"+86136{i:08d}", iccid(10_000 + i))
+                 for i in range(b * BATCH, (b + 1) * BATCH)]
+        with factory() as db:
+            done = batch.register_lines(db, actor=agent, items=items, profiles=world.profiles,
+                                        keyring=keyring, now=world.now)
+        return ",".join(sorted({o.error.code if o.error else "ok" for o in done}))
+
+    all_at_once(BATCHES, attempt)
+    with factory() as db:
+        held = db.execute(select(func.count(Line.id)).where(
+            Line.operator_id == agent.operator_id)).scalar_one()
+        refusals = db.execute(select(func.count(AuditEntry.seq)).where(
+            AuditEntry.action == "line.refused",
+            AuditEntry.operator_id == agent.operator_id)).scalar_one()
+        assert (held, refusals) == (5, BATCHES * BATCH - 5)
+        assert verify_chain(db).ok
+
+
+def test_batches_racing_for_one_number_give_it_to_one_holder(
+    shared_engine: Engine, keyring: Keyring
+) -> None:
+    """Different persons take no common lock: the live-number index decides, and the losing
+    batch is judged again (its other items still go through)."""
+    factory = session_factory(shared_engine)
+    db = factory()
+    world = World(db=db, keyring=keyring, profiles=default_profiles())
+    agent = world.operator("number-race", "CN")
+    people = [world.applicant(f"number-race-{i}") for i in range(RACERS)]
+    contested = [world.proofed(agent, p).id for p in people]
+    own = [world.proofed(agent, p).id for p in people]
+    db.close()
+
+    def attempt(i: int) -> str:
+        items = [Registration(contested[i], "+8613500000001", iccid(20_000 + i)),
+                 Registration(own[i], f"+86135{100 + i:08d}", iccid(30_000 + i))]
+        with factory() as session:
+            done = batch.register_lines(session, actor=agent, items=items,
+                                        profiles=world.profiles, keyring=keyring,
+                                        now=world.now)
+        assert done[1].line is not None
+        return done[0].error.code if done[0].error else "ok"
+
+    results = all_at_once(RACERS, attempt)
+    assert results["ok"] == 1 and sum(results.values()) == RACERS
+    assert set(results) <= {"ok", "TRANSFER_FORBIDDEN"}
