@@ -186,6 +186,12 @@ class Settings(BaseSettings):
         description="Line caps and number quarantine per jurisdiction, as JSON "
         '{"CN": {"max_lines_per_operator": 5, "max_lines_total": null, "quarantine_days": 90}}.',
     )
+    idempotency_retention_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="Idempotency-Key records are kept (and honoured) at least this long, then "
+        "deleted by `simkyc admin purge`; a key may be used afresh after that.",
+    )
 
 
 def get_settings() -> Settings:

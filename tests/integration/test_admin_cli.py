@@ -36,3 +36,11 @@ def test_bootstrap_an_operator_and_an_agent(tmp_path: Path, monkeypatch: pytest.
     refused = runner.invoke(app, ["admin", "create-principal", "x", "--operator", "nope"])
     assert refused.exit_code == 3 and "NOT_FOUND" in refused.output
     assert "Traceback" not in refused.output
+
+
+def test_purge_reports_what_it_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIMKYC_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("SIMKYC_DATABASE_URL", raising=False)
+    done = CliRunner().invoke(app, ["admin", "purge"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout) == {"images": 0, "idempotency_keys": 0}

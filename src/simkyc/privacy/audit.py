@@ -49,6 +49,7 @@ class AuditAction(StrEnum):
     MEDIA_READ = "media.read"
     MEDIA_PURGED = "media.purged"
     DATA_RESEALED = "keys.resealed"
+    IDEMPOTENCY_PURGED = "idempotency.purged"
 
 
 class AccessPurpose(StrEnum):

@@ -1,13 +1,14 @@
-"""Jobs and privileged reads: re-sealing after a key rotation, purging retained images,
-reading a person's data in clear. Each is audited."""
+"""Jobs and privileged reads: re-sealing after a key rotation, purging retained images and
+expired idempotency records, reading a person's data in clear. Each is audited."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from simkyc.db.idempotency import purge_before
 from simkyc.db.models import SEALED_COLUMNS
 from simkyc.errors import PermissionDenied
 from simkyc.privacy import audit
@@ -43,6 +44,20 @@ def purge_images(session: Session, *, actor: Actor, now: datetime) -> int:
                  detail={"count": count})
     session.commit()
     logger.info("purged %d retained images", count)
+    return count
+
+
+def purge_idempotency_keys(session: Session, *, actor: Actor, now: datetime,
+                           retention: timedelta) -> int:
+    """Delete idempotency records older than `retention` (their keys may then be used
+    afresh); returns how many."""
+    require(actor, Role.SYSTEM, Role.ADMIN)
+    count = purge_before(session, before=now - retention)
+    audit.append(session, actor=actor, action=AuditAction.IDEMPOTENCY_PURGED,
+                 purpose=AccessPurpose.MAINTENANCE, subject_id=None, object_id=None, now=now,
+                 detail={"count": count})
+    session.commit()
+    logger.info("purged %d idempotency records", count)
     return count
 
 
