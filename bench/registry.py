@@ -1,18 +1,22 @@
-"""Registrations per second with the caps enforced, on PostgreSQL and on SQLite (the peer).
+"""Registrations per second with the caps enforced on PostgreSQL: bulk against single.
 
 What it measures
-    Wall-clock throughput and per-call latency of `simkyc.registry.lines.register_line`, the
-    service the API's POST /v1/lines calls, with `--threads` worker threads, each with its own
-    session (and connection). One registration per transaction (no batching): each call locks
-    the person, checks numbers and caps, consumes its proofing session, inserts the line,
-    appends to the audit chain and commits.
+    Wall-clock throughput of registrations with `--threads` worker threads, each with its own
+    session (and connection), at each `--batch` size: 1 calls
+    `simkyc.registry.lines.register_line` (what POST /v1/lines runs: one registration per
+    transaction, the peer), N > 1 calls `simkyc.registry.batch.register_lines` with N
+    registrations per transaction (what POST /v1/lines/batch runs). Either way each attempt
+    locks its person, checks numbers and caps, consumes its proofing session, inserts the
+    line, appends to the audit chain and commits; the bulk path does it for N at once. The
+    ratio printed is each bulk run's lines/s over the single path's at the same threads.
 
 Workload (prepared in bulk, untimed)
     One operator in CN (cap: 5 lines per person per operator) with one agent; `--persons`
     persons with real pseudonyms (HMAC) and real sealed name / birth date (AES-GCM), each with
     `--sessions` approved registration sessions (default 6: one more than the cap, so every
     person's sixth attempt is refused with LINE_CAP_EXCEEDED, which is audited too). The
-    attempts are shuffled (fixed seed) so threads interleave persons.
+    attempts are shuffled (fixed seed), so threads and batches interleave persons (and
+    concurrent batches contend for the same persons' locks).
 
 Checks afterwards
     No person holds more lines than the cap, every refusal was a cap refusal, and
@@ -22,12 +26,15 @@ Checks afterwards
 Caveat
     scripts/postgres.sh runs PostgreSQL with fsync, synchronous_commit and full_page_writes
     off: commits cost no disk flush here, so these figures are an upper bound for a durable
-    deployment. The client (this process, one GIL) and the server share the machine's cores.
+    deployment (where batching gains more: one flush per batch). The client (this process,
+    one GIL) and the server share the machine's cores.
 
 Run
     export URL=$(SIMKYC_PG_DB=simkyc_bench scripts/postgres.sh)
-    .venv/bin/python bench/registry.py --url "$URL" [--persons 2000] [--threads 1 4 8]
-    (the database is migrated and emptied first; SQLite runs on new temporary files)
+    .venv/bin/python bench/registry.py --url "$URL" [--persons 1000] [--threads 1 4]
+        [--batch 1 500] [--sqlite]
+    (the database's schema is dropped and migrated anew for each run; --sqlite repeats each
+    run on a new SQLite file)
 """
 
 from __future__ import annotations

@@ -99,3 +99,20 @@ def purge() -> None:
                     session, actor=SYSTEM, now=now, retention=retention)}
 
     print(json.dumps(_run(work)))
+
+
+audit_app = typer.Typer(no_args_is_help=True, help="Check the hash-chained audit log.")
+
+
+@audit_app.command("verify")
+def verify_audit() -> None:
+    """Recompute the whole audit chain; prints the verdict as JSON. Exit 0 intact, 1 broken
+    (an entry edited, removed or added out of turn; the problems name where)."""
+    from dataclasses import asdict
+
+    from simkyc.privacy.audit import verify_chain
+
+    verdict = _run(verify_chain)
+    print(json.dumps(asdict(verdict)))
+    if not verdict.ok:
+        raise typer.Exit(1)
