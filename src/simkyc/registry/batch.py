@@ -28,6 +28,7 @@ from simkyc.db.base import new_id
 from simkyc.db.idempotency import IdempotencyRecord, record_row, records_for, stored_response
 from simkyc.errors import (
     IdempotencyKeyReused,
+    InvalidBatch,
     LineCapExceeded,
     NumberInUse,
     NumberQuarantined,
@@ -99,7 +100,7 @@ def register_lines(
     outcome per item, in order. Cap refusals are audited as in the single path."""
     require(actor, Role.AGENT)
     if not 0 < len(items) <= MAX_BATCH:
-        raise ValueError(f"a batch holds 1-{MAX_BATCH} registrations")
+        raise InvalidBatch(f"a batch holds 1-{MAX_BATCH} registrations; this one {len(items)}.")
     operator = operator_of(session, actor)
     profile = profile_for(profiles, operator.jurisdiction)
     for attempt in range(ATTEMPTS):

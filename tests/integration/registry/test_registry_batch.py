@@ -7,6 +7,7 @@ import pytest
 from registry_world import World, iccid, unit_vector
 from sqlalchemy import func, select
 
+from simkyc.errors import InvalidBatch
 from simkyc.privacy.audit import verify_chain
 from simkyc.privacy.models import AuditEntry
 from simkyc.registry.accounts import Actor
@@ -101,5 +102,5 @@ def test_the_live_template_is_enrolled(world: World) -> None:
 
 def test_a_batch_has_a_size(world: World) -> None:
     agent = world.operator("CN Mobile", "CN")
-    with pytest.raises(ValueError, match="1-1000"):
+    with pytest.raises(InvalidBatch, match="1-1000"):
         run(world, agent, [])
