@@ -1,18 +1,22 @@
-"""Registrations per second with the caps enforced, on PostgreSQL and on SQLite (the peer).
+"""Registrations per second with the caps enforced on PostgreSQL: bulk against single.
 
 What it measures
-    Wall-clock throughput and per-call latency of `simkyc.registry.lines.register_line`, the
-    service the API's POST /v1/lines calls, with `--threads` worker threads, each with its own
-    session (and connection). One registration per transaction (no batching): each call locks
-    the person, checks numbers and caps, consumes its proofing session, inserts the line,
-    appends to the audit chain and commits.
+    Wall-clock throughput of registrations with `--threads` worker threads, each with its own
+    session (and connection), at each `--batch` size: 1 calls
+    `simkyc.registry.lines.register_line` (what POST /v1/lines runs: one registration per
+    transaction, the peer), N > 1 calls `simkyc.registry.batch.register_lines` with N
+    registrations per transaction (what POST /v1/lines/batch runs). Either way each attempt
+    locks its person, checks numbers and caps, consumes its proofing session, inserts the
+    line, appends to the audit chain and commits; the bulk path does it for N at once. The
+    ratio printed is each bulk run's lines/s over the single path's at the same threads.
 
 Workload (prepared in bulk, untimed)
     One operator in CN (cap: 5 lines per person per operator) with one agent; `--persons`
     persons with real pseudonyms (HMAC) and real sealed name / birth date (AES-GCM), each with
     `--sessions` approved registration sessions (default 6: one more than the cap, so every
     person's sixth attempt is refused with LINE_CAP_EXCEEDED, which is audited too). The
-    attempts are shuffled (fixed seed) so threads interleave persons.
+    attempts are shuffled (fixed seed), so threads and batches interleave persons (and
+    concurrent batches contend for the same persons' locks).
 
 Checks afterwards
     No person holds more lines than the cap, every refusal was a cap refusal, and
@@ -22,19 +26,22 @@ Checks afterwards
 Caveat
     scripts/postgres.sh runs PostgreSQL with fsync, synchronous_commit and full_page_writes
     off: commits cost no disk flush here, so these figures are an upper bound for a durable
-    deployment. The client (this process, one GIL) and the server share the machine's cores.
+    deployment (where batching gains more: one flush per batch). The client (this process,
+    one GIL) and the server share the machine's cores.
 
 Run
     export URL=$(SIMKYC_PG_DB=simkyc_bench scripts/postgres.sh)
-    .venv/bin/python bench/registry.py --url "$URL" [--persons 2000] [--threads 1 4 8]
-    (the database is migrated and emptied first; SQLite runs on new temporary files)
+    .venv/bin/python bench/registry.py --url "$URL" [--persons 1000] [--threads 1 4]
+        [--batch 1 500] [--sqlite]
+    (the database's schema is dropped and migrated anew for each run; --sqlite repeats each
+    run on a new SQLite file)
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
-import statistics
 import tempfile
 import threading
 import time
@@ -45,23 +52,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from simkyc.config import default_profiles
 from simkyc.db.base import new_id
 from simkyc.db.engine import create_db_engine, session_factory
 from simkyc.db.migrate import upgrade
-from simkyc.db.models import metadata
 from simkyc.errors import LineCapExceeded, SimkycError
 from simkyc.privacy.audit import verify_chain
 from simkyc.privacy.crypto import place, seal
 from simkyc.privacy.keyring import Keyring
-from simkyc.privacy.models import GENESIS_HASH, AuditHead
 from simkyc.privacy.pseudonyms import DocumentIdentity, pseudonym
 from simkyc.proofing.models import Outcome, ProofingSession, Purpose
-from simkyc.registry import accounts, lines
+from simkyc.registry import accounts, batch, lines
 from simkyc.registry.accounts import Actor
+from simkyc.registry.batch import Registration
 from simkyc.registry.models import Line, LineStatus, Person, Role, ServiceType
 from simkyc.registry.numbers import luhn_valid
 
@@ -84,6 +90,7 @@ class RunResult:
 
     backend: str
     threads: int
+    batch: int
     wall_s: float
     cpu_s: float
     outcomes: Counter[str]
@@ -106,17 +113,13 @@ def iccid(seed: int) -> str:
 
 
 def reset(engine: Engine) -> None:
-    """An empty, migrated registry (the audit head back at genesis). On PostgreSQL the tables
-    are truncated (TRUNCATE passes the audit log's append-only row triggers); a SQLite file
-    is expected to be new."""
+    """An empty, migrated registry. On PostgreSQL the schema is dropped and made anew (the
+    audit log refuses TRUNCATE, DELETE and UPDATE); a SQLite file is expected to be new."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
     upgrade(engine)
-    if engine.dialect.name != "postgresql":
-        return
-    with engine.begin() as connection:
-        for table in reversed(metadata.sorted_tables):
-            if table.name not in ("alembic_version", "audit_head"):
-                connection.execute(text(f'TRUNCATE "{table.name}" CASCADE'))
-        connection.execute(update(AuditHead).values(seq=0, hash=GENESIS_HASH))
 
 
 def agent(factory: sessionmaker[Session], name: str = "Bench Operator") -> Actor:
@@ -168,40 +171,53 @@ def prepare(factory: sessionmaker[Session], keyring: Keyring, actor: Actor, *, p
 
 
 def register(factory: sessionmaker[Session], actor: Actor, keyring: Keyring,
-             attempt: Attempt) -> str:
-    """One timed registration; its outcome code."""
+             chunk: list[Attempt]) -> list[str]:
+    """One timed call: `register_line` for a chunk of one, else `register_lines`; the
+    outcome code of each attempt."""
     with factory() as db:
-        try:
-            lines.register_line(db, actor=actor, proofing_id=attempt.proofing_id,
-                                msisdn=attempt.msisdn, iccid=attempt.iccid,
-                                service=ServiceType.MOBILE, profiles=default_profiles(),
-                                keyring=keyring, now=datetime.now(UTC))
-        except LineCapExceeded:
-            return "cap_refused"
-        except SimkycError as error:
-            return error.code
+        if len(chunk) == 1:
+            return [_single(db, actor, keyring, chunk[0])]
+        items = [Registration(a.proofing_id, a.msisdn, a.iccid) for a in chunk]
+        done = batch.register_lines(db, actor=actor, items=items, profiles=default_profiles(),
+                                    keyring=keyring, now=datetime.now(UTC))
+    return [_code(o.error) if o.error else "registered" for o in done]
+
+
+def _single(db: Session, actor: Actor, keyring: Keyring, attempt: Attempt) -> str:
+    try:
+        lines.register_line(db, actor=actor, proofing_id=attempt.proofing_id,
+                            msisdn=attempt.msisdn, iccid=attempt.iccid,
+                            service=ServiceType.MOBILE, profiles=default_profiles(),
+                            keyring=keyring, now=datetime.now(UTC))
+    except SimkycError as error:
+        return _code(error)
     return "registered"
 
 
+def _code(error: SimkycError) -> str:
+    return "cap_refused" if isinstance(error, LineCapExceeded) else error.code
+
+
 def run_workers(factory: sessionmaker[Session], actor: Actor, keyring: Keyring,
-                attempts: list[Attempt], threads: int
+                attempts: list[Attempt], *, threads: int, size: int
                 ) -> tuple[float, float, Counter[str], list[float]]:
-    """Threads pull attempts off one shared iterator until none are left; wall and this
-    process's CPU seconds, outcomes, latencies."""
-    work, lock = iter(attempts), threading.Lock()
+    """Threads pull chunks of `size` attempts off one shared list until none are left; wall
+    and this process's CPU seconds, outcomes, per-call latencies."""
+    chunks = iter([attempts[i:i + size] for i in range(0, len(attempts), size)])
+    lock = threading.Lock()
     outcomes, latencies = Counter[str](), list[float]()
 
     def worker() -> None:
         while True:
             with lock:
-                attempt = next(work, None)
-            if attempt is None:
+                chunk = next(chunks, None)
+            if chunk is None:
                 return
             started = time.perf_counter()
-            outcome = register(factory, actor, keyring, attempt)
+            codes = register(factory, actor, keyring, chunk)
             elapsed = (time.perf_counter() - started) * 1000
             with lock:
-                outcomes[outcome] += 1
+                outcomes.update(codes)
                 latencies.append(elapsed)
 
     pool = [threading.Thread(target=worker) for _ in range(threads)]
@@ -253,7 +269,8 @@ def check(factory: sessionmaker[Session], result: RunResult) -> str:
     return f"max lines per person {most} <= {CAP}; audit chain ok ({chain.entries} entries)"
 
 
-def bench(url: str, *, threads: int, persons: int, sessions: int, pool: int) -> RunResult:
+def bench(url: str, *, threads: int, size: int, persons: int, sessions: int,
+          pool: int) -> RunResult:
     """Reset, prepare (untimed), run the registrations (timed), check."""
     engine = create_db_engine(url, pool_size=pool)
     try:
@@ -262,23 +279,27 @@ def bench(url: str, *, threads: int, persons: int, sessions: int, pool: int) -> 
         actor = agent(factory)
         attempts = prepare(factory, keyring, actor, persons=persons, sessions=sessions)
         with wait_sampler(engine) as waits:
-            timings = run_workers(factory, actor, keyring, attempts, threads)
-        result = RunResult(engine.dialect.name, threads, *timings, waits)
+            timings = run_workers(factory, actor, keyring, attempts, threads=threads, size=size)
+        result = RunResult(engine.dialect.name, threads, size, *timings, waits)
         print(f"  check: {check(factory, result)}")
         return result
     finally:
         engine.dispose()
 
 
+def lines_per_s(result: RunResult) -> float:
+    return result.outcomes["registered"] / result.wall_s
+
+
 def report(result: RunResult) -> None:
     registered = result.outcomes["registered"]
-    print(f"{result.backend:10s} threads={result.threads:2d} batch=1/txn "
+    print(f"{result.backend:10s} threads={result.threads:2d} batch={result.batch}/txn "
           f"attempts={result.attempts} registered={registered} "
-          f"cap_refused={result.outcomes['cap_refused']} wall={result.wall_s:.1f}s")
-    print(f"  {result.attempts / result.wall_s:8.0f} calls/s  {registered / result.wall_s:8.0f} "
-          f"lines/s  p50={result.percentile(0.5):.1f} ms  p99={result.percentile(0.99):.1f} ms"
-          f"  mean={statistics.fmean(result.latencies_ms):.1f} ms  "
-          f"client CPU {1000 * result.cpu_s / result.attempts:.2f} ms/call")
+          f"cap_refused={result.outcomes['cap_refused']} wall={result.wall_s:.2f}s")
+    print(f"  {result.attempts / result.wall_s:8.0f} attempts/s {lines_per_s(result):8.0f} "
+          f"lines/s  per call: p50={result.percentile(0.5):.1f} ms "
+          f"p99={result.percentile(0.99):.1f} ms  client CPU "
+          f"{1000 * result.cpu_s / result.attempts:.2f} ms/attempt")
     total = sum(result.waits.values())
     if total:
         top = ", ".join(f"{event} {100 * n / total:.0f}%"
@@ -289,32 +310,33 @@ def report(result: RunResult) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--url", required=True, help="PostgreSQL SQLAlchemy URL (emptied!)")
-    parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite peer")
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 4, 8])
-    parser.add_argument("--persons", type=int, default=2000)
+    parser.add_argument("--sqlite", action="store_true", help="also run each on SQLite")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--batch", type=int, nargs="+", default=[1, 500],
+                        help="registrations per transaction (1: the single-line service)")
+    parser.add_argument("--persons", type=int, default=1000)
     parser.add_argument("--sessions", type=int, default=CAP + 1, help="attempts per person")
     args = parser.parse_args()
-    results: dict[tuple[str, int], RunResult] = {}
+    results: dict[tuple[str, int, int], RunResult] = {}
     with tempfile.TemporaryDirectory() as folder:
-        for threads in args.threads:
-            sqlite_url = "" if args.no_sqlite else f"sqlite:///{Path(folder) / f'{threads}.db'}"
-            for url in (args.url, sqlite_url):
-                if url:
-                    result = bench(url, threads=threads, persons=args.persons,
-                                   sessions=args.sessions, pool=max(threads, 2) + 2)
-                    results[(result.backend, threads)] = result
-                    report(result)
+        for threads, size in itertools.product(args.threads, args.batch):
+            sqlite_url = f"sqlite:///{Path(folder) / f'{threads}-{size}.db'}"
+            for url in (args.url, sqlite_url) if args.sqlite else (args.url,):
+                result = bench(url, threads=threads, size=size, persons=args.persons,
+                               sessions=args.sessions, pool=max(threads, 2) + 2)
+                results[(result.backend, threads, size)] = result
+                report(result)
     ratios(results)
 
 
-def ratios(results: dict[tuple[str, int], RunResult]) -> None:
-    """PostgreSQL lines/s over SQLite lines/s at each thread count."""
-    for (backend, threads), pg in sorted(results.items()):
-        peer = results.get(("sqlite", threads))
-        if backend == "postgresql" and peer is not None:
-            ratio = (pg.outcomes["registered"] / pg.wall_s) / (
-                peer.outcomes["registered"] / peer.wall_s)
-            print(f"ratio postgresql/sqlite lines/s at {threads} threads: {ratio:.2f}x")
+def ratios(results: dict[tuple[str, int, int], RunResult]) -> None:
+    """Each run's lines/s over the single-line service's on the same backend and threads."""
+    for (backend, threads, size), run in sorted(results.items()):
+        peer = results.get((backend, threads, 1))
+        if size != 1 and peer is not None:
+            print(f"ratio {backend} batch={size}/batch=1 lines/s at {threads} threads: "
+                  f"{lines_per_s(run) / lines_per_s(peer):.1f}x "
+                  f"({lines_per_s(run):.0f} vs {lines_per_s(peer):.0f})")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from simkyc.documents.cli import document_app
 from simkyc.errors import SimkycError
 from simkyc.files import read_input
 from simkyc.liveness.cli import eval_liveness_command, liveness_app
-from simkyc.registry.cli import admin_app
+from simkyc.registry.cli import admin_app, audit_app
 
 if TYPE_CHECKING:
     from simkyc.faces.pipeline import FacePipeline
@@ -26,6 +26,7 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(document_app, name="document")
 app.add_typer(liveness_app, name="liveness")
 app.add_typer(admin_app, name="admin")
+app.add_typer(audit_app, name="audit")
 eval_app.command("liveness")(eval_liveness_command)
 console = Console(stderr=True)
 

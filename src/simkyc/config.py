@@ -212,6 +212,12 @@ class Settings(BaseSettings):
         '"expiry_grace_days": 0, "min_age": 18, "minors": "refuse"}} '
         "(minors: refuse, or guardian = registered by a parent or guardian in their name).",
     )
+    idempotency_retention_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="Idempotency-Key records are kept (and honoured) at least this long, then "
+        "deleted by `simkyc admin purge`; a key may be used afresh after that.",
+    )
 
 
 def get_settings() -> Settings:

@@ -322,3 +322,9 @@ class EvidenceMissing(SimkycError):
     capture; evidence is held in memory for a limited time only."""
 
     code = "EVIDENCE_MISSING"
+
+
+class InvalidBatch(SimkycError):
+    """A bulk request with no items, or more than the service takes at once."""
+
+    code = "INVALID_BATCH"

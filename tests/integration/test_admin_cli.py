@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from simkyc.cli import app
@@ -36,3 +37,32 @@ def test_bootstrap_an_operator_and_an_agent(tmp_path: Path, monkeypatch: pytest.
     refused = runner.invoke(app, ["admin", "create-principal", "x", "--operator", "nope"])
     assert refused.exit_code == 3 and "NOT_FOUND" in refused.output
     assert "Traceback" not in refused.output
+
+
+def test_purge_reports_what_it_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIMKYC_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("SIMKYC_DATABASE_URL", raising=False)
+    done = CliRunner().invoke(app, ["admin", "purge"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout) == {"images": 0, "idempotency_keys": 0}
+
+
+def test_audit_verify_finds_a_deleted_entry(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIMKYC_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("SIMKYC_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(app, ["admin", "purge"]).exit_code == 0  # two audited purges
+    intact = runner.invoke(app, ["audit", "verify"])
+    assert intact.exit_code == 0, intact.output
+    assert json.loads(intact.stdout)["entries"] == 2
+    engine = engine_from_settings(Settings(state_dir=tmp_path))
+    try:
+        with engine.begin() as connection:  # someone with the file bypasses the trigger
+            connection.execute(text("DROP TRIGGER audit_entries_no_delete"))
+            connection.execute(text("DELETE FROM audit_entries WHERE seq = 1"))
+    finally:
+        engine.dispose()
+    broken = runner.invoke(app, ["audit", "verify"])
+    assert broken.exit_code == 1
+    assert json.loads(broken.stdout)["problems"][0]["kind"] in ("gap", "broken_link")

@@ -48,6 +48,7 @@ STATUS: dict[type[errors.SimkycError], int] = {
     errors.ProofingAlreadyDecided: 409,
     errors.ConsentMissing: 422,
     errors.IdempotencyKeyReused: 422,
+    errors.InvalidBatch: 422,
     errors.EvidenceMissing: 409,
     errors.KeyringInvalid: 500,
     errors.DecryptionFailed: 500,

@@ -23,6 +23,7 @@ class HeldEvidence:
     selfie: FaceSample | None = None
     liveness: LivenessResult | None = None
     image_sha256: dict[str, str] = field(default_factory=dict)
+    # (kind, Idempotency-Key) -> {"request": fingerprint, "response": the reply}
     replies: dict[tuple[str, str], dict[str, object]] = field(default_factory=dict)
     touched_at: float = 0.0
 

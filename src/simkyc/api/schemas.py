@@ -7,10 +7,13 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from simkyc.db.idempotency import MAX_KEY_LENGTH
 from simkyc.proofing.documents import DocumentKind
 from simkyc.proofing.models import Purpose
 from simkyc.proofing.schemas import ProofingView
+from simkyc.registry.batch import MAX_BATCH
 from simkyc.registry.models import Role, ServiceType
+from simkyc.registry.schemas import LineView
 
 
 class Request(BaseModel):
@@ -100,6 +103,39 @@ class LineCreate(Request):
     msisdn: str = Field(min_length=1, max_length=32)
     iccid: str = Field(min_length=1, max_length=32)
     service: ServiceType = ServiceType.MOBILE
+
+
+class LineBatchItem(LineCreate):
+    """One registration of a bulk request, with its own idempotency key."""
+
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=MAX_KEY_LENGTH)
+
+
+class LineBatch(Request):
+    """Up to 1,000 registrations judged and committed together."""
+
+    items: list[LineBatchItem] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class ItemError(BaseModel):
+    """Why one item was refused: the code and message a single registration would get."""
+
+    code: str
+    message: str
+    details: dict[str, object] = Field(default_factory=dict)
+
+
+class LineBatchResult(BaseModel):
+    """One item's answer, in request order: `line` or `error`."""
+
+    line: LineView | None = None
+    error: ItemError | None = None
+
+
+class LineBatchOut(BaseModel):
+    registered: int
+    refused: int
+    results: list[LineBatchResult]
 
 
 class SimSwap(Request):

@@ -3,11 +3,11 @@ twice. One row per (principal, key), holding the request's hash and the response
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import CursorResult, ForeignKey, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from simkyc.db.base import Base, UTCDateTime
@@ -27,7 +27,7 @@ class IdempotencyRecord(Base):
     operation: Mapped[str] = mapped_column(String(32))
     request_sha256: Mapped[str] = mapped_column(String(64))
     response: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 def replay(
@@ -38,9 +38,28 @@ def replay(
     record = session.get(IdempotencyRecord, (principal_id, key), populate_existing=True)
     if record is None:
         return None
+    return stored_response(record, operation=operation, request=request)
+
+
+def stored_response(record: IdempotencyRecord, *, operation: str,
+                    request: Mapping[str, Any]) -> str:
+    """The record's response if it was stored for this very request; else the key was
+    reused for another (IDEMPOTENCY_KEY_REUSED)."""
     if record.operation != operation or record.request_sha256 != digest(request):
-        raise IdempotencyKeyReused(f"idempotency key {key!r} was used for another request.")
+        raise IdempotencyKeyReused(f"idempotency key {record.key!r} was used for another "
+                                   "request.")
     return record.response
+
+
+def records_for(session: Session, *, principal_id: str, keys: Collection[str]
+                ) -> dict[str, IdempotencyRecord]:
+    """The stored records among these keys of one principal (one query)."""
+    if not keys:
+        return {}
+    rows = session.execute(select(IdempotencyRecord).where(
+        IdempotencyRecord.principal_id == principal_id, IdempotencyRecord.key.in_(keys))
+        .execution_options(populate_existing=True)).scalars()
+    return {row.key: row for row in rows}
 
 
 def remember(
@@ -49,10 +68,25 @@ def remember(
 ) -> None:
     """Store the response in the request's own transaction (flushed; a concurrent twin that
     got there first makes this flush fail on the primary key)."""
+    session.add(IdempotencyRecord(**record_row(
+        principal_id=principal_id, key=key, operation=operation, request=request,
+        response=response, now=now)))
+    session.flush()
+
+
+def record_row(*, principal_id: str, key: str, operation: str, request: Mapping[str, Any],
+               response: str, now: datetime) -> dict[str, Any]:
+    """The columns of a record to insert (in bulk: `insert(IdempotencyRecord)`)."""
     if not 0 < len(key) <= MAX_KEY_LENGTH:
         raise IdempotencyKeyReused(f"idempotency keys are 1-{MAX_KEY_LENGTH} characters.")
-    session.add(IdempotencyRecord(
-        principal_id=principal_id, key=key, operation=operation, request_sha256=digest(request),
-        response=response, created_at=now,
-    ))
-    session.flush()
+    return {"principal_id": principal_id, "key": key, "operation": operation,
+            "request_sha256": digest(request), "response": response, "created_at": now}
+
+
+def purge_before(session: Session, *, before: datetime) -> int:
+    """Delete records created before `before` (flushed, not committed); how many. A key is
+    thus honoured for at least the configured retention, then may be used afresh."""
+    result = cast(CursorResult[tuple[()]], session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < before)
+        .execution_options(synchronize_session=False)))
+    return result.rowcount

@@ -9,19 +9,21 @@ whole chain and the head is caught only by comparing with a head exported earlie
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from simkyc.privacy.canonical import canonical_json, digest
 from simkyc.privacy.models import GENESIS_HASH, AuditEntry, AuditHead
 
 HEAD_ID = 1
+HASHED_FIELDS = ("seq", "at", "actor_id", "actor_role", "operator_id", "action", "purpose",
+                 "subject_id", "object_id", "detail", "prev_hash")
 Detail = Mapping[str, str | int | float | bool | None]
 
 
@@ -47,6 +49,7 @@ class AuditAction(StrEnum):
     MEDIA_READ = "media.read"
     MEDIA_PURGED = "media.purged"
     DATA_RESEALED = "keys.resealed"
+    IDEMPOTENCY_PURGED = "idempotency.purged"
 
 
 class AccessPurpose(StrEnum):
@@ -114,34 +117,53 @@ class ChainVerification:
     problems: tuple[ChainProblem, ...]
 
 
+@dataclass(frozen=True)
+class Event:
+    """An entry to append (append_many): what, why, about whom."""
+
+    action: AuditAction
+    purpose: AccessPurpose
+    subject_id: str | None
+    object_id: str | None
+    detail: Detail | None = None
+
+
 def append(
     session: Session, *, actor: AuditActor, action: AuditAction, purpose: AccessPurpose,
     subject_id: str | None, object_id: str | None, now: datetime, detail: Detail | None = None,
 ) -> AuditRecord:
     """Add an entry (flushed, not committed). Takes the head row's lock: call it last in a
     transaction, after any other row locks, so lock order stays person -> rows -> head."""
+    event = Event(action, purpose, subject_id, object_id, detail)
+    return append_many(session, actor=actor, events=[event], now=now)[-1]
+
+
+def append_many(session: Session, *, actor: AuditActor, events: Sequence[Event],
+                now: datetime) -> list[AuditRecord]:
+    """Add consecutive entries under one turn of the head lock (inserted, not committed):
+    a batch of registrations pays for the chain's serialisation point once, not per line."""
+    if not events:
+        return []
     head = _lock_head(session)
-    entry = AuditEntry(
-        seq=head.seq + 1, at=now.astimezone(UTC).isoformat(timespec="microseconds"),
-        actor_id=actor.principal_id, actor_role=str(actor.role), operator_id=actor.operator_id,
-        action=action.value, purpose=purpose.value, subject_id=subject_id, object_id=object_id,
-        detail=canonical_json(dict(detail or {})), prev_hash=head.hash,
-    )
-    entry.hash = entry_hash(entry)
-    head.seq, head.hash = entry.seq, entry.hash
-    session.add(entry)
+    at = now.astimezone(UTC).isoformat(timespec="microseconds")
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        row: dict[str, Any] = {"seq": head.seq + 1, "at": at, "actor_id": actor.principal_id,
+               "actor_role": str(actor.role), "operator_id": actor.operator_id,
+               "action": event.action.value, "purpose": event.purpose.value,
+               "subject_id": event.subject_id, "object_id": event.object_id,
+               "detail": canonical_json(dict(event.detail or {})), "prev_hash": head.hash}
+        row["hash"] = digest(row)
+        head.seq, head.hash = row["seq"], row["hash"]
+        rows.append(row)
+    session.execute(insert(AuditEntry), rows)
     session.flush()
-    return _record(entry)
+    return [_record_of(row) for row in rows]
 
 
 def entry_hash(entry: AuditEntry) -> str:
     """The hash an entry must carry, from its own fields and its predecessor's hash."""
-    return digest({
-        "seq": entry.seq, "at": entry.at, "actor_id": entry.actor_id,
-        "actor_role": entry.actor_role, "operator_id": entry.operator_id,
-        "action": entry.action, "purpose": entry.purpose, "subject_id": entry.subject_id,
-        "object_id": entry.object_id, "detail": entry.detail, "prev_hash": entry.prev_hash,
-    })
+    return digest({name: getattr(entry, name) for name in HASHED_FIELDS})
 
 
 def verify_chain(session: Session, *, batch: int = 1000) -> ChainVerification:
@@ -186,9 +208,13 @@ def _lock_head(session: Session) -> AuditHead:
 
 
 def _record(entry: AuditEntry) -> AuditRecord:
+    return _record_of({name: getattr(entry, name) for name in (*HASHED_FIELDS, "hash")})
+
+
+def _record_of(row: Mapping[str, Any]) -> AuditRecord:
     return AuditRecord(
-        seq=entry.seq, at=datetime.fromisoformat(entry.at), actor_id=entry.actor_id,
-        actor_role=entry.actor_role, operator_id=entry.operator_id,
-        action=AuditAction(entry.action), purpose=AccessPurpose(entry.purpose),
-        subject_id=entry.subject_id, object_id=entry.object_id, hash=entry.hash,
+        seq=row["seq"], at=datetime.fromisoformat(row["at"]), actor_id=row["actor_id"],
+        actor_role=row["actor_role"], operator_id=row["operator_id"],
+        action=AuditAction(row["action"]), purpose=AccessPurpose(row["purpose"]),
+        subject_id=row["subject_id"], object_id=row["object_id"], hash=row["hash"],
     )

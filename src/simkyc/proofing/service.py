@@ -170,6 +170,13 @@ def usable(
 ) -> ProofingSession:
     """The session if it can authorise this operation now; the first reason it cannot, else."""
     record = _get(session, proofing_id)
+    require_usable(record, purpose=purpose, person_id=person_id, now=now, line_id=line_id)
+    return record
+
+
+def require_usable(record: ProofingSession, *, purpose: Purpose, person_id: str, now: datetime,
+                   line_id: str | None = None) -> None:
+    """Raise the first reason a loaded session cannot authorise this operation now."""
     if record.purpose is not purpose or record.person_id != person_id or (
             line_id is not None and record.line_id != line_id):
         raise ProofingMismatch(f"this session was for another {_mismatch(record, purpose)}.")
@@ -179,7 +186,6 @@ def usable(
         raise ProofingAlreadyUsed("this proofing session has already been used.")
     if record.expires_at is None or record.expires_at <= now:
         raise ProofingExpired("the approval has expired: proof the applicant again.")
-    return record
 
 
 def require_holder_match(record: ProofingSession) -> None:

@@ -1,12 +1,13 @@
 """`simkyc admin`: bootstrap the registry - operators, and principals with an API key (printed
-once, never stored in clear). Exit 0, or 3 with a code and a sentence on a domain error."""
+once, never stored in clear) - and purge what retention allows. Exit 0, or 3 with a code and
+a sentence on a domain error."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, TypeVar
 
 import typer
@@ -17,7 +18,8 @@ from simkyc.config import get_settings
 from simkyc.errors import SimkycError
 from simkyc.registry.models import Role
 
-admin_app = typer.Typer(no_args_is_help=True, help="Bootstrap operators and API keys.")
+admin_app = typer.Typer(no_args_is_help=True,
+                        help="Bootstrap operators and API keys; purge expired data.")
 console = Console(stderr=True)
 T = TypeVar("T")
 
@@ -78,3 +80,39 @@ def create_principal(
                 "key_id": key.key_id, "api_key": key.token}
 
     print(json.dumps(_run(work)))
+
+
+@admin_app.command("purge")
+def purge() -> None:
+    """Delete what retention allows: retained images past SIMKYC_IMAGE_RETENTION_DAYS and
+    idempotency records past SIMKYC_IDEMPOTENCY_RETENTION_HOURS; prints the counts as JSON.
+    Run it periodically (cron, a systemd timer)."""
+    from simkyc.registry import maintenance
+    from simkyc.registry.accounts import SYSTEM
+
+    retention = timedelta(hours=get_settings().idempotency_retention_hours)
+
+    def work(session: Session) -> dict[str, int]:
+        now = datetime.now(UTC)
+        return {"images": maintenance.purge_images(session, actor=SYSTEM, now=now),
+                "idempotency_keys": maintenance.purge_idempotency_keys(
+                    session, actor=SYSTEM, now=now, retention=retention)}
+
+    print(json.dumps(_run(work)))
+
+
+audit_app = typer.Typer(no_args_is_help=True, help="Check the hash-chained audit log.")
+
+
+@audit_app.command("verify")
+def verify_audit() -> None:
+    """Recompute the whole audit chain; prints the verdict as JSON. Exit 0 intact, 1 broken
+    (an entry edited, removed or added out of turn; the problems name where)."""
+    from dataclasses import asdict
+
+    from simkyc.privacy.audit import verify_chain
+
+    verdict = _run(verify_chain)
+    print(json.dumps(asdict(verdict)))
+    if not verdict.ok:
+        raise typer.Exit(1)

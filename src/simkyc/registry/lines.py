@@ -62,7 +62,7 @@ def register_line(
                "service": service.value}
 
     def flow() -> LineView:
-        operator = _operator(session, actor)
+        operator = operator_of(session, actor)
         person = lock_person(session, _proofed_person(session, actor, proofing_id))
         if (done := replayed(session, actor=actor, key=idempotency_key, operation="register",
                              request=request, kind=LineView)) is not None:
@@ -202,7 +202,8 @@ def line_view(line: Line) -> LineView:
                     created_at=line.created_at, approved_by=line.approved_by)
 
 
-def _operator(session: Session, actor: Actor) -> Operator:
+def operator_of(session: Session, actor: Actor) -> Operator:
+    """The actor's operator (RECORD_NOT_FOUND for an actor without one)."""
     operator = session.get(Operator, actor.operator_id) if actor.operator_id else None
     if operator is None:
         raise RecordNotFound("operator", actor.operator_id or "")

@@ -1,13 +1,14 @@
-"""Jobs and privileged reads: re-sealing after a key rotation, purging retained images,
-reading a person's data in clear. Each is audited."""
+"""Jobs and privileged reads: re-sealing after a key rotation, purging retained images and
+expired idempotency records, reading a person's data in clear. Each is audited."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from simkyc.db.idempotency import purge_before
 from simkyc.db.models import SEALED_COLUMNS
 from simkyc.errors import PermissionDenied
 from simkyc.privacy import audit
@@ -26,10 +27,7 @@ def reseal_all(session: Session, *, actor: Actor, keyring: Keyring, now: datetim
     """Re-seal every encrypted value with the active data key; returns how many changed."""
     require(actor, Role.SYSTEM, Role.ADMIN)
     count = reencrypt(session, keyring=keyring, columns=SEALED_COLUMNS)
-    audit.append(session, actor=actor, action=AuditAction.DATA_RESEALED,
-                 purpose=AccessPurpose.MAINTENANCE, subject_id=None, object_id=None, now=now,
-                 detail={"count": count, "key_id": keyring.data.active})
-    session.commit()
+    _done(session, actor, AuditAction.DATA_RESEALED, now, count, key_id=keyring.data.active)
     logger.info("re-sealed %d values with data key %s", count, keyring.data.active)
     return count
 
@@ -38,12 +36,28 @@ def purge_images(session: Session, *, actor: Actor, now: datetime) -> int:
     """Delete retained images past their retention; returns how many."""
     require(actor, Role.SYSTEM, Role.ADMIN)
     count = purge_expired(session, now=now)
-    audit.append(session, actor=actor, action=AuditAction.MEDIA_PURGED,
-                 purpose=AccessPurpose.MAINTENANCE, subject_id=None, object_id=None, now=now,
-                 detail={"count": count})
-    session.commit()
+    _done(session, actor, AuditAction.MEDIA_PURGED, now, count)
     logger.info("purged %d retained images", count)
     return count
+
+
+def purge_idempotency_keys(session: Session, *, actor: Actor, now: datetime,
+                           retention: timedelta) -> int:
+    """Delete idempotency records older than `retention` (their keys may then be used
+    afresh); returns how many."""
+    require(actor, Role.SYSTEM, Role.ADMIN)
+    count = purge_before(session, before=now - retention)
+    _done(session, actor, AuditAction.IDEMPOTENCY_PURGED, now, count)
+    logger.info("purged %d idempotency records", count)
+    return count
+
+
+def _done(session: Session, actor: Actor, action: AuditAction, now: datetime, count: int,
+          **detail: str) -> None:
+    """Audit a maintenance job with what it touched, and commit its work with the entry."""
+    audit.append(session, actor=actor, action=action, purpose=AccessPurpose.MAINTENANCE,
+                 subject_id=None, object_id=None, now=now, detail={"count": count, **detail})
+    session.commit()
 
 
 def read_person(

@@ -1,5 +1,6 @@
-"""kill -9 of the server during a registration load, then a restart: every registration the
-server acknowledged (2xx) is there, none is half-written, and the audit chain verifies.
+"""kill -9 of the server during a registration load (single and bulk requests), then a
+restart: every registration the server acknowledged (2xx) is there, none is half-written,
+and the audit chain verifies.
 
 The real app runs under uvicorn in a subprocess (crash_server.py), on a SQLite file and on
 PostgreSQL. Approved sessions are prepared through the services first; registrations are fired
@@ -43,6 +44,7 @@ HERE = Path(__file__).parent
 PERSONS, SESSIONS_EACH = 40, 4  # 160 attempts, under the CN cap of 5 per person
 KILL_AFTER = 30  # acknowledged registrations before the kill
 THREADS = 8
+CHUNK = 4  # sessions per task: a bulk request of 4, or 4 single ones
 START_TIMEOUT_S = 60.0
 
 
@@ -124,28 +126,44 @@ def wait_until_up(process: subprocess.Popen[bytes], port: int, log: Path) -> Non
 
 
 def fire(prepared: Prepared, port: int, process: subprocess.Popen[bytes]) -> list[Ack]:
-    """Registrations from a thread pool; SIGKILL once KILL_AFTER were acknowledged."""
+    """Registrations from a thread pool, chunks of CHUNK sessions each sent alternately as
+    one bulk request or as single ones; SIGKILL once KILL_AFTER were acknowledged."""
     acks, lock, killed = list[Ack](), threading.Lock(), threading.Event()
     headers = {"Authorization": f"Bearer {prepared.token}"}
 
-    def one(index: int, client: httpx.Client) -> None:
-        body = {"proofing_id": prepared.proofing_ids[index], "msisdn": f"+86137{index:08d}",
-                "iccid": iccid(index)}
+    def acknowledged(done: list[Ack]) -> None:
+        with lock:
+            acks.extend(done)
+            if len(acks) >= KILL_AFTER and not killed.is_set():
+                killed.set()
+                os.kill(process.pid, signal.SIGKILL)
+
+    def post(client: httpx.Client, path: str, body: dict[str, object]) -> httpx.Response | None:
         try:
-            response = client.post("/v1/lines", json=body, headers=headers)
+            return client.post(path, json=body, headers=headers)
         except httpx.TransportError:
-            return  # the server died under this request: not acknowledged
-        if response.is_success:
-            with lock:
-                acks.append(Ack(body["proofing_id"], response.json()["id"]))
-                if len(acks) >= KILL_AFTER and not killed.is_set():
-                    killed.set()
-                    os.kill(process.pid, signal.SIGKILL)
+            return None  # the server died under this request: not acknowledged
+
+    def chunk(start: int, client: httpx.Client) -> None:
+        bodies = [{"proofing_id": prepared.proofing_ids[i], "msisdn": f"+86137{i:08d}",
+                   "iccid": iccid(i)} for i in range(start, start + CHUNK)]
+        if start // CHUNK % 2:
+            response = post(client, "/v1/lines/batch", {"items": bodies})
+            if response is not None and response.is_success:
+                results = zip(bodies, response.json()["results"], strict=True)
+                acknowledged([Ack(body["proofing_id"], result["line"]["id"])
+                              for body, result in results if result["line"]])
+            return
+        for body in bodies:
+            response = post(client, "/v1/lines", body)
+            if response is not None and response.is_success:
+                acknowledged([Ack(body["proofing_id"], response.json()["id"])])
 
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
                       limits=httpx.Limits(max_connections=THREADS)) as client, \
             ThreadPoolExecutor(THREADS) as pool:
-        list(pool.map(lambda i: one(i, client), range(len(prepared.proofing_ids))))
+        starts = range(0, len(prepared.proofing_ids), CHUNK)
+        list(pool.map(lambda start: chunk(start, client), starts))
     assert killed.is_set(), "the load ended before the kill"
     return acks
 

@@ -5,13 +5,15 @@ committed data in a scratch database)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from registry_world import BACKENDS, World, iccid, migrated_engine
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from simkyc.config import default_profiles
@@ -20,12 +22,15 @@ from simkyc.errors import LineCapExceeded, SimkycError
 from simkyc.privacy.audit import verify_chain
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.models import AuditEntry
-from simkyc.registry import lines
+from simkyc.registry import batch, lines
 from simkyc.registry.accounts import Actor
+from simkyc.registry.batch import Registration
 from simkyc.registry.models import Line, ServiceType
 
 ATTEMPTS = 1000
 POOL = 20  # connections per engine (and twice that with overflow)
+BATCHES, BATCH = 20, 10  # 200 attempts, as 20 concurrent batches
+RACERS = 8
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -116,3 +121,121 @@ def test_concurrent_retries_with_one_idempotency_key_make_one_line(
     with factory() as db:
         assert db.execute(select(func.count(Line.id)).where(
             Line.operator_id == agent.operator_id)).scalar_one() == 1
+
+
+def test_concurrent_batches_for_one_person_hold_the_cap(
+    shared_engine: Engine, keyring: Keyring
+) -> None:
+    factory = session_factory(shared_engine)
+    world, agent, proofing_ids = setup(factory, keyring, "batch-race", BATCHES * BATCH)
+
+    def attempt(b: int) -> str:
+        items = [Registration(proofing_ids[i], f"+86136{i:08d}", iccid(10_000 + i))
+                 for i in range(b * BATCH, (b + 1) * BATCH)]
+        with factory() as db:
+            done = batch.register_lines(db, actor=agent, items=items, profiles=world.profiles,
+                                        keyring=keyring, now=world.now)
+        return ",".join(sorted({o.error.code if o.error else "ok" for o in done}))
+
+    all_at_once(BATCHES, attempt)
+    with factory() as db:
+        held = db.execute(select(func.count(Line.id)).where(
+            Line.operator_id == agent.operator_id)).scalar_one()
+        refusals = db.execute(select(func.count(AuditEntry.seq)).where(
+            AuditEntry.action == "line.refused",
+            AuditEntry.operator_id == agent.operator_id)).scalar_one()
+        assert (held, refusals) == (5, BATCHES * BATCH - 5)
+        assert verify_chain(db).ok
+
+
+def test_batches_racing_for_one_number_give_it_to_one_holder(
+    shared_engine: Engine, keyring: Keyring
+) -> None:
+    """Different persons take no common lock: the live-number index decides, and the losing
+    batch is judged again (its other items still go through)."""
+    factory = session_factory(shared_engine)
+    db = factory()
+    world = World(db=db, keyring=keyring, profiles=default_profiles())
+    agent = world.operator("number-race", "CN")
+    people = [world.applicant(f"number-race-{i}") for i in range(RACERS)]
+    contested = [world.proofed(agent, p).id for p in people]
+    own = [world.proofed(agent, p).id for p in people]
+    db.close()
+
+    def attempt(i: int) -> str:
+        items = [Registration(contested[i], "+8613500000001", iccid(20_000 + i)),
+                 Registration(own[i], f"+86135{100 + i:08d}", iccid(30_000 + i))]
+        with factory() as session:
+            done = batch.register_lines(session, actor=agent, items=items,
+                                        profiles=world.profiles, keyring=keyring,
+                                        now=world.now)
+        assert done[1].line is not None
+        return done[0].error.code if done[0].error else "ok"
+
+    results = all_at_once(RACERS, attempt)
+    assert results["ok"] == 1 and sum(results.values()) == RACERS
+    assert set(results) <= {"ok", "TRANSFER_FORBIDDEN"}
+
+
+def test_a_batch_that_loses_a_number_at_commit_is_judged_again(
+    shared_engine: Engine, keyring: Keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another transaction holds an uncommitted line with the contested number: on PostgreSQL
+    the batch reads the number free, blocks on the unique index, fails when the other
+    commits, and is judged again (the number refused, its other item registered); on SQLite
+    the batch waits for the write lock and sees the number at once."""
+    factory = session_factory(shared_engine)
+    db = factory()
+    world = World(db=db, keyring=keyring, profiles=default_profiles())
+    agent = world.operator("commit-race", "CN")
+    rival, person = world.applicant("commit-race-1"), world.applicant("commit-race-2")
+    rivals = world.proofed(agent, rival).id
+    contested, own = world.proofed(agent, person).id, world.proofed(agent, person).id
+    db.close()
+    judged = Counter[str]()
+    real = batch._judge_and_write
+
+    def counted(*args: Any, **kwargs: Any) -> list[batch.Outcome]:
+        judged["passes"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "_judge_and_write", counted)
+    with factory() as holder:
+        lines.register_line(holder, actor=agent, proofing_id=rivals, msisdn="+8613400000001",
+                            iccid=iccid(40_000), service=ServiceType.MOBILE,
+                            profiles=world.profiles, keyring=keyring, now=world.now)
+    outcome: list[list[batch.Outcome]] = []
+    with shared_engine.connect() as blocker:  # the rival's line takes the contested number,
+        blocker.execute(text("UPDATE lines SET msisdn = '+8613400000002' "
+                             "WHERE msisdn = '+8613400000001'"))  # uncommitted for now
+        items = [Registration(contested, "+8613400000002", iccid(40_001)),
+                 Registration(own, "+8613400000003", iccid(40_002))]
+
+        def run() -> None:
+            with factory() as session:
+                outcome.append(batch.register_lines(
+                    session, actor=agent, items=items, profiles=world.profiles,
+                    keyring=keyring, now=world.now))
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        if shared_engine.dialect.name == "postgresql":
+            wait_for_a_lock_wait(shared_engine)
+        blocker.commit()
+        thread.join()
+    (first, second), = outcome
+    assert first.error is not None and first.error.code == "TRANSFER_FORBIDDEN"
+    assert second.line is not None
+    assert judged["passes"] == (2 if shared_engine.dialect.name == "postgresql" else 1)
+
+
+def wait_for_a_lock_wait(engine: Engine, timeout_s: float = 10.0) -> None:
+    """Until some backend of this database waits on a lock (the batch, on the index)."""
+    deadline = time.monotonic() + timeout_s
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND wait_event_type = 'Lock'")
+    with engine.connect() as watcher:
+        while watcher.execute(query).scalar_one() == 0:
+            assert time.monotonic() < deadline, "the batch never blocked"
+            watcher.rollback()
+            time.sleep(0.02)

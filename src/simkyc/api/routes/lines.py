@@ -6,8 +6,16 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from simkyc.api.deps import AgentDep, IdempotencyKey, NowDep, ServicesDep, SessionDep, StaffDep
-from simkyc.api.schemas import LineCreate, SimSwap
-from simkyc.registry import lines
+from simkyc.api.schemas import (
+    ItemError,
+    LineBatch,
+    LineBatchOut,
+    LineBatchResult,
+    LineCreate,
+    SimSwap,
+)
+from simkyc.registry import batch, lines
+from simkyc.registry.batch import Registration
 from simkyc.registry.schemas import LineView
 
 router = APIRouter(prefix="/v1/lines", tags=["lines"])
@@ -21,6 +29,23 @@ def register_line(body: LineCreate, *, db: SessionDep, me: AgentDep, now: NowDep
         db, actor=me, proofing_id=body.proofing_id, msisdn=body.msisdn, iccid=body.iccid,
         service=body.service, profiles=services.settings.jurisdiction_profiles,
         keyring=services.keyring, now=now, idempotency_key=key)
+
+
+@router.post("/batch")
+def register_lines(body: LineBatch, *, db: SessionDep, me: AgentDep, now: NowDep,
+                   services: ServicesDep) -> LineBatchOut:
+    """Bulk registration (an operator's back office): every item judged as `POST /v1/lines`
+    would, all committed in one transaction, each answered in order with its line or its
+    error. Retry with the same per-item `idempotency_key`s to get the same lines back."""
+    items = [Registration(i.proofing_id, i.msisdn, i.iccid, i.service, i.idempotency_key)
+             for i in body.items]
+    done = batch.register_lines(db, actor=me, items=items, keyring=services.keyring,
+                                profiles=services.settings.jurisdiction_profiles, now=now)
+    results = [LineBatchResult(line=o.line, error=o.error and ItemError(
+        code=o.error.code, message=o.error.message, details=o.error.details())) for o in done]
+    registered = sum(r.line is not None for r in results)
+    return LineBatchOut(registered=registered, refused=len(results) - registered,
+                        results=results)
 
 
 @router.get("/{line_id}")

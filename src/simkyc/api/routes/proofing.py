@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile, status
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from simkyc.api import capture
@@ -37,7 +38,12 @@ from simkyc.api.schemas import (
 )
 from simkyc.api.state import Services
 from simkyc.documents.policy import DocumentPolicy
-from simkyc.errors import MediaTooLarge, PermissionDenied, ProofingAlreadyDecided
+from simkyc.errors import (
+    IdempotencyKeyReused,
+    MediaTooLarge,
+    PermissionDenied,
+    ProofingAlreadyDecided,
+)
 from simkyc.faces.pipeline import FaceSample
 from simkyc.privacy.pseudonyms import DocumentIdentity
 from simkyc.proofing import service as proofing
@@ -110,44 +116,70 @@ def get_session(proofing_id: str, *, db: SessionDep, me: StaffDep) -> ProofingPu
 
 
 async def _face(kind: str, proofing_id: str, image: UploadFile, *, db: SessionDep,
-                me: Actor, now: NowDep, services: Services, card: bool = False,
-                ) -> tuple[HeldEvidence, FaceSubmitted, FaceSample]:
+                me: Actor, now: NowDep, services: Services, key: str | None,
+                card: bool = False) -> tuple[HeldEvidence, FaceSubmitted, FaceSample | None]:
+    """The image judged and its summary; for a keyed retry, the first summary (no sample:
+    the first request's is held already)."""
     held = await _opened(services, db=db, actor=me, proofing_id=proofing_id, now=now)
     data = await read_upload(image, services.settings.max_image_bytes)
+    digest = capture.sha256(data)
+    fingerprint = f"{digest}/{card}"
+    if (kept := _replay(held, kind, key, fingerprint)) is not None:
+        return held, FaceSubmitted.model_validate(kept), None
     if card:
         sample = await capture.card_portrait(services, data)
     else:
         sample = await capture.face_sample(services, data)
-    digest = capture.sha256(data)
     held.image_sha256[kind] = digest
     out = FaceSubmitted(kind=kind, image_sha256=digest,
                         detector_score=sample.quality.detector_score,
                         sharpness=sample.quality.sharpness)
+    _keep(held, kind, key, fingerprint, out)
     return held, out, sample
+
+
+def _replay(held: HeldEvidence, kind: str, key: str | None, fingerprint: str) -> object:
+    """The reply kept for this key (None if new); the key of another request is refused."""
+    kept = held.replies.get((kind, key)) if key else None
+    if kept is None:
+        return None
+    if kept["request"] != fingerprint:
+        raise IdempotencyKeyReused(f"idempotency key {key!r} was used for another request.")
+    return kept["response"]
+
+
+def _keep(held: HeldEvidence, kind: str, key: str | None, fingerprint: str,
+          out: BaseModel) -> None:
+    """Keep the reply for retries with the same key (in memory, with the held evidence)."""
+    if key:
+        held.replies[(kind, key)] = {"request": fingerprint, "response": out.model_dump()}
 
 
 @router.post("/{proofing_id}/document")
 async def submit_document(proofing_id: str, image: Annotated[UploadFile, File()],
                           *, db: SessionDep, me: AgentDep, now: NowDep, services: ServicesDep,
                           source: Annotated[DocumentSource, Form()] = DocumentSource.CARD,
-                          ) -> FaceSubmitted:
+                          key: IdempotencyKey = None) -> FaceSubmitted:
     """The document: a photo or scan of the card (its portrait is found, flattened and turned
     upright), or `source=portrait` for a portrait already cut out (an e-passport chip's
     image, a scanner's crop). The live capture must match it; resubmitting replaces it."""
     held, out, sample = await _face("document", proofing_id, image, db=db, me=me, now=now,
-                                    services=services, card=source is DocumentSource.CARD)
-    held.document = sample
+                                    services=services, key=key,
+                                    card=source is DocumentSource.CARD)
+    if sample is not None:
+        held.document = sample
     return out
 
 
 @router.post("/{proofing_id}/selfie")
 async def submit_selfie(proofing_id: str, image: Annotated[UploadFile, File()],
                         *, db: SessionDep, me: AgentDep, now: NowDep,
-                        services: ServicesDep) -> FaceSubmitted:
+                        services: ServicesDep, key: IdempotencyKey = None) -> FaceSubmitted:
     """A frontal selfie (the liveness capture's reference; resubmitting replaces it)."""
     held, out, sample = await _face("selfie", proofing_id, image, db=db, me=me, now=now,
-                                    services=services)
-    held.selfie = sample
+                                    services=services, key=key)
+    if sample is not None:
+        held.selfie = sample
     return out
 
 
@@ -156,16 +188,14 @@ async def request_challenge(proofing_id: str, *, db: SessionDep, me: AgentDep, n
                             services: ServicesDep, key: IdempotencyKey = None) -> ChallengeOut:
     """A random sequence of actions to perform on camera, answerable once before expiry."""
     held = await _opened(services, db=db, actor=me, proofing_id=proofing_id, now=now)
-    replayed = held.replies.get(("challenge", key)) if key else None
-    if replayed is not None:
-        return ChallengeOut.model_validate(replayed)
+    if (kept := _replay(held, "challenge", key, "")) is not None:
+        return ChallengeOut.model_validate(kept)
     challenge = await capture.issue_challenge(services, proofing_id=proofing_id,
                                               now=now.timestamp())
     out = ChallengeOut(nonce=challenge.nonce, actions=[a.value for a in challenge.actions],
                        prompts=challenge.prompts(), slot_s=challenge.slot_s,
                        expires_at=now + timedelta(seconds=services.liveness.book.ttl_s))
-    if key:
-        held.replies[("challenge", key)] = out.model_dump()
+    _keep(held, "challenge", key, "", out)
     return out
 
 
@@ -180,9 +210,9 @@ async def submit_liveness(
 ) -> LivenessOut:
     """The evidence answering a challenge: a video, or a burst of stills taken at `fps`."""
     held = await _opened(services, db=db, actor=me, proofing_id=proofing_id, now=now)
-    replayed = held.replies.get(("liveness", key)) if key else None
-    if replayed is not None:
-        return LivenessOut.model_validate(replayed)
+    fingerprint = f"{nonce}/{device_id}/{fps}"
+    if (kept := _replay(held, "liveness", key, fingerprint)) is not None:
+        return LivenessOut.model_validate(kept)
     limit = services.settings.liveness_max_bytes
     clip = await read_upload(video, limit, MediaTooLarge) if video is not None else None
     burst = [(await read_upload(s, limit, MediaTooLarge), i / fps)
@@ -195,8 +225,7 @@ async def submit_liveness(
                       frames_analysed=result.frames_analysed,
                       actions_seen=[{"action": a, "t": round(t, 3)}
                                     for a, t in result.actions_seen])
-    if key:
-        held.replies[("liveness", key)] = out.model_dump()
+    _keep(held, "liveness", key, fingerprint, out)
     return out
 
 
@@ -224,11 +253,17 @@ def conclude(proofing_id: str, *, db: SessionDep, me: AgentDep, now: NowDep,
 
 @router.post("/{proofing_id}/citizen-token", status_code=status.HTTP_201_CREATED)
 def citizen_token(proofing_id: str, *, db: SessionDep, me: AgentDep, now: NowDep,
-                  services: ServicesDep) -> KeyOut:
+                  services: ServicesDep, key: IdempotencyKey = None) -> KeyOut:
     """A self-service token for the citizen proofed in this (approved, self-service) session,
-    shown once."""
+    shown once (a keyed retry gets it again from a sealed record)."""
     proofing.get_session(db, actor=me, proofing_id=proofing_id)
-    issued = selfservice.issue_citizen_token(
-        db, proofing_id=proofing_id, ttl_s=services.settings.citizen_token_ttl_s, now=now)
-    return KeyOut(principal_id=issued.principal_id, key_id=issued.key_id, token=issued.token,
-                  expires_at=issued.expires_at)
+
+    def act() -> KeyOut:
+        issued = selfservice.issue_citizen_token(
+            db, proofing_id=proofing_id, ttl_s=services.settings.citizen_token_ttl_s, now=now)
+        return KeyOut(principal_id=issued.principal_id, key_id=issued.key_id,
+                      token=issued.token, expires_at=issued.expires_at)
+
+    return once(db, actor=me, key=key, operation="proofing.citizen_token",
+                request={"proofing_id": proofing_id}, kind=KeyOut, now=now, act=act,
+                secret=services.keyring)

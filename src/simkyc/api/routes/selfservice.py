@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from simkyc.api.deps import CitizenDep, NowDep, ServicesDep, SessionDep
+from simkyc.api.deps import CitizenDep, IdempotencyKey, NowDep, ServicesDep, SessionDep
+from simkyc.api.idempotency import once
 from simkyc.registry import selfservice
 from simkyc.registry.schemas import AccessView, DisputeView, MaskedLine
 
@@ -19,11 +20,13 @@ def my_lines(*, db: SessionDep, me: CitizenDep, now: NowDep) -> list[MaskedLine]
 
 @router.post("/lines/{line_id}/dispute", status_code=status.HTTP_201_CREATED)
 def dispute_line(line_id: str, *, db: SessionDep, me: CitizenDep, now: NowDep,
-                 services: ServicesDep) -> DisputeView:
+                 services: ServicesDep, key: IdempotencyKey = None) -> DisputeView:
     """Mark a line "not mine": it goes to its operator's queue."""
-    return selfservice.dispute_line(db, actor=me, line_id=line_id,
-                                    reproof_hours=services.settings.dispute_reproof_hours,
-                                    now=now)
+    return once(db, actor=me, key=key, operation="selfservice.dispute",
+                request={"line_id": line_id}, kind=DisputeView, now=now,
+                act=lambda: selfservice.dispute_line(
+                    db, actor=me, line_id=line_id,
+                    reproof_hours=services.settings.dispute_reproof_hours, now=now))
 
 
 @router.get("/accesses")

@@ -1,0 +1,307 @@
+"""Bulk registration: many lines in one transaction, each item judged by the same rules as
+`lines.register_line` and answered on its own (a line, or the error that refused it).
+
+Why: one registration per transaction pays a round trip per statement, the audit chain's
+head lock and a commit for every line. Here the reads are a few set-based queries, the
+writes are multi-row inserts, and the chain's head is locked once per batch. The rules hold
+as in the single path: every holder's person row is locked first (in id order, so two
+batches never deadlock), then counts and numbers are read, then the head; a number taken by
+a concurrent transaction fails the commit on the live-number unique index, and the batch is
+then re-judged from scratch (the taken number is refused, the rest go through).
+Idempotency is per item: an item whose key was seen before gets the stored line back.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from simkyc.config import JurisdictionProfile
+from simkyc.db.base import new_id
+from simkyc.db.idempotency import IdempotencyRecord, record_row, records_for, stored_response
+from simkyc.errors import (
+    IdempotencyKeyReused,
+    InvalidBatch,
+    LineCapExceeded,
+    NumberInUse,
+    NumberQuarantined,
+    ProofingAlreadyUsed,
+    RecordNotFound,
+    SimkycError,
+)
+from simkyc.privacy import audit
+from simkyc.privacy.audit import AccessPurpose, AuditAction, Event
+from simkyc.privacy.canonical import digest
+from simkyc.privacy.crypto import place
+from simkyc.privacy.keyring import Keyring
+from simkyc.proofing.models import ProofingSession, Purpose
+from simkyc.proofing.service import require_usable
+from simkyc.registry.accounts import Actor, require
+from simkyc.registry.lines import operator_of, transfer_forbidden
+from simkyc.registry.models import Line, LineStatus, Operator, Person, Role, ServiceType
+from simkyc.registry.numbers import normalise_iccid, normalise_msisdn
+from simkyc.registry.persons import open_template, seal_template, template_place
+from simkyc.registry.rules import Holdings, check_one_more, profile_for
+from simkyc.registry.schemas import LineView
+
+OPERATION = "register"  # the single path's operation name: a key serves either path
+ATTEMPTS = 3  # re-judgements after a concurrent transaction took a number first
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One line to register, as `lines.register_line` takes it."""
+
+    proofing_id: str
+    msisdn: str
+    iccid: str
+    service: ServiceType = ServiceType.MOBILE
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An item's answer: the line, or the domain error that refused it."""
+
+    line: LineView | None = None
+    error: SimkycError | None = None
+
+
+@dataclass
+class _Judgement:
+    """Everything one judging pass read, and what it decided so far."""
+
+    records: dict[str, ProofingSession]
+    live: dict[str, str]  # msisdn or iccid of a live line -> its holder
+    quarantine: dict[str, datetime]
+    held: dict[str, Holdings]
+    stored: dict[str, IdempotencyRecord]
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    keys: list[dict[str, Any]] = field(default_factory=list)
+    enrolled: dict[str, ProofingSession] = field(default_factory=dict)
+    fresh: dict[str, tuple[str, LineView]] = field(default_factory=dict)
+    spent: set[str] = field(default_factory=set)
+
+
+def register_lines(
+    session: Session, *, actor: Actor, items: Sequence[Registration],
+    profiles: Mapping[str, JurisdictionProfile], keyring: Keyring, now: datetime,
+) -> list[Outcome]:
+    """Register each item as `register_line` would, in one committed transaction; one
+    outcome per item, in order. Cap refusals are audited as in the single path."""
+    require(actor, Role.AGENT)
+    if not 0 < len(items) <= MAX_BATCH:
+        raise InvalidBatch(f"a batch holds 1-{MAX_BATCH} registrations; this one {len(items)}.")
+    operator = operator_of(session, actor)
+    profile = profile_for(profiles, operator.jurisdiction)
+    for attempt in range(ATTEMPTS):
+        try:
+            outcomes = _judge_and_write(session, actor=actor, items=items, operator=operator,
+                                        profile=profile, keyring=keyring, now=now)
+            session.commit()
+            return outcomes
+        except IntegrityError:
+            session.rollback()
+            if attempt == ATTEMPTS - 1:
+                raise NumberInUse("numbers of this batch were taken concurrently; retry."
+                                  ) from None
+        except BaseException:
+            session.rollback()
+            raise
+    raise AssertionError("unreachable")
+
+
+def _judge_and_write(session: Session, *, actor: Actor, items: Sequence[Registration],
+                     operator: Operator, profile: JurisdictionProfile, keyring: Keyring,
+                     now: datetime) -> list[Outcome]:
+    numbers = [_normalised(item) for item in items]
+    judged = _read(session, actor=actor, items=items, numbers=numbers, operator=operator,
+                   now=now)
+    outcomes = [_decide(judged, actor=actor, item=item, numbers=number, operator=operator,
+                        profile=profile, now=now)
+                for item, number in zip(items, numbers, strict=True)]
+    _write(session, judged, actor=actor, keyring=keyring, now=now)
+    return outcomes
+
+
+def _normalised(item: Registration) -> tuple[str, str] | SimkycError:
+    try:
+        return normalise_msisdn(item.msisdn), normalise_iccid(item.iccid)
+    except SimkycError as error:
+        return error
+
+
+def _read(session: Session, *, actor: Actor, items: Sequence[Registration],
+          numbers: Sequence[tuple[str, str] | SimkycError], operator: Operator,
+          now: datetime) -> _Judgement:
+    """Lock the holders (id order), then read sessions, numbers, counts and keys."""
+    pids = {item.proofing_id for item in items}
+    owners = session.execute(select(ProofingSession.person_id).where(
+        ProofingSession.id.in_(pids), ProofingSession.operator_id == operator.id)).scalars()
+    persons = sorted(set(owners))
+    session.execute(select(Person.id).where(Person.id.in_(persons)).order_by(Person.id)
+                    .with_for_update()).all()
+    records = {r.id: r for r in session.execute(select(ProofingSession).where(
+        ProofingSession.id.in_(pids), ProofingSession.operator_id == operator.id)
+        .execution_options(populate_existing=True)).scalars()}
+    wanted = [n for pair in numbers if not isinstance(pair, SimkycError) for n in pair]
+    keys = {item.idempotency_key for item in items if item.idempotency_key is not None}
+    return _Judgement(
+        records=records, live=_live_numbers(session, wanted),
+        quarantine=_quarantined(session, wanted, now), held=_holdings(session, persons, operator),
+        stored=records_for(session, principal_id=actor.principal_id, keys=keys))
+
+
+def _live_numbers(session: Session, numbers: list[str]) -> dict[str, str]:
+    rows = session.execute(select(Line.msisdn, Line.iccid, Line.holder_id).where(
+        Line.status != LineStatus.CANCELLED,
+        or_(Line.msisdn.in_(numbers), Line.iccid.in_(numbers)))).all()
+    return {number: row.holder_id for row in rows for number in (row.msisdn, row.iccid)}
+
+
+def _quarantined(session: Session, numbers: list[str], now: datetime) -> dict[str, datetime]:
+    rows = session.execute(select(Line.msisdn, func.max(Line.quarantine_until)).where(
+        Line.msisdn.in_(numbers), Line.status == LineStatus.CANCELLED,
+        Line.quarantine_until > now).group_by(Line.msisdn)).all()
+    return {msisdn: until for msisdn, until in rows if until is not None}
+
+
+def _holdings(session: Session, persons: list[str], operator: Operator) -> dict[str, Holdings]:
+    """Each holder's live lines at this operator and in its jurisdiction (one query)."""
+    rows = session.execute(
+        select(Line.holder_id, Line.operator_id, func.count(Line.id))
+        .join(Operator, Operator.id == Line.operator_id)
+        .where(Line.holder_id.in_(persons), Line.status != LineStatus.CANCELLED,
+               Operator.jurisdiction == operator.jurisdiction)
+        .group_by(Line.holder_id, Line.operator_id)).all()
+    at_operator, in_jurisdiction = Counter[str](), Counter[str]()
+    for holder, operator_id, count in rows:
+        in_jurisdiction[holder] += count
+        if operator_id == operator.id:
+            at_operator[holder] += count
+    return {p: Holdings(at_operator[p], in_jurisdiction[p]) for p in persons}
+
+
+def _decide(judged: _Judgement, *, actor: Actor, item: Registration,
+            numbers: tuple[str, str] | SimkycError, operator: Operator,
+            profile: JurisdictionProfile, now: datetime) -> Outcome:
+    if isinstance(numbers, SimkycError):
+        return Outcome(error=numbers)
+    msisdn, iccid = numbers
+    request = {"proofing_id": item.proofing_id, "msisdn": msisdn, "iccid": iccid,
+               "service": item.service.value}
+    try:
+        if (line := _replayed(judged, item.idempotency_key, request)) is not None:
+            return Outcome(line=line)
+        line = _admit(judged, actor=actor, item=item, msisdn=msisdn, iccid=iccid,
+                      operator=operator, profile=profile, now=now)
+    except SimkycError as error:
+        return Outcome(error=error)
+    if item.idempotency_key is not None:
+        judged.fresh[item.idempotency_key] = (digest(request), line)
+        judged.keys.append(record_row(
+            principal_id=actor.principal_id, key=item.idempotency_key, operation=OPERATION,
+            request=request, response=line.model_dump_json(), now=now))
+    return Outcome(line=line)
+
+
+def _replayed(judged: _Judgement, key: str | None, request: dict[str, str]) -> LineView | None:
+    """The line stored for this key before, or admitted for it earlier in this batch."""
+    if key is None:
+        return None
+    if (record := judged.stored.get(key)) is not None:
+        text = stored_response(record, operation=OPERATION, request=request)
+        return LineView.model_validate_json(text)
+    if (earlier := judged.fresh.get(key)) is not None:
+        if earlier[0] != digest(request):
+            raise IdempotencyKeyReused(f"idempotency key {key!r} was used for another "
+                                       "request.")
+        return earlier[1]
+    return None
+
+
+def _admit(judged: _Judgement, *, actor: Actor, item: Registration, msisdn: str, iccid: str,
+           operator: Operator, profile: JurisdictionProfile, now: datetime) -> LineView:
+    """The checks of `register_line`, in its order, against what the batch read and did."""
+    record = judged.records.get(item.proofing_id)
+    if record is None:
+        raise RecordNotFound("proofing session", item.proofing_id)
+    person_id = record.person_id
+    require_usable(record, purpose=Purpose.REGISTRATION, person_id=person_id, now=now)
+    if record.id in judged.spent:
+        raise ProofingAlreadyUsed("this proofing session has already been used.")
+    _check_numbers(judged, msisdn=msisdn, iccid=iccid, holder_id=person_id, profile=profile)
+    held = judged.held[person_id]
+    try:
+        check_one_more(profile, operator.jurisdiction, held)
+    except LineCapExceeded as refused:
+        judged.events.append(Event(AuditAction.LINE_REFUSED, AccessPurpose.REGISTRATION,
+                                   person_id, None, {"code": refused.code, "cap": refused.cap}))
+        raise
+    judged.held[person_id] = Holdings(held.at_operator + 1, held.in_jurisdiction + 1)
+    judged.spent.add(record.id)
+    line = LineView(id=new_id(), msisdn=msisdn, iccid=iccid, service=item.service,
+                    operator_id=operator.id, status=LineStatus.ACTIVE, created_at=now,
+                    approved_by=record.id)
+    judged.live[msisdn] = judged.live[iccid] = person_id
+    judged.lines.append({**line.model_dump(), "holder_id": person_id, "status_at": now})
+    if record.template_ct is not None:
+        judged.enrolled[person_id] = record
+    judged.events.append(Event(AuditAction.LINE_REGISTERED, AccessPurpose.REGISTRATION,
+                               person_id, line.id,
+                               {"status": LineStatus.ACTIVE.value, "proofing_id": record.id}))
+    return line
+
+
+def _check_numbers(judged: _Judgement, *, msisdn: str, iccid: str, holder_id: str,
+                   profile: JurisdictionProfile) -> None:
+    holder = judged.live.get(msisdn)
+    if holder is not None and holder != holder_id:
+        raise transfer_forbidden(profile.quarantine_days)
+    if holder is not None or iccid in judged.live:
+        raise NumberInUse("this MSISDN or ICCID already belongs to a line.")
+    if (until := judged.quarantine.get(msisdn)) is not None:
+        raise NumberQuarantined("the number was cancelled recently and is in quarantine.",
+                                until=until.isoformat())
+
+
+def _write(session: Session, judged: _Judgement, *, actor: Actor, keyring: Keyring,
+           now: datetime) -> None:
+    """Lines, spent sessions, enrolled templates, idempotency records, then the audit entries
+    (the head lock last, as everywhere)."""
+    if judged.lines:
+        session.execute(insert(Line), judged.lines)
+        spent = [line["approved_by"] for line in judged.lines]
+        result = cast(CursorResult[tuple[()]], session.execute(
+            update(ProofingSession)
+            .where(ProofingSession.id.in_(spent), ProofingSession.consumed_at.is_(None))
+            .values(consumed_at=now, consumed_for="register_line", template_ct=None)
+            .execution_options(synchronize_session=False)))
+        if result.rowcount != len(spent):  # impossible under the person locks; be loud
+            raise AssertionError("a proofing session was spent concurrently")
+    for person_id, record in judged.enrolled.items():
+        _enrol(session, keyring, record, person_id, now)
+    if judged.keys:
+        session.execute(insert(IdempotencyRecord), judged.keys)
+    audit.append_many(session, actor=actor, events=judged.events, now=now)
+
+
+def _enrol(session: Session, keyring: Keyring, record: ProofingSession, person_id: str,
+           now: datetime) -> None:
+    """The registration's live template becomes the holder's enrolled one (re-sealed)."""
+    assert record.template_ct is not None
+    template = open_template(keyring, record.template_ct,
+                             where=place("proofing_sessions", "template_ct", record.id))
+    sealed = seal_template(keyring, template, where=template_place(person_id))
+    session.execute(update(Person).where(Person.id == person_id)
+                    .values(template_ct=sealed, updated_at=now)
+                    .execution_options(synchronize_session=False))
