@@ -20,11 +20,12 @@ sys.path.insert(0, str(Path(__file__).parents[2] / "integration" / "registry"))
 sys.path.insert(0, str(Path(__file__).parents[2] / "integration" / "api"))  # ScriptedBook
 
 from api_world import ScriptedBook
-from playwright.sync_api import Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from web_world import (
     CHROMIUM,
     Inputs,
     Site,
+    chromium,
     serve,
     specimen_card,
     y4m_from_frames,
@@ -94,13 +95,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 def inputs(headturn: Path, lfw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Inputs:
     folder = tmp_path_factory.mktemp("camera")
     detector = YuNetDetector(Settings().models_dir / "yunet" / "face_detection_yunet_2023mar.onnx")
-    last = decode_video(headturn.read_bytes(), MediaLimits())[-1].pixels
+    frames = decode_video(headturn.read_bytes(), MediaLimits())
+    first, last = frames[0].pixels, frames[-1].pixels
     photo_path = sorted((lfw_dir / "images_deepfunneled").glob("*/*.jpg"))[0]
     photo = np.ascontiguousarray(cv2.imread(str(photo_path))[..., ::-1])
     attack = print_attack(photo, (Action.TURN_RIGHT, Action.TURN_LEFT), seed=3, duration_s=6.0)
     return Inputs(
         camera=y4m_from_video(headturn, folder / "headturn.y4m", seconds=CAMERA_SECONDS),
         card=specimen_card(last, detector, seed=11),
+        selfie=bytes(cv2.imencode(".jpg", first[..., ::-1])[1].tobytes()),
         attack_camera=y4m_from_frames([f.pixels for f in attack], folder / "print.y4m"),
         attack_card=specimen_card(photo, detector, seed=12),
     )
@@ -110,3 +113,17 @@ def inputs(headturn: Path, lfw_dir: Path, tmp_path_factory: pytest.TempPathFacto
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright, inputs: Inputs) -> Iterator[Browser]:
+    """One Chromium for the session, the head-turn video as its camera."""
+    with chromium(playwright, inputs.camera) as browser:
+        yield browser
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 412, "height": 900})  # a phone
+    yield context.new_page()
+    context.close()

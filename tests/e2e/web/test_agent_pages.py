@@ -5,27 +5,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 
-import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect
-from web_world import Card, Inputs, Screens, Site, chromium, console_errors
-
-# Uploading the evidence and judging 5.5 s of video takes the server a few seconds on 2 cores.
-JUDGED_MS = 90_000
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright, inputs: Inputs) -> Iterator[Browser]:
-    with chromium(playwright, inputs.camera) as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 412, "height": 900})  # a phone
-    yield context.new_page()
-    context.close()
+from playwright.sync_api import Page, Playwright, expect
+from web_world import JUDGED_MS, Card, Inputs, Screens, Site, chromium, console_errors, prove
 
 
 def sign_in(page: Page, site: Site) -> None:
@@ -43,38 +25,6 @@ def type_document(page: Page, card: Card, line_id: str | None = None) -> None:
     page.get_by_label("Date of birth").fill(card.data.birth_date.isoformat())
     page.get_by_label(re.compile("The customer read the privacy notice")).check()
     page.get_by_role("button", name="Start the checks").click()
-
-
-def take_selfie(page: Page) -> None:
-    """Take the selfie; while she is turned away the server says so, and the agent (like
-    this test) tries again a moment later (the camera's clip loops every 6 s)."""
-    liveness = page.get_by_role("heading", name="Liveness check")
-    for _ in range(12):
-        page.get_by_role("button", name="Take the selfie").click()
-        expect(page.locator("#selfie-shoot[aria-busy]")).to_have_count(0, timeout=30_000)
-        if liveness.is_visible():
-            return
-        expect(page.locator("#alert")).to_contain_text("POOR_QUALITY")
-        page.wait_for_timeout(500)
-    raise AssertionError("no selfie accepted in 12 tries")
-
-
-def prove(page: Page, card: Card, screens: Screens | None = None) -> None:
-    """Card upload, selfie from the camera, the liveness challenge; ends on the decision."""
-    expect(page.get_by_role("heading", name="Photo of the ID card")).to_be_visible()
-    page.locator("#card-file").set_input_files(
-        files=[{"name": "card.jpg", "mimeType": "image/jpeg", "buffer": card.jpeg}])
-    expect(page.get_by_role("heading", name="Selfie")).to_be_visible(timeout=30_000)
-    expect(page.locator("#selfie-camera.live")).to_be_visible()
-    if screens:
-        screens.shot("3-selfie")
-    take_selfie(page)
-    page.get_by_role("button", name="Start the check").click()
-    expect(page.locator("#prompt")).to_have_text(re.compile("1/2"), timeout=10_000)
-    if screens:
-        screens.shot("4-liveness")
-    verdict_or_decision = page.locator("#liveness-result:visible, #outcome:visible")
-    expect(verdict_or_decision.first).to_be_visible(timeout=JUDGED_MS)
 
 
 def test_a_live_applicant_is_approved_and_gets_a_line(page: Page, site: Site,

@@ -4,7 +4,7 @@
 import {
   $, api, busy, facts, formJson, list, OUTCOMES, REASONS, setCsrf, showStep, submitOnce,
 } from "./common.js";
-import { loadSteps, Proofing } from "./proofing.js";
+import { applicantFrom, CONSENT_VERSION, loadSteps, Proofing } from "./proofing.js";
 
 const state = { purpose: "registration", lineId: null };
 let proofing = null;
@@ -36,20 +36,12 @@ function choose(purpose) {
 
 async function openSession(form) {
   const data = formJson(form);
-  const mrz = data.mrz.split("\n").map((row) => row.trim()).filter(Boolean);
   state.lineId = state.purpose === "sim_swap" ? data.line_id.trim() : null;
   const body = {
     purpose: state.purpose,
     line_id: state.lineId,
-    applicant: {
-      document_kind: data.document_kind,
-      country: data.country.trim().toUpperCase(),
-      number: data.number.trim(),
-      name: data.name.trim(),
-      birth_date: data.birth_date,
-      mrz: mrz.length ? mrz : null,
-    },
-    consent: { given: $("#consent").checked, version: "2026-11" },
+    applicant: applicantFrom(form),
+    consent: { given: $("#consent").checked, version: CONSENT_VERSION },
   };
   const view = await submitOnce(form, (key) => api("POST", "/v1/proofing-sessions", { json: body, key }));
   proofing.begin(view.id);

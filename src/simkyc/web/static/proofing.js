@@ -1,14 +1,36 @@
 // The evidence steps both pages share: the card, the selfie, the liveness challenge, then the
 // decision (POST .../conclude). The markup comes from steps.html.
 
-import { $, api, ApiError, busy, list, newKey, showAlert, showStep } from "./common.js";
+import { $, api, ApiError, busy, formJson, list, newKey, showAlert, showStep } from "./common.js";
 import { Camera, cameraProblem } from "./camera.js";
 
 export async function loadSteps(target) {
   const response = await fetch("/web/static/steps.html", { credentials: "same-origin" });
   const template = document.createElement("template");
   template.innerHTML = await response.text();
+  const fields = template.content.querySelector("#applicant-fields");
+  for (const slot of document.querySelectorAll('[data-fields="applicant"]')) {
+    slot.replaceWith(fields.content.cloneNode(true));
+  }
+  fields.remove();
   target.replaceWith(template.content);
+}
+
+// The privacy notice's version the consent checkbox refers to.
+export const CONSENT_VERSION = "2026-11";
+
+// The applicant's document data from the shared fields (steps.html) of `form`.
+export function applicantFrom(form) {
+  const data = formJson(form);
+  const mrz = data.mrz.split("\n").map((row) => row.trim()).filter(Boolean);
+  return {
+    document_kind: data.document_kind,
+    country: data.country.trim().toUpperCase(),
+    number: data.number.trim(),
+    name: data.name.trim(),
+    birth_date: data.birth_date,
+    mrz: mrz.length ? mrz : null,
+  };
 }
 
 const VERDICTS = {
@@ -164,7 +186,7 @@ export class Proofing {
 
   async conclude() {
     const view = await api("POST", `/v1/proofing-sessions/${this.id}/conclude`, { key: newKey() });
-    this.onDecided(view);
+    await this.onDecided(view);
   }
 
   stopAll() {
