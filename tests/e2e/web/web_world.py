@@ -155,12 +155,19 @@ class Screens:
     def shot(self, name: str) -> Path:
         path = ARTIFACTS / f"{self.prefix}-{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
-        sx, sy = self.page.evaluate("[window.scrollX, window.scrollY]")
-        boxes = [{**b, "x": b["x"] + sx, "y": b["y"] + sy}
-                 for b in (e.bounding_box() for e in self.page.query_selector_all(
-                     FACE_ELEMENTS) if e.is_visible()) if b is not None]
-        path.with_suffix(".json").write_text(json.dumps({"faces": boxes}))
+        boxes = {kind: self.boxes(selector) for kind, selector in (
+            ("faces", FACE_ELEMENTS), ("ovals", ".camera.live .guide-face"),
+            ("frames", ".camera.live .guide-card"),
+            ("labels", ".camera.live .hint, .camera.live .prompt"))}
+        path.with_suffix(".json").write_text(json.dumps(boxes))
         return path
+
+    def boxes(self, selector: str) -> list[dict[str, float]]:
+        """Page coordinates of the visible elements matching `selector`."""
+        sx, sy = self.page.evaluate("[window.scrollX, window.scrollY]")
+        found = (e.bounding_box() for e in self.page.query_selector_all(selector)
+                 if e.is_visible())
+        return [{**b, "x": b["x"] + sx, "y": b["y"] + sy} for b in found if b is not None]
 
 
 def console_errors(page: Page) -> list[str]:

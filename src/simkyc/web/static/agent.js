@@ -2,7 +2,8 @@
 // evidence (proofing.js), then register a line, swap a SIM or cancel a line.
 
 import {
-  $, api, busy, facts, formJson, list, OUTCOMES, REASONS, setCsrf, showStep, submitOnce,
+  $, api, busy, endSession, facts, formJson, list, onSubmit, OUTCOMES, REASONS, setCsrf,
+  showStep, submitOnce,
 } from "./common.js";
 import { applicantFrom, CONSENT_VERSION, loadSteps, Proofing } from "./proofing.js";
 
@@ -121,18 +122,7 @@ async function signIn(form) {
 
 async function signOut() {
   proofing.stopAll();
-  await api("POST", "/web/session/end");
-  setCsrf(null);
-  $("#sign-out").hidden = true;
-  showStep("signin");
-}
-
-function onSubmit(id, handler) {
-  const form = $(id);
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    busy($("button[type=submit]", form), () => handler(form));
-  });
+  await endSession("signin");
 }
 
 async function main() {

@@ -58,7 +58,9 @@ export class Camera {
     await this.video.play();
     while (this.video.videoWidth === 0) await sleep(20);
     this.root.classList.add("live");
+    this.setHint("", false);
     this.timer = setInterval(() => this.updateHint(), 300);
+    this.updateHint();
     return this.stream;
   }
 

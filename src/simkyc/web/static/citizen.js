@@ -3,7 +3,8 @@
 // and read who accessed your data.
 
 import {
-  $, api, busy, list, newKey, OUTCOMES, REASONS, setCsrf, showStep, submitOnce,
+  $, api, busy, endSession, list, newKey, onSubmit, OUTCOMES, REASONS, setCsrf, showStep,
+  submitOnce,
 } from "./common.js";
 import { applicantFrom, CONSENT_VERSION, loadSteps, Proofing } from "./proofing.js";
 
@@ -161,18 +162,7 @@ async function dispute() {
 
 async function signOut() {
   proofing.stopAll();
-  await api("POST", "/web/session/end");
-  setCsrf(null);
-  $("#sign-out").hidden = true;
-  showStep("start");
-}
-
-function onSubmit(id, handler) {
-  const form = $(id);
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    busy($("button[type=submit]", form), () => handler(form));
-  });
+  await endSession("start");
 }
 
 async function main() {

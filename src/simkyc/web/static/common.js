@@ -189,3 +189,20 @@ export async function submitOnce(form, send) {
     throw err;
   }
 }
+
+// Submit `form` (selector) with `handler(form)`, its submit button busy meanwhile.
+export function onSubmit(selector, handler) {
+  const form = $(selector);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy($("button[type=submit]", form), () => handler(form));
+  });
+}
+
+// Sign out: the server forgets the session; the page goes back to `step`.
+export async function endSession(step) {
+  await api("POST", "/web/session/end");
+  setCsrf(null);
+  $("#sign-out").hidden = true;
+  showStep(step);
+}
