@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import cv2
@@ -33,8 +34,8 @@ from web_world import (
 )
 
 from simkyc.api.app import create_app
-from simkyc.api.state import Services
-from simkyc.config import Settings
+from simkyc.api.state import Services, utc_now
+from simkyc.config import JurisdictionProfile, Settings, default_profiles
 from simkyc.db.engine import create_db_engine, session_factory
 from simkyc.db.migrate import upgrade
 from simkyc.faces.detect import YuNetDetector
@@ -50,45 +51,50 @@ from simkyc.registry.models import Role
 CAMERA_SECONDS = 4.5
 
 
-def _keys(url: str, now: object) -> tuple[str, str, str]:
-    """An operator with an agent, a reviewer and the portal's agent; their keys."""
+# A jurisdiction with a cap of one line per person per operator, to reach the cap cheaply.
+PROFILES = {**default_profiles(),
+            "ZZ": JurisdictionProfile(max_lines_per_operator=1, source="test: a cap of one")}
+
+
+def _keys(url: str, now: datetime) -> dict[str, str]:
+    """Operators with agents, reviewers and the portal's agent (CN), and a capped one (ZZ)."""
     engine = create_db_engine(url)
     upgrade(engine)
-    settings = Settings()
+    keys = {}
     try:
         with session_factory(engine)() as db:
-            operator = accounts.create_operator(db, name="Example Telecom", jurisdiction="CN",
-                                                profiles=settings.jurisdiction_profiles,
-                                                now=now)  # type: ignore[arg-type]
-            keys = []
-            for role, label in ((Role.AGENT, "store-001"), (Role.REVIEWER, "review-1"),
-                                (Role.AGENT, "portal")):
-                principal = accounts.create_principal(db, role=role, label=label, now=now,  # type: ignore[arg-type]
-                                                      operator_id=operator.id)
-                keys.append(accounts.issue_api_key(db, principal_id=principal.id,
-                                                   now=now).token)  # type: ignore[arg-type]
+            for jurisdiction, names in (("CN", ("agent", "reviewer", "portal")),
+                                        ("ZZ", ("capped_agent", "capped_reviewer"))):
+                operator = accounts.create_operator(
+                    db, name=f"Example Telecom {jurisdiction}", jurisdiction=jurisdiction,
+                    profiles=PROFILES, now=now)
+                for name in names:
+                    role = Role.REVIEWER if name.endswith("reviewer") else Role.AGENT
+                    principal = accounts.create_principal(db, role=role, label=name, now=now,
+                                                          operator_id=operator.id)
+                    keys[name] = accounts.issue_api_key(db, principal_id=principal.id,
+                                                        now=now).token
     finally:
         engine.dispose()
-    return keys[0], keys[1], keys[2]
+    return keys
 
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The app on a free port, with a population whose calibration decides automatically."""
     require(CHROMIUM, "Debian's chromium")
-    from simkyc.api.state import utc_now
-
     folder = tmp_path_factory.mktemp("web")
     url = f"sqlite:///{folder / 'simkyc.db'}"
-    agent, reviewer, portal = _keys(url, utc_now())
+    keys = _keys(url, utc_now())
     settings = Settings(population="lfw", fnmr_target=0.1, state_dir=folder, database_url=url,
-                        web_portal_key=SecretStr(portal))
+                        jurisdiction_profiles=PROFILES,
+                        web_portal_key=SecretStr(keys.pop("portal")))
     app = create_app(settings)
     with serve(app) as base:
         services: Services = app.state.services
         # TEST-ONLY: the challenge the video performs (turn right, then left), in its slots.
         services.liveness.book = ScriptedBook(ttl_s=settings.challenge_ttl_s)
-        yield Site(url=base, services=services, agent_key=agent, reviewer_key=reviewer)
+        yield Site(url=base, services=services, keys=keys)
 
 
 @pytest.fixture(scope="session")

@@ -4,15 +4,28 @@ a printed photo is refused; a SIM swap and a cancellation go through the same pa
 from __future__ import annotations
 
 import re
-import uuid
 
+import httpx
+from api_world import msisdn
 from playwright.sync_api import Page, Playwright, expect
-from web_world import JUDGED_MS, Card, Inputs, Screens, Site, chromium, console_errors, prove
+from registry_world import iccid
+from web_world import (
+    JUDGED_MS,
+    Card,
+    Inputs,
+    Screens,
+    Site,
+    chromium,
+    console_errors,
+    line_from_a_shop,
+    person,
+    prove,
+)
 
 
-def sign_in(page: Page, site: Site) -> None:
+def sign_in(page: Page, site: Site, agent: str = "agent") -> None:
     page.goto(f"{site.url}/web/agent")
-    page.get_by_label("Your agent API key").fill(site.agent_key)
+    page.get_by_label("Your agent API key").fill(site.keys[agent])
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="What does the customer need?")).to_be_visible()
 
@@ -21,7 +34,7 @@ def type_document(page: Page, card: Card, line_id: str | None = None) -> None:
     if line_id is not None:
         page.get_by_label("Line ID of the SIM to replace").fill(line_id)
     page.get_by_label("Document number").fill(card.data.number)
-    page.get_by_label("Full name, as printed").fill(f"{card.data.surname} {card.data.given_names}")
+    page.get_by_label("Full name, as printed").fill(person(card)["name"])
     page.get_by_label("Date of birth").fill(card.data.birth_date.isoformat())
     page.get_by_label(re.compile("The customer read the privacy notice")).check()
     page.get_by_role("button", name="Start the checks").click()
@@ -44,9 +57,9 @@ def test_a_live_applicant_is_approved_and_gets_a_line(page: Page, site: Site,
     expect(page.get_by_role("heading", name="Decision")).to_be_visible(timeout=JUDGED_MS)
     expect(page.locator("#outcome")).to_have_text("Approved")
     screens.shot("5-decision")
-    number = f"+86139{uuid.uuid4().int % 10**8:08d}"
+    number = msisdn()
     page.get_by_label("Phone number (international format)").fill(number)
-    page.get_by_label("SIM card number (ICCID)", exact=True).fill("89860012345678901238")
+    page.get_by_label("SIM card number (ICCID)", exact=True).fill(iccid())
     page.get_by_role("button", name="Register the line").click()
     expect(page.locator("#done-text")).to_have_text("Line registered.")
     screens.shot("6-line")
@@ -70,3 +83,65 @@ def test_a_printed_photo_is_refused(playwright: Playwright, site: Site, inputs: 
         expect(page.locator("#outcome")).to_have_text("Rejected")
         expect(page.locator("#line-form")).to_be_hidden()
         screens.shot("2-decision")
+
+
+def test_a_sim_swap_then_a_cancellation(page: Page, site: Site, inputs: Inputs) -> None:
+    line = line_from_a_shop(site, inputs)
+    screens = Screens(page, "agent")
+    sign_in(page, site)
+    page.get_by_role("button", name=re.compile("SIM swap")).click()
+    type_document(page, inputs.card, line_id=line["id"])
+    prove(page, inputs.card)
+    expect(page.locator("#outcome")).to_have_text("Approved", timeout=JUDGED_MS)
+    new_sim = iccid()
+    page.get_by_label("New SIM card number (ICCID)").fill(new_sim)
+    page.get_by_role("button", name="Swap the SIM").click()
+    expect(page.locator("#done-text")).to_contain_text("SIM swapped")
+    facts = page.locator("#line-facts")
+    expect(facts).to_contain_text(new_sim)
+    expect(facts).to_contain_text(line["msisdn"])
+    screens.shot("7-swapped")
+    page.get_by_role("button", name="Next customer").click()
+    page.get_by_role("button", name="Cancel a line").click()
+    page.get_by_label("Line ID", exact=True).fill(line["id"])
+    page.get_by_label(re.compile("The holder asked to cancel")).check()
+    page.get_by_role("button", name="Cancel the line").click()
+    expect(page.locator("#done-text")).to_contain_text("Line cancelled")
+    expect(facts).to_contain_text("cancelled")
+    screens.shot("8-cancelled")
+
+
+def test_review_needed_and_the_cap_are_shown_with_the_apis_message(
+        page: Page, site: Site, inputs: Inputs) -> None:
+    """A jurisdiction capping one line per operator: her first line comes from the API, her
+    second session needs a reviewer; then the cap refuses the line."""
+    agent, reviewer = site.keys["capped_agent"], site.keys["capped_reviewer"]
+    with httpx.Client(base_url=site.url, timeout=120) as client:
+        api = site.shop(client, inputs)
+        assert api.line(agent, api.approved(agent, reviewer, person(inputs.card))).is_success
+        waiting = api.start(agent, person(inputs.card))
+        api.faces(agent, waiting)
+        api.ok("POST", f"/v1/proofing-sessions/{waiting}/conclude", agent)
+        screens = Screens(page, "capped")
+        sign_in(page, site, "capped_agent")
+        page.get_by_role("button", name="Register with a reviewed session").click()
+        page.get_by_label("Proofing session ID").fill(waiting)
+        page.get_by_role("button", name="Continue").click()
+        expect(page.locator("#outcome")).to_have_text("Review needed")
+        expect(page.locator("#decision-reasons")).to_contain_text(f"approve session {waiting}")
+        expect(page.locator("#line-form")).to_be_hidden()
+        screens.shot("1-review-needed")
+        api.ok("POST", f"/v1/reviews/proofing-sessions/{waiting}", reviewer,
+               json={"approve": True})
+    page.get_by_role("button", name="Next customer").click()
+    page.get_by_role("button", name="Register with a reviewed session").click()
+    page.get_by_label("Proofing session ID").fill(waiting)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("#outcome")).to_have_text("Approved")
+    page.get_by_label("Phone number (international format)").fill(msisdn())
+    page.get_by_label("SIM card number (ICCID)", exact=True).fill(iccid())
+    page.get_by_role("button", name="Register the line").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("LINE_CAP_EXCEEDED")
+    expect(alert).to_contain_text("1")
+    screens.shot("2-cap-reached")

@@ -6,35 +6,28 @@ from __future__ import annotations
 
 import re
 
-import httpx
-from api_world import Api, Shots
 from playwright.sync_api import Page, expect
-from web_world import JUDGED_MS, Inputs, Screens, Site, console_errors, prove
-
-
-def line_from_a_shop(site: Site, inputs: Inputs, person: dict[str, str]) -> dict[str, str]:
-    """A line registered for her through the API (a reviewed session, no browser)."""
-    with httpx.Client(base_url=site.url, timeout=120) as client:
-        api = Api(client=client, services=site.services, admin="",  # type: ignore[arg-type]
-                  shots=Shots(document=inputs.card.jpeg, selfie=inputs.selfie, video=b""))
-        proofing_id = api.approved(site.agent_key, site.reviewer_key, person)
-        response = api.line(site.agent_key, proofing_id)
-        assert response.status_code == 201, response.text
-        line: dict[str, str] = response.json()
-        return line
+from web_world import (
+    JUDGED_MS,
+    Inputs,
+    Screens,
+    Site,
+    console_errors,
+    line_from_a_shop,
+    person,
+    prove,
+)
 
 
 def test_a_citizen_sees_disputes_and_audits_her_lines(page: Page, site: Site,
                                                       inputs: Inputs) -> None:
     data = inputs.card.data
-    name = f"{data.surname} {data.given_names}"
-    line = line_from_a_shop(site, inputs, {"number": data.number, "name": name,
-                                           "birth_date": data.birth_date.isoformat()})
+    line = line_from_a_shop(site, inputs)
     errors = console_errors(page)
     screens = Screens(page, "citizen")
     page.goto(f"{site.url}/web/citizen")
     page.get_by_label("Document number").fill(data.number)
-    page.get_by_label("Full name, as printed").fill(name)
+    page.get_by_label("Full name, as printed").fill(person(inputs.card)["name"])
     page.get_by_label("Date of birth").fill(data.birth_date.isoformat())
     page.get_by_label(re.compile("I read the privacy notice")).check()
     screens.shot("0-start")

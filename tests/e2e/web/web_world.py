@@ -17,8 +17,10 @@ from pathlib import Path
 
 import av
 import cv2
+import httpx
 import numpy as np
 import uvicorn
+from api_world import Api, Shots
 from playwright.sync_api import Browser, Page, Playwright, expect
 
 from simkyc.api.state import Services
@@ -51,10 +53,17 @@ class Card:
 
 @dataclass(frozen=True)
 class Site:
+    """The served app; keys by name: agent, reviewer (CN), capped_agent, capped_reviewer (a
+    jurisdiction capping one line per person per operator)."""
+
     url: str
     services: Services
-    agent_key: str
-    reviewer_key: str
+    keys: dict[str, str]
+
+    def shop(self, client: httpx.Client, inputs: Inputs) -> Api:
+        """The API as a shop's systems call it (no browser), with her card and a selfie."""
+        return Api(client=client, services=self.services, admin="",  # type: ignore[arg-type]
+                   shots=Shots(document=inputs.card.jpeg, selfie=inputs.selfie, video=b""))
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,13 @@ class Inputs:
     selfie: bytes  # JPEG of the video's first frame, for the API-only steps of a test
     attack_camera: Path  # a printed LFW photo swung in perspective, y4m
     attack_card: Card  # the card of the person on that photo
+
+
+def person(card: Card) -> dict[str, str]:
+    """The applicant data an agent types from `card`."""
+    data = card.data
+    return {"number": data.number, "name": f"{data.surname} {data.given_names}",
+            "birth_date": data.birth_date.isoformat()}
 
 
 def specimen_card(face_rgb: Image, detector: YuNetDetector, seed: int) -> Card:
@@ -211,3 +227,15 @@ def prove(page: Page, card: Card, screens: Screens | None = None) -> None:
     # A verdict other than live stays on the step; live goes on to the decision.
     judged = page.locator('#liveness-result:visible, body:not([data-step="liveness"])')
     expect(judged.first).to_be_attached(timeout=JUDGED_MS)
+
+
+def line_from_a_shop(site: Site, inputs: Inputs) -> dict[str, str]:
+    """A line registered for her through the API (a reviewed session, no browser)."""
+    with httpx.Client(base_url=site.url, timeout=120) as client:
+        api = site.shop(client, inputs)
+        agent = site.keys["agent"]
+        proofing_id = api.approved(agent, site.keys["reviewer"], person(inputs.card))
+        response = api.line(agent, proofing_id)
+        assert response.status_code == 201, response.text
+        line: dict[str, str] = response.json()
+        return line
