@@ -151,6 +151,7 @@ def serve(app: object) -> Iterator[str]:
 def chromium(playwright: Playwright, camera: Path) -> Iterator[Browser]:
     """Debian's Chromium, headless, with `camera` (y4m) as the webcam and the prompt accepted."""
     args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            "--disable-dev-shm-usage",  # containers often have a small /dev/shm
             f"--use-file-for-fake-video-capture={camera}"]
     if os.geteuid() == 0:
         args.append("--no-sandbox")
