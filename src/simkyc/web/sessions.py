@@ -24,7 +24,7 @@ COOKIE = "simkyc_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # What a portal session may call: its own proofing session's evidence steps and decision.
-_PORTAL_STEPS = re.compile(
+PORTAL_STEPS = re.compile(
     r"/v1/proofing-sessions/(?P<id>[^/]+)(/(document|selfie|liveness-challenges|liveness|"
     r"conclude))?")
 
@@ -134,7 +134,7 @@ def cookie_bearer(request: Request) -> str | None:
     session = found[1]
     check_csrf(request, session)
     if session.kind is Kind.PORTAL:
-        step = _PORTAL_STEPS.fullmatch(request.url.path)
+        step = PORTAL_STEPS.fullmatch(request.url.path)
         if step is None or step["id"] != session.proofing_id:
             raise PermissionDenied("the portal reaches only your own proofing session.")
     return session.token

@@ -7,7 +7,7 @@ import re
 
 import httpx
 from api_world import msisdn
-from playwright.sync_api import Page, Playwright, expect
+from playwright.sync_api import Browser, Page, Playwright, expect
 from registry_world import iccid
 from web_world import (
     JUDGED_MS,
@@ -145,3 +145,28 @@ def test_review_needed_and_the_cap_are_shown_with_the_apis_message(
     expect(alert).to_contain_text("LINE_CAP_EXCEEDED")
     expect(alert).to_contain_text("1")
     screens.shot("2-cap-reached")
+
+
+def test_a_refused_camera_leaves_the_card_upload_but_not_the_liveness(
+        browser: Browser, site: Site, inputs: Inputs) -> None:
+    context = browser.new_context(viewport={"width": 412, "height": 900})
+    # The person said no to the browser's camera prompt.
+    context.add_init_script("navigator.mediaDevices.getUserMedia = () => Promise.reject("
+                            "new DOMException('Permission denied', 'NotAllowedError'));")
+    page = context.new_page()
+    screens = Screens(page, "no-camera")
+    sign_in(page, site)
+    page.get_by_role("button", name="A new line").click()
+    type_document(page, inputs.card)
+    card_problem = page.locator('section[data-step="document"] .camera-problem')
+    expect(card_problem).to_contain_text("The camera was refused")
+    expect(card_problem).to_contain_text("upload a photo of the card instead")
+    expect(page.get_by_role("button", name="Take the photo")).to_be_hidden()
+    page.locator("#card-file").set_input_files(
+        files=[{"name": "card.jpg", "mimeType": "image/jpeg", "buffer": inputs.card.jpeg}])
+    selfie_problem = page.locator('section[data-step="selfie"] .camera-problem')
+    expect(selfie_problem).to_contain_text("cannot be skipped", timeout=30_000)
+    expect(page.get_by_role("button", name="Try the camera again")).to_be_visible()
+    expect(page.get_by_role("button", name="Take the selfie")).to_be_hidden()
+    screens.shot("1-selfie")
+    context.close()

@@ -90,8 +90,7 @@ export class Proofing {
     const problem = $(".camera-problem", section);
     const needed = section.dataset.step === "document"
       ? " You can upload a photo of the card instead."
-      : " The selfie and the liveness check need a camera: they cannot be skipped. Use a"
-        + " device with a camera, or allow this one, then try again.";
+      : " The selfie and the liveness check need a camera: they cannot be skipped.";
     problem.textContent = cameraProblem(err) + needed;
     problem.hidden = false;
     const retry = $(".retry-camera", section);
