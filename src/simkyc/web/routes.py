@@ -28,6 +28,7 @@ from simkyc.web.sessions import (
     SessionStore,
     WebSession,
     check_csrf,
+    check_origin,
     current,
     store_of,
 )
@@ -96,7 +97,7 @@ def _store(request: Request) -> SessionStore:
 def _sign_in(request: Request, response: Response, settings: Settings, *, token: str,
              kind: Kind, proofing_id: str | None = None,
              expires_at: float | None = None) -> SessionOut:
-    found = current_or_none(request)
+    found = _current_or_none(request)
     if found is not None:
         _store(request).close(found[0])
     sid, session = _store(request).open(token=token, kind=kind, now=time.time(),
@@ -110,7 +111,7 @@ def _out(session: WebSession) -> SessionOut:
     return SessionOut(csrf=session.csrf, kind=session.kind, proofing_id=session.proofing_id)
 
 
-def current_or_none(request: Request) -> tuple[str, WebSession] | None:
+def _current_or_none(request: Request) -> tuple[str, WebSession] | None:
     """The session, or None when there is none or it ended."""
     try:
         return current(request)
@@ -122,6 +123,7 @@ def current_or_none(request: Request) -> tuple[str, WebSession] | None:
 def sign_in(body: SignIn, request: Request, response: Response, *, db: SessionDep,
             now: NowDep, services: ServicesDep) -> SessionOut:
     """An agent's API key or a citizen's token becomes an HttpOnly cookie session."""
+    check_origin(request)
     actor = accounts.authenticate(db, token=body.key.strip(), now=now)
     kinds = {Role.AGENT: Kind.AGENT, Role.CITIZEN: Kind.CITIZEN}
     if actor.role not in kinds:
@@ -142,7 +144,7 @@ def get_session(request: Request) -> SessionOut:
 @router.post("/session/end", status_code=status.HTTP_204_NO_CONTENT)
 def sign_out(request: Request, response: Response) -> None:
     """Forget the session (CSRF-checked like every state change)."""
-    found = current_or_none(request)
+    found = _current_or_none(request)
     if found is not None:
         check_csrf(request, found[1])
         _store(request).close(found[0])
@@ -164,6 +166,7 @@ def portal_start(body: PortalStart, request: Request, response: Response, *, db:
                  key: IdempotencyKey = None) -> PortalOut:
     """A citizen starts proving themselves: a self-service session under the portal's key,
     and a portal cookie session that reaches only that proofing session."""
+    check_origin(request)
     actor, token = _portal_actor(services, db, now)
     create = ProofingCreate(purpose=Purpose.SELF_SERVICE, applicant=body.applicant,
                             consent=body.consent)

@@ -13,8 +13,9 @@ import re
 import secrets
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
@@ -85,11 +86,6 @@ class SessionStore:
             session = self._sessions.get(sid)
         return session if session is not None and session.expires_at > now else None
 
-    def with_proofing(self, sid: str, proofing_id: str) -> None:
-        """Bind a portal session to the proofing session it opened."""
-        with self._lock:
-            self._sessions[sid] = replace(self._sessions[sid], proofing_id=proofing_id)
-
     def close(self, sid: str) -> None:
         with self._lock:
             self._sessions.pop(sid, None)
@@ -123,6 +119,14 @@ def check_csrf(request: Request, session: WebSession) -> None:
     sent = request.headers.get(CSRF_HEADER, "")
     if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
         raise CsrfRejected("the page's security token is missing or stale; reload the page.")
+
+
+def check_origin(request: Request) -> None:
+    """A sign-in comes from our own pages: a browser's Origin header, when sent, names this
+    host (no login CSRF from another site's form)."""
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+        raise CsrfRejected("sign in from this service's own pages.")
 
 
 def cookie_bearer(request: Request) -> str | None:

@@ -70,6 +70,10 @@ def test_only_agents_and_citizens_sign_in_to_the_pages(api: Api, role: str) -> N
     assert refused.status_code == 403 and code(refused) == "PERMISSION_DENIED"
     wrong = api.client.post("/web/session", json={"key": "sk_nope_nope"})
     assert wrong.status_code == 401 and code(wrong) == "INVALID_CREDENTIALS"
+    agent = api.staff("agent", api.operator())
+    elsewhere = api.client.post("/web/session", json={"key": agent},
+                                headers={"Origin": "https://evil.example"})
+    assert elsewhere.status_code == 403 and code(elsewhere) == "CSRF_TOKEN_INVALID"
 
 
 def test_a_portal_session_reaches_only_its_own_proofing_session(

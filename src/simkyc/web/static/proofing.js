@@ -101,7 +101,7 @@ export class Proofing {
     const form = new FormData();
     form.append("image", blob, name);
     if (kind === "document") form.append("source", "card");
-    return api("POST", `/v1/proofing-sessions/${this.id}/${kind}`, { form });
+    return api("POST", `/v1/proofing-sessions/${this.id}/${kind}`, { form, key: newKey() });
   }
 
   async shootCard() {
