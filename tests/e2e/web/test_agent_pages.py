@@ -20,14 +20,8 @@ from web_world import (
     line_from_a_shop,
     person,
     prove,
+    sign_in,
 )
-
-
-def sign_in(page: Page, site: Site, agent: str = "agent") -> None:
-    page.goto(f"{site.url}/web/agent")
-    page.get_by_label("Your agent API key").fill(site.keys[agent])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="What does the customer need?")).to_be_visible()
 
 
 def type_document(page: Page, card: Card, line_id: str | None = None) -> None:
@@ -124,7 +118,7 @@ def test_review_needed_and_the_cap_are_shown_with_the_apis_message(
         api.ok("POST", f"/v1/proofing-sessions/{waiting}/conclude", agent)
         screens = Screens(page, "capped")
         sign_in(page, site, "capped_agent")
-        page.get_by_role("button", name="Register with a reviewed session").click()
+        page.get_by_role("button", name="Continue a reviewed session").click()
         page.get_by_label("Proofing session ID").fill(waiting)
         page.get_by_role("button", name="Continue").click()
         expect(page.locator("#outcome")).to_have_text("Review needed")
@@ -134,7 +128,7 @@ def test_review_needed_and_the_cap_are_shown_with_the_apis_message(
         api.ok("POST", f"/v1/reviews/proofing-sessions/{waiting}", reviewer,
                json={"approve": True})
     page.get_by_role("button", name="Next customer").click()
-    page.get_by_role("button", name="Register with a reviewed session").click()
+    page.get_by_role("button", name="Continue a reviewed session").click()
     page.get_by_label("Proofing session ID").fill(waiting)
     page.get_by_role("button", name="Continue").click()
     expect(page.locator("#outcome")).to_have_text("Approved")

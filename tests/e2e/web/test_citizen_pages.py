@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+import httpx
+from playwright.sync_api import Browser, Page, expect
 from web_world import (
     JUDGED_MS,
     Inputs,
@@ -16,6 +17,7 @@ from web_world import (
     line_from_a_shop,
     person,
     prove,
+    sign_in,
 )
 
 
@@ -48,3 +50,30 @@ def test_a_citizen_sees_disputes_and_audits_her_lines(page: Page, site: Site,
     expect(page.locator("#accesses")).to_contain_text("Line reported as not yours")
     screens.shot("3-reported")
     assert errors == [], errors
+
+
+def test_a_shop_issues_a_sign_in_code_she_uses_at_home(browser: Browser, page: Page, site: Site,
+                                                      inputs: Inputs) -> None:
+    """The kiosk continues an approved self-service session and shows the code once; the
+    portal signs her in with it."""
+    with httpx.Client(base_url=site.url, timeout=120) as client:
+        api = site.shop(client, inputs)
+        approved = api.approved(site.keys["agent"], site.keys["reviewer"], person(inputs.card),
+                                purpose="self_service")
+    sign_in(page, site)
+    page.get_by_role("button", name="Continue a reviewed session").click()
+    page.get_by_label("Proofing session ID").fill(approved)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("#line-form")).to_be_hidden()
+    page.get_by_role("button", name="Issue the code").click()
+    code = page.locator("#code-token")
+    expect(code).to_have_text(re.compile(r"\S{20,}"))
+    Screens(page, "agent").shot("9-code")
+    home = browser.new_context(viewport={"width": 412, "height": 900}).new_page()
+    home.goto(f"{site.url}/web/citizen")
+    home.get_by_text("A shop gave me a sign-in code").click()
+    home.get_by_label("Sign-in code").fill(code.inner_text())
+    home.get_by_role("button", name="Sign in").click()
+    expect(home.get_by_role("heading", name="Lines under my ID")).to_be_visible()
+    expect(home.locator("#accesses")).to_contain_text("You signed in")
+    home.context.close()

@@ -240,3 +240,10 @@ def line_from_a_shop(site: Site, inputs: Inputs) -> dict[str, str]:
         assert response.status_code == 201, response.text
         line: dict[str, str] = response.json()
         return line
+
+
+def sign_in(page: Page, site: Site, agent: str = "agent") -> None:
+    page.goto(f"{site.url}/web/agent")
+    page.get_by_label("Your agent API key").fill(site.keys[agent])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="What does the customer need?")).to_be_visible()

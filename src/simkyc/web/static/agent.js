@@ -2,8 +2,8 @@
 // evidence (proofing.js), then register a line, swap a SIM or cancel a line.
 
 import {
-  $, api, busy, endSession, facts, formJson, list, onSubmit, OUTCOMES, REASONS, setCsrf,
-  showStep, submitOnce,
+  $, api, busy, endSession, facts, formJson, list, newKey, onSubmit, OUTCOMES, REASONS,
+  setCsrf, showStep, submitOnce,
 } from "./common.js";
 import { applicantFrom, CONSENT_VERSION, loadSteps, Proofing } from "./proofing.js";
 
@@ -13,6 +13,7 @@ let proofing = null;
 const PURPOSES = {
   registration: "A new line",
   sim_swap: "SIM swap: the holder proves it is them",
+  self_service: "A sign-in code for the customer's own page",
 };
 
 function signedIn(session) {
@@ -60,7 +61,7 @@ function decided(view) {
   const reasons = view.reasons.map((r) => REASONS[r] || r);
   if (view.outcome === "manual_review") {
     reasons.push(`A reviewer must approve session ${view.id}; then continue it from `
-      + "\"Register with a reviewed session\".");
+      + "\"Continue a reviewed session\".");
   } else if (view.outcome === "rejected") {
     reasons.push("No line can be issued or changed with this session.");
   }
@@ -75,6 +76,23 @@ function decided(view) {
   const usable = view.outcome === "approved" && !view.consumed_at;
   $("#line-form").hidden = !(usable && view.purpose === "registration");
   $("#swap-form").hidden = !(usable && view.purpose === "sim_swap");
+  $("#code-box").hidden = !(usable && view.purpose === "self_service");
+  $("#code-issue").hidden = false;
+  $("#code-token").hidden = true;
+  $("#code-help").hidden = true;
+}
+
+// The citizen's self-service token, shown this once for the customer to type.
+async function issueCode() {
+  const issued = await api("POST",
+    `/v1/proofing-sessions/${encodeURIComponent(state.proofingId)}/citizen-token`,
+    { key: newKey() });
+  $("#code-token").textContent = issued.token;
+  $("#code-where").textContent = `${window.location.origin}/web/citizen, until `
+    + new Date(issued.expires_at).toLocaleTimeString();
+  $("#code-issue").hidden = true;
+  $("#code-token").hidden = false;
+  $("#code-help").hidden = false;
 }
 
 function done(line, text) {
@@ -135,6 +153,7 @@ async function main() {
   onSubmit("#cancel-form", cancel);
   onSubmit("#resume-form", resume);
   $("#sign-out").addEventListener("click", (e) => busy(e.target, signOut));
+  $("#code-issue").addEventListener("click", (e) => busy(e.target, issueCode));
   for (const button of document.querySelectorAll("[data-purpose]")) {
     button.addEventListener("click", () => choose(button.dataset.purpose));
   }
