@@ -21,6 +21,7 @@ from web_world import (
     person,
     prove,
     sign_in,
+    unlabelled_controls,
 )
 
 
@@ -41,6 +42,7 @@ def test_a_live_applicant_is_approved_and_gets_a_line(page: Page, site: Site,
     page.goto(f"{site.url}/web/agent")
     screens.shot("0-sign-in")
     sign_in(page, site)
+    assert unlabelled_controls(page) == []
     screens.shot("1-home")
     page.get_by_role("button", name="A new line").click()
     type_document(page, inputs.card)

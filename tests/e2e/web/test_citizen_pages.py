@@ -18,6 +18,7 @@ from web_world import (
     person,
     prove,
     sign_in,
+    unlabelled_controls,
 )
 
 
@@ -32,6 +33,7 @@ def test_a_citizen_sees_disputes_and_audits_her_lines(page: Page, site: Site,
     page.get_by_label("Full name, as printed").fill(person(inputs.card)["name"])
     page.get_by_label("Date of birth").fill(data.birth_date.isoformat())
     page.get_by_label(re.compile("I read the privacy notice")).check()
+    assert unlabelled_controls(page) == []
     screens.shot("0-start")
     page.get_by_role("button", name="Prove it is me").click()
     prove(page, inputs.card)

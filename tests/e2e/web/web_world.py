@@ -247,3 +247,12 @@ def sign_in(page: Page, site: Site, agent: str = "agent") -> None:
     page.get_by_label("Your agent API key").fill(site.keys[agent])
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="What does the customer need?")).to_be_visible()
+
+
+def unlabelled_controls(page: Page) -> list[str]:
+    """Form controls, hidden steps included, that no <label> names (file inputs count)."""
+    found: list[str] = page.evaluate(
+        """() => [...document.querySelectorAll("input, select, textarea")]
+             .filter((el) => el.labels.length === 0 && !el.getAttribute("aria-label"))
+             .map((el) => el.id || el.name || el.outerHTML)""")
+    return found
