@@ -45,7 +45,8 @@ async function openSession(form) {
     applicant: applicantFrom(form),
     consent: { given: $("#consent").checked, version: CONSENT_VERSION },
   };
-  const view = await submitOnce(form, (key) => api("POST", "/v1/proofing-sessions", { json: body, key }));
+  const view = await submitOnce(form, (key) =>
+    api("POST", "/v1/proofing-sessions", { json: body, key }));
   proofing.begin(view.id);
 }
 
@@ -160,9 +161,8 @@ async function main() {
   for (const button of document.querySelectorAll("[data-goto]")) {
     button.addEventListener("click", () => {
       proofing.stopAll();
-      for (const form of document.querySelectorAll(`section[data-step="${button.dataset.goto}"] form`)) {
-        form.reset();
-      }
+      const target = `section[data-step="${button.dataset.goto}"] form`;
+      for (const form of document.querySelectorAll(target)) form.reset();
       showStep(button.dataset.goto);
     });
   }

@@ -168,7 +168,8 @@ export class Camera {
     const type = ["video/webm;codecs=vp8", "video/webm;codecs=vp9", "video/webm"].find(
       (t) => window.MediaRecorder && MediaRecorder.isTypeSupported(t));
     if (!type) return this.burst(prompts, slotMs, totalMs, onPrompt);
-    const recorder = new MediaRecorder(this.stream, { mimeType: type, videoBitsPerSecond: 2500000 });
+    const recorder = new MediaRecorder(this.stream,
+      { mimeType: type, videoBitsPerSecond: 2500000 });
     const chunks = [];
     recorder.ondataavailable = (event) => {
       if (event.data.size) chunks.push(event.data);
