@@ -4,8 +4,10 @@ a printed photo is refused; a SIM swap and a cancellation go through the same pa
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
+import numpy as np
 from api_world import msisdn
 from playwright.sync_api import Browser, Page, Playwright, expect
 from registry_world import iccid
@@ -22,6 +24,7 @@ from web_world import (
     prove,
     sign_in,
     unlabelled_controls,
+    y4m_from_frames,
 )
 
 
@@ -166,3 +169,20 @@ def test_a_refused_camera_leaves_the_card_upload_but_not_the_liveness(
     expect(page.get_by_role("button", name="Take the selfie")).to_be_hidden()
     screens.shot("1-selfie")
     context.close()
+
+
+def test_the_hints_come_from_the_camera_image(playwright: Playwright, site: Site,
+                                              inputs: Inputs, tmp_path: Path) -> None:
+    """A dark room as the camera: the page's detector asks for light (the head-turn video's
+    hints differ: see the selfie screenshot)."""
+    dark = np.full((480, 640, 3), 12, np.uint8)
+    with chromium(playwright, y4m_from_frames([dark] * 4, tmp_path / "dark.y4m")) as browser:
+        page = browser.new_context(viewport={"width": 412, "height": 900}).new_page()
+        sign_in(page, site)
+        page.get_by_role("button", name="A new line").click()
+        type_document(page, inputs.card)
+        expect(page.locator("#card-camera .hint")).to_have_text("More light, please.")
+        page.locator("#card-file").set_input_files(
+            files=[{"name": "card.jpg", "mimeType": "image/jpeg", "buffer": inputs.card.jpeg}])
+        expect(page.locator("#selfie-camera .hint")).to_have_text(
+            re.compile("^More light, please"), timeout=30_000)
