@@ -24,6 +24,18 @@ setup() {
     fi
 }
 
+# Debian's Chromium for the web pages' browser tests (tests/e2e/web), installed when missing.
+ensure_chromium() {
+    [ -x /usr/bin/chromium ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "run.sh: /usr/bin/chromium is missing and we are not root" >&2
+        return 0
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq chromium >/dev/null 2>&1 ||
+        { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; }
+}
+
 case "${1:-}" in
     serve)
         setup
@@ -39,6 +51,7 @@ case "${1:-}" in
             SIMKYC_TEST_POSTGRES_URL=$(scripts/postgres.sh)
         fi
         export SIMKYC_TEST_POSTGRES_URL
+        ensure_chromium
         "$VENV/bin/ruff" check src tests bench scripts
         "$VENV/bin/mypy" --strict src
         exec "$VENV/bin/pytest" "$@"

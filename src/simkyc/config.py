@@ -218,6 +218,21 @@ class Settings(BaseSettings):
         description="Idempotency-Key records are kept (and honoured) at least this long, then "
         "deleted by `simkyc admin purge`; a key may be used afresh after that.",
     )
+    web_session_ttl_s: float = Field(
+        default=28800.0, gt=0,
+        description="Lifetime of a web page's sign-in (an HttpOnly cookie session), seconds.",
+    )
+    web_secure_cookie: bool = Field(
+        default=True,
+        description="Mark the web session cookie Secure (HTTPS only; browsers also treat "
+        "http://localhost as secure, so local testing works).",
+    )
+    web_portal_key: SecretStr | None = Field(
+        default=None,
+        description="An agent API key the citizen portal (/web/citizen) opens self-service "
+        "proofing sessions with (the operator running the portal); unset: citizens sign in "
+        "with a token issued at a shop.",
+    )
 
 
 def get_settings() -> Settings:

@@ -14,6 +14,7 @@ from simkyc.api.deps import PipelineDep, ServicesDep, read_upload
 from simkyc.api.routes import admin, audit, lines, proofing, reviews, selfservice
 from simkyc.api.state import Services
 from simkyc.config import Settings
+from simkyc.web import routes as web
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -40,6 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_api_route("/v1/faces/verify", verify_faces, methods=["POST"])
     for module in (proofing, lines, selfservice, reviews, audit, admin):
         app.include_router(module.router)
+    web.install(app, settings)
     return app
 
 

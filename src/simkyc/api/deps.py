@@ -18,6 +18,7 @@ from simkyc.privacy.keyring import Keyring
 from simkyc.registry import accounts
 from simkyc.registry.accounts import Actor
 from simkyc.registry.models import Role
+from simkyc.web.sessions import cookie_bearer
 
 
 def get_services(request: Request) -> Services:
@@ -68,9 +69,13 @@ IdempotencyKey = Annotated[
 ]
 
 
-def get_actor(db: SessionDep, now: NowDep,
+def get_actor(request: Request, db: SessionDep, now: NowDep,
               authorization: Annotated[str | None, Header()] = None) -> Actor:
-    """The caller, from `Authorization: Bearer <api key or citizen token>`."""
+    """The caller, from `Authorization: Bearer <api key or citizen token>`, or from the web
+    pages' cookie session (simkyc.web.sessions: CSRF-checked)."""
+    cookie = cookie_bearer(request) if authorization is None else None
+    if cookie is not None:
+        return accounts.authenticate(db, token=cookie, now=now)
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidCredentials("send 'Authorization: Bearer <api key>'.")

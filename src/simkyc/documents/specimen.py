@@ -160,7 +160,8 @@ class SpecimenData:
 def random_specimen(rng: np.random.Generator, kind: DocumentKind) -> SpecimenData:
     """Invented holder data with a valid number and MRZ; the same `rng` state, the same data."""
     birth = date(1950, 1, 1) + timedelta(days=int(rng.integers(0, 55 * 365)))
-    issued = date(2016, 1, 1) + timedelta(days=int(rng.integers(0, 8 * 365)))
+    # Issued 2021-2025, so every specimen stays current (10 years) into 2031.
+    issued = date(2021, 1, 1) + timedelta(days=int(rng.integers(0, 5 * 365)))
     expiry = issued.replace(year=issued.year + 10, day=min(issued.day, 28))
     if kind is DocumentKind.CN_RESIDENT_ID:
         (sur_py, sur_zh), (given_py, given_zh) = _pick(rng, _CN_SURNAMES), _pick(rng, _CN_GIVEN)

@@ -1,0 +1,1 @@
+"""Web pages for agents (kiosk) and citizens (portal), served by the API's app."""

@@ -1,0 +1,194 @@
+"""The pages (static HTML, JS, CSS shipped in the package) and the sign-in endpoints that turn
+a key or token into a cookie session; everything else the pages do goes through /v1."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request, Response, status
+from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from simkyc.api import schemas
+from simkyc.api.deps import IdempotencyKey, NowDep, ServicesDep, SessionDep
+from simkyc.api.routes import proofing as proofing_routes
+from simkyc.api.schemas import ApplicantIn, ConsentIn, ProofingCreate, ProofingPublic
+from simkyc.config import Settings
+from simkyc.errors import InvalidCredentials, PermissionDenied
+from simkyc.proofing.models import Purpose
+from simkyc.registry import accounts
+from simkyc.registry.accounts import Actor
+from simkyc.registry.models import Role
+from simkyc.web import headers
+from simkyc.web.sessions import (
+    COOKIE,
+    Kind,
+    SessionStore,
+    WebSession,
+    check_csrf,
+    check_origin,
+    current,
+    store_of,
+)
+
+STATIC = Path(__file__).parent / "static"
+router = APIRouter(prefix="/web", include_in_schema=False)
+
+
+class SignIn(schemas.Request):
+    key: str = Field(min_length=1, max_length=256)
+
+
+class PortalStart(schemas.Request):
+    applicant: ApplicantIn
+    consent: ConsentIn
+
+
+class SessionOut(BaseModel):
+    """What the page may know of its session: the CSRF token and who is signed in."""
+
+    csrf: str
+    kind: Kind
+    proofing_id: str | None = None
+
+
+class PortalOut(SessionOut):
+    session: ProofingPublic
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Mount the pages, their static files and the security headers on `app`."""
+    app.state.web_sessions = SessionStore(ttl_s=settings.web_session_ttl_s)
+    app.add_middleware(headers.SecurityHeaders)
+    app.include_router(router)
+    app.mount("/web/static", StaticFiles(directory=STATIC), name="web-static")
+
+
+def _page(name: str) -> FileResponse:
+    return FileResponse(STATIC / name, media_type="text/html")
+
+
+@router.get("")
+@router.get("/")
+def index() -> RedirectResponse:
+    return RedirectResponse("/web/agent")
+
+
+@router.get("/agent")
+def agent_page() -> FileResponse:
+    """The agent's kiosk."""
+    return _page("agent.html")
+
+
+@router.get("/citizen")
+def citizen_page() -> FileResponse:
+    """The citizen's portal."""
+    return _page("citizen.html")
+
+
+def _store(request: Request) -> SessionStore:
+    store = store_of(request)
+    assert store is not None  # install() sets it
+    return store
+
+
+def _sign_in(request: Request, response: Response, settings: Settings, *, token: str,
+             kind: Kind, proofing_id: str | None = None,
+             expires_at: float | None = None) -> SessionOut:
+    found = _current_or_none(request)
+    if found is not None:
+        _store(request).close(found[0])
+    sid, session = _store(request).open(token=token, kind=kind, now=time.time(),
+                                        proofing_id=proofing_id, expires_at=expires_at)
+    response.set_cookie(COOKIE, sid, max_age=int(session.expires_at - time.time()), path="/",
+                        secure=settings.web_secure_cookie, httponly=True, samesite="strict")
+    return _out(session)
+
+
+def _out(session: WebSession) -> SessionOut:
+    return SessionOut(csrf=session.csrf, kind=session.kind, proofing_id=session.proofing_id)
+
+
+def _current_or_none(request: Request) -> tuple[str, WebSession] | None:
+    """The session, or None when there is none or it ended."""
+    try:
+        return current(request)
+    except InvalidCredentials:
+        return None
+
+
+@router.post("/session")
+def sign_in(body: SignIn, request: Request, response: Response, *, db: SessionDep,
+            now: NowDep, services: ServicesDep) -> SessionOut:
+    """An agent's API key or a citizen's token becomes an HttpOnly cookie session."""
+    check_origin(request)
+    actor = accounts.authenticate(db, token=body.key.strip(), now=now)
+    kinds = {Role.AGENT: Kind.AGENT, Role.CITIZEN: Kind.CITIZEN}
+    if actor.role not in kinds:
+        raise PermissionDenied("these pages are for agents and citizens.")
+    return _sign_in(request, response, services.settings, token=body.key.strip(),
+                    kind=kinds[actor.role])
+
+
+@router.get("/session")
+def get_session(request: Request) -> SessionOut:
+    """The page's session after a reload (the CSRF token lives in the page's memory only)."""
+    found = current(request)
+    if found is None:
+        raise InvalidCredentials("not signed in.")
+    return _out(found[1])
+
+
+@router.post("/session/end", status_code=status.HTTP_204_NO_CONTENT)
+def sign_out(request: Request, response: Response) -> None:
+    """Forget the session (CSRF-checked like every state change)."""
+    found = _current_or_none(request)
+    if found is not None:
+        check_csrf(request, found[1])
+        _store(request).close(found[0])
+    response.delete_cookie(COOKIE, path="/")
+
+
+def _portal_actor(services: ServicesDep, db: SessionDep, now: NowDep) -> tuple[Actor, str]:
+    key = services.settings.web_portal_key
+    if key is None:
+        raise PermissionDenied("this service has no online portal; sign in with the token "
+                               "a shop gave you.")
+    token = key.get_secret_value()
+    return accounts.authenticate(db, token=token, now=now), token
+
+
+@router.post("/portal/sessions", status_code=status.HTTP_201_CREATED)
+def portal_start(body: PortalStart, request: Request, response: Response, *, db: SessionDep,
+                 now: NowDep, services: ServicesDep,
+                 key: IdempotencyKey = None) -> PortalOut:
+    """A citizen starts proving themselves: a self-service session under the portal's key,
+    and a portal cookie session that reaches only that proofing session."""
+    check_origin(request)
+    actor, token = _portal_actor(services, db, now)
+    create = ProofingCreate(purpose=Purpose.SELF_SERVICE, applicant=body.applicant,
+                            consent=body.consent)
+    opened = proofing_routes.create_session(create, db=db, me=actor, now=now,
+                                            services=services, key=key)
+    out = _sign_in(request, response, services.settings, token=token, kind=Kind.PORTAL,
+                   proofing_id=opened.id)
+    return PortalOut(**out.model_dump(), session=opened)
+
+
+@router.post("/portal/finish")
+def portal_finish(request: Request, response: Response, *, db: SessionDep, now: NowDep,
+                  services: ServicesDep) -> SessionOut:
+    """The approved self-service session becomes a citizen session (the token stays on the
+    server); a session still pending or in review is refused with the API's error."""
+    found = current(request)
+    if found is None or found[1].kind is not Kind.PORTAL or found[1].proofing_id is None:
+        raise PermissionDenied("prove yourself first.")
+    check_csrf(request, found[1])
+    actor, _ = _portal_actor(services, db, now)
+    issued = proofing_routes.citizen_token(found[1].proofing_id, db=db, me=actor, now=now,
+                                           services=services)
+    ends = issued.expires_at.timestamp() if issued.expires_at else None
+    return _sign_in(request, response, services.settings, token=issued.token,
+                    kind=Kind.CITIZEN, expires_at=ends)

@@ -1,0 +1,213 @@
+// The pages' link to the API and their small UI helpers. The session is an HttpOnly cookie
+// set by the server; the CSRF token lives in this module's memory only (never in storage).
+
+let csrf = null;
+
+export function setCsrf(token) {
+  csrf = token;
+}
+
+export class ApiError extends Error {
+  constructor(status, code, message, details) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details || {};
+  }
+}
+
+// A fresh Idempotency-Key for one user action; the caller reuses it when retrying.
+export function newKey() {
+  return crypto.randomUUID();
+}
+
+// One API call. JSON or FormData body; a network failure is retried once with the same key.
+export async function api(method, path, { json, form, key } = {}) {
+  const headers = {};
+  if (csrf && method !== "GET") headers["X-CSRF-Token"] = csrf;
+  if (key) headers["Idempotency-Key"] = key;
+  let body;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  } else if (form) {
+    body = form;
+  }
+  let response;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      response = await fetch(path, { method, headers, body, credentials: "same-origin" });
+      break;
+    } catch (err) {
+      if (attempt >= 1 || (method !== "GET" && !key)) {
+        throw new ApiError(0, "NETWORK", "The network failed. Check the connection and try again.");
+      }
+    }
+  }
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch (err) {
+    data = null;
+  }
+  if (!response.ok) {
+    const error = (data && data.error) || {};
+    throw new ApiError(response.status, error.code || `HTTP_${response.status}`,
+      error.message || response.statusText || "The request failed.", error);
+  }
+  return data;
+}
+
+export const $ = (selector, root = document) => root.querySelector(selector);
+
+// Show one step (a <section data-step>) and move the focus to its heading.
+export function showStep(name) {
+  for (const section of document.querySelectorAll("section[data-step]")) {
+    section.hidden = section.dataset.step !== name;
+  }
+  clearAlert();
+  const heading = $(`section[data-step="${name}"] h2`);
+  if (heading) {
+    heading.setAttribute("tabindex", "-1");
+    heading.focus();
+  }
+  document.body.dataset.step = name;
+}
+
+export function clearAlert() {
+  const box = $("#alert");
+  box.hidden = true;
+  box.textContent = "";
+}
+
+// An error for people: the API's message, with its stable code for support.
+export function showAlert(err, prefix = "") {
+  const box = $("#alert");
+  box.textContent = "";
+  const message = document.createElement("p");
+  message.textContent = `${prefix}${err.message || String(err)}`;
+  box.append(message);
+  const findings = (err.details && err.details.findings) || [];
+  if (findings.length) {
+    const list = document.createElement("ul");
+    for (const f of findings) {
+      const item = document.createElement("li");
+      item.textContent = f.advice || f.check;
+      list.append(item);
+    }
+    box.append(list);
+  }
+  if (err.code) {
+    const code = document.createElement("p");
+    code.className = "code";
+    code.textContent = `Code: ${err.code}`;
+    box.append(code);
+  }
+  box.hidden = false;
+  box.focus();
+}
+
+// Run `work` with `button` disabled and marked busy; errors go to the alert box.
+export async function busy(button, work) {
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  const label = button.textContent;
+  if (button.dataset.busy) button.textContent = button.dataset.busy;
+  try {
+    return await work();
+  } catch (err) {
+    showAlert(err);
+    return undefined;
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+    if (button.textContent === button.dataset.busy) button.textContent = label;
+  }
+}
+
+export function formJson(form) {
+  const out = {};
+  for (const [name, value] of new FormData(form).entries()) out[name] = value;
+  return out;
+}
+
+// A <dl> from [label, value] pairs.
+export function facts(target, pairs) {
+  target.textContent = "";
+  for (const [label, value] of pairs) {
+    if (value === null || value === undefined || value === "") continue;
+    const dt = document.createElement("dt");
+    dt.textContent = label;
+    const dd = document.createElement("dd");
+    dd.textContent = String(value);
+    target.append(dt, dd);
+  }
+}
+
+export const REASONS = {
+  consent_missing: "The customer's consent is missing.",
+  document_invalid: "The document data failed its checks (number, dates or MRZ).",
+  document_not_accepted: "This kind of document is not accepted here.",
+  document_expired: "The document has expired.",
+  under_minimum_age: "The customer is under the minimum age for a line.",
+  guardian_required: "The customer is a minor: a parent or guardian registers the line in "
+    + "their own name.",
+  document_unchecked: "The document could not be checked.",
+  face_no_match: "The face does not match the document's portrait.",
+  face_review: "The face match is not certain enough: a reviewer must look.",
+  liveness_spoof: "The camera showed a photo, a screen or a mask, not a live person.",
+  liveness_inconclusive: "The liveness check was not completed or not conclusive.",
+  holder_match_missing: "The line's holder has no stored face to compare with.",
+  holder_no_match: "This person is not the line's holder.",
+  holder_review: "The holder match is not certain enough: a reviewer must look.",
+  reviewer_approved: "A reviewer approved the session.",
+  reviewer_rejected: "A reviewer rejected the session.",
+};
+
+export const OUTCOMES = {
+  approved: "Approved",
+  rejected: "Rejected",
+  manual_review: "Review needed",
+  pending: "Not decided yet",
+};
+
+export function list(target, items) {
+  target.textContent = "";
+  for (const text of items) {
+    const li = document.createElement("li");
+    li.textContent = text;
+    target.append(li);
+  }
+}
+
+// A form's Idempotency-Key: one per user action, kept while the same action is retried after
+// a network failure, dropped once the server has answered.
+export async function submitOnce(form, send) {
+  form.dataset.key = form.dataset.key || newKey();
+  try {
+    const out = await send(form.dataset.key);
+    delete form.dataset.key;
+    return out;
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 0)) delete form.dataset.key;
+    throw err;
+  }
+}
+
+// Submit `form` (selector) with `handler(form)`, its submit button busy meanwhile.
+export function onSubmit(selector, handler) {
+  const form = $(selector);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy($("button[type=submit]", form), () => handler(form));
+  });
+}
+
+// Sign out: the server forgets the session; the page goes back to `step`.
+export async function endSession(step) {
+  await api("POST", "/web/session/end");
+  setCsrf(null);
+  $("#sign-out").hidden = true;
+  showStep(step);
+}

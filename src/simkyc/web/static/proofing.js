@@ -1,0 +1,202 @@
+// The evidence steps both pages share: the card, the selfie, the liveness challenge, then the
+// decision (POST .../conclude). The markup comes from steps.html.
+
+import { $, api, ApiError, busy, formJson, list, newKey, showAlert, showStep } from "./common.js";
+import { Camera, cameraProblem } from "./camera.js";
+
+export async function loadSteps(target) {
+  const response = await fetch("/web/static/steps.html", { credentials: "same-origin" });
+  const template = document.createElement("template");
+  template.innerHTML = await response.text();
+  const fields = template.content.querySelector("#applicant-fields");
+  for (const slot of document.querySelectorAll('[data-fields="applicant"]')) {
+    slot.replaceWith(fields.content.cloneNode(true));
+  }
+  fields.remove();
+  target.replaceWith(template.content);
+}
+
+// The privacy notice's version the consent checkbox refers to.
+export const CONSENT_VERSION = "2026-11";
+
+// The applicant's document data from the shared fields (steps.html) of `form`.
+export function applicantFrom(form) {
+  const data = formJson(form);
+  const mrz = data.mrz.split("\n").map((row) => row.trim()).filter(Boolean);
+  return {
+    document_kind: data.document_kind,
+    country: data.country.trim().toUpperCase(),
+    number: data.number.trim(),
+    name: data.name.trim(),
+    birth_date: data.birth_date,
+    expiry: data.expiry || null,
+    mrz: mrz.length ? mrz : null,
+  };
+}
+
+const VERDICTS = {
+  live: "Live: the check passed.",
+  retry: "Not completed: please try again.",
+  spoof: "Refused: the camera did not show a live person.",
+};
+
+export class Proofing {
+  // onDecided(view) gets the session after the decision.
+  constructor(onDecided) {
+    this.onDecided = onDecided;
+    this.id = null;
+    this.cameras = {
+      document: new Camera($("#card-camera"), "card"),
+      selfie: new Camera($("#selfie-camera"), "face"),
+      liveness: new Camera($("#liveness-camera"), "face"),
+    };
+    $("#card-shoot").addEventListener("click", (e) => busy(e.target, () => this.shootCard()));
+    $("#card-file").addEventListener("change", (e) => this.uploadCard(e.target));
+    $("#selfie-shoot").addEventListener("click", (e) => busy(e.target, () => this.shootSelfie()));
+    for (const button of document.querySelectorAll(".retry-camera")) {
+      button.addEventListener("click", () => this.step(this.current));
+    }
+    $("#liveness-start").addEventListener("click", (e) => busy(e.target, () => this.live()));
+    $("#liveness-finish").addEventListener("click", (e) => busy(e.target, () => this.conclude()));
+  }
+
+  // `checks`: the new session's document checks; those that failed or could not be made are
+  // listed above the card step, so the agent knows before the photos (the decision says it too).
+  begin(proofingId, checks = []) {
+    this.id = proofingId;
+    const notes = checks.filter((c) => c.passed !== true).map((c) => c.message || c.code);
+    list($("#document-notes"), notes);
+    $("#document-notes").hidden = notes.length === 0;
+    this.step("document");
+  }
+
+  async step(name) {
+    this.current = name;
+    for (const camera of Object.values(this.cameras)) camera.close();
+    showStep(name);
+    const section = $(`section[data-step="${name}"]`);
+    const problem = $(".camera-problem", section);
+    problem.hidden = true;
+    if (name === "liveness") {
+      $("#liveness-result").hidden = true;
+      $("#liveness-finish").hidden = true;
+      $("#prompt").textContent = "";
+    }
+    if (name === "liveness") return; // the camera opens when the check starts
+    try {
+      await this.cameras[name].open();
+      section.classList.remove("no-camera");
+    } catch (err) {
+      this.noCamera(section, err);
+    }
+  }
+
+  noCamera(section, err) {
+    section.classList.add("no-camera");
+    const problem = $(".camera-problem", section);
+    const needed = section.dataset.step === "document"
+      ? " You can upload a photo of the card instead."
+      : " The selfie and the liveness check need a camera: they cannot be skipped.";
+    problem.textContent = cameraProblem(err) + needed;
+    problem.hidden = false;
+    const retry = $(".retry-camera", section);
+    if (retry) retry.hidden = false;
+  }
+
+  async send(kind, blob, name) {
+    const form = new FormData();
+    form.append("image", blob, name);
+    if (kind === "document") form.append("source", "card");
+    return api("POST", `/v1/proofing-sessions/${this.id}/${kind}`, { form, key: newKey() });
+  }
+
+  async shootCard() {
+    const blob = await this.cameras.document.snapshot();
+    await this.cardSent(await this.send("document", blob, "card.jpg"));
+  }
+
+  async uploadCard(input) {
+    const file = input.files && input.files[0];
+    if (!file) return;
+    const label = input.closest("label");
+    label.classList.add("busy");
+    try {
+      await this.cardSent(await this.send("document", file, file.name));
+    } catch (err) {
+      showAlert(err, "The card photo was not accepted: ");
+    } finally {
+      label.classList.remove("busy");
+      input.value = "";
+    }
+  }
+
+  async cardSent() {
+    await this.step("selfie");
+  }
+
+  async shootSelfie() {
+    const blob = await this.cameras.selfie.snapshot();
+    await this.send("selfie", blob, "selfie.jpg");
+    await this.step("liveness");
+  }
+
+  // One challenge: a fresh camera stream, the prompts in step with the server's slots,
+  // the recording uploaded with the challenge's nonce.
+  async live() {
+    const camera = this.cameras.liveness;
+    const section = $('section[data-step="liveness"]');
+    $("#liveness-result").hidden = true;
+    try {
+      await camera.open();
+    } catch (err) {
+      this.noCamera(section, err);
+      return;
+    }
+    const base = `/v1/proofing-sessions/${this.id}`;
+    let evidence;
+    let challenge;
+    try {
+      challenge = await api("POST", `${base}/liveness-challenges`, { key: newKey() });
+      evidence = await camera.record(challenge, (k, prompt) => {
+        const shown = $("#prompt");
+        shown.textContent = prompt ? `${k + 1}/${challenge.prompts.length}: ${prompt}` : "";
+        shown.hidden = !prompt;
+      });
+    } finally {
+      camera.close();
+    }
+    $("#liveness-start").textContent = "Checking...";
+    const form = new FormData();
+    form.append("nonce", challenge.nonce);
+    if (evidence.video) {
+      form.append("video", evidence.video, "liveness.webm");
+    } else {
+      form.append("fps", String(evidence.fps));
+      evidence.stills.forEach((still, i) => form.append("stills", still, `frame${i}.jpg`));
+    }
+    const result = await api("POST", `${base}/liveness`, { form, key: newKey() });
+    this.showVerdict(result);
+    if (result.verdict === "live") await this.conclude();
+  }
+
+  showVerdict(result) {
+    const box = $("#liveness-result");
+    box.hidden = false;
+    box.dataset.verdict = result.verdict;
+    $(".verdict", box).textContent = VERDICTS[result.verdict] || result.verdict;
+    list($(".reasons", box), result.reasons);
+    $("#liveness-start").textContent = "Try again";
+    $("#liveness-finish").hidden = result.verdict === "live";
+  }
+
+  async conclude() {
+    const view = await api("POST", `/v1/proofing-sessions/${this.id}/conclude`, { key: newKey() });
+    await this.onDecided(view);
+  }
+
+  stopAll() {
+    for (const camera of Object.values(this.cameras)) camera.close();
+  }
+}
+
+export { ApiError };
