@@ -18,10 +18,27 @@ setup() {
     if [ ! -f "$stamp" ]; then
         "$VENV/bin/pip" install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
         "$VENV/bin/pip" install --quiet -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
-        "$VENV/bin/python" -c "import simkyc, cv2, onnxruntime, mediapipe" # fail early if broken
+        # RapidOCR (card OCR; its models are inside the wheel) declares opencv-python, a second
+        # cv2 over opencv-contrib-python: install it alone; what it imports is in pyproject.
+        "$VENV/bin/pip" install --quiet --no-deps "rapidocr_onnxruntime==1.4.4" 2>&1 |
+            grep -v "^WARNING: Location\|requires opencv-python\|requires six\|requires tqdm" || true
+        "$VENV/bin/python" -c "import simkyc, cv2, onnxruntime, mediapipe, rapidocr_onnxruntime" # fail early
         rm -f "$VENV"/.installed-*
         touch "$stamp"
     fi
+}
+
+# CN specimen cards print the holder's name in Chinese, which needs a CJK font (Debian's
+# fonts-wqy-microhei, 5 MB); the OCR tests read it back. Installed when missing and root.
+cjk_font() {
+    [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "run.sh: no CJK font and not root: install fonts-wqy-microhei" >&2
+        return 0
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 ||
+        { apt-get update -qq >/dev/null && apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
 }
 
 case "${1:-}" in
@@ -32,6 +49,7 @@ case "${1:-}" in
         ;;
     test)
         setup
+        cjk_font
         shift
         # A throwaway PostgreSQL (Debian's package) for the integration tests, unless one is
         # configured; the same tests also run on SQLite.
