@@ -29,6 +29,8 @@ class ApplicantIn(Request):
     birth_date: date
     mrz: list[str] | None = Field(default=None, max_length=3,
                                   description="The MRZ rows, when the document has one.")
+    expiry_date: date | None = Field(
+        default=None, description="The document's expiry date, compared with the card's text.")
 
 
 class ConsentIn(Request):
@@ -57,13 +59,25 @@ class ProofingPublic(ProofingView):
     document_checks: list[DocumentCheckOut] = Field(default_factory=list)
 
 
+class CardFieldOut(BaseModel):
+    """One typed field against the card's text; `read` is what the card says (for the agent;
+    it is not stored)."""
+
+    field: str
+    status: str
+    read: str | None
+    source: str | None
+
+
 class FaceSubmitted(BaseModel):
-    """A face image was processed (the image itself was discarded)."""
+    """A face image was processed (the image itself was discarded); for a card photo, each
+    typed field compared with the card's text (none when OCR is off)."""
 
     kind: str
     image_sha256: str
     detector_score: float
     sharpness: float
+    card_text: list[CardFieldOut] | None = None
 
 
 class DocumentSource(StrEnum):

@@ -9,8 +9,11 @@ from datetime import date
 from enum import StrEnum
 
 from simkyc.documents.cn_id import validate_cn_resident_id
+from simkyc.documents.crosscheck import FieldCheck, FieldStatus
 from simkyc.documents.mrz import parse_mrz
-from simkyc.proofing.models import DocumentCheck
+from simkyc.proofing.models import CheckKind, DocumentCheck
+
+TEXT_CHECK_PREFIX = "card_text_"
 
 
 class DocumentKind(StrEnum):
@@ -50,3 +53,14 @@ def document_checks(
 def document_type(kind: DocumentKind) -> str:
     """The registry's document type for the person's pseudonym."""
     return "national_id" if kind is DocumentKind.CN_RESIDENT_ID else "passport"
+
+
+def text_checks(fields: Sequence[FieldCheck]) -> list[DocumentCheck]:
+    """The card's text against the typed data, one cross-check per typed field: a match
+    passes, a mismatch fails (to review), an unreadable field is recorded, not judged."""
+    codes = {FieldStatus.MATCH: None, FieldStatus.MISMATCH: "OCR_MISMATCH",
+             FieldStatus.UNREADABLE: "OCR_UNREADABLE"}
+    passed = {FieldStatus.MATCH: True, FieldStatus.MISMATCH: False,
+              FieldStatus.UNREADABLE: None}
+    return [DocumentCheck(f"{TEXT_CHECK_PREFIX}{check.field.value}", passed[check.status],
+                          codes[check.status], CheckKind.CROSS_CHECK) for check in fields]

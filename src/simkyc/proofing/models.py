@@ -53,17 +53,29 @@ class Reason(StrEnum):
     HOLDER_MISSING = "holder_match_missing"
     HOLDER_NO_MATCH = "holder_no_match"
     HOLDER_REVIEW = "holder_review"
+    DOCUMENT_TEXT_MISMATCH = "document_text_mismatch"
     REVIEWER_APPROVED = "reviewer_approved"
     REVIEWER_REJECTED = "reviewer_rejected"
 
 
+class CheckKind(StrEnum):
+    """How a failed document check weighs: an invalid document rejects; the card's text
+    disagreeing with the typed data sends the case to a reviewer (OCR can misread)."""
+
+    VALIDITY = "validity"
+    CROSS_CHECK = "cross_check"
+
+
 @dataclass(frozen=True)
 class DocumentCheck:
-    """One document check: `passed` None when it could not be judged; `code` a finding code."""
+    """One document check: `passed` None when it could not be judged; `code` a finding code.
+
+    A cross-check that could not be judged (a field OCR could not read) is recorded only."""
 
     name: str
     passed: bool | None
     code: str | None = None
+    kind: CheckKind = CheckKind.VALIDITY
 
 
 @dataclass(frozen=True)

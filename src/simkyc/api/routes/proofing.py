@@ -26,6 +26,7 @@ from simkyc.api.deps import (
 from simkyc.api.evidence import HeldEvidence
 from simkyc.api.idempotency import once
 from simkyc.api.schemas import (
+    CardFieldOut,
     ChallengeOut,
     DocumentCheckOut,
     DocumentSource,
@@ -36,11 +37,17 @@ from simkyc.api.schemas import (
     ProofingPublic,
 )
 from simkyc.api.state import Services
+from simkyc.documents.crosscheck import TextCheck, Typed
 from simkyc.errors import MediaTooLarge, PermissionDenied, ProofingAlreadyDecided
 from simkyc.faces.pipeline import FaceSample
 from simkyc.privacy.pseudonyms import DocumentIdentity
 from simkyc.proofing import service as proofing
-from simkyc.proofing.documents import document_checks, document_type
+from simkyc.proofing.documents import (
+    TEXT_CHECK_PREFIX,
+    document_checks,
+    document_type,
+    text_checks,
+)
 from simkyc.proofing.models import Outcome
 from simkyc.proofing.schemas import Consent, ProofingView
 from simkyc.registry import selfservice
@@ -98,6 +105,7 @@ def create_session(body: ProofingCreate, *, db: SessionDep, me: AgentDep, now: N
     held.documents = document_checks(kind=typed.document_kind, number=typed.number,
                                      birth_date=typed.birth_date, today=now.date(),
                                      mrz=typed.mrz)
+    held.typed = Typed(typed.number, typed.name, typed.birth_date, typed.expiry_date)
     return _public(view, held)
 
 
@@ -112,8 +120,10 @@ async def _face(kind: str, proofing_id: str, image: UploadFile, *, db: SessionDe
                 ) -> tuple[HeldEvidence, FaceSubmitted, FaceSample]:
     held = await _opened(services, db=db, actor=me, proofing_id=proofing_id, now=now)
     data = await read_upload(image, services.settings.max_image_bytes)
+    text = None
     if card:
-        sample = await capture.card_portrait(services, data)
+        sample, text = await capture.card_document(services, data, held.typed,
+                                                   today=now.date())
     else:
         sample = await capture.face_sample(services, data)
     digest = capture.sha256(data)
@@ -121,7 +131,16 @@ async def _face(kind: str, proofing_id: str, image: UploadFile, *, db: SessionDe
     out = FaceSubmitted(kind=kind, image_sha256=digest,
                         detector_score=sample.quality.detector_score,
                         sharpness=sample.quality.sharpness)
+    if text is not None:
+        _record_text(held, text)
+        out.card_text = [CardFieldOut(**check.to_dict()) for check in text.fields]
     return held, out, sample
+
+
+def _record_text(held: HeldEvidence, text: TextCheck) -> None:
+    """The card's text checks replace those of an earlier card photo."""
+    kept = [c for c in held.documents if not c.name.startswith(TEXT_CHECK_PREFIX)]
+    held.documents = kept + text_checks(text.fields)
 
 
 @router.post("/{proofing_id}/document")
@@ -131,7 +150,9 @@ async def submit_document(proofing_id: str, image: Annotated[UploadFile, File()]
                           ) -> FaceSubmitted:
     """The document: a photo or scan of the card (its portrait is found, flattened and turned
     upright), or `source=portrait` for a portrait already cut out (an e-passport chip's
-    image, a scanner's crop). The live capture must match it; resubmitting replaces it."""
+    image, a scanner's crop). The live capture must match it; resubmitting replaces it.
+    A card's text is read (OCR) and each typed field reported match / mismatch / unreadable;
+    a mismatch sends the session to manual review, an unreadable field is only recorded."""
     held, out, sample = await _face("document", proofing_id, image, db=db, me=me, now=now,
                                     services=services, card=source is DocumentSource.CARD)
     held.document = sample
