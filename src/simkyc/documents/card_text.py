@@ -34,10 +34,11 @@ FIELDS_LEFT, COLUMN_SLACK = 400 / 1027, 0.04  # the visual zone's column starts 
 FIELDS_TOP = 0.14  # below the header
 LABEL_GAP = 32 / 648  # label to its value ~26 px (centres); value to the next label ~38
 LABEL_MATCH = 0.7  # difflib ratio of a line to a label, letters only
+MRZ_MIN_ROW = 24  # the shortest MRZ line is 30 characters
 # Look-alikes of the filler `<` that OCR returns: guillemets, full-width forms, brackets.
 _MRZ_FILLERS = str.maketrans({"\u00ab": "<<", "\u2039": "<", "\uff1c": "<", "(": "<", "[": "<",
                               "{": "<", "\u304f": "<", "\uff2b": "<"})
-_DATE = re.compile(r"(\d{2})[.,\s]?(\d{2})[.,\s]?(\d{4})")
+_DATE = re.compile(r"(\d{2})\D?(\d{2})\D?(\d{4})")  # DD.MM.YYYY; OCR bends the dots
 
 
 class Field(StrEnum):
@@ -224,11 +225,13 @@ def _compact(text: str) -> str:
 
 
 def _mrz_row_lines(band: Sequence[TextLine]) -> list[list[TextLine]]:
-    """The band's text rows, if they look like an MRZ (fillers in two pieces at least)."""
-    if sum("<<" in _mrz_text(line.text) for line in band) < 2:
-        return []
+    """The band's text rows, if they look like an MRZ: two or three rows, each with fillers
+    or at least MRZ_MIN_ROW characters (blurred fillers come back as letters or digits; a
+    resident ID card's band holds a label and its 18-character number)."""
     rows = _rows(list(band))
-    return rows if len(rows) in {2, 3} else []
+    texts = ["".join(_mrz_text(line.text) for line in row) for row in rows]
+    looks = all("<<" in text or len(text) >= MRZ_MIN_ROW for text in texts)
+    return rows if len(rows) in {2, 3} and looks else []
 
 
 def _strip(card: Image, row: list[TextLine]) -> Image:
@@ -287,9 +290,12 @@ def _place(
 
 def _band_number(band: Sequence[TextLine]) -> str | None:
     """A resident ID number (17 digits and a check character) printed in the band."""
-    for line in band:
-        text = _compact(line.text)
-        digits = "".join(TO_DIGIT.get(char, char) for char in text[:17]) + text[17:]
-        if len(digits) == 18 and validate_cn_resident_id(digits, today=date.max).valid:
-            return digits
-    return None
+    return next((number for line in band if (number := resident_number(line.text))), None)
+
+
+def resident_number(text: str) -> str | None:
+    """`text` as a valid resident ID number once OCR's letters-for-digits are undone."""
+    compact = _compact(text)
+    digits = "".join(TO_DIGIT.get(char, char) for char in compact[:17]) + compact[17:]
+    valid = len(digits) == 18 and validate_cn_resident_id(digits, today=date.max).valid
+    return digits if valid else None

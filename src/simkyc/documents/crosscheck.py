@@ -3,9 +3,10 @@
 A field matches when any reading of it equals the typed value after normalisation (case,
 spaces, punctuation, diacritics and ICAO transliteration, the order of name parts, the
 card's date format). It is a mismatch only when a *sure* reading disagrees: one an MRZ or
-resident ID check digit verified, or one OCR read with confidence >= `sure_score`. Anything
-else is unreadable. Typed data is never changed; read values go back to the agent, never
-into logs.
+resident ID check digit verified, or one OCR read with confidence >= `sure_score` that
+differs by more than OCR's look-alikes (4/A, 0/O, 8/B, ...; confidence does not rule
+those out). Anything else is unreadable. Typed data is never changed; read values go back
+to the agent, never into logs.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from simkyc.documents.card_text import CardText, Field, read_card
+from simkyc.documents.card_text import CardText, Field, read_card, resident_number
 from simkyc.documents.cn_id import validate_cn_resident_id
+from simkyc.documents.mrz_correct import ALTERNATIVES
 from simkyc.documents.ocr import CardReader
 from simkyc.types import Image
 
@@ -101,7 +103,8 @@ def readings(text: CardText, *, sure_score: float) -> dict[TypedField, list[Read
         number.append(Reading(mrz.document_number, "mrz", True))
         birth += [Reading(mrz.birth_date, "mrz", True)] if mrz.birth_date else []
         expiry += [Reading(mrz.expiry_date, "mrz", True)] if mrz.expiry_date else []
-        names.append(Reading(f"{mrz.surname} {mrz.given_names}", "mrz", True))
+        # No check digit covers the name: an MRZ name is no surer than OCR made it.
+        names.append(Reading(f"{mrz.surname} {mrz.given_names}", "mrz", False))
     if text.band_number is not None:
         band = validate_cn_resident_id(text.band_number, today=date.max)
         number.append(Reading(text.band_number, "number_band", True))
@@ -111,8 +114,9 @@ def readings(text: CardText, *, sure_score: float) -> dict[TypedField, list[Read
         return scores.get(field, 0.0) >= sure_score
 
     if text.number is not None:
-        verified = validate_cn_resident_id(text.number, today=date.max).valid
-        number.append(Reading(text.number, "visual", verified or sure(Field.NUMBER)))
+        resident = resident_number(text.number)
+        number.append(Reading(resident or text.number, "visual",
+                              resident is not None or sure(Field.NUMBER)))
     if text.birth_date is not None:
         birth.append(Reading(text.birth_date, "visual", sure(Field.BIRTH_DATE)))
     if text.expiry_date is not None:
@@ -140,7 +144,9 @@ def _compare(field: TypedField, typed: str | date, found: list[Reading]) -> Fiel
     for reading in found:
         if _same(field, typed, reading.value):
             return FieldCheck(field, FieldStatus.MATCH, _shown(reading.value), reading.source)
-    sure = next((reading for reading in found if reading.sure), None)
+    sure = next((reading for reading in found if reading.sure
+                 and (reading.source != "visual" or not _look_alike(typed, reading.value))),
+                None)
     if sure is not None:
         return FieldCheck(field, FieldStatus.MISMATCH, _shown(sure.value), sure.source)
     return FieldCheck(field, FieldStatus.UNREADABLE, None, None)
@@ -152,6 +158,15 @@ def _same(field: TypedField, typed: str | date, read: str | date) -> bool:
     if field is TypedField.NAME:
         return same_name(typed, read)
     return compact(typed) == compact(read)
+
+
+def _look_alike(typed: str | date, read: str | date) -> bool:
+    """Typed and read text that differ only by characters OCR confuses."""
+    if not isinstance(typed, str) or not isinstance(read, str):
+        return False
+    a, b = compact(typed), compact(read)
+    return bool(a) and len(a) == len(b) and all(x == y or y in ALTERNATIVES.get(x, ()) or
+                                    x in ALTERNATIVES.get(y, ()) for x, y in zip(a, b, strict=True))
 
 
 def _shown(value: str | date) -> str:

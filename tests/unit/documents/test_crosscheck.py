@@ -108,3 +108,11 @@ def test_a_chinese_name_is_compared_with_the_chinese_name_only() -> None:
 def test_dates_on_the_card_are_read_in_its_format_despite_confusions() -> None:
     text = _text({Field.BIRTH_DATE: "2I.11.I996", Field.VALIDITY: "22.O3.2022-22.O3.2O32"})
     assert text.birth_date == date(1996, 11, 21) and text.expiry_date == date(2032, 3, 22)
+
+
+def test_a_confident_reading_differing_only_by_look_alikes_proves_no_mismatch() -> None:
+    text = _text({Field.NUMBER: "ML175437A"}, score=0.97)  # the 4 read as A, confidently
+    assert _statuses(text, Typed(number="ML1754374"))[TypedField.DOCUMENT_NUMBER] is (
+        FieldStatus.UNREADABLE)
+    assert _statuses(text, Typed(number="ML1754375"))[TypedField.DOCUMENT_NUMBER] is (
+        FieldStatus.MISMATCH)
