@@ -30,7 +30,8 @@ from simkyc.types import Image
 
 # Fractions of the card's height and width (ID-1, 85.6 x 54 mm).
 BAND_TOP = 0.765  # the machine zone's white band starts at 496 of 648 px
-FIELDS_LEFT, COLUMN_SLACK = 400 / 1027, 0.04  # the visual zone's column starts at x = 400
+# The visual zone's column starts at x = 400 of 1027; a card found a little off shifts it.
+FIELDS_LEFT, COLUMN_SLACK = 400 / 1027, 0.07
 FIELDS_TOP = 0.14  # below the header
 LABEL_GAP = 32 / 648  # label to its value ~26 px (centres); value to the next label ~38
 LABEL_MATCH = 0.7  # difflib ratio of a line to a label, letters only
@@ -90,7 +91,7 @@ class CardText:
     @property
     def number(self) -> str | None:
         value = self.values.get(Field.NUMBER)
-        return _compact(value) if value else None
+        return compact(value) if value else None
 
 
 def read_card(reader: CardReader, card: Image, *, today: date) -> CardText:
@@ -115,7 +116,7 @@ def read_card_text(
               and abs(line.left / width - FIELDS_LEFT) <= COLUMN_SLACK
               and not _watermark(line.text)]
     values, scores = _visual_fields(visual, height)
-    hint = _compact(values[Field.NUMBER]) if Field.NUMBER in values else None
+    hint = compact(values[Field.NUMBER]) if Field.NUMBER in values else None
     mrz = _best_mrz(band, tuple(strips), today=today, hint=hint)
     return CardText(values, scores, mrz, _band_number(band), tuple(lines))
 
@@ -183,7 +184,7 @@ def _label(text: str) -> Field | None:
 
 def _layout_rows(lines: list[TextLine]) -> tuple[Field, ...]:
     """The card's rows: a Chinese name first means the resident ID layout with pinyin."""
-    if any(_is_cjk(line.text) for line in lines):
+    if any(is_cjk(line.text) for line in lines):
         return ROWS_CN
     if any(_label(line.text) in {Field.SURNAME, Field.GIVEN_NAMES} for line in lines):
         return ROWS_MRZ
@@ -198,24 +199,39 @@ def _watermark(text: str) -> bool:
     return len(letters) >= 3 and letters in "SPECIMEN"
 
 
-def _is_cjk(text: str) -> bool:
+def is_cjk(text: str) -> bool:
+    """`text` holds Chinese (CJK) characters."""
     return any("CJK" in unicodedata.name(char, "") for char in text)
 
 
 def _dates(text: str) -> list[date]:
-    """Every DD.MM.YYYY date in `text`, after OCR's letter-for-digit confusions."""
-    digits = "".join(TO_DIGIT.get(char, char) for char in text.upper())
-    found = []
-    for day, month, year in _DATE.findall(digits):
-        try:
-            found.append(date(int(year), int(month), int(day)))
-        except ValueError:
-            continue
-    return found
+    """Every DD.MM.YYYY date in `text`, after OCR's letter-for-digit confusions. A date of
+    the printed length is cut at the separators' places, whatever OCR made of them."""
+    squeezed = text.replace(" ", "").upper()
+    pieces = [squeezed] if len(squeezed) == 10 else []
+    if len(squeezed) == 21:  # "DD.MM.YYYY - DD.MM.YYYY"
+        pieces = [squeezed[:10], squeezed[11:]]
+    fixed = [_date_or_none(p[6:10], p[3:5], p[0:2]) for p in pieces]
+    if fixed and all(fixed):
+        return [day for day in fixed if day is not None]
+    digits = "".join(TO_DIGIT.get(char, char) for char in squeezed)
+    found = [_date_or_none(year, month, day) for day, month, year in _DATE.findall(digits)]
+    return [day for day in found if day is not None]
 
 
-def _compact(text: str) -> str:
-    """Upper case, without spaces and punctuation."""
+def _date_or_none(year: str, month: str, day: str) -> date | None:
+    """The date the digit groups give (letters read for digits undone), or None."""
+    digits = ["".join(TO_DIGIT.get(char, char) for char in part) for part in (year, month, day)]
+    if not all(part.isdigit() for part in digits):
+        return None
+    try:
+        return date(int(digits[0]), int(digits[1]), int(digits[2]))
+    except ValueError:
+        return None
+
+
+def compact(text: str) -> str:
+    """Upper case, letters and digits only (a document number as compared)."""
     return re.sub(r"[^0-9A-Z]", "", text.upper())
 
 
@@ -295,7 +311,7 @@ def _band_number(band: Sequence[TextLine]) -> str | None:
 
 def resident_number(text: str) -> str | None:
     """`text` as a valid resident ID number once OCR's letters-for-digits are undone."""
-    compact = _compact(text)
-    digits = "".join(TO_DIGIT.get(char, char) for char in compact[:17]) + compact[17:]
+    chars = compact(text)
+    digits = "".join(TO_DIGIT.get(char, char) for char in chars[:17]) + chars[17:]
     valid = len(digits) == 18 and validate_cn_resident_id(digits, today=date.max).valid
     return digits if valid else None

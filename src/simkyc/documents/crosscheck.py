@@ -18,8 +18,16 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from simkyc.documents.card_text import CardText, Field, read_card, resident_number
+from simkyc.documents.card_text import (
+    CardText,
+    Field,
+    compact,
+    is_cjk,
+    read_card,
+    resident_number,
+)
 from simkyc.documents.cn_id import validate_cn_resident_id
+from simkyc.documents.mrz import CheckName
 from simkyc.documents.mrz_correct import ALTERNATIVES
 from simkyc.documents.ocr import CardReader
 from simkyc.types import Image
@@ -93,44 +101,60 @@ def cross_check(text: CardText, typed: Typed, *, sure_score: float) -> tuple[Fie
 
 def readings(text: CardText, *, sure_score: float) -> dict[TypedField, list[Reading]]:
     """Every reading of each field, the surest sources first."""
-    values, scores = text.values, text.scores
-    mrz = text.mrz.result if text.mrz is not None and text.mrz.valid else None
-    number: list[Reading] = []
-    birth: list[Reading] = []
-    expiry: list[Reading] = []
-    names: list[Reading] = []
-    if mrz is not None:
-        number.append(Reading(mrz.document_number, "mrz", True))
-        birth += [Reading(mrz.birth_date, "mrz", True)] if mrz.birth_date else []
-        expiry += [Reading(mrz.expiry_date, "mrz", True)] if mrz.expiry_date else []
-        # No check digit covers the name: an MRZ name is no surer than OCR made it.
-        names.append(Reading(f"{mrz.surname} {mrz.given_names}", "mrz", False))
+    found: dict[TypedField, list[Reading]] = {field: [] for field in TypedField}
+    _mrz_readings(text, found)
     if text.band_number is not None:
         band = validate_cn_resident_id(text.band_number, today=date.max)
-        number.append(Reading(text.band_number, "number_band", True))
-        birth += [Reading(band.birth_date, "number_band", True)] if band.birth_date else []
+        found[TypedField.DOCUMENT_NUMBER].append(Reading(text.band_number, "number_band", True))
+        if band.birth_date is not None:
+            found[TypedField.BIRTH_DATE].append(Reading(band.birth_date, "number_band", True))
+    _visual_readings(text, found, sure_score)
+    return found
 
-    def sure(field: Field) -> bool:
-        return scores.get(field, 0.0) >= sure_score
+
+def _mrz_readings(text: CardText, found: dict[TypedField, list[Reading]]) -> None:
+    """The MRZ's fields. Each field whose own check digit holds is read; it is sure only when
+    the whole MRZ verified. No check digit covers the name: it is never sure."""
+    if text.mrz is None or text.mrz.result.format is None:
+        return
+    mrz, whole = text.mrz.result, text.mrz.valid
+    held = {check.name for check in mrz.checks if check.ok}
+    if CheckName.DOCUMENT_NUMBER in held and mrz.document_number:
+        found[TypedField.DOCUMENT_NUMBER].append(Reading(mrz.document_number, "mrz", whole))
+    if CheckName.BIRTH_DATE in held and mrz.birth_date is not None:
+        found[TypedField.BIRTH_DATE].append(Reading(mrz.birth_date, "mrz", whole))
+    if CheckName.EXPIRY_DATE in held and mrz.expiry_date is not None:
+        found[TypedField.EXPIRY_DATE].append(Reading(mrz.expiry_date, "mrz", whole))
+    if mrz.surname:
+        found[TypedField.NAME].append(Reading(f"{mrz.surname} {mrz.given_names}", "mrz", False))
+
+
+def _visual_readings(
+    text: CardText, found: dict[TypedField, list[Reading]], sure_score: float
+) -> None:
+    """The printed fields; sure when OCR was confident (a resident number: when valid)."""
+    values, scores = text.values, text.scores
+
+    def sure(*fields: Field) -> bool:
+        return all(scores.get(field, 0.0) >= sure_score for field in fields)
 
     if text.number is not None:
         resident = resident_number(text.number)
-        number.append(Reading(resident or text.number, "visual",
-                              resident is not None or sure(Field.NUMBER)))
+        found[TypedField.DOCUMENT_NUMBER].append(
+            Reading(resident or text.number, "visual", resident is not None or sure(Field.NUMBER)))
     if text.birth_date is not None:
-        birth.append(Reading(text.birth_date, "visual", sure(Field.BIRTH_DATE)))
+        found[TypedField.BIRTH_DATE].append(
+            Reading(text.birth_date, "visual", sure(Field.BIRTH_DATE)))
     if text.expiry_date is not None:
-        expiry.append(Reading(text.expiry_date, "visual", sure(Field.VALIDITY)))
+        found[TypedField.EXPIRY_DATE].append(
+            Reading(text.expiry_date, "visual", sure(Field.VALIDITY)))
     for field in (Field.NAME, Field.NAME_LATIN):
         if field in values:
-            names.append(Reading(values[field], "visual", sure(field)))
+            found[TypedField.NAME].append(Reading(values[field], "visual", sure(field)))
     if Field.SURNAME in values or Field.GIVEN_NAMES in values:
         whole = f"{values.get(Field.SURNAME, '')} {values.get(Field.GIVEN_NAMES, '')}".strip()
-        both = Field.SURNAME in values and Field.GIVEN_NAMES in values
-        names.append(Reading(whole, "visual", both and sure(Field.SURNAME)
-                             and sure(Field.GIVEN_NAMES)))
-    return {TypedField.DOCUMENT_NUMBER: number, TypedField.NAME: names,
-            TypedField.BIRTH_DATE: birth, TypedField.EXPIRY_DATE: expiry}
+        found[TypedField.NAME].append(
+            Reading(whole, "visual", sure(Field.SURNAME, Field.GIVEN_NAMES)))
 
 
 def _compare(field: TypedField, typed: str | date, found: list[Reading]) -> FieldCheck:
@@ -140,7 +164,7 @@ def _compare(field: TypedField, typed: str | date, found: list[Reading]) -> Fiel
     """
     if isinstance(typed, str) and field is TypedField.NAME:
         found = [r for r in found if isinstance(r.value, str)
-                 and _is_chinese(r.value) == _is_chinese(typed)]
+                 and is_cjk(r.value) == is_cjk(typed)]
     for reading in found:
         if _same(field, typed, reading.value):
             return FieldCheck(field, FieldStatus.MATCH, _shown(reading.value), reading.source)
@@ -173,11 +197,6 @@ def _shown(value: str | date) -> str:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def compact(text: str) -> str:
-    """A document number as compared: upper case, letters and digits only."""
-    return re.sub(r"[^0-9A-Z]", "", text.upper())
-
-
 def same_name(typed: str, read: str) -> bool:
     """The same name, whatever the case, spacing, accents or order of its parts.
 
@@ -201,10 +220,6 @@ def name_forms(name: str) -> set[str]:
     plain, transliterated = _strip_marks(text), _strip_marks(text.translate(_TRANSLITERATIONS))
     forms = {_letters(plain), _letters(transliterated)}
     return {form for form in forms if form}
-
-
-def _is_chinese(text: str) -> bool:
-    return any("CJK" in unicodedata.name(char, "") for char in text)
 
 
 def _strip_marks(text: str) -> str:

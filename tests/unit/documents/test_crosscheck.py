@@ -6,15 +6,8 @@ from datetime import date
 
 import pytest
 
-from simkyc.documents.card_text import CardText, Field
-from simkyc.documents.crosscheck import (
-    FieldStatus,
-    Typed,
-    TypedField,
-    compact,
-    cross_check,
-    same_name,
-)
+from simkyc.documents.card_text import CardText, Field, compact
+from simkyc.documents.crosscheck import FieldStatus, Typed, TypedField, cross_check, same_name
 from simkyc.documents.mrz_correct import correct_mrz
 from simkyc.documents.specimen import td3_mrz
 
@@ -108,6 +101,8 @@ def test_a_chinese_name_is_compared_with_the_chinese_name_only() -> None:
 def test_dates_on_the_card_are_read_in_its_format_despite_confusions() -> None:
     text = _text({Field.BIRTH_DATE: "2I.11.I996", Field.VALIDITY: "22.O3.2022-22.O3.2O32"})
     assert text.birth_date == date(1996, 11, 21) and text.expiry_date == date(2032, 3, 22)
+    bent = _text({Field.BIRTH_DATE: "28L08.1994", Field.VALIDITY: "29.032019-28.03.2029"})
+    assert bent.birth_date == date(1994, 8, 28) and bent.expiry_date == date(2029, 3, 28)
 
 
 def test_a_confident_reading_differing_only_by_look_alikes_proves_no_mismatch() -> None:
