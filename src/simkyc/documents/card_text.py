@@ -32,7 +32,7 @@ from simkyc.types import Image
 BAND_TOP = 0.765  # the machine zone's white band starts at 496 of 648 px
 # The visual zone's column starts at x = 400 of 1027; a card found a little off shifts it.
 FIELDS_LEFT, COLUMN_SLACK = 400 / 1027, 0.07
-FIELDS_TOP = 0.14  # below the header
+HEADER_BOTTOM, FIELDS_TOP = 0.125, 0.14  # the header band ends at 78 of 648 px
 LABEL_GAP = 32 / 648  # label to its value ~26 px (centres); value to the next label ~38
 LABEL_MATCH = 0.7  # difflib ratio of a line to a label, letters only
 MRZ_MIN_ROW = 24  # the shortest MRZ line is 30 characters
@@ -76,7 +76,6 @@ class CardText:
     scores: dict[Field, float]
     mrz: MrzReading | None
     band_number: str | None  # the resident ID number printed in the band
-    lines: tuple[TextLine, ...]
 
     @property
     def birth_date(self) -> date | None:
@@ -95,13 +94,24 @@ class CardText:
 
 
 def read_card(reader: CardReader, card: Image, *, today: date) -> CardText:
-    """Read an upright card: every text line, then each MRZ line again as a whole strip
+    """Read an upright card: every text line (the header and the portrait, which hold no
+    field, blanked: ~10% less to recognise), then each MRZ line again as a whole strip
     (detection drops lone check digits after a run of fillers; a strip keeps them)."""
-    lines = reader.read(card)
+    lines = reader.read(_fields_only(card))
     band = [line for line in lines if line.centre_y >= BAND_TOP * card.shape[0]]
     strips = tuple(_mrz_text(reader.recognize(_strip(card, row))[0])
                    for row in _mrz_row_lines(band))
     return read_card_text(lines, card, today=today, strips=strips)
+
+
+def _fields_only(card: Image) -> Image:
+    """The card with the header band and the portrait column painted white."""
+    height, width = card.shape[:2]
+    blank = card.copy()
+    blank[: round(HEADER_BOTTOM * height)] = 255
+    blank[round(FIELDS_TOP * height) : round(BAND_TOP * height),
+          : round((FIELDS_LEFT - COLUMN_SLACK) * width)] = 255
+    return blank
 
 
 def read_card_text(
@@ -118,7 +128,7 @@ def read_card_text(
     values, scores = _visual_fields(visual, height)
     hint = compact(values[Field.NUMBER]) if Field.NUMBER in values else None
     mrz = _best_mrz(band, tuple(strips), today=today, hint=hint)
-    return CardText(values, scores, mrz, _band_number(band), tuple(lines))
+    return CardText(values, scores, mrz, _band_number(band))
 
 
 def _best_mrz(

@@ -16,16 +16,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from simkyc.config import Settings
-from simkyc.errors import SimkycError
+from simkyc.errors import ModelUnavailable
 from simkyc.types import Image
 
 log = logging.getLogger(__name__)
-
-
-class OcrUnavailable(SimkycError):
-    """The OCR engine is not installed or its models do not load."""
-
-    code = "OCR_UNAVAILABLE"
 
 
 @dataclass(frozen=True)
@@ -87,8 +81,8 @@ class CardReader:
             try:
                 from rapidocr_onnxruntime import RapidOCR
             except ImportError as error:
-                raise OcrUnavailable(
-                    "RapidOCR is not installed (rapidocr_onnxruntime, see run.sh)."
+                raise ModelUnavailable(
+                    "The OCR models are not installed (rapidocr_onnxruntime, see run.sh)."
                 ) from error
             self._engine = RapidOCR(
                 intra_op_num_threads=self.threads, inter_op_num_threads=1, text_score=0.3,

@@ -45,7 +45,7 @@ def test_numbers_compare_without_case_spaces_or_dashes() -> None:
 def _text(values: dict[Field, str], score: float = 0.99, mrz: tuple[str, ...] = (),
           hint: str | None = None) -> CardText:
     reading = correct_mrz(mrz, today=TODAY, number_hint=hint) if mrz else None
-    return CardText(values, dict.fromkeys(values, score), reading, None, ())
+    return CardText(values, dict.fromkeys(values, score), reading, None)
 
 
 PASSPORT = td3_mrz("RD0858304", "BALOGUN", "AVERY", date(1996, 11, 21), date(2032, 3, 22))
