@@ -161,7 +161,8 @@ def _best_mrz(
 def _visual_fields(
     lines: list[TextLine], height: int
 ) -> tuple[dict[Field, str], dict[Field, float]]:
-    """Values by their labels; a value whose label was misread takes the next row's field."""
+    """Values by their labels; a value whose label was misread is a date, the validity or
+    the number by its content, else the next row's field."""
     rows = _layout_rows(lines)
     ordered = sorted(lines, key=lambda item: item.centre_y)
     values: dict[Field, str] = {}
@@ -176,11 +177,24 @@ def _visual_fields(
                                  and following.centre_y - line.centre_y < LABEL_GAP * height):
             label = named
             continue
-        row = rows.index(label) if label in rows else row + 1
+        field = label or _by_content(line.text)
+        row = rows.index(field) if field in rows else row + 1
         label = None
         if row < len(rows) and rows[row] not in values:
             values[rows[row]], scores[rows[row]] = line.text.strip(), line.score
     return values, scores
+
+
+def _by_content(text: str) -> Field | None:
+    """The field a value must be by its content: a number (mostly digits, no separators),
+    two dates, one date."""
+    digits = sum(char.isdigit() for char in text)
+    if digits >= 5 and digits >= len(compact(text)) / 2 and not re.search(r"[.,:/-]", text):
+        return Field.NUMBER
+    dates = len(_dates(text))
+    if dates:
+        return Field.VALIDITY if dates > 1 else Field.BIRTH_DATE
+    return None
 
 
 def _label(text: str) -> Field | None:

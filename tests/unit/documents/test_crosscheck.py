@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pytest
 
-from simkyc.documents.card_text import CardText, Field, compact
+from simkyc.documents.card_text import CardText, Field, compact, read_card_text
 from simkyc.documents.crosscheck import FieldStatus, Typed, TypedField, cross_check, same_name
 from simkyc.documents.mrz_correct import correct_mrz
+from simkyc.documents.ocr import TextLine
 from simkyc.documents.specimen import td3_mrz
 
 TODAY = date(2026, 11, 22)
@@ -111,3 +113,14 @@ def test_a_confident_reading_differing_only_by_look_alikes_proves_no_mismatch() 
         FieldStatus.UNREADABLE)
     assert _statuses(text, Typed(number="ML1754375"))[TypedField.DOCUMENT_NUMBER] is (
         FieldStatus.MISMATCH)
+
+
+def test_values_whose_labels_were_lost_are_placed_by_content() -> None:
+    def line(text: str, top: float) -> TextLine:
+        return TextLine(text, 0.99, 380.0, top, 700.0, top + 36.0)
+
+    read = [line("XUNA", 170), line("05.06.1971", 233), line("230727197106059100", 295),
+            line("12.04.2023-12.04.2033", 363)]  # no label read at all
+    text = read_card_text(read, np.zeros((648, 1027, 3), np.uint8), today=TODAY)
+    assert text.birth_date == date(1971, 6, 5) and text.expiry_date == date(2033, 4, 12)
+    assert text.number == "230727197106059100"
