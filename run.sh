@@ -18,22 +18,31 @@ setup() {
     if [ ! -f "$stamp" ]; then
         "$VENV/bin/pip" install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
         "$VENV/bin/pip" install --quiet -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
-        "$VENV/bin/python" -c "import simkyc, cv2, onnxruntime, mediapipe" # fail early if broken
+        # RapidOCR (card OCR; its models are inside the wheel) declares opencv-python, a second
+        # cv2 over opencv-contrib-python: install it alone; what it imports is in pyproject.
+        "$VENV/bin/pip" install --quiet --no-deps "rapidocr_onnxruntime==1.4.4" 2>&1 |
+            grep -v "^WARNING: Location\|requires opencv-python\|requires six\|requires tqdm" || true
+        "$VENV/bin/python" -c "import simkyc, cv2, onnxruntime, mediapipe, rapidocr_onnxruntime" # fail early
         rm -f "$VENV"/.installed-*
         touch "$stamp"
     fi
 }
 
-# Debian's Chromium for the web pages' browser tests (tests/e2e/web), installed when missing.
-ensure_chromium() {
-    [ -x /usr/bin/chromium ] && return 0
+# Debian packages the tests need, installed when FILE is missing (as root; otherwise a warning
+# and the tests that need them fail in CI, skip elsewhere):
+#   chromium            the web pages' browser tests (tests/e2e/web)
+#   fonts-wqy-microhei  CN specimen cards print the holder's name in Chinese; the OCR tests
+#                       read it back (5 MB)
+ensure_package() {
+    local file=$1 package=$2
+    [ -e "$file" ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
-        echo "run.sh: /usr/bin/chromium is missing and we are not root" >&2
+        echo "run.sh: $file is missing and we are not root: install Debian's $package" >&2
         return 0
     fi
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq chromium >/dev/null 2>&1 ||
-        { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; }
+    apt-get install -y -qq "$package" >/dev/null 2>&1 ||
+        { apt-get update -qq >/dev/null && apt-get install -y -qq "$package" >/dev/null; }
 }
 
 case "${1:-}" in
@@ -51,7 +60,8 @@ case "${1:-}" in
             SIMKYC_TEST_POSTGRES_URL=$(scripts/postgres.sh)
         fi
         export SIMKYC_TEST_POSTGRES_URL
-        ensure_chromium
+        ensure_package /usr/bin/chromium chromium
+        ensure_package /usr/share/fonts/truetype/wqy/wqy-microhei.ttc fonts-wqy-microhei
         "$VENV/bin/ruff" check src tests bench scripts
         "$VENV/bin/mypy" --strict src
         exec "$VENV/bin/pytest" "$@"

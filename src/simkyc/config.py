@@ -233,6 +233,22 @@ class Settings(BaseSettings):
         "proofing sessions with (the operator running the portal); unset: citizens sign in "
         "with a token issued at a shop.",
     )
+    document_ocr: bool = Field(
+        default=True,
+        description="Read the card's text (RapidOCR) when a card photo is submitted and "
+        "compare it with the typed document data.",
+    )
+    ocr_threads: int = Field(default=2, ge=1, description="CPU threads of the OCR models.")
+    ocr_min_score: float = Field(
+        default=0.5, ge=0, le=1, description="OCR lines less confident than this are ignored."
+    )
+    ocr_sure_score: float = Field(
+        default=0.95,
+        ge=0,
+        le=1,
+        description="A field read at least this confidently (or verified by a check digit) "
+        "that differs from the typed value is a mismatch; below it, unreadable.",
+    )
 
 
 def get_settings() -> Settings:

@@ -13,6 +13,7 @@ import numpy as np
 from simkyc.config import Settings
 from simkyc.documents.specimen import (
     DocumentKind,
+    SpecimenData,
     portrait_from_photo,
     random_specimen,
     render_card,
@@ -21,7 +22,7 @@ from simkyc.documents.virtual_photo import Shot, photograph
 from simkyc.faces.detect import YuNetDetector
 
 
-def _card(lfw_dir: Path, tmp_path: Path) -> tuple[Path, str]:
+def _card(lfw_dir: Path, tmp_path: Path) -> tuple[Path, SpecimenData]:
     source = sorted((lfw_dir / "images_deepfunneled" / "Colin_Powell").glob("*.jpg"))[0]
     photo = np.ascontiguousarray(cv2.cvtColor(cv2.imread(str(source)), cv2.COLOR_BGR2RGB))
     detector = YuNetDetector(Settings().models_dir / "yunet" / "face_detection_yunet_2023mar.onnx")
@@ -30,7 +31,7 @@ def _card(lfw_dir: Path, tmp_path: Path) -> tuple[Path, str]:
     card = render_card(data, portrait_from_photo(photo, detector.detect(photo)[0].box))
     path = tmp_path / "card.jpg"
     path.write_bytes(photograph(card, rng, shot=Shot(turn_deg=90, tilt_deg=20, glare=True)).jpeg)
-    return path, data.number
+    return path, data
 
 
 def _check(*args: str) -> subprocess.CompletedProcess[str]:
@@ -38,18 +39,32 @@ def _check(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=300, check=False)
 
 
-def test_a_card_photo_yields_its_portrait_and_checks_the_number(lfw_dir: Path,
-                                                                tmp_path: Path) -> None:
-    card, number = _card(lfw_dir, tmp_path)
-    done = _check(str(card), "--id-number", number, "--json")
+def test_a_card_photo_yields_its_portrait_and_its_text_matches_the_typed_data(
+        lfw_dir: Path, tmp_path: Path) -> None:
+    card, data = _card(lfw_dir, tmp_path)
+    typed = ("--id-number", data.number, "--name", f"{data.surname} {data.given_names}",
+             "--birth-date", data.birth_date.isoformat(), "--expiry", data.expiry_date.isoformat())
+    done = _check(str(card), *typed, "--json")
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["valid"] is True and out["number"]["valid"] is True
     assert out["portrait"]["quality_acceptable"] is True
-    wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
+    assert {f["field"]: f["status"] for f in out["fields"]} == {
+        "document_number": "match", "name": "match", "birth_date": "match",
+        "expiry_date": "match"}
+    assert out["fields_read"]["number_band"] == data.number
+
+
+def test_a_typed_number_that_is_not_the_cards_is_invalid(lfw_dir: Path,
+                                                         tmp_path: Path) -> None:
+    card, data = _card(lfw_dir, tmp_path)
+    wrong = data.number[:-1] + ("0" if data.number[-1] != "0" else "1")
     done = _check(str(card), "--id-number", wrong, "--json")
     assert done.returncode == 1
-    assert "BAD_CHECK_DIGIT" in json.loads(done.stdout)["errors"]
+    out = json.loads(done.stdout)
+    assert {"BAD_CHECK_DIGIT", "DOCUMENT_NUMBER_MISMATCH"} <= set(out["errors"])
+    assert out["fields"] == [{"field": "document_number", "status": "mismatch",
+                              "read": data.number, "source": "number_band"}]
 
 
 def test_not_an_image_is_a_clear_error(tmp_path: Path) -> None:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import date
 
 from starlette.concurrency import run_in_threadpool
 
 from simkyc.api.evidence import HeldEvidence
 from simkyc.api.state import Services
+from simkyc.documents.crosscheck import TextCheck, Typed, check_text
 from simkyc.errors import EvidenceMissing
 from simkyc.faces.pipeline import FaceSample
 from simkyc.liveness.analyzer import LivenessResult
@@ -38,14 +40,22 @@ async def face_sample(services: Services, image: bytes) -> FaceSample:
     return await run_in_threadpool(run)
 
 
-async def card_portrait(services: Services, image: bytes) -> FaceSample:
+async def card_document(
+    services: Services, image: bytes, typed: Typed | None, *, today: date
+) -> tuple[FaceSample, TextCheck | None]:
     """The portrait on a photographed or scanned ID card: found, flattened, turned upright
-    and sampled (quality enforced); the bytes are not kept."""
+    and sampled (quality enforced); when OCR is on and data was typed, the card's text
+    compared with it. The bytes are not kept."""
     from simkyc.documents.portrait import extract_portrait_from_bytes
 
-    def run() -> FaceSample:
+    def run() -> tuple[FaceSample, TextCheck | None]:
         with services.pipeline_lock:
-            return extract_portrait_from_bytes(image, services.pipeline.encoder).sample
+            found = extract_portrait_from_bytes(image, services.pipeline.encoder)
+        if services.reader is None or typed is None:
+            return found.sample, None
+        text = check_text(services.reader, found.card, typed, today=today,
+                          sure_score=services.settings.ocr_sure_score)
+        return found.sample, text
 
     return await run_in_threadpool(run)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from simkyc.documents.crosscheck import Typed
 from simkyc.faces.pipeline import FaceSample
 from simkyc.liveness.analyzer import LivenessResult
 from simkyc.proofing.models import DocumentCheck
@@ -19,6 +20,7 @@ class HeldEvidence:
     """What one open proofing session has submitted so far."""
 
     documents: list[DocumentCheck] = field(default_factory=list)
+    typed: Typed | None = None  # the typed document data, compared with the card's text
     document: FaceSample | None = None
     selfie: FaceSample | None = None
     liveness: LivenessResult | None = None

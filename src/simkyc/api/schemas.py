@@ -30,8 +30,8 @@ class ApplicantIn(Request):
     number: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     birth_date: date
-    expiry: date | None = Field(default=None, description="The document's expiry date "
-                                "(read from the MRZ when not typed).")
+    expiry: date | None = Field(default=None, description="The document's expiry date (read "
+                                "from the MRZ when not typed; compared with the card's text).")
     mrz: list[str] | None = Field(default=None, max_length=3,
                                   description="The MRZ rows, when the document has one.")
 
@@ -63,13 +63,25 @@ class ProofingPublic(ProofingView):
     document_checks: list[DocumentCheckOut] = Field(default_factory=list)
 
 
+class CardFieldOut(BaseModel):
+    """One typed field against the card's text; `read` is what the card says (for the agent;
+    it is not stored)."""
+
+    field: str
+    status: str
+    read: str | None
+    source: str | None
+
+
 class FaceSubmitted(BaseModel):
-    """A face image was processed (the image itself was discarded)."""
+    """A face image was processed (the image itself was discarded); for a card photo, each
+    typed field compared with the card's text (none when OCR is off)."""
 
     kind: str
     image_sha256: str
     detector_score: float
     sharpness: float
+    card_text: list[CardFieldOut] | None = None
 
 
 class DocumentSource(StrEnum):

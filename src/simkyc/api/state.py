@@ -15,6 +15,7 @@ from simkyc.api.metrics import Metrics
 from simkyc.config import Settings
 from simkyc.db.engine import engine_from_settings, session_factory
 from simkyc.db.migrate import upgrade
+from simkyc.documents.ocr import CardReader
 from simkyc.faces.pipeline import FacePipeline
 from simkyc.liveness.service import LivenessService
 from simkyc.privacy.keyring import Keyring, load_keyring
@@ -37,13 +38,15 @@ class Services:
     liveness: LivenessService
     evidence: EvidenceStore
     metrics: Metrics
+    reader: CardReader | None = None  # the card OCR (None: SIMKYC_DOCUMENT_OCR off)
     clock: Callable[[], datetime] = utc_now
     # Detector sessions are not thread-safe; requests take turns on the pipeline.
     pipeline_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def from_settings(cls, settings: Settings, metrics: Metrics) -> Services:
-        """Engine (migrated to head), keyring, face pipeline and liveness service, once."""
+        """Engine (migrated to head), keyring, face pipeline, liveness service and card OCR
+        (its models load on the first card), once."""
         engine = engine_from_settings(settings)
         upgrade(engine)
         pipeline = FacePipeline.from_settings(settings)
@@ -53,4 +56,5 @@ class Services:
             liveness=LivenessService.from_settings(settings, pipeline),
             evidence=EvidenceStore(ttl_s=settings.challenge_ttl_s + settings.approval_ttl_s),
             metrics=metrics,
+            reader=CardReader.from_settings(settings) if settings.document_ocr else None,
         )

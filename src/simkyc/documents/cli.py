@@ -10,17 +10,23 @@ from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from simkyc.config import Settings
 from simkyc.documents.cn_id import CnIdResult, validate_cn_resident_id
+from simkyc.documents.crosscheck import FieldStatus, TextCheck, Typed, check_text
 from simkyc.documents.findings import Finding, UnsupportedDocumentType
 from simkyc.documents.mrz import MrzResult, parse_mrz
+from simkyc.documents.ocr import CardReader
 from simkyc.errors import SimkycError
 from simkyc.files import read_input
+
+if TYPE_CHECKING:
+    from simkyc.documents.portrait import PortraitResult
 
 document_app = typer.Typer(
     no_args_is_help=True, help="Check identity document numbers and machine readable zones."
@@ -30,9 +36,11 @@ EXIT_VALID, EXIT_INVALID, EXIT_ERROR = 0, 1, 3
 
 
 class NumberType(StrEnum):
-    """Kinds of document number `check-number` knows."""
+    """Kinds of document number: `check-number` validates the first; an ICAO 9303 document's
+    number is checked through its MRZ (`check-mrz`, or `check` on a card photo)."""
 
     CN_RESIDENT_ID = "cn-resident-id"
+    ICAO_9303 = "icao-9303"
 
 
 _VALIDATORS: dict[NumberType, Callable[..., CnIdResult]] = {
@@ -56,6 +64,9 @@ def check_number(
     """Check a document number's structure, dates and check character."""
     try:
         number_type = _number_type(kind)
+        if number_type not in _VALIDATORS:
+            raise UnsupportedDocumentType(
+                f"A {kind} document number has no check of its own: check its MRZ.")
     except SimkycError as error:
         raise _fail(error, as_json) from None
     # One kind so far; a second one brings its own result type and printer.
@@ -86,41 +97,76 @@ def check_mrz(
     raise typer.Exit(EXIT_VALID if result.valid else EXIT_INVALID)
 
 
+DateOption = Annotated[str | None, typer.Option(help="As typed, YYYY-MM-DD.")]
+
+
 @document_app.command("check")
 def check_card(
     card_image: Annotated[Path, typer.Argument(help="A photo or scan of the ID card.")],
+    *,
     id_number: Annotated[
         str | None, typer.Option("--id-number", help="The number the agent typed.")
     ] = None,
-    kind: Annotated[str, typer.Option("--type", help="Kind of number.")] = "cn-resident-id",
+    name: Annotated[str | None, typer.Option("--name", help="The name as typed.")] = None,
+    birth_date: DateOption = None,
+    expiry: DateOption = None,
+    kind: Annotated[
+        str, typer.Option("--type", help="Kind of number: cn-resident-id or icao-9303.")
+    ] = "cn-resident-id",
     as_json: JsonOption = False,
     today: TodayOption = None,
 ) -> None:
-    """Find the card, extract its portrait and report its quality; check the typed number.
-
-    Reading the card's text (OCR) is not built yet: the fields are reported as unread.
-    """
+    """Find the card, extract its portrait, read its text (OCR) and compare it with the
+    typed data: each field match / mismatch / unreadable. Only a mismatch, a bad typed
+    number or an unusable portrait make the card invalid."""
     from simkyc.config import get_settings
-    from simkyc.documents.portrait import extract_portrait_from_bytes
-    from simkyc.faces.pipeline import FaceEncoder
 
+    reference = _today(today)
+    typed = Typed(id_number, name, _date(birth_date, "--birth-date"), _date(expiry, "--expiry"))
     try:
-        encoder = FaceEncoder.from_settings(get_settings())
-        data = read_input(card_image)
-        portrait = extract_portrait_from_bytes(data, encoder, require_quality=False)
-        number = (None if id_number is None
-                  else _VALIDATORS[_number_type(kind)](id_number, today=_today(today)))
+        number_type = _number_type(kind)
+        number = (None if id_number is None or number_type not in _VALIDATORS
+                  else _VALIDATORS[number_type](id_number, today=reference))
+        portrait, text = _read_card(get_settings(), read_input(card_image), typed,
+                                    today=reference)
     except SimkycError as error:
         raise _fail(error, as_json) from None
     quality = portrait.sample.quality
-    valid = quality.acceptable and (number is None or number.valid)
-    out = {"valid": valid,
-           "errors": [f.check for f in quality.findings] + ([] if number is None else
-                                                            [e.code for e in number.errors]),
-           "portrait": portrait.to_dict(), "number": None if number is None else number.to_dict(),
-           "fields_read": "not read: OCR is not built yet"}
-    print(json.dumps(out, default=str) if as_json else json.dumps(out, indent=2, default=str))
+    mismatches = [f"{c.field.value.upper()}_MISMATCH" for c in text.fields
+                  if c.status is FieldStatus.MISMATCH]
+    errors = ([f.check for f in quality.findings]
+              + ([] if number is None else [e.code.value for e in number.errors]) + mismatches)
+    valid = quality.acceptable and (number is None or number.valid) and not mismatches
+    out = {"valid": valid, "errors": errors, "portrait": portrait.to_dict(),
+           "number": None if number is None else number.to_dict(), **text.to_dict()}
+    print(json.dumps(out, default=str) if as_json else json.dumps(out, indent=2, default=str,
+                                                                 ensure_ascii=False))
     raise typer.Exit(EXIT_VALID if valid else EXIT_INVALID)
+
+
+def _read_card(
+    settings: Settings, data: bytes, typed: Typed, *, today: date
+) -> tuple[PortraitResult, TextCheck]:
+    """The card's portrait, and its text compared with the typed data."""
+    from simkyc.documents.portrait import extract_portrait_from_bytes
+    from simkyc.faces.pipeline import FaceEncoder
+
+    encoder = FaceEncoder.from_settings(settings)
+    portrait = extract_portrait_from_bytes(data, encoder, require_quality=False)
+    reader = CardReader.from_settings(settings)
+    return portrait, check_text(reader, portrait.card, typed, today=today,
+                                sure_score=settings.ocr_sure_score)
+
+
+def _date(value: str | None, option: str) -> date | None:
+    """A typed date option, or None."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a YYYY-MM-DD date",
+                                 param_hint=option) from None
 
 
 def _number_type(kind: str) -> NumberType:

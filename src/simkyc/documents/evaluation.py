@@ -5,7 +5,8 @@ goes on a specimen card that is then photographed virtually, and photo 2 plays t
 Measured: how often a portrait is extracted, how long the document check takes, and, per
 calibration population at its deployed threshold, the TAR of card portrait vs selfie and the
 FMR against every other person's selfie, beside the same figures for the original photo 1,
-so the loss the card and the photo cause is visible. Images stay in memory.
+so the loss the card and the photo cause is visible; and the card's text (OCR) against the
+typed data (`text_evaluation`). Images stay in memory.
 
     python -m simkyc.documents.evaluation --count 200 --seed 1 --out /tmp/documents-eval
 """
@@ -17,6 +18,7 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from simkyc.config import Settings, get_settings
+from simkyc.documents.ocr import CardReader
 from simkyc.documents.portrait import extract_portrait_from_bytes
 from simkyc.documents.specimen import (
     DocumentKind,
@@ -32,6 +35,7 @@ from simkyc.documents.specimen import (
     random_specimen,
     render_card,
 )
+from simkyc.documents.text_evaluation import TextOutcome, measure_text, print_text, text_figures
 from simkyc.documents.virtual_photo import VirtualPhoto, photograph
 from simkyc.errors import SimkycError
 from simkyc.evaluation.datasets import IMAGE_SUFFIXES
@@ -65,11 +69,22 @@ class Outcome:
     original: Embedding  # photo 1 itself
     selfie: Embedding  # photo 2
     original_findings: tuple[str, ...]  # the quality checks photo 1 itself fails
+    text: TextOutcome | None = None  # the OCR cross-check (None: the person was skipped)
     card: Embedding | None = None  # the portrait extracted from the photographed card
     corner_error: float | None = None  # largest corner distance / card diagonal
     upright: bool = False  # no other turn of the corners found is nearer the truth
     quality_ok: bool = False
     findings: tuple[str, ...] = ()  # the quality checks the card portrait fails
+
+
+@dataclass(frozen=True)
+class _Tools:
+    """What reading a card takes, and the generator of the other data typed."""
+
+    settings: Settings
+    encoder: FaceEncoder
+    reader: CardReader
+    others: np.random.Generator
 
 
 @dataclass(frozen=True)
@@ -88,7 +103,10 @@ def run_document_evaluation(
     """Generate, photograph and read `count` cards; write out/report.json and print a table."""
     rng = np.random.default_rng(seed)
     encoder = FaceEncoder.from_settings(settings)
-    outcomes = _measure(encoder, candidates(settings.data_dir, rng), count, rng)
+    # The other data typed comes from a generator of its own: the cards stay those of `seed`.
+    tools = _Tools(settings, encoder, CardReader.from_settings(settings),
+                   np.random.default_rng(seed + 7919))
+    outcomes = _measure(tools, candidates(settings.data_dir, rng), count, rng)
     report = _report(settings, outcomes, count=count, seed=seed)
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2))
@@ -139,7 +157,7 @@ def _person(
 
 
 def _measure(
-    encoder: FaceEncoder,
+    tools: _Tools,
     groups: tuple[list[Person], list[Person]],
     count: int,
     rng: np.random.Generator,
@@ -155,7 +173,7 @@ def _measure(
         for person in people:
             if taken >= quota or len(outcomes) >= count:
                 break
-            outcome = _one(encoder, person, rng)
+            outcome = _one(tools, person, rng)
             if outcome is not None:
                 outcomes.append(outcome)
                 taken += 1
@@ -171,14 +189,16 @@ def _progress(outcomes: list[Outcome], count: int) -> None:
         console.print(f"{done}/{count} cards, {failed} without a portrait")
 
 
-def _one(encoder: FaceEncoder, person: Person, rng: np.random.Generator) -> Outcome | None:
+def _one(tools: _Tools, person: Person, rng: np.random.Generator) -> Outcome | None:
     """Make, photograph and read one person's card; None if their own photos are unusable."""
+    encoder = tools.encoder
     try:
         source, selfie = _source(encoder, person.card_photo), _source(encoder, person.selfie)
     except SimkycError:
         return None
     portrait = portrait_from_photo(source.pixels, source.face.box)
-    photo = photograph(render_card(random_specimen(rng, person.kind), portrait), rng)
+    data, other = random_specimen(rng, person.kind), random_specimen(tools.others, person.kind)
+    photo = photograph(render_card(data, portrait), rng)
     base = Outcome(
         person=person,
         error=None,
@@ -191,10 +211,16 @@ def _one(encoder: FaceEncoder, person: Person, rng: np.random.Generator) -> Outc
     try:
         result = extract_portrait_from_bytes(photo.jpeg, encoder, require_quality=False)
     except SimkycError as error:
-        return replace(base, error=error.code, seconds=time.perf_counter() - start)
+        unread = measure_text(tools.reader, None, data, other, today=date.today(),
+                              sure_score=tools.settings.ocr_sure_score)
+        return replace(base, error=error.code, seconds=time.perf_counter() - start, text=unread)
+    seconds = time.perf_counter() - start
+    text = measure_text(tools.reader, result.card, data, other, today=date.today(),
+                        sure_score=tools.settings.ocr_sure_score)
     return replace(
         base,
-        seconds=time.perf_counter() - start,
+        seconds=seconds,
+        text=text,
         card=result.sample.embedding,
         corner_error=_corner_error(photo, result.quad.corners),
         upright=_upright(photo, result.quad.corners),
@@ -244,6 +270,8 @@ def _report(
         "cards": len(outcomes),
         "extraction": _extraction(outcomes),
         "seconds_per_card": _timing(outcomes),
+        "document_check_seconds": _check_timing(outcomes),
+        "ocr": text_figures([o.text for o in outcomes if o.text is not None]),
         "populations": {
             population: _matching(settings, population, group)
             for population in (LFW, EAST_ASIAN)
@@ -299,6 +327,12 @@ def _timing(outcomes: list[Outcome]) -> dict[str, float]:
         "max": float(seconds.max()),
         "mean": float(seconds.mean()),
     }
+
+
+def _check_timing(outcomes: list[Outcome]) -> dict[str, float]:
+    """Seconds of the whole `document check`: the portrait, then the card's text."""
+    seconds = np.array([o.seconds + (o.text.seconds if o.text else 0.0) for o in outcomes])
+    return {"p50": float(np.percentile(seconds, 50)), "p95": float(np.percentile(seconds, 95))}
 
 
 def _matching(settings: Settings, population: str, group: list[Outcome]) -> dict[str, object]:
@@ -378,6 +412,11 @@ def _print(report: dict[str, object]) -> None:
                 f"{rates['impostor_pairs']:,}",
             )
     console.print(matching)
+    ocr, check = report["ocr"], report["document_check_seconds"]
+    assert isinstance(ocr, dict) and isinstance(check, dict)
+    print_text(ocr, console)
+    console.print(f"document check (portrait + text): {check['p50']:.2f} s p50, "
+                  f"{check['p95']:.2f} s p95 per card")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,7 +2,8 @@
 result, the liveness verdict and (for a SIM swap or re-proof) the match with the holder.
 
 Anything that proves a mismatch or an attack rejects; anything the engines could not judge
-sends the case to a reviewer; only a clean run is approved.
+sends the case to a reviewer, and so does the card's text (OCR) disagreeing with the typed
+data (a misread is possible); only a clean run is approved.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 from simkyc.faces.match import Decision as FaceDecision
 from simkyc.proofing.models import (
+    CheckKind,
     DocumentCheck,
     FaceCheck,
     LivenessCheck,
@@ -59,12 +61,15 @@ _POLICY_REASONS = {reason.value.upper(): reason for reason in (
 
 def _documents(documents: Sequence[DocumentCheck], reject: list[Reason],
                review: list[Reason]) -> None:
-    failed = [check.code for check in documents if check.passed is False]
+    validity = [check for check in documents if check.kind is CheckKind.VALIDITY]
+    failed = [check.code for check in validity if check.passed is False]
     if failed:
         reasons = {_POLICY_REASONS.get(code or "", Reason.DOCUMENT_INVALID) for code in failed}
         reject.extend(sorted(reasons, key=list(Reason).index))
-    elif not documents or any(check.passed is None for check in documents):
+    elif not validity or any(check.passed is None for check in validity):
         review.append(Reason.DOCUMENT_UNCHECKED)
+    if any(check.passed is False for check in documents if check.kind is CheckKind.CROSS_CHECK):
+        review.append(Reason.DOCUMENT_TEXT_MISMATCH)
 
 
 def _face(face: FaceCheck, reject: list[Reason], review: list[Reason], no_match: Reason,

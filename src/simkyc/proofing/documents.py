@@ -9,9 +9,12 @@ from datetime import date
 
 from simkyc.config import AcceptedDocument as DocumentKind
 from simkyc.documents.cn_id import validate_cn_resident_id
+from simkyc.documents.crosscheck import FieldCheck, FieldStatus
 from simkyc.documents.mrz import parse_mrz
 from simkyc.documents.policy import DocumentPolicy
-from simkyc.proofing.models import DocumentCheck
+from simkyc.proofing.models import CheckKind, DocumentCheck
+
+TEXT_CHECK_PREFIX = "card_text_"
 
 __all__ = ["DocumentKind", "document_checks", "document_type"]
 
@@ -43,7 +46,7 @@ def document_checks(
         expiry = expiry or parsed.expiry_date
     elif kind is DocumentKind.PASSPORT:
         checks.append(DocumentCheck("mrz", None, "MRZ_NOT_GIVEN"))
-    checks += [DocumentCheck(c.name, c.passed, c.code and c.code.value, c.message)
+    checks += [DocumentCheck(c.name, c.passed, c.code and c.code.value, message=c.message)
                for c in policy.check(kind=kind, birth_date=birth_date, expiry=expiry,
                                      today=today)]
     return checks
@@ -52,3 +55,14 @@ def document_checks(
 def document_type(kind: DocumentKind) -> str:
     """The registry's document type for the person's pseudonym."""
     return "national_id" if kind is DocumentKind.CN_RESIDENT_ID else "passport"
+
+
+def text_checks(fields: Sequence[FieldCheck]) -> list[DocumentCheck]:
+    """The card's text against the typed data, one cross-check per typed field: a match
+    passes, a mismatch fails (to review), an unreadable field is recorded, not judged."""
+    codes = {FieldStatus.MATCH: None, FieldStatus.MISMATCH: "OCR_MISMATCH",
+             FieldStatus.UNREADABLE: "OCR_UNREADABLE"}
+    passed = {FieldStatus.MATCH: True, FieldStatus.MISMATCH: False,
+              FieldStatus.UNREADABLE: None}
+    return [DocumentCheck(f"{TEXT_CHECK_PREFIX}{check.field.value}", passed[check.status],
+                          codes[check.status], kind=CheckKind.CROSS_CHECK) for check in fields]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from simkyc.errors import RecordNotFound
 from simkyc.privacy.canonical import canonical_json, sha256_hex
 from simkyc.privacy.models import AuditEntry
-from simkyc.proofing.models import DocumentCheck, ProofingSession
+from simkyc.proofing.models import CheckKind, DocumentCheck, ProofingSession
 from simkyc.proofing.schemas import EvidenceVerification
 
 SCHEMA = "simkyc/proofing-evidence/v1"
@@ -35,8 +35,10 @@ def record_evidence(
 
 
 def document_fields(documents: Sequence[DocumentCheck]) -> list[dict[str, Any]]:
-    """Document checks as evidence entries."""
-    return [{"name": d.name, "passed": d.passed, "code": d.code} for d in documents]
+    """Document checks as evidence entries (never the values compared)."""
+    return [{"name": d.name, "passed": d.passed, "code": d.code}
+            | ({"kind": d.kind.value} if d.kind is CheckKind.CROSS_CHECK else {})
+            for d in documents]
 
 
 def stored_parts(record: ProofingSession) -> tuple[list[dict[str, Any]], dict[str, str],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -57,19 +57,31 @@ class Reason(StrEnum):
     HOLDER_MISSING = "holder_match_missing"
     HOLDER_NO_MATCH = "holder_no_match"
     HOLDER_REVIEW = "holder_review"
+    DOCUMENT_TEXT_MISMATCH = "document_text_mismatch"
     REVIEWER_APPROVED = "reviewer_approved"
     REVIEWER_REJECTED = "reviewer_rejected"
+
+
+class CheckKind(StrEnum):
+    """How a failed document check weighs: an invalid document rejects; the card's text
+    disagreeing with the typed data sends the case to a reviewer (OCR can misread)."""
+
+    VALIDITY = "validity"
+    CROSS_CHECK = "cross_check"
 
 
 @dataclass(frozen=True)
 class DocumentCheck:
     """One document check: `passed` None when it could not be judged; `code` a finding code;
-    `message` a sentence for the agent (not kept in the evidence record)."""
+    `message` a sentence for the agent (not kept in the evidence record).
+
+    A cross-check that could not be judged (a field OCR could not read) is recorded only."""
 
     name: str
     passed: bool | None
     code: str | None = None
-    message: str | None = None
+    message: str | None = field(default=None, kw_only=True)
+    kind: CheckKind = field(default=CheckKind.VALIDITY, kw_only=True)
 
 
 @dataclass(frozen=True)

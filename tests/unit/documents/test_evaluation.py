@@ -26,3 +26,9 @@ def test_a_small_evaluation_writes_its_report(
         assert figures["card"]["impostor_pairs"] == 6
         assert 0.9 < figures["threshold"] < 1.0
     assert not list(tmp_path.glob("*.jpg")) and not list(tmp_path.glob("*.png"))
+    ocr = report["ocr"]
+    assert isinstance(ocr, dict)
+    assert ocr["cards"] == 6 and set(ocr["fields"]) == {
+        "document_number", "name", "birth_date", "expiry_date"}
+    assert ocr["agreement"] >= 0.75  # 24 field checks on 6 degraded photos
+    assert report["document_check_seconds"]["p50"] > report["seconds_per_card"]["p50"]

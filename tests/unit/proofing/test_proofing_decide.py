@@ -5,6 +5,7 @@ from __future__ import annotations
 from simkyc.faces.match import Decision as FaceDecision
 from simkyc.proofing.decision import Decision, decide
 from simkyc.proofing.models import (
+    CheckKind,
     DocumentCheck,
     FaceCheck,
     LivenessCheck,
@@ -58,3 +59,19 @@ def test_a_spoof_is_rejected() -> None:
     result = decide(consent=True, documents=OK_DOCS, face=face(FaceDecision.MATCH),
                     liveness=LivenessCheck(LivenessVerdict.SPOOF, "v1"))
     assert (result.outcome, result.reasons) == (Outcome.REJECTED, (Reason.LIVENESS_SPOOF,))
+
+
+def test_the_cards_text_disagreeing_goes_to_review_and_an_unread_field_is_only_recorded() -> None:
+    def text(passed: bool | None) -> DocumentCheck:
+        return DocumentCheck("card_text_name", passed, None, CheckKind.CROSS_CHECK)
+
+    mismatch = decide(consent=True, documents=[*OK_DOCS, text(False)],
+                      face=face(FaceDecision.MATCH), liveness=LIVE)
+    assert (mismatch.outcome, mismatch.reasons) == (Outcome.MANUAL_REVIEW,
+                                                    (Reason.DOCUMENT_TEXT_MISMATCH,))
+    unread = decide(consent=True, documents=[*OK_DOCS, text(None), text(True)],
+                    face=face(FaceDecision.MATCH), liveness=LIVE)
+    assert (unread.outcome, unread.reasons) == (Outcome.APPROVED, ())
+    alone = decide(consent=True, documents=[text(True)], face=face(FaceDecision.MATCH),
+                   liveness=LIVE)
+    assert alone.reasons == (Reason.DOCUMENT_UNCHECKED,)  # text alone validates nothing

@@ -27,6 +27,7 @@ from simkyc.api.deps import (
 from simkyc.api.evidence import HeldEvidence
 from simkyc.api.idempotency import once
 from simkyc.api.schemas import (
+    CardFieldOut,
     ChallengeOut,
     DocumentCheckOut,
     DocumentSource,
@@ -37,6 +38,7 @@ from simkyc.api.schemas import (
     ProofingPublic,
 )
 from simkyc.api.state import Services
+from simkyc.documents.crosscheck import TextCheck, Typed
 from simkyc.documents.policy import DocumentPolicy
 from simkyc.errors import (
     IdempotencyKeyReused,
@@ -47,7 +49,12 @@ from simkyc.errors import (
 from simkyc.faces.pipeline import FaceSample
 from simkyc.privacy.pseudonyms import DocumentIdentity
 from simkyc.proofing import service as proofing
-from simkyc.proofing.documents import document_checks, document_type
+from simkyc.proofing.documents import (
+    TEXT_CHECK_PREFIX,
+    document_checks,
+    document_type,
+    text_checks,
+)
 from simkyc.proofing.models import Outcome
 from simkyc.proofing.schemas import Consent, ProofingView
 from simkyc.registry import selfservice
@@ -106,6 +113,7 @@ def create_session(body: ProofingCreate, *, db: SessionDep, me: AgentDep, now: N
     held.documents = document_checks(kind=typed.document_kind, number=typed.number,
                                      birth_date=typed.birth_date, today=now.date(),
                                      policy=policy, expiry=typed.expiry, mrz=typed.mrz)
+    held.typed = Typed(typed.number, typed.name, typed.birth_date, typed.expiry)
     return _public(view, held)
 
 
@@ -126,16 +134,27 @@ async def _face(kind: str, proofing_id: str, image: UploadFile, *, db: SessionDe
     fingerprint = f"{digest}/{card}"
     if (kept := _replay(held, kind, key, fingerprint)) is not None:
         return held, FaceSubmitted.model_validate(kept), None
+    text = None
     if card:
-        sample = await capture.card_portrait(services, data)
+        sample, text = await capture.card_document(services, data, held.typed,
+                                                   today=now.date())
     else:
         sample = await capture.face_sample(services, data)
     held.image_sha256[kind] = digest
     out = FaceSubmitted(kind=kind, image_sha256=digest,
                         detector_score=sample.quality.detector_score,
                         sharpness=sample.quality.sharpness)
+    if text is not None:
+        _record_text(held, text)
+        out.card_text = [CardFieldOut(**check.to_dict()) for check in text.fields]
     _keep(held, kind, key, fingerprint, out)
     return held, out, sample
+
+
+def _record_text(held: HeldEvidence, text: TextCheck) -> None:
+    """The card's text checks replace those of an earlier card photo."""
+    kept = [c for c in held.documents if not c.name.startswith(TEXT_CHECK_PREFIX)]
+    held.documents = kept + text_checks(text.fields)
 
 
 def _replay(held: HeldEvidence, kind: str, key: str | None, fingerprint: str) -> object:
@@ -162,7 +181,9 @@ async def submit_document(proofing_id: str, image: Annotated[UploadFile, File()]
                           key: IdempotencyKey = None) -> FaceSubmitted:
     """The document: a photo or scan of the card (its portrait is found, flattened and turned
     upright), or `source=portrait` for a portrait already cut out (an e-passport chip's
-    image, a scanner's crop). The live capture must match it; resubmitting replaces it."""
+    image, a scanner's crop). The live capture must match it; resubmitting replaces it.
+    A card's text is read (OCR) and each typed field reported match / mismatch / unreadable;
+    a mismatch sends the session to manual review, an unreadable field is only recorded."""
     held, out, sample = await _face("document", proofing_id, image, db=db, me=me, now=now,
                                     services=services, key=key,
                                     card=source is DocumentSource.CARD)

@@ -154,6 +154,8 @@ export const REASONS = {
   guardian_required: "The customer is a minor: a parent or guardian registers the line in "
     + "their own name.",
   document_unchecked: "The document could not be checked.",
+  document_text_mismatch: "The card's printed text differs from the typed data: a reviewer "
+    + "must look.",
   face_no_match: "The face does not match the document's portrait.",
   face_review: "The face match is not certain enough: a reviewer must look.",
   liveness_spoof: "The camera showed a photo, a screen or a mask, not a live person.",

@@ -1,0 +1,113 @@
+"""Seconds per `simkyc document check` on 2 cores: the portrait, the card's text, both.
+
+What it measures
+    On photographed SPECIMEN cards (virtual_photo's defaults: tilt up to 30 degrees, any
+    rotation, glare, blur, JPEG 60-95; faces from LFW), card by card, from the JPEG bytes:
+    - portrait: `extract_portrait_from_bytes` (decode, find, flatten, orient, embed): the
+      document check before OCR, the peer the OCR's cost is measured against;
+    - text: `check_text` on the upright card (RapidOCR detection + recognition, each MRZ line
+      read again as a strip, correction, cross-check) with `SIMKYC_OCR_THREADS` (2);
+    - rapidocr-defaults: RapidOCR as shipped (angle classifier on, its own thread count) on
+      the same upright card, detection + recognition only: a second peer;
+    - check: portrait + text, what `simkyc document check` and the API's document upload do
+      (the target: <= 1.5 s per card on 2 cores).
+    p50 / p95 / mean seconds; ratios check / portrait and text / rapidocr-defaults.
+
+How
+    Models are loaded and warmed on one card first (untimed). The three stages run on the
+    same card in turn, rotating which goes first. The machine's load average is recorded:
+    other processes slow every stage alike.
+
+Run
+    .venv/bin/python bench/documents.py [--cards 40] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--cards", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    report = run(args.cards, args.seed)
+    print(json.dumps(report, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+
+
+def run(cards: int, seed: int) -> dict[str, object]:
+    """Time the stages on `cards` photographed specimens."""
+    import cv2
+    from rapidocr_onnxruntime import RapidOCR
+
+    from simkyc.config import get_settings
+    from simkyc.documents.crosscheck import check_text
+    from simkyc.documents.ocr import CardReader
+    from simkyc.documents.portrait import extract_portrait_from_bytes
+    from simkyc.documents.specimen import DocumentKind, random_specimen, render_card
+    from simkyc.documents.text_evaluation import typed_as_agent
+    from simkyc.documents.virtual_photo import photograph
+    from simkyc.faces.pipeline import FaceEncoder
+
+    settings = get_settings()
+    encoder = FaceEncoder.from_settings(settings)
+    reader = CardReader.from_settings(settings)
+    shipped = RapidOCR()
+    rng = np.random.default_rng(seed)
+    faces = sorted((settings.data_dir / "lfw" / "images_deepfunneled").glob("*/*_0001.jpg"))
+    kinds = list(DocumentKind)
+    laps: dict[str, list[float]] = {"portrait": [], "text": [], "rapidocr-defaults": []}
+    for index in range(cards + 1):
+        face = cv2.cvtColor(cv2.imread(str(faces[index * 7 % len(faces)])), cv2.COLOR_BGR2RGB)
+        data = random_specimen(rng, kinds[index % len(kinds)])
+        jpeg = photograph(render_card(data, face), rng).jpeg
+        found = extract_portrait_from_bytes(jpeg, encoder, require_quality=False)
+        stages: dict[str, Callable[[], object]] = {
+            "portrait": lambda jpeg=jpeg: extract_portrait_from_bytes(
+                jpeg, encoder, require_quality=False),
+            "text": lambda card=found.card, data=data: check_text(
+                reader, card, typed_as_agent(data), today=date.today(),
+                sure_score=settings.ocr_sure_score),
+            "rapidocr-defaults": lambda card=found.card: shipped(card[:, :, ::-1]),
+        }
+        order = list(stages)[index % 3 :] + list(stages)[: index % 3]
+        for name in order:
+            start = time.perf_counter()
+            stages[name]()
+            if index > 0:  # the first card warms the models up
+                laps[name].append(time.perf_counter() - start)
+    laps["check"] = [p + t for p, t in zip(laps["portrait"], laps["text"], strict=True)]
+    summary = {name: _stats(values) for name, values in laps.items()}
+    return {
+        "cards": cards,
+        "ocr_threads": settings.ocr_threads,
+        "cpus": len(os.sched_getaffinity(0)),
+        "load_average": os.getloadavg(),
+        "seconds": summary,
+        "ratio_check_to_portrait": summary["check"]["p50"] / summary["portrait"]["p50"],
+        "ratio_text_to_rapidocr_defaults": (summary["text"]["p50"]
+                                            / summary["rapidocr-defaults"]["p50"]),
+    }
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    return {"p50": statistics.median(values), "p95": float(np.percentile(values, 95)),
+            "mean": statistics.fmean(values)}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,342 @@
+"""The fields printed on an upright card, from the lines OCR found on it.
+
+The visual zone is read by its labels (SURNAME, GIVEN NAMES, NAME, NAME (PINYIN), DATE OF
+BIRTH, DOCUMENT NO., ISSUED / EXPIRES), matched loosely because OCR misreads small print;
+a value whose label was not read takes the layout's next row after the previous value's.
+The band at the bottom holds the MRZ or, on a resident ID card, the 18-character number.
+Each MRZ line is read whole (a strip across the band) and also rebuilt from the pieces
+detection found (OCR drops runs of `<`; OCR-B is monospace, so a piece's place on the line
+gives its first character's position); the first combination that verifies wins.
+
+Layout knowledge (rows, bands) is simkyc's own SPECIMEN layout; another document design
+brings its own labels and rows.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+import statistics
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from simkyc.documents.cn_id import validate_cn_resident_id
+from simkyc.documents.mrz_correct import TO_DIGIT, MrzReading, correct_mrz
+from simkyc.documents.ocr import CardReader, TextLine
+from simkyc.types import Image
+
+# Fractions of the card's height and width (ID-1, 85.6 x 54 mm).
+BAND_TOP = 0.765  # the machine zone's white band starts at 496 of 648 px
+# The visual zone's column starts at x = 400 of 1027; a card found a little off shifts it.
+FIELDS_LEFT, COLUMN_SLACK = 400 / 1027, 0.07
+HEADER_BOTTOM, FIELDS_TOP = 0.125, 0.14  # the header band ends at 78 of 648 px
+LABEL_GAP = 32 / 648  # label to its value ~26 px (centres); value to the next label ~38
+LABEL_MATCH = 0.7  # difflib ratio of a line to a label, letters only
+MRZ_MIN_ROW = 24  # the shortest MRZ line is 30 characters
+# Look-alikes of the filler `<` that OCR returns: guillemets, full-width forms, brackets.
+_MRZ_FILLERS = str.maketrans({"\u00ab": "<<", "\u2039": "<", "\uff1c": "<", "(": "<", "[": "<",
+                              "{": "<", "\u304f": "<", "\uff2b": "<"})
+_DATE = re.compile(r"(\d{2})\D?(\d{2})\D?(\d{4})")  # DD.MM.YYYY; OCR bends the dots
+
+
+class Field(StrEnum):
+    """What a printed value is."""
+
+    SURNAME = "surname"
+    GIVEN_NAMES = "given_names"
+    NAME = "name"  # a whole name (resident ID cards): Chinese, or Latin letters
+    NAME_LATIN = "name_latin"  # NAME (PINYIN)
+    BIRTH_DATE = "birth_date"
+    NUMBER = "number"
+    VALIDITY = "validity"  # issued - expires
+
+
+LABELS = {
+    "SURNAME": Field.SURNAME,
+    "GIVENNAMES": Field.GIVEN_NAMES,
+    "NAME": Field.NAME,
+    "NAMEPINYIN": Field.NAME_LATIN,
+    "DATEOFBIRTH": Field.BIRTH_DATE,
+    "DOCUMENTNO": Field.NUMBER,
+    "ISSUEDEXPIRES": Field.VALIDITY,
+}
+ROWS_MRZ = (Field.SURNAME, Field.GIVEN_NAMES, Field.BIRTH_DATE, Field.NUMBER, Field.VALIDITY)
+ROWS_CN = (Field.NAME, Field.NAME_LATIN, Field.BIRTH_DATE, Field.NUMBER, Field.VALIDITY)
+ROWS_CN_LATIN = (Field.NAME, Field.BIRTH_DATE, Field.NUMBER, Field.VALIDITY)
+
+
+@dataclass(frozen=True)
+class CardText:
+    """What the card says, as read; None where a field was not read."""
+
+    values: dict[Field, str]
+    scores: dict[Field, float]
+    mrz: MrzReading | None
+    band_number: str | None  # the resident ID number printed in the band
+
+    @property
+    def birth_date(self) -> date | None:
+        found = _dates(self.values.get(Field.BIRTH_DATE, ""))
+        return found[0] if found else None
+
+    @property
+    def expiry_date(self) -> date | None:
+        found = _dates(self.values.get(Field.VALIDITY, ""))
+        return found[-1] if found else None
+
+    @property
+    def number(self) -> str | None:
+        value = self.values.get(Field.NUMBER)
+        return compact(value) if value else None
+
+
+def read_card(reader: CardReader, card: Image, *, today: date) -> CardText:
+    """Read an upright card: every text line (the header and the portrait, which hold no
+    field, blanked: ~10% less to recognise), then each MRZ line again as a whole strip
+    (detection drops lone check digits after a run of fillers; a strip keeps them)."""
+    lines = reader.read(_fields_only(card))
+    band = [line for line in lines if line.centre_y >= BAND_TOP * card.shape[0]]
+    strips = tuple(_mrz_text(reader.recognize(_strip(card, row))[0])
+                   for row in _mrz_row_lines(band))
+    return read_card_text(lines, card, today=today, strips=strips)
+
+
+def _fields_only(card: Image) -> Image:
+    """The card with the header band and the portrait column painted white."""
+    height, width = card.shape[:2]
+    blank = card.copy()
+    blank[: round(HEADER_BOTTOM * height)] = 255
+    blank[round(FIELDS_TOP * height) : round(BAND_TOP * height),
+          : round((FIELDS_LEFT - COLUMN_SLACK) * width)] = 255
+    return blank
+
+
+def read_card_text(
+    lines: Sequence[TextLine], card: Image, *, today: date, strips: Sequence[str] = ()
+) -> CardText:
+    """The fields of the card whose OCR lines are `lines` (in `card`'s pixels); `strips` are
+    the MRZ lines read whole, tried before the lines pieced together from `lines`."""
+    height, width = card.shape[:2]
+    band = [line for line in lines if line.centre_y >= BAND_TOP * height]
+    visual = [line for line in lines
+              if FIELDS_TOP * height <= line.centre_y < BAND_TOP * height
+              and abs(line.left / width - FIELDS_LEFT) <= COLUMN_SLACK
+              and not _watermark(line.text)]
+    values, scores = _visual_fields(visual, height)
+    hint = compact(values[Field.NUMBER]) if Field.NUMBER in values else None
+    mrz = _best_mrz(band, tuple(strips), today=today, hint=hint)
+    return CardText(values, scores, mrz, _band_number(band))
+
+
+def _best_mrz(
+    band: Sequence[TextLine], strips: tuple[str, ...], *, today: date, hint: str | None
+) -> MrzReading | None:
+    """The first reading that verifies, each line taken whole (if of the right length) or
+    pieced together, in each width the line count allows; else the first reading."""
+    first: MrzReading | None = None
+    for width in (30,) if len(_mrz_row_lines(band)) == 3 else (44, 36):
+        pieced = mrz_rows(band, width)
+        if not pieced:
+            return None
+        whole = strips if len(strips) == len(pieced) else ("",) * len(pieced)
+        options = [(line, piece) if len(line) == width else (piece,)
+                   for line, piece in zip(whole, pieced, strict=True)]
+        for lines in itertools.product(*options):
+            reading = correct_mrz(lines, today=today, number_hint=hint)
+            if reading.valid:
+                return reading
+            first = first or reading
+    return first
+
+
+# --------------------------------------------------------------------------- #
+# The visual zone
+# --------------------------------------------------------------------------- #
+
+
+def _visual_fields(
+    lines: list[TextLine], height: int
+) -> tuple[dict[Field, str], dict[Field, float]]:
+    """Values by their labels; a value whose label was misread is a date, the validity or
+    the number by its content, else the next row's field."""
+    rows = _layout_rows(lines)
+    ordered = sorted(lines, key=lambda item: item.centre_y)
+    values: dict[Field, str] = {}
+    scores: dict[Field, float] = {}
+    label: Field | None = None
+    row = -1
+    for index, line in enumerate(ordered):
+        following = ordered[index + 1] if index + 1 < len(ordered) else None
+        named = _label(line.text)
+        # A label sits just above its value (value rows are further apart than that).
+        if named is not None or (following is not None and _label(following.text) is None
+                                 and following.centre_y - line.centre_y < LABEL_GAP * height):
+            label = named
+            continue
+        field = label or _by_content(line.text)
+        row = rows.index(field) if field in rows else row + 1
+        label = None
+        if row < len(rows) and rows[row] not in values:
+            values[rows[row]], scores[rows[row]] = line.text.strip(), line.score
+    return values, scores
+
+
+def _by_content(text: str) -> Field | None:
+    """The field a value must be by its content: a number (mostly digits, no separators),
+    two dates, one date."""
+    digits = sum(char.isdigit() for char in text)
+    if digits >= 5 and digits >= len(compact(text)) / 2 and not re.search(r"[.,:/-]", text):
+        return Field.NUMBER
+    dates = len(_dates(text))
+    if dates:
+        return Field.VALIDITY if dates > 1 else Field.BIRTH_DATE
+    return None
+
+
+def _label(text: str) -> Field | None:
+    """The label `text` reads as, if it is close enough to one."""
+    letters = re.sub(r"[^A-Z]", "", text.upper())
+    if len(letters) < 4:
+        return None
+    best = max(LABELS, key=lambda name: difflib.SequenceMatcher(None, letters, name).ratio())
+    ratio = difflib.SequenceMatcher(None, letters, best).ratio()
+    return LABELS[best] if ratio >= LABEL_MATCH else None
+
+
+def _layout_rows(lines: list[TextLine]) -> tuple[Field, ...]:
+    """The card's rows: a Chinese name first means the resident ID layout with pinyin."""
+    if any(is_cjk(line.text) for line in lines):
+        return ROWS_CN
+    if any(_label(line.text) in {Field.SURNAME, Field.GIVEN_NAMES} for line in lines):
+        return ROWS_MRZ
+    if any(_label(line.text) is Field.NAME for line in lines):
+        return ROWS_CN_LATIN
+    return ROWS_MRZ
+
+
+def _watermark(text: str) -> bool:
+    """A piece of the diagonal SPECIMEN watermark."""
+    letters = re.sub(r"[^A-Z]", "", text.upper())
+    return len(letters) >= 3 and letters in "SPECIMEN"
+
+
+def is_cjk(text: str) -> bool:
+    """`text` holds Chinese (CJK) characters."""
+    return any("CJK" in unicodedata.name(char, "") for char in text)
+
+
+def _dates(text: str) -> list[date]:
+    """Every DD.MM.YYYY date in `text`, after OCR's letter-for-digit confusions. A date of
+    the printed length is cut at the separators' places, whatever OCR made of them."""
+    squeezed = text.replace(" ", "").upper()
+    pieces = [squeezed] if len(squeezed) == 10 else []
+    if len(squeezed) == 21:  # "DD.MM.YYYY - DD.MM.YYYY"
+        pieces = [squeezed[:10], squeezed[11:]]
+    fixed = [_date_or_none(p[6:10], p[3:5], p[0:2]) for p in pieces]
+    if fixed and all(fixed):
+        return [day for day in fixed if day is not None]
+    digits = "".join(TO_DIGIT.get(char, char) for char in squeezed)
+    found = [_date_or_none(year, month, day) for day, month, year in _DATE.findall(digits)]
+    return [day for day in found if day is not None]
+
+
+def _date_or_none(year: str, month: str, day: str) -> date | None:
+    """The date the digit groups give (letters read for digits undone), or None."""
+    digits = ["".join(TO_DIGIT.get(char, char) for char in part) for part in (year, month, day)]
+    if not all(part.isdigit() for part in digits):
+        return None
+    try:
+        return date(int(digits[0]), int(digits[1]), int(digits[2]))
+    except ValueError:
+        return None
+
+
+def compact(text: str) -> str:
+    """Upper case, letters and digits only (a document number as compared)."""
+    return re.sub(r"[^0-9A-Z]", "", text.upper())
+
+
+# --------------------------------------------------------------------------- #
+# The band: MRZ or resident ID number
+# --------------------------------------------------------------------------- #
+
+
+def _mrz_row_lines(band: Sequence[TextLine]) -> list[list[TextLine]]:
+    """The band's text rows, if they look like an MRZ: two or three rows, each with fillers
+    or at least MRZ_MIN_ROW characters (blurred fillers come back as letters or digits; a
+    resident ID card's band holds a label and its 18-character number)."""
+    rows = _rows(list(band))
+    texts = ["".join(_mrz_text(line.text) for line in row) for row in rows]
+    looks = all("<<" in text or len(text) >= MRZ_MIN_ROW for text in texts)
+    return rows if len(rows) in {2, 3} and looks else []
+
+
+def _strip(card: Image, row: list[TextLine]) -> Image:
+    """The whole width of the band at one text row, with a little margin."""
+    top, bottom = min(line.top for line in row), max(line.bottom for line in row)
+    pad = 0.15 * (bottom - top)
+    margin = card.shape[1] // 100
+    return card[max(0, int(top - pad)) : int(bottom + pad) + 1, margin:-margin]
+
+
+def mrz_rows(band: Sequence[TextLine], width: int) -> tuple[str, ...]:
+    """The MRZ's lines of `width` characters rebuilt from the pieces OCR found in the band
+    (empty: no MRZ)."""
+    rows = _mrz_row_lines(band)
+    if not rows:
+        return ()  # no MRZ: a resident ID card's band has its number alone
+    pieces = [(line, _mrz_text(line.text)) for row in rows for line in row]
+    pieces = [(line, value) for line, value in pieces if value]
+    text = {id(line): value for line, value in pieces}
+    pitch = statistics.median((line.right - line.left) / len(value) for line, value in pieces)
+    left = min(line.left for line, _ in pieces)
+    return tuple(_place(row, text, left, pitch, width) for row in rows)
+
+
+def _mrz_text(text: str) -> str:
+    """OCR text in the MRZ alphabet: upper case, look-alikes of `<` as `<`, no spaces."""
+    cleaned = text.upper().translate(_MRZ_FILLERS).replace(" ", "")
+    return "".join(char if re.fullmatch(r"[A-Z0-9<]", char) else "<" for char in cleaned)
+
+
+def _rows(lines: list[TextLine]) -> list[list[TextLine]]:
+    """Lines grouped into text rows by their vertical centres."""
+    rows: list[list[TextLine]] = []
+    for line in sorted(lines, key=lambda item: item.centre_y):
+        if rows and line.centre_y - rows[-1][-1].centre_y < 0.6 * line.height:
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return rows
+
+
+def _place(
+    row: list[TextLine], text: dict[int, str], left: float, pitch: float, width: int
+) -> str:
+    """One MRZ line: each piece at the position its left edge gives, fillers between."""
+    chars = ["<"] * width
+    cursor = 0
+    for line in sorted(row, key=lambda item: item.left):
+        start = max(cursor, round((line.left - left) / pitch))
+        for offset, char in enumerate(text[id(line)]):
+            if start + offset < width:
+                chars[start + offset] = char
+        cursor = start + len(text[id(line)])
+    return "".join(chars)
+
+
+def _band_number(band: Sequence[TextLine]) -> str | None:
+    """A resident ID number (17 digits and a check character) printed in the band."""
+    return next((number for line in band if (number := resident_number(line.text))), None)
+
+
+def resident_number(text: str) -> str | None:
+    """`text` as a valid resident ID number once OCR's letters-for-digits are undone."""
+    chars = compact(text)
+    digits = "".join(TO_DIGIT.get(char, char) for char in chars[:17]) + chars[17:]
+    valid = len(digits) == 18 and validate_cn_resident_id(digits, today=date.max).valid
+    return digits if valid else None
