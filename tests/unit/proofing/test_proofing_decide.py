@@ -63,7 +63,7 @@ def test_a_spoof_is_rejected() -> None:
 
 def test_the_cards_text_disagreeing_goes_to_review_and_an_unread_field_is_only_recorded() -> None:
     def text(passed: bool | None) -> DocumentCheck:
-        return DocumentCheck("card_text_name", passed, None, CheckKind.CROSS_CHECK)
+        return DocumentCheck("card_text_name", passed, None, kind=CheckKind.CROSS_CHECK)
 
     mismatch = decide(consent=True, documents=[*OK_DOCS, text(False)],
                       face=face(FaceDecision.MATCH), liveness=LIVE)
