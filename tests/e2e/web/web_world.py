@@ -217,6 +217,9 @@ def prove(page: Page, card: Card, screens: Screens | None = None) -> None:
     page.locator("#card-file").set_input_files(
         files=[{"name": "card.jpg", "mimeType": "image/jpeg", "buffer": card.jpeg}])
     expect(page.get_by_role("heading", name="Selfie")).to_be_visible(timeout=30_000)
+    # The card's text was read and agrees with what was typed from it.
+    expect(page.locator("#card-text")).to_contain_text("Document number: matches the card")
+    expect(page.locator("#card-text")).to_contain_text("Date of birth: matches the card")
     expect(page.locator("#selfie-camera.live")).to_be_visible()
     if screens:
         screens.shot("3-selfie")

@@ -34,6 +34,19 @@ export function applicantFrom(form) {
   };
 }
 
+const FIELD_LABELS = {
+  document_number: "Document number",
+  name: "Name",
+  birth_date: "Date of birth",
+  expiry_date: "Expiry date",
+};
+
+const FIELD_STATUS = {
+  match: "matches the card",
+  mismatch: "differs from the card: a reviewer will look",
+  unreadable: "could not be read on the card",
+};
+
 const VERDICTS = {
   live: "Live: the check passed.",
   retry: "Not completed: please try again.",
@@ -130,7 +143,17 @@ export class Proofing {
     }
   }
 
-  async cardSent() {
+  // `out.card_text`: each typed field against the card's printed text (absent when the card's
+  // text is not read); shown above the selfie step so the agent can correct a typo.
+  async cardSent(out) {
+    const fields = (out && out.card_text) || [];
+    list($("#card-text ul"), fields.map((f) => {
+      const label = FIELD_LABELS[f.field] || f.field;
+      const status = FIELD_STATUS[f.status] || f.status;
+      return f.status === "mismatch" && f.read ? `${label}: ${status} (the card reads "${f.read}")`
+        : `${label}: ${status}`;
+    }));
+    $("#card-text").hidden = fields.length === 0;
     await this.step("selfie");
   }
 
