@@ -70,19 +70,23 @@ def _page(name: str) -> FileResponse:
     return FileResponse(STATIC / name, media_type="text/html")
 
 
-@router.get("")
-@router.get("/")
+# The pages answer HEAD too (link checkers, uptime probes).
+PAGE_METHODS = ["GET", "HEAD"]
+
+
+@router.api_route("", methods=PAGE_METHODS)
+@router.api_route("/", methods=PAGE_METHODS)
 def index() -> RedirectResponse:
     return RedirectResponse("/web/agent")
 
 
-@router.get("/agent")
+@router.api_route("/agent", methods=PAGE_METHODS)
 def agent_page() -> FileResponse:
     """The agent's kiosk."""
     return _page("agent.html")
 
 
-@router.get("/citizen")
+@router.api_route("/citizen", methods=PAGE_METHODS)
 def citizen_page() -> FileResponse:
     """The citizen's portal."""
     return _page("citizen.html")

@@ -40,6 +40,8 @@ def test_pages_carry_a_strict_content_security_policy(api: Api) -> None:
     assert script.status_code == 200 and script.headers["x-content-type-options"] == "nosniff"
     assert "<script>" not in page.text and " style=" not in page.text  # nothing inline
     assert "content-security-policy" not in api.client.get("/health").headers
+    head = api.client.head("/web/citizen")
+    assert head.status_code == 200 and "content-security-policy" in head.headers
 
 
 def test_state_changes_from_a_cookie_session_need_the_csrf_token(api: Api) -> None:
