@@ -39,6 +39,7 @@ HEADER_BOTTOM, FIELDS_TOP = 0.125, 0.14  # the header band ends at 78 of 648 px
 LABEL_GAP = 32 / 648  # label to its value ~26 px (centres); value to the next label ~38
 LABEL_MATCH = 0.7  # difflib ratio of a line to a label, letters only
 MRZ_MIN_ROW = 24  # the shortest MRZ line is 30 characters
+MRZ_PIECE = 12  # what detection finds of a blurred MRZ row: 14-19 characters seen
 # An MRZ strip is widened this many times before recognition: the recognizer gives one frame
 # per 8 px of a 48 px high line, ~3 per character, too few for CTC to spell runs of `<`
 # (each repeat needs a blank between). Widening 1.5/2/2.5/3 times: 75.2/75.9/70.3/59.3% of
@@ -294,13 +295,15 @@ def compact(text: str) -> str:
 
 
 def _mrz_row_lines(band: Sequence[TextLine]) -> list[list[TextLine]]:
-    """The band's text rows, if they look like an MRZ: two or three rows, each with fillers
-    or at least MRZ_MIN_ROW characters (blurred fillers come back as letters or digits; a
-    resident ID card's band holds a label and its 18-character number)."""
+    """The band's text rows, if they look like an MRZ: two or three rows of at least
+    MRZ_PIECE characters found, three or one with fillers or MRZ_MIN_ROW characters
+    (detection drops runs of fillers, blur turns them into letters or digits; a resident
+    ID card's band holds a label, 8 characters, and its 18-character number)."""
     rows = _rows(list(band))
     texts = ["".join(_mrz_text(line.text) for line in row) for row in rows]
-    looks = all("<<" in text or len(text) >= MRZ_MIN_ROW for text in texts)
-    return rows if len(rows) in {2, 3} and looks else []
+    long = all(len(text) >= MRZ_PIECE for text in texts)
+    looks = len(rows) == 3 or any("<<" in text or len(text) >= MRZ_MIN_ROW for text in texts)
+    return rows if len(rows) in {2, 3} and long and looks else []
 
 
 def _strip(card: Image, row: list[TextLine]) -> Image:

@@ -20,7 +20,7 @@ from simkyc.documents.mrz_decode import (
     position_alphabets,
 )
 from simkyc.documents.mrz_layout import TD1, TD3
-from simkyc.documents.ocr import CardReader
+from simkyc.documents.ocr import CardReader, TextLine
 from simkyc.documents.specimen import DocumentKind, random_specimen, render_card
 
 CLASSES = 1 + len(MRZ_ALPHABET)
@@ -107,3 +107,19 @@ def test_the_recognizers_frames_decode_to_the_printed_mrz() -> None:
     frames = [reader.frame_probabilities(_strip(card, row), stretch=MRZ_STRETCH)
               for row in _mrz_row_lines(band)]
     assert decode_lines([mrz_scores(*f) for f in frames], TD1) == data.mrz
+
+
+def _band(*rows: str) -> list[TextLine]:
+    return [TextLine(text, 0.9, 40.0, 520.0 + 40 * i, 40.0 + 20 * len(text), 550.0 + 40 * i)
+            for i, text in enumerate(rows)]
+
+
+def test_a_blurred_mrz_whose_fillers_detection_dropped_is_still_an_mrz() -> None:
+    assert len(_mrz_row_lines(_band("1UT0UF03177485", "5409099K3410288070",
+                                    "ROSSETTIKKJAMIE"))) == 3
+    assert len(_mrz_row_lines(_band("P<UTOLINDQVIST<<KAI<<<<<", "BL6129091607020"))) == 2
+
+
+def test_a_resident_cards_label_and_number_are_no_mrz() -> None:
+    assert _mrz_row_lines(_band("ID NUMBER", "11010519491231002X")) == []
+    assert _mrz_row_lines(_band("110105194912310", "11010519491231002X")) == []
