@@ -4,9 +4,11 @@ The visual zone is read by its labels (SURNAME, GIVEN NAMES, NAME, NAME (PINYIN)
 BIRTH, DOCUMENT NO., ISSUED / EXPIRES), matched loosely because OCR misreads small print;
 a value whose label was not read takes the layout's next row after the previous value's.
 The band at the bottom holds the MRZ or, on a resident ID card, the 18-character number.
-Each MRZ line is read whole (a strip across the band) and also rebuilt from the pieces
-detection found (OCR drops runs of `<`; OCR-B is monospace, so a piece's place on the line
-gives its first character's position); the first combination that verifies wins.
+Each MRZ line is read whole (a strip across the band, widened), decoded to its format's
+length and alphabets from the recognizer's frames (`mrz_decode`), and also rebuilt from the
+pieces detection found (OCR drops runs of `<`; OCR-B is monospace, so a piece's place on
+the line gives its first character's position); of the combinations that verify, the
+first whose name is the visual zone's wins, else the first.
 
 Layout knowledge (rows, bands) is simkyc's own SPECIMEN layout; another document design
 brings its own labels and rows.
