@@ -13,7 +13,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from simkyc.config import Settings
 from simkyc.errors import ModelUnavailable
@@ -43,6 +45,8 @@ class TextLine:
 
 
 class _Engine(Protocol):
+    text_rec: Any  # the recognizer: its ONNX session, input shape, decoder's classes
+
     def __call__(self, image: Any, **options: bool) -> tuple[list[Any] | None, Any]: ...
 
 
@@ -66,15 +70,24 @@ class CardReader:
         kept = [line for line in lines if line.score >= self.min_score and line.text.strip()]
         return sorted(kept, key=lambda line: (line.top, line.left))
 
-    def recognize(self, strip: Image) -> tuple[str, float]:
-        """The text of one line of text filling an RGB image strip (no detection)."""
+    def frame_probabilities(
+        self, strip: Image, *, stretch: float = 1.0
+    ) -> tuple[NDArray[np.float32], tuple[str, ...]]:
+        """The recognizer's per-frame class probabilities for one line of text filling an
+        RGB strip (widened `stretch` times: more frames per character), and its classes
+        (0: CTC blank), for a decoding of the caller's own."""
         with self._lock:
-            found, _ = self._load()(np.ascontiguousarray(strip[:, :, ::-1]), use_det=False,
-                                    use_cls=False)
-        if not found:
-            return "", 0.0
-        text, score = found[0]
-        return str(text), float(score)
+            recognizer = self._load().text_rec
+            bgr = np.ascontiguousarray(strip[:, :, ::-1])
+            if stretch != 1:
+                size = (round(bgr.shape[1] * stretch), bgr.shape[0])
+                bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_CUBIC)
+            _, height, width = recognizer.rec_image_shape
+            ratio = max(width / height, bgr.shape[1] / max(bgr.shape[0], 1))
+            batch = recognizer.resize_norm_img(bgr, ratio)[np.newaxis].astype(np.float32)
+            probabilities = recognizer.session(batch)[0][0]
+            classes = tuple(recognizer.postprocess_op.character)
+        return np.asarray(probabilities, np.float32), classes
 
     def _load(self) -> _Engine:
         if self._engine is None:

@@ -1,0 +1,164 @@
+"""An MRZ line decoded from the recognizer's per-frame probabilities, of a known length.
+
+The general recognizer's greedy decoding picks, frame by frame, any of its 6,623 symbols:
+on a blurred photo a run of fillers `<` comes back as `4`, `A` or `K`, look-alikes, or a
+line a few characters short. An MRZ line is narrower than that: a fixed number of
+characters (30, 36 or 44; ICAO Doc 9303) from A-Z, 0-9 and `<`, each position of its own
+kind (dates and check digits are digits, codes and names letters or `<`). So the CTC path
+is searched (Viterbi, exact) among the paths that spell a line of exactly that length with
+each position in its own alphabet; look-alikes of a symbol (lower case, full width,
+brackets for `<`) count for it. Check digits still decide whether the reading is taken:
+this only chooses, among readings the model finds likely, one of the right shape.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simkyc.documents.mrz_correct import PositionKind, position_kinds
+from simkyc.documents.mrz_layout import Layout
+
+MRZ_ALPHABET = string.ascii_uppercase + string.digits + "<"
+DIGITS, LETTERS = frozenset(string.digits), frozenset(string.ascii_uppercase + "<")
+SEXES = frozenset("MFX<")
+# What else the recognizer writes for a symbol of the MRZ alphabet (OCR-B seen blurred).
+LOOK_ALIKES = {"<": "\uff1c\u00ab\u2039\u3008\u300a([{\uff2b"}
+NEG = -1e9  # log-probability of an impossible path (finite: no inf - inf)
+
+
+def position_alphabets(layout: Layout) -> list[tuple[frozenset[str], ...]]:
+    """What each position of each line of `layout` may hold."""
+    allowed: list[frozenset[str]] = []
+    for position, kind in enumerate(position_kinds(layout)):
+        if kind is PositionKind.DIGIT:
+            # A personal number's check digit is `<` when there is no personal number.
+            filler = position == layout.personal_number_check
+            allowed.append(DIGITS | {"<"} if filler else DIGITS)
+        elif kind is PositionKind.LETTER:
+            allowed.append(LETTERS)
+        elif kind is PositionKind.OTHER:
+            allowed.append(SEXES)
+        else:
+            allowed.append(frozenset(MRZ_ALPHABET))
+    width = layout.width
+    return [tuple(allowed[start : start + width]) for start in range(0, len(allowed), width)]
+
+
+def mrz_scores(probabilities: NDArray[np.float32], classes: Sequence[str]) -> NDArray[np.float64]:
+    """Per-frame log-probabilities of blank and each MRZ symbol (look-alikes added in), from
+    the recognizer's (frames, classes) softmax whose class i is `classes[i]` (0: blank)."""
+    index = {char: i for i, char in enumerate(classes) if i > 0}
+    columns = np.zeros((probabilities.shape[0], len(MRZ_ALPHABET) + 1), np.float64)
+    columns[:, 0] = probabilities[:, 0]
+    for j, symbol in enumerate(MRZ_ALPHABET, start=1):
+        forms = {symbol, symbol.lower(), chr(ord(symbol) + 0xFEE0), *LOOK_ALIKES.get(symbol, "")}
+        for form in forms:
+            if form in index:
+                columns[:, j] += probabilities[:, index[form]]
+    logs: NDArray[np.float64] = np.log(np.maximum(columns, 1e-12))
+    return logs
+
+
+def greedy_text(probabilities: NDArray[np.float32], classes: Sequence[str]) -> str:
+    """What the recognizer itself reads (best class per frame, repeats merged, blanks out)."""
+    best = probabilities.argmax(axis=1)
+    kept = best[np.r_[True, best[1:] != best[:-1]] & (best != 0)]
+    return "".join(classes[i] for i in kept)
+
+
+def decode_lines(
+    frames: Sequence[NDArray[np.float64]], layout: Layout
+) -> tuple[str, ...] | None:
+    """The MRZ of `layout` from each line's `mrz_scores` (None: the line count differs, or a
+    line has too few frames to spell its width)."""
+    if len(frames) != layout.lines:
+        return None
+    lines = tuple(decode_line(scores, allowed)
+                  for scores, allowed in zip(frames, position_alphabets(layout), strict=True))
+    return lines if all(lines) else None
+
+
+def decode_line(scores: NDArray[np.float64], allowed: Sequence[frozenset[str]]) -> str:
+    """The most likely line of exactly len(`allowed`) characters, the i-th from
+    `allowed[i]`, under CTC's rules (repeats merge unless a blank separates them); "" when
+    the frames are too few to spell it."""
+    frames, width = scores.shape[0], len(allowed)
+    if width == 0 or frames < width:
+        return ""
+    mask = np.full((width + 1, len(MRZ_ALPHABET) + 1), NEG)
+    for k, alphabet in enumerate(allowed, start=1):
+        mask[k, [MRZ_ALPHABET.index(c) + 1 for c in alphabet]] = 0.0
+    mask[:, 0] = NEG  # column 0 of `chars` is unused: the blank state is kept apart
+    blank = np.full(width + 1, NEG)
+    chars = np.full_like(mask, NEG)
+    blank[0] = scores[0, 0]
+    chars[1] = scores[0] + mask[1]
+    moves = []
+    for t in range(1, frames):
+        blank, chars, step = _step(blank, chars, scores[t], mask)
+        moves.append(step)
+    return _backtrack(blank, chars, moves, width)
+
+
+# Where each state of one frame came from: a blank state's previous state (-1: blank, else
+# the character), a character state's previous row (0: the same character held, 1: the
+# position before) and state.
+_Step = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]
+
+
+def _step(
+    blank: NDArray[np.float64], chars: NDArray[np.float64], frame: NDArray[np.float64],
+    mask: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], _Step]:
+    """One frame of the search: the new scores and where each state came from."""
+    rows, columns = np.arange(chars.shape[0]), np.arange(chars.shape[1])
+    best = chars.argmax(axis=1)
+    top = chars[rows, best]
+    second = chars.copy()
+    second[rows, best] = NEG
+    runner = second.argmax(axis=1)
+    is_best = columns[None, :] == best[:, None]
+    # The best previous character state other than c (a repeat would merge), per row and c.
+    other = np.where(is_best, second[rows, runner][:, None], top[:, None])
+    other_from = np.where(is_best, runner[:, None], best[:, None])
+    blank_src = np.where(top > blank, best, -1)
+    new_blank = np.maximum(blank, top) + frame[0]
+    shifted_blank = np.vstack([np.full((1, chars.shape[1]), NEG),
+                               np.repeat(blank[:-1, None], chars.shape[1], axis=1)])
+    shifted_other = np.vstack([np.full((1, chars.shape[1]), NEG), other[:-1]])
+    options = np.stack([chars, shifted_blank, shifted_other])
+    choice = options.argmax(axis=0)
+    new_chars = np.maximum(options.max(axis=0) + frame[None, :] + mask, NEG)
+    shifted_from = np.vstack([np.zeros((1, chars.shape[1]), np.int64), other_from[:-1]])
+    row_back = (choice > 0).astype(np.int64)
+    state_back = np.select([choice == 0, choice == 1], [columns[None, :].repeat(len(rows), 0),
+                                                         np.full_like(shifted_from, -1)],
+                           shifted_from)
+    return new_blank, new_chars, (blank_src, row_back, state_back)
+
+
+def _backtrack(
+    blank: NDArray[np.float64], chars: NDArray[np.float64], moves: list[_Step], width: int
+) -> str:
+    """The characters of the best complete path, read backwards through `moves`."""
+    char = int(chars[width].argmax())
+    if max(blank[width], chars[width, char]) <= NEG / 2:
+        return ""
+    state = -1 if blank[width] >= chars[width, char] else char
+    k, out = width, []
+    for blank_src, row_back, state_back in reversed(moves):
+        if state == -1:
+            state = int(blank_src[k])
+            continue
+        if row_back[k, state]:
+            out.append(MRZ_ALPHABET[state - 1])
+            previous = int(state_back[k, state])
+            k -= 1
+            state = previous
+    if state != -1:
+        out.append(MRZ_ALPHABET[state - 1])
+    return "".join(reversed(out))
