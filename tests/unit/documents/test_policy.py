@@ -58,13 +58,11 @@ def test_a_current_document_of_an_adult_passes() -> None:
 def test_expiry_with_its_grace(expiry: date | None, grace: int, code: PolicyFinding | None
                                ) -> None:
     policy = DocumentPolicy.of(JurisdictionProfile(expiry_grace_days=grace))
-    assert _codes(policy, expiry=expiry)["document_expiry"] == code
-
-
-def test_an_unknown_expiry_is_not_judged() -> None:
-    check = CN.check(kind=AcceptedDocument.PASSPORT, birth_date=date(1990, 1, 1), expiry=None,
-                     today=TODAY)[1]
-    assert check.passed is None
+    check = policy.check(kind=AcceptedDocument.CN_RESIDENT_ID, birth_date=date(1990, 1, 1),
+                         expiry=expiry, today=TODAY)[1]
+    assert check.code == code
+    # Passed, failed, or (no expiry given) not judged.
+    assert check.passed is (None if expiry is None else code is None)
 
 
 def test_a_type_the_jurisdiction_does_not_accept_is_refused_naming_those_it_does() -> None:
