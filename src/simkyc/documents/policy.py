@@ -42,54 +42,45 @@ def age_on(birth: date, today: date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-@dataclass(frozen=True)
-class DocumentPolicy:
-    """The document rules of one jurisdiction profile."""
+def policy_checks(profile: JurisdictionProfile, *, kind: AcceptedDocument, birth_date: date,
+                  expiry: date | None, today: date) -> list[PolicyCheck]:
+    """The profile's three document checks, in a stable order: accepted, expiry, minimum
+    age."""
+    return [_accepted(profile, kind), _expiry(profile, expiry, today),
+            _age(profile, birth_date, today)]
 
-    accepted: frozenset[AcceptedDocument]
-    expiry_grace_days: int
-    min_age: int
-    minors: MinorRule
 
-    @classmethod
-    def of(cls, profile: JurisdictionProfile) -> DocumentPolicy:
-        return cls(profile.accepted_documents, profile.expiry_grace_days, profile.min_age,
-                   profile.minors)
+def _accepted(profile: JurisdictionProfile, kind: AcceptedDocument) -> PolicyCheck:
+    if kind in profile.accepted_documents:
+        return PolicyCheck("document_accepted", True, None, f"{kind.value} is accepted.")
+    listed = ", ".join(sorted(k.value for k in profile.accepted_documents)) or "none"
+    return PolicyCheck("document_accepted", False, PolicyFinding.DOCUMENT_NOT_ACCEPTED,
+                       f"{kind.value} is not accepted here (accepted: {listed}).")
 
-    def check(self, *, kind: AcceptedDocument, birth_date: date, expiry: date | None,
-              today: date) -> list[PolicyCheck]:
-        """The three checks, in a stable order: accepted, expiry, minimum age."""
-        return [self._accepted(kind), self._expiry(expiry, today),
-                self._age(birth_date, today)]
 
-    def _accepted(self, kind: AcceptedDocument) -> PolicyCheck:
-        if kind in self.accepted:
-            return PolicyCheck("document_accepted", True, None, f"{kind.value} is accepted.")
-        listed = ", ".join(sorted(k.value for k in self.accepted)) or "none"
-        return PolicyCheck("document_accepted", False, PolicyFinding.DOCUMENT_NOT_ACCEPTED,
-                           f"{kind.value} is not accepted here (accepted: {listed}).")
+def _expiry(profile: JurisdictionProfile, expiry: date | None, today: date) -> PolicyCheck:
+    if expiry is None:
+        return PolicyCheck("document_expiry", None, PolicyFinding.EXPIRY_NOT_GIVEN,
+                           "The document's expiry date was not given.")
+    # A document is valid through its expiry date, plus the grace.
+    grace_days = profile.expiry_grace_days
+    last_day = expiry + timedelta(days=grace_days)
+    if today <= last_day:
+        return PolicyCheck("document_expiry", True, None,
+                           f"The document is valid through {last_day.isoformat()}.")
+    grace = f" and the {grace_days}-day grace" if grace_days else ""
+    return PolicyCheck("document_expiry", False, PolicyFinding.DOCUMENT_EXPIRED,
+                       f"The document expired on {expiry.isoformat()}{grace}; "
+                       "ask for a current document.")
 
-    def _expiry(self, expiry: date | None, today: date) -> PolicyCheck:
-        if expiry is None:
-            return PolicyCheck("document_expiry", None, PolicyFinding.EXPIRY_NOT_GIVEN,
-                               "The document's expiry date was not given.")
-        # A document is valid through its expiry date, plus the grace.
-        last_day = expiry + timedelta(days=self.expiry_grace_days)
-        if today <= last_day:
-            return PolicyCheck("document_expiry", True, None,
-                               f"The document is valid through {last_day.isoformat()}.")
-        grace = f" and the {self.expiry_grace_days}-day grace" if self.expiry_grace_days else ""
-        return PolicyCheck("document_expiry", False, PolicyFinding.DOCUMENT_EXPIRED,
-                           f"The document expired on {expiry.isoformat()}{grace}; "
-                           "ask for a current document.")
 
-    def _age(self, birth_date: date, today: date) -> PolicyCheck:
-        if age_on(birth_date, today) >= self.min_age:
-            return PolicyCheck("minimum_age", True, None,
-                               f"The holder is at least {self.min_age}.")
-        if self.minors is MinorRule.GUARDIAN:
-            return PolicyCheck("minimum_age", False, PolicyFinding.GUARDIAN_REQUIRED,
-                               f"The holder is under {self.min_age}: a parent or guardian "
-                               "registers the line in their own name.")
-        return PolicyCheck("minimum_age", False, PolicyFinding.UNDER_MINIMUM_AGE,
-                           f"The holder is under {self.min_age}, the minimum age for a line.")
+def _age(profile: JurisdictionProfile, birth_date: date, today: date) -> PolicyCheck:
+    min_age = profile.min_age
+    if age_on(birth_date, today) >= min_age:
+        return PolicyCheck("minimum_age", True, None, f"The holder is at least {min_age}.")
+    if profile.minors is MinorRule.GUARDIAN:
+        return PolicyCheck("minimum_age", False, PolicyFinding.GUARDIAN_REQUIRED,
+                           f"The holder is under {min_age}: a parent or guardian "
+                           "registers the line in their own name.")
+    return PolicyCheck("minimum_age", False, PolicyFinding.UNDER_MINIMUM_AGE,
+                       f"The holder is under {min_age}, the minimum age for a line.")

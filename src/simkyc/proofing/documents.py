@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from datetime import date
 
 from simkyc.config import AcceptedDocument as DocumentKind
+from simkyc.config import JurisdictionProfile
 from simkyc.documents.cn_id import validate_cn_resident_id
 from simkyc.documents.crosscheck import FieldCheck, FieldStatus
 from simkyc.documents.mrz import parse_mrz
-from simkyc.documents.policy import DocumentPolicy
+from simkyc.documents.policy import policy_checks
 from simkyc.proofing.models import CheckKind, DocumentCheck
 
 TEXT_CHECK_PREFIX = "card_text_"
@@ -20,7 +21,8 @@ __all__ = ["DocumentKind", "document_checks", "document_type"]
 
 
 def document_checks(
-    *, kind: DocumentKind, number: str, birth_date: date, today: date, policy: DocumentPolicy,
+    *, kind: DocumentKind, number: str, birth_date: date, today: date,
+    profile: JurisdictionProfile,
     expiry: date | None = None, mrz: Sequence[str] | None = None,
 ) -> list[DocumentCheck]:
     """Checksums and consistency of the typed data (and MRZ) with each other, then the
@@ -47,8 +49,8 @@ def document_checks(
     elif kind is DocumentKind.PASSPORT:
         checks.append(DocumentCheck("mrz", None, "MRZ_NOT_GIVEN"))
     checks += [DocumentCheck(c.name, c.passed, c.code and c.code.value, message=c.message)
-               for c in policy.check(kind=kind, birth_date=birth_date, expiry=expiry,
-                                     today=today)]
+               for c in policy_checks(profile, kind=kind, birth_date=birth_date, expiry=expiry,
+                                      today=today)]
     return checks
 
 

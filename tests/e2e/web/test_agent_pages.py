@@ -19,6 +19,7 @@ from web_world import (
     Site,
     chromium,
     console_errors,
+    fill_applicant,
     line_from_a_shop,
     person,
     prove,
@@ -31,10 +32,7 @@ from web_world import (
 def type_document(page: Page, card: Card, line_id: str | None = None) -> None:
     if line_id is not None:
         page.get_by_label("Line ID of the SIM to replace").fill(line_id)
-    page.get_by_label("Document number").fill(card.data.number)
-    page.get_by_label("Full name, as printed").fill(person(card)["name"])
-    page.get_by_label("Date of birth").fill(card.data.birth_date.isoformat())
-    page.get_by_label("Expiry date (valid until)").fill(card.data.expiry_date.isoformat())
+    fill_applicant(page, card)
     page.get_by_label(re.compile("The customer read the privacy notice")).check()
     page.get_by_role("button", name="Start the checks").click()
 

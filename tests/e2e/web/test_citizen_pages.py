@@ -14,6 +14,7 @@ from web_world import (
     Screens,
     Site,
     console_errors,
+    fill_applicant,
     line_from_a_shop,
     person,
     prove,
@@ -24,15 +25,11 @@ from web_world import (
 
 def test_a_citizen_sees_disputes_and_audits_her_lines(page: Page, site: Site,
                                                       inputs: Inputs) -> None:
-    data = inputs.card.data
     line = line_from_a_shop(site, inputs)
     errors = console_errors(page)
     screens = Screens(page, "citizen")
     page.goto(f"{site.url}/web/citizen")
-    page.get_by_label("Document number").fill(data.number)
-    page.get_by_label("Full name, as printed").fill(person(inputs.card)["name"])
-    page.get_by_label("Date of birth").fill(data.birth_date.isoformat())
-    page.get_by_label("Expiry date (valid until)").fill(data.expiry_date.isoformat())
+    fill_applicant(page, inputs.card)
     page.get_by_label(re.compile("I read the privacy notice")).check()
     assert unlabelled_controls(page) == []
     screens.shot("0-start")

@@ -82,6 +82,15 @@ def person(card: Card) -> dict[str, str]:
             "birth_date": data.birth_date.isoformat(), "expiry": data.expiry_date.isoformat()}
 
 
+def fill_applicant(page: Page, card: Card) -> None:
+    """Type `card`'s data into the shared applicant fields (steps.html) of the page."""
+    typed = person(card)
+    page.get_by_label("Document number").fill(typed["number"])
+    page.get_by_label("Full name, as printed").fill(typed["name"])
+    page.get_by_label("Date of birth").fill(typed["birth_date"])
+    page.get_by_label("Expiry date (valid until)").fill(typed["expiry"])
+
+
 def specimen_card(face_rgb: Image, detector: YuNetDetector, seed: int) -> Card:
     """A CN SPECIMEN card carrying `face_rgb`'s face, photographed at a slight angle."""
     box = detector.detect(face_rgb)[0].box

@@ -9,21 +9,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simkyc.config import AcceptedDocument, JurisdictionProfile, MinorRule, default_profiles
-from simkyc.documents.policy import DocumentPolicy, PolicyFinding, age_on
+from simkyc.documents.policy import PolicyFinding, age_on, policy_checks
 from simkyc.faces.match import Decision as FaceDecision
 from simkyc.proofing.decision import decide
 from simkyc.proofing.documents import document_checks
 from simkyc.proofing.models import FaceCheck, LivenessCheck, LivenessVerdict, Reason
 
 TODAY = date(2026, 11, 22)
-CN = DocumentPolicy.of(default_profiles()["CN"])
+CN = default_profiles()["CN"]
 
 
-def _codes(policy: DocumentPolicy, **kwargs: object) -> dict[str, PolicyFinding | None]:
+def _codes(profile: JurisdictionProfile, **kwargs: object) -> dict[str, PolicyFinding | None]:
     args: dict[str, object] = {"kind": AcceptedDocument.CN_RESIDENT_ID,
                                "birth_date": date(1990, 1, 1), "expiry": date(2030, 1, 1),
                                "today": TODAY, **kwargs}
-    return {c.name: c.code for c in policy.check(**args)}  # type: ignore[arg-type]
+    return {c.name: c.code for c in policy_checks(profile, **args)}  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("birth", "on", "age"), [
@@ -57,19 +57,19 @@ def test_a_current_document_of_an_adult_passes() -> None:
 ])
 def test_expiry_with_its_grace(expiry: date | None, grace: int, code: PolicyFinding | None
                                ) -> None:
-    policy = DocumentPolicy.of(JurisdictionProfile(expiry_grace_days=grace))
-    check = policy.check(kind=AcceptedDocument.CN_RESIDENT_ID, birth_date=date(1990, 1, 1),
-                         expiry=expiry, today=TODAY)[1]
+    profile = JurisdictionProfile(expiry_grace_days=grace)
+    check = policy_checks(profile, kind=AcceptedDocument.CN_RESIDENT_ID,
+                          birth_date=date(1990, 1, 1), expiry=expiry, today=TODAY)[1]
     assert check.code == code
     # Passed, failed, or (no expiry given) not judged.
     assert check.passed is (None if expiry is None else code is None)
 
 
 def test_a_type_the_jurisdiction_does_not_accept_is_refused_naming_those_it_does() -> None:
-    policy = DocumentPolicy.of(JurisdictionProfile(
-        accepted_documents=frozenset({AcceptedDocument.CN_RESIDENT_ID})))
-    check = policy.check(kind=AcceptedDocument.PASSPORT, birth_date=date(1990, 1, 1),
-                         expiry=date(2030, 1, 1), today=TODAY)[0]
+    profile = JurisdictionProfile(
+        accepted_documents=frozenset({AcceptedDocument.CN_RESIDENT_ID}))
+    check = policy_checks(profile, kind=AcceptedDocument.PASSPORT, birth_date=date(1990, 1, 1),
+                          expiry=date(2030, 1, 1), today=TODAY)[0]
     assert (check.passed, check.code) == (False, PolicyFinding.DOCUMENT_NOT_ACCEPTED)
     assert "cn_resident_id" in check.message
 
@@ -78,9 +78,9 @@ def test_a_type_the_jurisdiction_does_not_accept_is_refused_naming_those_it_does
                                             (MinorRule.GUARDIAN, PolicyFinding.GUARDIAN_REQUIRED)])
 def test_a_minor_is_refused_with_the_rule_that_applies(rule: MinorRule, code: PolicyFinding
                                                        ) -> None:
-    policy = DocumentPolicy.of(JurisdictionProfile(min_age=16, minors=rule))
-    assert _codes(policy, birth_date=date(2010, 11, 23))["minimum_age"] == code
-    assert _codes(policy, birth_date=date(2010, 11, 22))["minimum_age"] is None
+    profile = JurisdictionProfile(min_age=16, minors=rule)
+    assert _codes(profile, birth_date=date(2010, 11, 23))["minimum_age"] == code
+    assert _codes(profile, birth_date=date(2010, 11, 22))["minimum_age"] is None
 
 
 def test_profiles_read_from_json_settings() -> None:
@@ -96,7 +96,7 @@ def test_the_mrz_expiry_is_used_when_none_was_typed_and_a_different_one_mismatch
     td3 = ["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",  # ICAO 9303 part 4 specimen
            "L898902C36UTO7408122F1204159ZE184226B<<<<<10"]
     kwargs = {"kind": AcceptedDocument.PASSPORT, "number": "L898902C3",
-              "birth_date": date(1974, 8, 12), "today": TODAY, "policy": CN, "mrz": td3}
+              "birth_date": date(1974, 8, 12), "today": TODAY, "profile": CN, "mrz": td3}
     checks = {c.name: c for c in document_checks(**kwargs)}  # type: ignore[arg-type]
     assert checks["document_expiry"].code == "DOCUMENT_EXPIRED"  # 2012-04-15
     assert checks["mrz_matches_typed_data"].passed is True
@@ -107,7 +107,7 @@ def test_the_mrz_expiry_is_used_when_none_was_typed_and_a_different_one_mismatch
 def test_policy_findings_are_their_own_reasons_in_the_decision() -> None:
     checks = document_checks(kind=AcceptedDocument.CN_RESIDENT_ID, number="11010519491231002X",
                              birth_date=date(1949, 12, 31), expiry=date(2020, 1, 1),
-                             today=TODAY, policy=CN)
+                             today=TODAY, profile=CN)
     result = decide(consent=True, documents=checks, face=_face_match(),
                     liveness=LivenessCheck(LivenessVerdict.LIVE, "v1"))
     assert result.reasons == (Reason.DOCUMENT_EXPIRED,)

@@ -39,7 +39,6 @@ from simkyc.api.schemas import (
 )
 from simkyc.api.state import Services
 from simkyc.documents.crosscheck import TextCheck, Typed
-from simkyc.documents.policy import DocumentPolicy
 from simkyc.errors import (
     IdempotencyKeyReused,
     MediaTooLarge,
@@ -108,11 +107,11 @@ def create_session(body: ProofingCreate, *, db: SessionDep, me: AgentDep, now: N
 
     view = once(db, actor=me, key=key, operation="proofing.start",
                 request=body.model_dump(mode="json"), kind=ProofingView, now=now, act=act)
-    policy = DocumentPolicy.of(operator_profile(db, me, services.settings.jurisdiction_profiles))
+    profile = operator_profile(db, me, services.settings.jurisdiction_profiles)
     held = services.evidence.get(view.id, now=now.timestamp())
     held.documents = document_checks(kind=typed.document_kind, number=typed.number,
                                      birth_date=typed.birth_date, today=now.date(),
-                                     policy=policy, expiry=typed.expiry, mrz=typed.mrz)
+                                     profile=profile, expiry=typed.expiry, mrz=typed.mrz)
     held.typed = Typed(typed.number, typed.name, typed.birth_date, typed.expiry)
     return _public(view, held)
 
