@@ -154,7 +154,11 @@ def models() -> None:
                 "population": c.population,
                 "pipeline": c.pipeline,
                 "points": [p.__dict__ for p in c.points],
+                "reject_points": [p.__dict__ for p in c.reject_points],
+                "n_genuine": c.n_genuine,
+                "n_impostor": c.n_impostor,
                 "date": c.date,
+                "data": c.data,
                 "command": c.command,
             }
             for c in calibration.load_table()
@@ -164,15 +168,16 @@ def models() -> None:
             "population": settings.population,
             "detector": settings.detector.value,
             "fmr_target": settings.fmr_target,
+            "false_reject_target": settings.false_reject_target,
         },
     }
     print(json.dumps(listing, indent=2))
 
 
 @eval_app.command("faces")
-def eval_faces(
+def eval_faces(  # noqa: PLR0917 - one parameter per command-line option
     datasets: Annotated[
-        list[str] | None, typer.Option("--dataset", help="lfw, casia, kpop")
+        list[str] | None, typer.Option("--dataset", help="lfw, casia, kpop, apf, lfw-east-asian")
     ] = None,
     out: Annotated[Path, typer.Option(help="Folder for the JSON report and DET plot.")] = Path(
         "artifacts/eval-faces"
@@ -183,18 +188,25 @@ def eval_faces(
         bool,
         typer.Option(help="Write the measured thresholds into the package's calibration table."),
     ] = False,
+    compare_with: Annotated[
+        str | None,
+        typer.Option(help="A second recognizer measured in the same run: its calibrations, "
+                     "its DET curves on the same plot, the fusion of both models' scores."),
+    ] = None,
 ) -> None:
     """Accuracy per data set: 10-fold (LFW), EER, TAR at FAR 1e-2/1e-3/1e-4, DET curves, fusion."""
+    from simkyc.evaluation.datasets import NAMES
     from simkyc.evaluation.faces import run_face_evaluation
 
     try:
         run_face_evaluation(
             get_settings(),
-            datasets or ["lfw", "casia", "kpop"],
+            datasets or list(NAMES),
             out=out,
             limit=limit,
             workers=workers,
             write_calibration=write_calibration,
+            compare_with=compare_with,
         )
     except SimkycError as error:
         raise _fail(error, False) from None

@@ -99,7 +99,10 @@ class Settings(BaseSettings):
         description="Align on MediaPipe face-mesh points found in the detector's crop "
         "(better alignment than YuNet's own points; see bench/ablation.py).",
     )
-    recognizer: str = Field(default="dlib-resnet-v1", description="Recognizer model id.")
+    recognizer: str = Field(
+        default="omz-face-reid-0095",
+        description="Recognizer model id (`simkyc models` lists them).",
+    )
     recognizers_file: Path | None = Field(
         default=None,
         description="JSON file describing more ONNX recognizers (see README, Recognizers).",
@@ -109,16 +112,6 @@ class Settings(BaseSettings):
         description="Calibration population of the applicants; picks the thresholds.",
     )
     fmr_target: float = Field(default=1e-3, description="False-match rate the threshold holds.")
-    fnmr_target: float = Field(
-        default=0.05,
-        description="Highest false non-match rate the deployment accepts at fmr_target; a "
-        "calibration that misses it makes every decision `review`.",
-    )
-    review_band: float = Field(
-        default=0.01,
-        description="Cosine margin around the threshold in which the decision is `review`; "
-        "model-specific (dlib's genuine and impostor scores sit ~0.12 apart).",
-    )
     flip_tta: bool = Field(
         default=True, description="Average embeddings of the face and its mirror."
     )
@@ -161,11 +154,6 @@ class Settings(BaseSettings):
     lockout_s: float = Field(default=1800.0, description="How long a lockout lasts, seconds.")
     liveness_max_bytes: int = Field(default=25_000_000, description="Largest liveness upload.")
     liveness_max_seconds: float = Field(default=20.0, description="Longest liveness clip.")
-    continuity_margin: float = Field(
-        default=0.02,
-        description="Frames of one capture must match each other within the face threshold "
-        "minus this margin (pose changes within a clip lower dlib scores a little).",
-    )
     state_dir: Path = Field(
         default_factory=_state_home,
         description="simkyc's own state: the embedded SQLite database and the key file.",
@@ -248,6 +236,20 @@ class Settings(BaseSettings):
         le=1,
         description="A field read at least this confidently (or verified by a check digit) "
         "that differs from the typed value is a mismatch; below it, unreadable.",
+    )
+    # --- faces ---
+    false_reject_target: float = Field(
+        default=0.005,
+        gt=0,
+        lt=1,
+        description="Share of genuine pairs the reject threshold may refuse outright "
+        "(`no_match`); between it and the accept threshold (at fmr_target) is `review`.",
+    )
+    probe_frames: int = Field(
+        default=3,
+        ge=1,
+        description="The live probe is the fused embedding of this many best frames (by "
+        "quality) of the selfie and liveness capture.",
     )
 
 

@@ -14,6 +14,8 @@ from simkyc.api.deps import PipelineDep, ServicesDep, read_upload
 from simkyc.api.routes import admin, audit, lines, proofing, reviews, selfservice
 from simkyc.api.state import Services
 from simkyc.config import Settings
+from simkyc.faces.calibration import load_table
+from simkyc.faces.policy import overview
 from simkyc.web import routes as web
 
 
@@ -52,6 +54,7 @@ async def health(pipeline: PipelineDep, services: ServicesDep) -> dict[str, obje
         "version": __version__,
         "recognizer": pipeline.policy.calibration.model_id,
         "calibration": pipeline.policy.calibration.calibration_id,
+        "face_policy": overview(pipeline.policy, load_table()),
         "held_sessions": len(services.evidence),
     }
 

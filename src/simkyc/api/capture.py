@@ -16,7 +16,7 @@ from simkyc.api.evidence import HeldEvidence
 from simkyc.api.state import Services
 from simkyc.documents.crosscheck import TextCheck, Typed, check_text
 from simkyc.errors import EvidenceMissing
-from simkyc.faces.pipeline import FaceSample
+from simkyc.faces.pipeline import FaceSample, live_probe
 from simkyc.liveness.analyzer import LivenessResult
 from simkyc.liveness.challenge import Challenge
 from simkyc.proofing.models import FaceCheck, LivenessCheck, LivenessVerdict
@@ -66,15 +66,14 @@ async def judge_liveness(
     now: float,
 ) -> LivenessResult:
     """Decode the evidence and judge it against the challenge (redeemed once)."""
-    reference = held.selfie.embedding if held.selfie is not None else None
-    threshold = services.pipeline.policy.point.threshold if reference is not None else None
+    selfie = held.selfie.embedding if held.selfie is not None else None
 
     def run() -> LivenessResult:
         with services.pipeline_lock:
             frames = services.liveness.decode(video=video, stills=stills)
             return services.liveness.answer(
                 nonce=nonce, session_id=proofing_id, device_id=device_id, frames=frames,
-                now=now, reference=reference, reference_threshold=threshold)
+                now=now, selfie=selfie)
 
     return await run_in_threadpool(run)
 
@@ -84,11 +83,12 @@ async def issue_challenge(services: Services, *, proofing_id: str, now: float) -
 
 
 def probes(held: HeldEvidence) -> list[FaceSample]:
-    """The live faces to compare with the document: the liveness capture's best frames, else
-    the selfie."""
-    if held.liveness is not None and held.liveness.best:
-        return list(held.liveness.best)
-    return [held.selfie] if held.selfie is not None else []
+    """The live faces to compare with the document: the selfie and the liveness capture's
+    best frames (the pipeline fuses the best of them by quality into one probe)."""
+    live = [held.selfie] if held.selfie is not None else []
+    if held.liveness is not None:
+        live += list(held.liveness.best)
+    return live
 
 
 def face_check(services: Services, held: HeldEvidence) -> tuple[FaceCheck, Template]:
@@ -102,7 +102,8 @@ def face_check(services: Services, held: HeldEvidence) -> tuple[FaceCheck, Templ
         result = services.pipeline.compare(held.document, live)
     check = FaceCheck(result.score, result.threshold, result.decision, result.model_id,
                       result.calibration_id)
-    return check, Template(result.model_id, live[0].embedding)
+    probe = live_probe(live, services.pipeline.probe_frames)
+    return check, Template(result.model_id, probe)
 
 
 def liveness_check(held: HeldEvidence) -> LivenessCheck:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,13 +39,34 @@ class FaceDataset:
     images: tuple[Path, ...]
     identities: NDArray[np.intp]
     protocol: ProtocolPairs | None = None
+    # One key per identity that names the person across sets (so pooling sets never makes
+    # an "impostor" pair of one person filed in two of them, e.g. Gong Li in LFW and APF).
+    person_keys: tuple[str, ...] = ()
 
 
-def folder_dataset(name: str, population: str, root: Path, limit: int | None) -> FaceDataset:
-    """One sub-folder per person (CASIA-FaceV5, K-pop crops)."""
+def person_key(name: str) -> str:
+    """A name's key across sets: its words, lower-cased and sorted ("Wang_Yingfan" ==
+    "yingfan-wang"; "cn__gong-li" == "Gong_Li"); the list prefix of APF folders dropped."""
+    name = re.sub(r"^(cn|jp|kr)__", "", name)
+    return " ".join(sorted(w for w in re.split(r"[-_ ]+", name.lower()) if w))
+
+
+def folder_dataset(
+    name: str,
+    population: str,
+    root: Path,
+    limit: int | None,
+    *,
+    only: frozenset[str] | None = None,
+    keyed: bool = True,
+) -> FaceDataset:
+    """One sub-folder per person (CASIA-FaceV5, K-pop crops, public figures); `only`: the
+    folder names to take; `keyed`: folder names are people's names (not anonymous numbers)."""
     if not root.is_dir():
         raise DatasetMissing(f"{root} is missing; set SIMKYC_DATA_DIR to the evaluation data.")
-    people = sorted(p for p in root.iterdir() if p.is_dir())[:limit]
+    people = sorted(
+        p for p in root.iterdir() if p.is_dir() and (only is None or p.name in only)
+    )[:limit]
     images: list[Path] = []
     identities: list[int] = []
     for index, person in enumerate(people):
@@ -53,7 +75,9 @@ def folder_dataset(name: str, population: str, root: Path, limit: int | None) ->
             raise DatasetMissing(f"{person} holds no images.")
         images += files
         identities += [index] * len(files)
-    return FaceDataset(name, population, tuple(images), np.array(identities, np.intp))
+    keys = tuple(person_key(p.name) if keyed else f"{name}:{p.name}" for p in people)
+    return FaceDataset(name, population, tuple(images), np.array(identities, np.intp),
+                       person_keys=keys)
 
 
 def lfw(data_dir: Path, limit: int | None) -> FaceDataset:
@@ -77,7 +101,19 @@ def lfw(data_dir: Path, limit: int | None) -> FaceDataset:
         np.array(same, np.bool_),
         np.array(fold, np.intp),
     )
-    return FaceDataset("lfw", "lfw", base.images, base.identities, protocol)
+    return FaceDataset("lfw", "lfw", base.images, base.identities, protocol, base.person_keys)
+
+
+def lfw_east_asian(data_dir: Path, limit: int | None) -> FaceDataset:
+    """LFW's East Asian identities (east-asian/lfw-east-asian-names.txt) among the protocol
+    images; LFW's three double labels of one person are merged by `person_key`."""
+    names = (data_dir / "east-asian" / "lfw-east-asian-names.txt").read_text().split()
+    base = folder_dataset("lfw-east-asian", "east-asian", data_dir / "lfw" / "images_deepfunneled",
+                          limit, only=frozenset(names))
+    merged = {key: i for i, key in enumerate(dict.fromkeys(base.person_keys))}
+    remap = np.array([merged[key] for key in base.person_keys], np.intp)
+    return FaceDataset(base.name, base.population, base.images, remap[base.identities],
+                       person_keys=tuple(merged))
 
 
 def _lfw_pair(images: Path, cells: list[str]) -> tuple[Path, Path, bool]:
@@ -96,8 +132,17 @@ def load(name: str, data_dir: Path, limit: int | None = None) -> FaceDataset:
     east_asian = data_dir / "east-asian"
     if name == "lfw":
         return lfw(data_dir, limit)
+    if name == "lfw-east-asian":
+        return lfw_east_asian(data_dir, limit)
     if name == "casia":
-        return folder_dataset("casia", "east-asian", east_asian / "casia-facev5-40", limit)
+        return folder_dataset("casia", "east-asian", east_asian / "casia-facev5-40", limit,
+                              keyed=False)
     if name == "kpop":
         return folder_dataset("kpop", "east-asian", east_asian / "kpop-idols-15" / "images", limit)
-    raise DatasetMissing(f"Unknown data set {name!r}; known: lfw, casia, kpop.")
+    if name == "apf":
+        return folder_dataset("apf", "east-asian", east_asian / "asian-public-figures", limit)
+    raise DatasetMissing(f"Unknown data set {name!r}; known: {', '.join(NAMES)}.")
+
+
+# Every data set `simkyc eval faces` knows; the East Asian ones pool into population east-asian.
+NAMES = ("lfw", "casia", "kpop", "apf", "lfw-east-asian")

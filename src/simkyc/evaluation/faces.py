@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -25,7 +26,8 @@ from simkyc.evaluation.metrics import (
     kfold_accuracy,
     summary,
 )
-from simkyc.faces.calibration import TABLE
+from simkyc.evaluation.policy_eval import ZNorm, fuse_scores, policy_shares, reject_points
+from simkyc.faces.calibration import TABLE, calibration_from_entry
 from simkyc.faces.pipeline import pipeline_id
 
 FMRS = (1e-2, 1e-3, 1e-4)
@@ -50,13 +52,44 @@ def run_face_evaluation(
     limit: int | None,
     workers: int,
     write_calibration: bool,
+    compare_with: str | None = None,
 ) -> dict[str, object]:
-    """Measure every named data set, print a table, write report.json and det.png to `out`."""
+    """Measure every named data set, print a table, write report.json and det.png to `out`;
+    with `compare_with`, measure that recognizer too (its calibrations, its DET curves on the
+    same plot, and the fusion of both models' scores)."""
+    report, _, populations = _evaluate(settings, names, limit, workers)
+    out.mkdir(parents=True, exist_ok=True)
+    curves = {f"{settings.recognizer}: {name}": det_curve(scores)
+              for name, scores in populations.items()}
+    models = [report]
+    if compare_with is not None:
+        other_settings = settings.model_copy(update={"recognizer": compare_with})
+        other, _, other_populations = _evaluate(other_settings, names, limit,
+                                                             workers)
+        models.append(other)
+        curves |= {f"{compare_with}: {name}": det_curve(scores)
+                   for name, scores in other_populations.items()}
+        report["score_fusion"] = _score_fusion(populations, other_populations)
+        report["compared_with"] = other
+    plot_det(curves, out / "det.png", f"DET, all pairs ({pipeline_id(settings)})")
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    for model in models:
+        _print(model)
+    if write_calibration:
+        _write_calibrations([c for m in models for c in m["calibrations"]])
+    console.print(f"report: {out / 'report.json'}  DET: {out / 'det.png'}")
+    return report
+
+
+def _evaluate(
+    settings: Settings, names: list[str], limit: int | None, workers: int
+) -> tuple[dict[str, Any], dict[str, Measured], dict[str, ScoreSet]]:
+    """One recognizer over the named sets: figures, calibrations and the deployed policy."""
     measured = {
         name: _measure(settings, datasets.load(name, settings.data_dir, limit), workers)
         for name in names
     }
-    report: dict[str, object] = {
+    report: dict[str, Any] = {
         "model_id": settings.recognizer,
         "pipeline": pipeline_id(settings),
         "date": dt.date.today().isoformat(),
@@ -65,18 +98,59 @@ def run_face_evaluation(
     }
     populations = _populations(measured)
     for name, m in measured.items():
-        report["sets"][name] = _set_report(m, populations)  # type: ignore[index]
+        report["sets"][name] = _set_report(m, populations)
     calibrations = [_calibration(settings, pop, scores) for pop, scores in populations.items()]
     report["calibrations"] = calibrations
-    out.mkdir(parents=True, exist_ok=True)
-    curves = {name: det_curve(scores) for name, scores in populations.items()}
-    plot_det(curves, out / "det.png", f"{settings.recognizer} ({pipeline_id(settings)})")
-    (out / "report.json").write_text(json.dumps(report, indent=2))
-    _print(report)
-    if write_calibration:
-        _write_calibrations(calibrations)
-    console.print(f"report: {out / 'report.json'}  DET: {out / 'det.png'}")
-    return report
+    report["policy"] = _policy_report(settings, measured, populations, calibrations)
+    return report, measured, populations
+
+
+def _deployed_population(dataset: datasets.FaceDataset, populations: dict[str, ScoreSet]) -> str:
+    """The calibration a deployment would use for this set's people."""
+    return dataset.population if dataset.population in populations else dataset.name
+
+
+def _policy_report(
+    settings: Settings,
+    measured: dict[str, Measured],
+    populations: dict[str, ScoreSet],
+    entries: list[dict[str, object]],
+) -> dict[str, object]:
+    """Per population and per set: where the deployed two-threshold policy sends the pairs
+    (with the calibration of the set's population, at the configured targets)."""
+    table = {c.population: c for c in map(calibration_from_entry, entries)}
+    targets = {"fmr_target": settings.fmr_target,
+               "false_reject_target": settings.false_reject_target}
+    by_population = {
+        pop: policy_shares(scores, table[pop], **targets).to_dict()
+        for pop, scores in populations.items()
+    }
+    by_set = {
+        name: {
+            "population": (pop := _deployed_population(m.dataset, populations)),
+            **policy_shares(m.scores, table[pop], **targets).to_dict(),
+        }
+        for name, m in measured.items()
+    }
+    return {**targets, "populations": by_population, "sets": by_set}
+
+
+def _score_fusion(
+    first: dict[str, ScoreSet], second: dict[str, ScoreSet]
+) -> dict[str, object]:
+    """Both models' scores, z-normalised by each model's LFW impostor scores (a set apart
+    from the East Asian ones), averaged: FNMR at each FMR per population, vs each alone."""
+    if "lfw" not in first:
+        return {"skipped": "needs the lfw set for the z-normalisation"}
+    norm_a, norm_b = ZNorm.of(first["lfw"].impostor), ZNorm.of(second["lfw"].impostor)
+    result: dict[str, object] = {"znorm": {"first": asdict(norm_a), "second": asdict(norm_b)}}
+    for pop, scores in first.items():
+        fused = fuse_scores(scores, norm_a, second[pop], norm_b)
+        result[pop] = {
+            label: {f"fnmr_at_{p.target_fmr:g}": p.fnmr for p in summary(s, FMRS).operating_points}
+            for label, s in (("first", scores), ("second", second[pop]), ("fused", fused))
+        }
+    return result
 
 
 def _measure(settings: Settings, dataset: datasets.FaceDataset, workers: int) -> Measured:
@@ -102,10 +176,12 @@ def _populations(measured: dict[str, Measured]) -> dict[str, ScoreSet]:
     if len(east) > 1:
         embeddings = np.concatenate([m.embedded.embeddings for m in east])
         found = np.concatenate([m.embedded.found for m in east])
-        offsets = np.cumsum([0] + [int(m.dataset.identities.max()) + 1 for m in east])
-        identities = np.concatenate(
-            [m.dataset.identities + o for m, o in zip(east, offsets, strict=False)]
-        )
+        people: dict[str, int] = {}
+        identities = np.concatenate([
+            np.array([people.setdefault(m.dataset.person_keys[i], len(people))
+                      for i in m.dataset.identities], np.intp)
+            for m in east
+        ])
         matrix = scoring.similarity_matrix(embeddings, found)
         sets["east-asian"] = scoring.all_pairs(matrix, identities)
     return sets
@@ -175,12 +251,15 @@ def _calibration(settings: Settings, population: str, scores: ScoreSet) -> dict[
             }
             for p in result.operating_points
         ],
+        "reject_points": [asdict(p) for p in reject_points(scores)],
         "n_genuine": result.n_genuine,
         "n_impostor": result.n_impostor,
         "date": date,
         "data": _DATA_NOTES.get(population, population),
-        "command": f"SIMKYC_DETECTOR={settings.detector.value} SIMKYC_FLIP_TTA="
-        f"{str(settings.flip_tta).lower()} simkyc eval faces --write-calibration",
+        "command": f"SIMKYC_RECOGNIZER={settings.recognizer} "
+        f"SIMKYC_DETECTOR={settings.detector.value} "
+        f"SIMKYC_MESH_LANDMARKS={str(settings.mesh_landmarks).lower()} "
+        f"SIMKYC_FLIP_TTA={str(settings.flip_tta).lower()} simkyc eval faces --write-calibration",
     }
 
 
@@ -188,21 +267,27 @@ _DATA_NOTES = {
     "lfw": "LFW deep-funneled, 7,701 protocol images, all pairs",
     "casia": "CASIA-FaceV5 subset, 40 subjects x 5, all pairs",
     "kpop": "K-pop idols crops, 15 people, all pairs",
-    "east-asian": "CASIA-FaceV5 subset + K-pop crops pooled, all pairs",
+    "apf": "East Asian public figures (bigblockofice/AsianFaces), 410 people, 725 photos, "
+    "all pairs",
+    "lfw-east-asian": "LFW's 183 East Asian identities among the protocol images, all pairs",
+    "east-asian": "CASIA-FaceV5 subset + K-pop crops + East Asian public figures + LFW's East "
+    "Asian identities pooled, all pairs (one person in two sets counted as one)",
 }
 
 
-def _write_calibrations(entries: list[dict[str, object]]) -> None:
+def _write_calibrations(entries: list[dict[str, Any]]) -> None:
     """Replace this model+pipeline's entries in the package's calibration table."""
     path = Path(__file__).resolve().parents[1] / "faces" / "data" / TABLE
     table = json.loads(path.read_text()) if path.is_file() else {"calibrations": []}
-    keys = {(e["model_id"], e["population"], e["pipeline"]) for e in entries}
-    kept = [
-        e
-        for e in table["calibrations"]
-        if (e["model_id"], e["population"], e["pipeline"]) not in keys
-    ]
-    table["calibrations"] = kept + entries
+    def key(e: dict[str, Any]) -> tuple[str, str, str]:
+        return (e["model_id"], e["population"], e["pipeline"])
+
+    old = {key(e): e for e in table["calibrations"]}
+    for entry in entries:  # provenance: the entry a recalibration replaces stays named
+        if key(entry) in old and old[key(entry)]["calibration_id"] != entry["calibration_id"]:
+            entry["replaces"] = old[key(entry)]["calibration_id"]
+    keys = {key(e) for e in entries}
+    table["calibrations"] = [e for e in table["calibrations"] if key(e) not in keys] + entries
     path.write_text(json.dumps(table, indent=2) + "\n")
     console.print(f"calibration table updated: {path}")
 

@@ -193,6 +193,17 @@ def threshold_at_fmr(impostor: npt.ArrayLike, fmr: float) -> float:
     return _just_above(np.partition(imp, index)[index])  # O(n), no full sort
 
 
+def threshold_at_fnmr(genuine: npt.ArrayLike, fnmr: float) -> float:
+    """Return the highest threshold below which at most a fraction `fnmr` of genuine scores
+    fall: the (k+1)-th lowest genuine score, k the largest integer with k / n <= fnmr
+    (the reject threshold of a two-threshold policy)."""
+    gen = _as_scores(genuine, "genuine")
+    k = _allowed_false_matches(_check_rate(fnmr, "fnmr"), gen.size)
+    if k == gen.size:
+        return math.inf
+    return float(np.partition(gen, k)[k])
+
+
 def _threshold_sorted(imp: FloatArray, fmr: float) -> float:
     """Return `threshold_at_fmr` for an already ascending-sorted impostor array."""
     k = _allowed_false_matches(_check_rate(fmr, "fmr"), imp.size)

@@ -38,6 +38,23 @@ ARCFACE_112: Points = np.array(
     dtype=np.float32,
 )
 
+# Open Model Zoo's face-reidentification-retail-0095 (128x128): the model card's five points
+# (left eye, right eye, nose tip, left and right mouth corner) in units of the side, x 128;
+# copied from ../shared/models/omz-face-reid-0095/SOURCE.txt. Same point order as YuNet.
+OMZ_REID_128: Points = (
+    np.array(
+        [
+            [0.31556875, 0.4615741071428571],
+            [0.6826229166666667, 0.4615741071428571],
+            [0.5002624999999999, 0.6405053571428571],
+            [0.34947187500000004, 0.8246919642857142],
+            [0.6534364583333333, 0.8246919642857142],
+        ],
+        dtype=np.float64,
+    )
+    * 128
+).astype(np.float32)
+
 
 def similarity_transform(source: Points, target: Points) -> NDArray[np.float64]:
     """Least-squares rotation + uniform scale + translation mapping source onto target (Umeyama).

@@ -23,6 +23,17 @@ class CalibrationPoint:
 
 
 @dataclass(frozen=True)
+class RejectPoint:
+    """The threshold below which at most `fnmr` of genuine pairs fall, and the share of
+    impostor pairs below it there (refused automatically)."""
+
+    fnmr: float
+    threshold: float
+    impostors_below: float
+    supported: bool  # enough genuine pairs (>= 30 expected errors) to trust this rate
+
+
+@dataclass(frozen=True)
 class Calibration:
     """One measured calibration: where its numbers came from and how to reproduce them."""
 
@@ -36,6 +47,12 @@ class Calibration:
     date: str
     data: str
     command: str
+    reject_points: tuple[RejectPoint, ...] = ()
+    replaces: str | None = None  # the calibration this one superseded (provenance)
+
+    def reject_at(self, fnmr: float) -> RejectPoint | None:
+        """The reject point calibrated for this false-reject target (None if not measured)."""
+        return next((p for p in self.reject_points if abs(p.fnmr - fnmr) <= fnmr * 1e-6), None)
 
     def at(self, fmr: float) -> CalibrationPoint:
         """The point calibrated for this FMR target."""
@@ -51,13 +68,15 @@ class Calibration:
 def load_table() -> list[Calibration]:
     """Every calibration shipped in the package."""
     raw = json.loads(resources.files("simkyc.faces").joinpath("data", TABLE).read_text())
-    return [_calibration(entry) for entry in raw["calibrations"]]
+    return [calibration_from_entry(entry) for entry in raw["calibrations"]]
 
 
-def _calibration(entry: dict[str, Any]) -> Calibration:
-    """One table entry."""
+def calibration_from_entry(entry: dict[str, Any]) -> Calibration:
+    """One table entry (as the JSON holds it)."""
+    entry = dict(entry)
     points = tuple(CalibrationPoint(**point) for point in entry.pop("points"))
-    return Calibration(points=points, **entry)
+    rejects = tuple(RejectPoint(**point) for point in entry.pop("reject_points", []))
+    return Calibration(points=points, reject_points=rejects, **entry)
 
 
 def find(table: list[Calibration], *, model_id: str, population: str, pipeline: str) -> Calibration:

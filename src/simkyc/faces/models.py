@@ -35,7 +35,13 @@ def sha256_of(path: Path) -> str:
 def verified_file(path: Path, sha256: str | None) -> Path:
     """`path` if it exists and matches its pinned SHA-256 (when one is pinned)."""
     if not path.is_file():
-        raise ModelUnavailable(f"Model file {path} is missing; see the README's Models section.")
-    if sha256 is not None and sha256_of(path) != sha256:
-        raise ModelUnavailable(f"Model file {path} does not match its pinned SHA-256.")
+        raise ModelUnavailable(
+            f"Model file {path} is missing: put it there (or point SIMKYC_MODELS_DIR at the "
+            "folder holding it); the README's Models section says where each file comes from."
+        )
+    if sha256 is not None and (actual := sha256_of(path)) != sha256:
+        raise ModelUnavailable(
+            f"Model file {path} does not match its pinned SHA-256 (expected {sha256}, found "
+            f"{actual}): replace it with the file the README's Models section names."
+        )
     return path

@@ -20,8 +20,9 @@ from simkyc.faces.detect import (
     select_applicant,
 )
 from simkyc.faces.embed import OnnxEmbedder
-from simkyc.faces.match import Decision, MatchPolicy, cosine, fuse
+from simkyc.faces.match import Decision, cosine, fuse
 from simkyc.faces.models import verified_file
+from simkyc.faces.policy import Comparison, FacePolicy
 from simkyc.faces.quality import QualityAssessor, QualityLimits, QualityReport
 from simkyc.faces.recognizers import RecognizerSpec, load_recognizers
 from simkyc.types import Embedding, Face, Image
@@ -46,7 +47,8 @@ class VerificationResult:
 
     decision: Decision
     score: float
-    threshold: float
+    threshold: float  # the accept threshold
+    reject_threshold: float | None
     fmr_target: float
     model_id: str
     calibration_id: str
@@ -60,6 +62,7 @@ class VerificationResult:
         """JSON-ready form for the CLI and the API."""
         out = asdict(self)
         out["decision"] = self.decision.value
+        out["comparison"] = Comparison.DOCUMENT_VS_LIVE.value
         out["score"] = round(self.score, 5)
         return out
 
@@ -161,54 +164,70 @@ class FacePipeline:
     """An encoder and a calibrated decision policy; build it with `from_settings(settings)`."""
 
     encoder: FaceEncoder
-    policy: MatchPolicy
+    policy: FacePolicy
+    probe_frames: int = 3
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FacePipeline:
         """The encoder plus the calibration of (recognizer, population, pipeline)."""
-        encoder = FaceEncoder.from_settings(settings)
-        calibration = calibrations.find(
-            calibrations.load_table(),
-            model_id=settings.recognizer,
-            population=settings.population,
-            pipeline=pipeline_id(settings),
-        )
-        policy = MatchPolicy(
-            calibration, settings.fmr_target, settings.fnmr_target, settings.review_band
-        )
-        _ = policy.point  # an uncalibrated FMR target fails here, at startup, not per request
-        return cls(encoder, policy)
+        return cls(FaceEncoder.from_settings(settings), face_policy(settings),
+                   settings.probe_frames)
 
     def verify(self, document: bytes, selfie: bytes) -> VerificationResult:
         """Is the person in `selfie` the person on the `document` portrait?"""
         return self.compare(self.encoder.sample(document), [self.encoder.sample(selfie)])
 
     def compare(self, document: FaceSample, probes: Sequence[FaceSample]) -> VerificationResult:
-        """Decide on a document sample against one or more live samples (fused)."""
-        probe = fuse([p.embedding for p in probes]) if len(probes) > 1 else probes[0].embedding
+        """Decide on a document sample against the live samples: the probe is the fused
+        embedding of the `probe_frames` best of them by quality."""
+        used = best_frames(probes, self.probe_frames)
+        probe = live_probe(used, len(used))
         start = time.perf_counter()
-        score = cosine(document.embedding, probe)
-        decision, reasons = self.policy.decide(score)
-        timings = _sum_timings([document, *probes])
+        outcome = self.policy.decide(cosine(document.embedding, probe),
+                                     comparison=Comparison.DOCUMENT_VS_LIVE)
+        timings = _sum_timings([document, *used])
         timings["match"] = (time.perf_counter() - start) * 1000
-        best = max(probes, key=lambda p: p.quality.score())
         return VerificationResult(
-            decision=decision,
-            score=score,
-            threshold=self.policy.point.threshold,
+            decision=outcome.decision,
+            score=outcome.score,
+            threshold=outcome.accept_threshold,
+            reject_threshold=outcome.reject_threshold,
             fmr_target=self.policy.fmr_target,
             model_id=self.policy.calibration.model_id,
             calibration_id=self.policy.calibration.calibration_id,
-            reasons=reasons,
+            reasons=outcome.reasons,
             document_quality=document.quality,
-            selfie_quality=best.quality,
-            frames_used=len(probes),
+            selfie_quality=used[0].quality,
+            frames_used=len(used),
             timings_ms=timings,
         )
 
 
+def face_policy(settings: Settings) -> FacePolicy:
+    """The deployment's decision policy: the calibration of (recognizer, population,
+    pipeline) and the FMR and false-reject targets; an uncalibrated target fails here."""
+    calibration = calibrations.find(
+        calibrations.load_table(),
+        model_id=settings.recognizer,
+        population=settings.population,
+        pipeline=pipeline_id(settings),
+    )
+    policy = FacePolicy(calibration, settings.fmr_target, settings.false_reject_target)
+    policy.check()
+    return policy
+
+
+def live_probe(samples: Sequence[FaceSample], count: int) -> Embedding:
+    """The live side of a session as one embedding: the mean of the `count` best frames by
+    quality (selfie and liveness frames alike), renormalised."""
+    chosen = best_frames(samples, count)
+    if not chosen:
+        raise ValueError("no live face sample to build a probe from")
+    return fuse([s.embedding for s in chosen]) if len(chosen) > 1 else chosen[0].embedding
+
+
 def best_frames(samples: Sequence[FaceSample], count: int) -> list[FaceSample]:
-    """The `count` frames of best quality: what a liveness capture contributes as the probe."""
+    """The `count` frames of best quality, best first: what the live side contributes."""
     return sorted(samples, key=lambda s: s.quality.score(), reverse=True)[:count]
 
 

@@ -6,10 +6,11 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from simkyc.errors import ModelUnavailable
-from simkyc.faces.align import ARCFACE_112, DLIB_CHIP_150, DLIB_CHIP_150_YUNET
+from simkyc.faces.align import ARCFACE_112, DLIB_CHIP_150, DLIB_CHIP_150_YUNET, OMZ_REID_128
 from simkyc.faces.embed import InputSpec, Layout
 from simkyc.faces.models import dlib_model_file, sha256_of, verified_file
 
@@ -18,10 +19,37 @@ logger = logging.getLogger(__name__)
 DLIB_RESNET_ID = "dlib-resnet-v1"
 DLIB_RESNET_SHA256 = "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30"
 
+OMZ_REID_ID = "omz-face-reid-0095"
+OMZ_REID_INT8_ID = "omz-face-reid-0095-int8"
+# Pinned from ../shared/models/omz-face-reid-0095/SOURCE.txt (xml, bin) per precision.
+OMZ_REID_FP16 = (
+    "omz-face-reid-0095/FP16/face-reidentification-retail-0095",
+    "ce53d2c9c08c0bd1c1660fb8a5b6d0e3e4ec19eb92f1036d2d83a85e83082dce",
+    "241229ca3d206321868d46ce74a3c0b06c49cea58db7dc70b2e842ff287545d1",
+)
+OMZ_REID_INT8 = (
+    "omz-face-reid-0095/FP16-INT8/face-reidentification-retail-0095",
+    "06626e796a2c308f5ff32b3045d5587ad5a83ba62a63797bb7e10c735a6da1fc",
+    "b422592479d85804b7bb52c37f4663f3ef33ac9f2154d6072f09c2e251890aec",
+)
+OMZ_REID_LICENCE = (
+    "Apache-2.0 (Intel Open Model Zoo). Training data not stated in the model card; Intel's "
+    "training_extensions lists a snapshot with the same LFW figure trained on VGGFace2 "
+    "(research data, CC BY-NC-SA 4.0, ~9k identities, few East Asian)"
+)
+
+
+class Source(StrEnum):
+    """What file a recognizer comes from: ONNX as is, or converted once into the cache."""
+
+    ONNX = "onnx"
+    DLIB_DAT = "dlib-dat"
+    OPENVINO_IR = "openvino-ir"
+
 
 @dataclass(frozen=True)
 class RecognizerSpec:
-    """A recognizer: where its ONNX file is, its pinned checksum and upstream, its input."""
+    """A recognizer: where its file is, its pinned checksum(s) and upstream, its input."""
 
     model_id: str
     filename: str
@@ -29,11 +57,15 @@ class RecognizerSpec:
     sha256: str | None = None
     url: str | None = None
     licence: str = ""
+    source: Source = Source.ONNX
+    weights_sha256: str | None = None  # the .bin of an OpenVINO IR
 
     def locate(self, models_dir: Path, cache_dir: Path) -> Path:
         """The verified ONNX file: in the models folder (or the cache, for derived models)."""
-        if self.model_id == DLIB_RESNET_ID:
+        if self.source is Source.DLIB_DAT:
             return _dlib_resnet_onnx(cache_dir)
+        if self.source is Source.OPENVINO_IR:
+            return _openvino_ir_onnx(self, models_dir, cache_dir)
         return verified_file(models_dir / self.filename, self.sha256)
 
 
@@ -51,7 +83,27 @@ BUILTIN: Mapping[str, RecognizerSpec] = {
                         detector_template=_tuple_template(DLIB_CHIP_150_YUNET)),
         sha256=DLIB_RESNET_SHA256,
         licence="CC0 (Davis King, dlib); weights from the face_recognition_models package",
+        source=Source.DLIB_DAT,
     ),
+    **{
+        model_id: RecognizerSpec(
+            model_id=model_id,
+            filename=f"{stem}.xml",
+            # The IR takes BGR 0-255 NCHW with no mean or scale (SOURCE.txt, model card).
+            input=InputSpec(128, _tuple_template(OMZ_REID_128), Layout.NCHW, bgr=True,
+                            mean=0.0, scale=1.0),
+            sha256=xml_sha,
+            weights_sha256=bin_sha,
+            url="https://github.com/openvinotoolkit/open_model_zoo/tree/master/models/intel/"
+            "face-reidentification-retail-0095",
+            licence=OMZ_REID_LICENCE,
+            source=Source.OPENVINO_IR,
+        )
+        for model_id, (stem, xml_sha, bin_sha) in (
+            (OMZ_REID_ID, OMZ_REID_FP16),
+            (OMZ_REID_INT8_ID, OMZ_REID_INT8),
+        )
+    },
     "sface-2021dec": RecognizerSpec(
         model_id="sface-2021dec",
         filename="sface/face_recognition_sface_2021dec.onnx",
@@ -124,6 +176,21 @@ def _dlib_resnet_onnx(cache_dir: Path) -> Path:
     return target
 
 
+def _openvino_ir_onnx(spec: RecognizerSpec, models_dir: Path, cache_dir: Path) -> Path:
+    """An OpenVINO IR as ONNX, converted once by the project's own reader into the cache."""
+    from simkyc.faces.openvino_ir import convert_openvino_ir
+
+    xml = verified_file(models_dir / spec.filename, spec.sha256)
+    weights = verified_file(xml.with_suffix(".bin"), spec.weights_sha256)
+    digest = (spec.weights_sha256 or spec.sha256 or "unpinned")[:12]
+    target = cache_dir / f"{spec.model_id}-{digest}-v1.onnx"
+    if not target.is_file():
+        logger.info("Converting the OpenVINO IR %s to ONNX into %s (once)", xml, target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        convert_openvino_ir(xml, weights, target)
+    return target
+
+
 def describe(spec: RecognizerSpec, models_dir: Path, cache_dir: Path) -> dict[str, object]:
     """What `simkyc models` prints for one recognizer: installed or not, and why."""
     try:
@@ -133,6 +200,7 @@ def describe(spec: RecognizerSpec, models_dir: Path, cache_dir: Path) -> dict[st
             "installed": True,
             "path": str(path),
             "sha256": sha256_of(path),
+            "source": spec.source.value,
             "licence": spec.licence,
         }
     except ModelUnavailable as exc:

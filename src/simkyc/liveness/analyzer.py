@@ -11,8 +11,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simkyc.faces.detect import face_from_mesh
-from simkyc.faces.match import fuse
+from simkyc.faces.match import Decision, fuse
 from simkyc.faces.pipeline import FaceEncoder, FaceSample, best_frames
+from simkyc.faces.policy import Comparison, FacePolicy
 from simkyc.liveness.challenge import PROMPTS, Action
 from simkyc.liveness.media import Frame
 from simkyc.liveness.passive import PassiveAntiSpoof
@@ -109,18 +110,17 @@ class LivenessAnalyzer:
 
     encoder: FaceEncoder
     passive: PassiveAntiSpoof
-    continuity_threshold: float
+    policy: FacePolicy  # the deployment's one face decision policy (continuity, selfie)
     thresholds: LivenessThresholds = field(default_factory=LivenessThresholds)
     tracker: MeshTracker = field(default_factory=MeshTracker)
     estimator: MeshPoseEstimator = field(default_factory=MeshPoseEstimator)
 
     def analyse(
         self, frames: Sequence[Frame], *, actions: Sequence[Action] | None = None,
-        reference: Embedding | None = None, reference_threshold: float | None = None,
-        slot_s: float | None = None,
+        selfie: Embedding | None = None, slot_s: float | None = None,
     ) -> LivenessResult:
         """All checks; `actions` None = passive only; `slot_s`: the prompts' timing (None =
-        order only); `reference` = the document's embedding."""
+        order only); `selfie` = the embedding of the session's selfie, when one was taken."""
         laps: dict[str, float] = {}
         start = time.perf_counter()
         tracked = self.tracker.track(frames)
@@ -136,7 +136,7 @@ class LivenessAnalyzer:
         start = time.perf_counter()
         samples = self._samples(frames, tracked, signals)
         laps["identity"] = (time.perf_counter() - start) * 1000
-        checks += self._identity(samples, reference, reference_threshold)
+        checks += self._identity(samples, selfie)
         start = time.perf_counter()
         checks.append(self._passive(frames, samples))
         laps["passive"] = (time.perf_counter() - start) * 1000
@@ -202,24 +202,30 @@ class LivenessAnalyzer:
             )
         return samples
 
-    def _identity(self, by_frame: dict[int, FaceSample], reference: Embedding | None,
-                  reference_threshold: float | None) -> list[CheckResult]:
-        """Same person throughout; and, given a document embedding, the document's holder."""
+    def _identity(self, by_frame: dict[int, FaceSample],
+                  selfie: Embedding | None) -> list[CheckResult]:
+        """Same person throughout (each frame vs the capture's fused face); and, given the
+        session's selfie, the selfie's person. Both through the one face policy."""
         samples = list(by_frame.values())
         if len(samples) < 2:
             return [CheckResult("same_person", False, float(len(samples)), 2.0,
                                 "face the camera so your face can be recognised")]
         centre = fuse([s.embedding for s in samples])
         lowest = min(float(s.embedding @ centre) for s in samples)
-        checks = [CheckResult("same_person", lowest >= self.continuity_threshold, lowest,
-                              self.continuity_threshold,
-                              "the face changed during the capture", Verdict.SPOOF)]
-        if reference is not None and reference_threshold is not None:
+        continuity = self.policy.decide(lowest, comparison=Comparison.FRAME_CONTINUITY)
+        # A frame the policy refuses is another face (spoof); one it cannot place is retried.
+        checks = [CheckResult(
+            "same_person", continuity.decision is Decision.MATCH, lowest,
+            continuity.accept_threshold, "the face changed during the capture",
+            Verdict.SPOOF if continuity.decision is Decision.NO_MATCH else Verdict.RETRY)]
+        if selfie is not None:
             probe = fuse([s.embedding for s in best_frames(samples, 3)])
-            score = float(probe @ reference)
-            checks.append(CheckResult("matches_document", score >= reference_threshold, score,
-                                      reference_threshold,
-                                      "the live face does not match the document portrait",
+            outcome = self.policy.compare(selfie, probe, comparison=Comparison.SELFIE_VS_LIVENESS)
+            # `review` is not judged here: the document comparison at conclusion decides.
+            passed = {Decision.MATCH: True, Decision.NO_MATCH: False}.get(outcome.decision)
+            checks.append(CheckResult("matches_selfie", passed, outcome.score,
+                                      outcome.accept_threshold,
+                                      "the live face does not match the selfie",
                                       Verdict.SPOOF))
         return checks
 

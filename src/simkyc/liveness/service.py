@@ -31,7 +31,7 @@ class LivenessService:
         pipeline = pipeline or FacePipeline.from_settings(settings)
         analyzer = LivenessAnalyzer(
             encoder=pipeline.encoder, passive=PassiveAntiSpoof.from_settings(settings),
-            continuity_threshold=pipeline.policy.point.threshold - settings.continuity_margin,
+            policy=pipeline.policy,
         )
         return cls(
             book=ChallengeBook(ttl_s=settings.challenge_ttl_s, slot_s=settings.challenge_slot_s),
@@ -57,15 +57,14 @@ class LivenessService:
 
     def answer(
         self, *, nonce: str, session_id: str, device_id: str | None, frames: Sequence[Frame],
-        now: float, reference: Embedding | None = None, reference_threshold: float | None = None,
+        now: float, selfie: Embedding | None = None,
     ) -> LivenessResult:
         """Judge the evidence for a challenge; failures count toward the lockout."""
         keys = (session_id,) if device_id is None else (session_id, f"device:{device_id}")
         self.limiter.check(keys, now)
         challenge = self.book.redeem(nonce=nonce, session_id=session_id, now=now)
         result = self.analyzer.analyse(frames, actions=challenge.actions, slot_s=challenge.slot_s,
-                                       reference=reference,
-                                       reference_threshold=reference_threshold)
+                                       selfie=selfie)
         if result.verdict is not Verdict.LIVE:
             self.limiter.record_failure(keys, now)
         return result

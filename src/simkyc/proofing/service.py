@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import cast
 
-import numpy as np
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
@@ -26,6 +25,7 @@ from simkyc.errors import (
     RecordNotFound,
 )
 from simkyc.faces.match import Decision as FaceDecision
+from simkyc.faces.policy import Comparison, FacePolicy, cosine_similarity
 from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.privacy.crypto import place
@@ -89,15 +89,18 @@ def conclude(
     session: Session, *, actor: Actor, proofing_id: str, documents: Sequence[DocumentCheck],
     face: FaceCheck, liveness: LivenessCheck, keyring: Keyring, approval_ttl_s: float,
     now: datetime, probe: Template | None = None, images: Mapping[str, str] | None = None,
+    face_policy: FacePolicy | None = None,
 ) -> ProofingView:
     """Decide a pending session from the engines' results and seal the evidence record.
 
     `probe` is the live capture's template: kept (sealed) to enrol the holder when a line is
-    issued, and for a swap or re-proof compared 1:1 with the line holder's enrolled template.
+    issued, and for a swap or re-proof compared 1:1 with the line holder's enrolled template
+    through `face_policy` (the deployment's one face policy; without it a holder who does
+    not reach `face.threshold` goes to review, never refused outright).
     `images` maps image kinds to their SHA-256 (the images themselves are not kept here)."""
     record = _pending(session, actor=actor, proofing_id=proofing_id)
     holder = _holder_check(session, keyring, actor=actor, record=record, face=face,
-                           probe=probe, now=now)
+                           probe=probe, now=now, policy=face_policy)
     decision = decide(consent=True, documents=documents, face=face, liveness=liveness,
                       holder=holder, holder_required=record.purpose in ABOUT_A_LINE)
     _fill_checks(record, face, liveness, holder)
@@ -270,7 +273,7 @@ def _check_line(session: Session, *, actor: Actor, purpose: Purpose, person: Per
 
 def _holder_check(
     session: Session, keyring: Keyring, *, actor: Actor, record: ProofingSession,
-    face: FaceCheck, probe: Template | None, now: datetime,
+    face: FaceCheck, probe: Template | None, now: datetime, policy: FacePolicy | None,
 ) -> FaceCheck | None:
     """1:1 with the line holder's own enrolled template (the session's person is the holder,
     checked at start); None when there is nothing comparable (then: manual review)."""
@@ -285,10 +288,14 @@ def _holder_check(
                  object_id=record.id, now=now)
     if enrolled.model_id != probe.model_id:
         return None
-    score = float(np.dot(enrolled.embedding, probe.embedding) / (
-        np.linalg.norm(enrolled.embedding) * np.linalg.norm(probe.embedding)))
-    decision = FaceDecision.MATCH if score >= face.threshold else FaceDecision.NO_MATCH
-    return FaceCheck(score, face.threshold, decision, face.model_id, face.calibration_id)
+    if policy is None:  # no calibrated reject threshold at hand: below accept is review
+        score = cosine_similarity(enrolled.embedding, probe.embedding)
+        decision = FaceDecision.MATCH if score >= face.threshold else FaceDecision.REVIEW
+        return FaceCheck(score, face.threshold, decision, face.model_id, face.calibration_id)
+    outcome = policy.compare(enrolled.embedding, probe.embedding,
+                             comparison=Comparison.TEMPLATE_VS_LIVE)
+    return FaceCheck(outcome.score, outcome.accept_threshold, outcome.decision,
+                     face.model_id, outcome.calibration_id)
 
 
 def _fill_checks(record: ProofingSession, face: FaceCheck, liveness: LivenessCheck,

@@ -261,7 +261,7 @@ def conclude(proofing_id: str, *, db: SessionDep, me: AgentDep, now: NowDep,
             db, actor=me, proofing_id=proofing_id, documents=held.documents, face=face,
             liveness=capture.liveness_check(held), keyring=services.keyring,
             approval_ttl_s=services.settings.approval_ttl_s, now=now, probe=probe,
-            images=held.image_sha256)
+            images=held.image_sha256, face_policy=services.pipeline.policy)
         services.metrics.decisions.labels(view.outcome.value).inc()
         services.evidence.discard(proofing_id)
         return view
