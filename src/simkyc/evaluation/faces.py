@@ -26,7 +26,13 @@ from simkyc.evaluation.metrics import (
     kfold_accuracy,
     summary,
 )
-from simkyc.evaluation.policy_eval import ZNorm, fuse_scores, policy_shares, reject_points
+from simkyc.evaluation.policy_eval import (
+    ZNorm,
+    fuse_scores,
+    policy_shares,
+    reject_points,
+    round_up,
+)
 from simkyc.faces.calibration import TABLE, calibration_from_entry
 from simkyc.faces.pipeline import pipeline_id
 
@@ -245,7 +251,7 @@ def _calibration(settings: Settings, population: str, scores: ScoreSet) -> dict[
         "points": [
             {
                 "fmr": p.target_fmr,
-                "threshold": round(p.threshold, 6),
+                "threshold": round_up(p.threshold),
                 "fnmr": round(p.fnmr, 6),
                 "supported": p.supported,
             }

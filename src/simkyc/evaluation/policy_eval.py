@@ -3,6 +3,7 @@ pairs each decision takes at the deployed policy, and the score fusion of two mo
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -17,6 +18,17 @@ from simkyc.evaluation.metrics import (
 )
 from simkyc.faces.calibration import Calibration, RejectPoint
 
+def round_down(threshold: float) -> float:
+    """6 decimals, rounded toward refusing fewer genuine pairs (a stored reject threshold
+    never refuses more than the calibrated share)."""
+    return math.floor(threshold * 1e6) / 1e6 if math.isfinite(threshold) else threshold
+
+
+def round_up(threshold: float) -> float:
+    """6 decimals, rounded toward accepting fewer impostor pairs (the FMR promise holds)."""
+    return math.ceil(threshold * 1e6) / 1e6 if math.isfinite(threshold) else threshold
+
+
 # The false-reject targets every calibration entry carries a reject threshold for.
 FALSE_REJECT_TARGETS = (0.001, 0.005, 0.01, 0.02)
 
@@ -29,7 +41,7 @@ def reject_points(scores: ScoreSet) -> list[RejectPoint]:
         threshold = threshold_at_fnmr(scores.genuine, target)
         points.append(RejectPoint(
             fnmr=target,
-            threshold=round(threshold, 6),
+            threshold=round_down(threshold),
             impostors_below=round(1.0 - fmr_at(scores.impostor, threshold), 6),
             supported=scores.genuine.size * target >= RULE_OF_30_ERRORS,
         ))

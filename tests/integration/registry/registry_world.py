@@ -44,6 +44,7 @@ from simkyc.registry.numbers import luhn_valid
 from simkyc.registry.persons import Applicant, Template
 from simkyc.registry.schemas import LineView
 from simkyc.types import Embedding
+from simkyc.faces.policy import FacePolicy
 
 BACKENDS = ("sqlite", "postgresql")
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -148,7 +149,7 @@ class World:
     def proofed(
         self, agent: Actor, applicant: Applicant, *, purpose: Purpose = Purpose.REGISTRATION,
         line_id: str | None = None, probe: Template | None = None,
-        face: FaceDecision = FaceDecision.MATCH,
+        face: FaceDecision = FaceDecision.MATCH, face_policy: FacePolicy | None = None,
     ) -> ProofingView:
         """A session taken to its decision with passing checks (unless `face` says not)."""
         started = proofing.start_session(
@@ -162,7 +163,7 @@ class World:
             face=FaceCheck(score, 0.6, face, MODEL, "test-calibration"),
             liveness=LivenessCheck(LivenessVerdict.LIVE, "liveness-v1"),
             keyring=self.keyring, approval_ttl_s=APPROVAL_TTL_S, now=self.now, probe=probe,
-            images={"selfie": "0" * 64})
+            images={"selfie": "0" * 64}, face_policy=face_policy)
 
     def msisdn(self, prefix: str = "+86138") -> str:
         self._numbers += 1

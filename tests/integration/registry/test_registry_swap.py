@@ -13,6 +13,8 @@ from simkyc.errors import (
     ProofingMismatch,
     ProofingNotApproved,
 )
+from simkyc.faces.calibration import Calibration, CalibrationPoint, RejectPoint
+from simkyc.faces.policy import FacePolicy
 from simkyc.proofing import service as proofing
 from simkyc.proofing.models import Purpose
 from simkyc.registry import lines
@@ -22,6 +24,13 @@ from simkyc.registry.persons import Template
 from simkyc.registry.schemas import LineView
 
 HOLDER = Template(MODEL, unit_vector(1))
+# The deployment's policy: accept at 0.6 (the FaceCheck threshold the world reports), reject
+# below 0.3; calibrated on enough pairs for both sides.
+POLICY = FacePolicy(
+    Calibration("test-calibration", MODEL, "p", "yunet",
+                (CalibrationPoint(1e-3, 0.6, 0.1, True),), 10_000, 1_000_000, "2026-12-04",
+                "synthetic", "none", (RejectPoint(0.005, 0.3, 0.95, True),)),
+    fmr_target=1e-3, false_reject_target=0.005)
 STRANGER = Template(MODEL, unit_vector(2))
 
 
@@ -59,10 +68,31 @@ def test_the_holder_swaps_with_a_matching_fresh_session(
 def test_another_face_is_rejected(world: World, held: tuple[Actor, LineView]) -> None:
     agent, line = held
     session = world.proofed(agent, world.applicant("A-1"), purpose=Purpose.SIM_SWAP,
-                            line_id=line.id, probe=STRANGER)
+                            line_id=line.id, probe=STRANGER, face_policy=POLICY)
     assert (session.outcome, session.reasons) == ("rejected", ("holder_no_match",))
     with pytest.raises(ProofingNotApproved):
         swap(world, agent, line, session.id)
+
+
+def blend(template: Template, other: Template, cosine: float) -> Template:
+    """A template whose cosine with `template` is `cosine`."""
+    away = other.embedding - float(other.embedding @ template.embedding) * template.embedding
+    away /= np.linalg.norm(away)
+    mixed = cosine * template.embedding + np.sqrt(1 - cosine**2) * away
+    return Template(template.model_id, (mixed / np.linalg.norm(mixed)).astype(np.float32))
+
+
+@pytest.mark.parametrize("face_policy", [POLICY, None])
+def test_a_holder_between_the_thresholds_is_reviewed_not_refused(
+    world: World, held: tuple[Actor, LineView], face_policy: FacePolicy | None
+) -> None:
+    # Cosine 0.45: below the accept threshold (0.6) but above the reject threshold (0.3).
+    # The old holder check compared the raw threshold and refused this holder outright.
+    agent, line = held
+    session = world.proofed(agent, world.applicant("A-1"), purpose=Purpose.SIM_SWAP,
+                            line_id=line.id, probe=blend(HOLDER, STRANGER, 0.45),
+                            face_policy=face_policy)
+    assert (session.outcome, session.reasons) == ("manual_review", ("holder_review",))
 
 
 def test_only_the_holder_can_be_proofed_for_the_line(
