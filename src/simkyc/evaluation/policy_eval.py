@@ -18,6 +18,7 @@ from simkyc.evaluation.metrics import (
 )
 from simkyc.faces.calibration import Calibration, RejectPoint
 
+
 def round_down(threshold: float) -> float:
     """6 decimals, rounded toward refusing fewer genuine pairs (a stored reject threshold
     never refuses more than the calibrated share)."""

@@ -343,7 +343,7 @@ def _prelu(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Value:
     with faster element-wise operations: max(x, slope * x) when every slope <= 1 (x > 0:
     slope * x <= x; x < 0: slope * x >= x), else x + (slope - 1) * min(x, 0)."""
     value, slope_value = _dynamic_input(layer, args[0]), _constant_weights(layer, args[1])
-    slope = slope_value
+    slope = np.asarray(slope_value, np.float32)
     if slope.ndim == 1 and slope.size > 1:
         slope = slope.reshape(-1, 1, 1)
     g = ctx.graph

@@ -26,6 +26,7 @@ from simkyc.config import JurisdictionProfile
 from simkyc.db.engine import create_db_engine
 from simkyc.db.migrate import upgrade
 from simkyc.faces.match import Decision as FaceDecision
+from simkyc.faces.policy import FacePolicy
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.pseudonyms import DocumentIdentity
 from simkyc.proofing import service as proofing
@@ -44,7 +45,6 @@ from simkyc.registry.numbers import luhn_valid
 from simkyc.registry.persons import Applicant, Template
 from simkyc.registry.schemas import LineView
 from simkyc.types import Embedding
-from simkyc.faces.policy import FacePolicy
 
 BACKENDS = ("sqlite", "postgresql")
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
