@@ -405,3 +405,13 @@ def test_summary_to_dict_is_plain_json() -> None:
 def test_summary_rejects_target_of_one() -> None:
     with pytest.raises(ValueError, match=r"\[0, 1\)"):
         summary(ScoreSet(np.array([0.9]), np.array([0.1])), fmrs=(1.0,))
+
+
+def test_threshold_at_fnmr_refuses_at_most_the_target_share() -> None:
+    from simkyc.evaluation.metrics import threshold_at_fnmr
+
+    genuine = np.arange(1, 201, dtype=np.float32) / 200  # 200 distinct scores
+    threshold = threshold_at_fnmr(genuine, 0.005)  # k = 1 score may fall below
+    assert np.count_nonzero(genuine < threshold) == 1
+    assert threshold_at_fnmr(genuine, 0.0) == genuine.min()
+    assert threshold_at_fnmr(genuine, 1.0) == float("inf")
