@@ -36,7 +36,7 @@ def test_verify_match_exits_0(examples: Path) -> None:
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["decision"] == "match"
-    assert out["model_id"] == "dlib-resnet-v1"
+    assert out["model_id"] == "omz-face-reid-0095"
 
 
 def test_verify_no_match_exits_1(examples: Path) -> None:
@@ -86,6 +86,9 @@ def test_models_lists_recognizers_and_calibrations() -> None:
     listing = json.loads(done.stdout)
     by_id = {r["model_id"]: r for r in listing["recognizers"]}
     assert by_id["dlib-resnet-v1"]["installed"] is True
+    omz = by_id["omz-face-reid-0095"]
+    assert omz["installed"] is True and omz["source"] == "openvino-ir"
+    assert "Apache-2.0" in omz["licence"] and "VGGFace2" in omz["licence"]  # the caveat
     assert by_id["sface-2021dec"]["installed"] is False  # not on these machines: say so
     assert {c["population"] for c in listing["calibrations"]} >= {"lfw", "east-asian"}
 

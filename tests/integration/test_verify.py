@@ -26,8 +26,8 @@ def test_same_person_matches(lfw_pipeline: FacePipeline, examples: Path) -> None
     )
     assert result.decision is Decision.MATCH
     assert result.score > result.threshold
-    assert result.model_id == "dlib-resnet-v1"
-    assert result.calibration_id.startswith("dlib-resnet-v1/lfw/yunet+mesh+flip/")
+    assert result.model_id == "omz-face-reid-0095"
+    assert result.calibration_id.startswith("omz-face-reid-0095/lfw/yunet+mesh+flip/")
     assert set(result.timings_ms) >= {"decode", "detect", "align", "quality", "embed", "match"}
 
 

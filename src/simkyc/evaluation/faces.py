@@ -105,7 +105,13 @@ def _evaluate(
     populations = _populations(measured)
     for name, m in measured.items():
         report["sets"][name] = _set_report(m, populations)
-    calibrations = [_calibration(settings, pop, scores) for pop, scores in populations.items()]
+    members = {name: m.scores for name, m in measured.items()
+               if m.dataset.population != name and m.dataset.population in populations}
+    calibrations = [
+        _calibration(settings, pop, scores,
+                     {n: s for n, s in members.items() if measured[n].dataset.population == pop})
+        for pop, scores in populations.items()
+    ]
     report["calibrations"] = calibrations
     report["policy"] = _policy_report(settings, measured, populations, calibrations)
     return report, measured, populations
@@ -239,24 +245,39 @@ def _set_report(m: Measured, populations: dict[str, ScoreSet]) -> dict[str, obje
     return entry
 
 
-def _calibration(settings: Settings, population: str, scores: ScoreSet) -> dict[str, object]:
-    """A calibration-table entry for one population, with its provenance."""
+def _calibration(
+    settings: Settings, population: str, scores: ScoreSet, members: dict[str, ScoreSet]
+) -> dict[str, object]:
+    """A calibration-table entry for one population, with its provenance.
+
+    A pooled population's accept threshold holds the FMR target on the pool and on every
+    member set whose impostor count supports that FMR (the highest of those thresholds):
+    the safety promise is kept for each group of applicants, not only on average."""
     result: VerificationSummary = summary(scores, FMRS[1:])
+    parts = {name: summary(s, FMRS[1:]) for name, s in members.items()}
     date = dt.date.today().isoformat()
+    points = []
+    floor = ("pooled", -np.inf)  # a lower FMR never gets a lower threshold than a higher one
+    for k, p in enumerate(result.operating_points):
+        bound = {"pooled": p.threshold} | {
+            name: part.operating_points[k].threshold
+            for name, part in parts.items() if part.operating_points[k].supported
+        }
+        by, threshold = max([*bound.items(), floor], key=lambda item: item[1])
+        floor = (by, threshold)
+        points.append({
+            "fmr": p.target_fmr,
+            "threshold": round_up(threshold),
+            "fnmr": round(fnmr_at(scores.genuine, round_up(threshold)), 6),
+            "supported": p.supported,
+            **({"bound_by": by} if members else {}),
+        })
     return {
         "calibration_id": f"{settings.recognizer}/{population}/{pipeline_id(settings)}/{date}",
         "model_id": settings.recognizer,
         "population": population,
         "pipeline": pipeline_id(settings),
-        "points": [
-            {
-                "fmr": p.target_fmr,
-                "threshold": round_up(p.threshold),
-                "fnmr": round(p.fnmr, 6),
-                "supported": p.supported,
-            }
-            for p in result.operating_points
-        ],
+        "points": points,
         "reject_points": [asdict(p) for p in reject_points(scores)],
         "n_genuine": result.n_genuine,
         "n_impostor": result.n_impostor,

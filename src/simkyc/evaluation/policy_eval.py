@@ -16,6 +16,7 @@ from simkyc.evaluation.metrics import (
     fnmr_at,
     threshold_at_fnmr,
 )
+from simkyc.evaluation.scoring import FAILED_SCORE
 from simkyc.faces.calibration import Calibration, RejectPoint
 
 
@@ -60,6 +61,7 @@ class PolicyShares:
     reject_supported: bool
     n_genuine: int
     n_impostor: int
+    n_no_face: int  # pairs left out: an image without a detected face
     genuine_matched: float  # matched automatically
     genuine_review: float
     genuine_refused: float  # refused outright (no_match)
@@ -74,7 +76,14 @@ class PolicyShares:
 def policy_shares(
     scores: ScoreSet, calibration: Calibration, *, fmr_target: float, false_reject_target: float
 ) -> PolicyShares:
-    """The decisions `FacePolicy.decide` gives each pair, counted (same rule, vectorised)."""
+    """The decisions `FacePolicy.decide` gives each pair, counted (same rule, vectorised).
+
+    Pairs with an image where no face was found are left out (and counted): the policy
+    never sees them, the applicant is asked for another photo (NO_FACE)."""
+    failed = int(np.count_nonzero(scores.genuine == FAILED_SCORE)
+                 + np.count_nonzero(scores.impostor == FAILED_SCORE))
+    scores = ScoreSet(genuine=scores.genuine[scores.genuine != FAILED_SCORE],
+                      impostor=scores.impostor[scores.impostor != FAILED_SCORE])
     accept = calibration.at(fmr_target)
     reject = calibration.reject_at(false_reject_target)
     accepting = accept.supported
@@ -96,6 +105,7 @@ def policy_shares(
         reject_supported=rejecting,
         n_genuine=int(scores.genuine.size),
         n_impostor=int(scores.impostor.size),
+        n_no_face=failed,
         genuine_matched=g_match,
         genuine_review=g_review,
         genuine_refused=g_refuse,

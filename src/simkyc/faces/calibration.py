@@ -20,6 +20,7 @@ class CalibrationPoint:
     threshold: float
     fnmr: float
     supported: bool  # enough impostor pairs (>= 30 expected errors) to trust this FMR
+    bound_by: str | None = None  # pooled populations: the set (or "pooled") that set it
 
 
 @dataclass(frozen=True)

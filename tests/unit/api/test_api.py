@@ -28,7 +28,12 @@ def _files(document: bytes, selfie: bytes) -> dict[str, tuple[str, bytes, str]]:
 
 def test_health(client: TestClient) -> None:
     body = client.get("/health").json()
-    assert body["status"] == "ok" and body["recognizer"] == "dlib-resnet-v1"
+    assert body["status"] == "ok" and body["recognizer"] == "omz-face-reid-0095"
+    policy = body["face_policy"]  # per population, what the deployed policy decides itself
+    assert policy["population"] == "lfw" and policy["false_reject_target"] == 0.005
+    east = policy["populations"]["east-asian"]
+    assert 0 < east["genuine_matched_automatically"] <= 1
+    assert 0 <= east["impostors_refused_automatically"] <= 1 and east["n_impostor"] > 0
 
 
 def test_verify_match(client: TestClient, examples: Path) -> None:
