@@ -115,3 +115,10 @@ def test_eval_faces_writes_report_and_det_plot(tmp_path: Path) -> None:
     assert casia["all_pairs"]["n_genuine"] == 8 * 10
     assert 0.0 <= casia["all_pairs"]["eer"] < 0.5
     assert (tmp_path / "det.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The two-threshold policy: reject points calibrated, and where the policy sends pairs.
+    (entry,) = report["calibrations"]
+    assert {p["fnmr"] for p in entry["reject_points"]} >= {0.005}
+    shares = report["policy"]["sets"]["casia"]
+    assert shares["population"] == "casia" and shares["n_genuine"] + shares["n_impostor"] > 0
+    total = shares["genuine_matched"] + shares["genuine_review"] + shares["genuine_refused"]
+    assert total == pytest.approx(1.0)

@@ -48,6 +48,7 @@ class Measured:
     dataset: datasets.FaceDataset
     embedded: EmbeddedSet
     scores: ScoreSet
+    fused: scoring.FusionScores | None  # document vs FUSION_FRAMES live frames
 
 
 def run_face_evaluation(
@@ -144,7 +145,15 @@ def _policy_report(
         }
         for name, m in measured.items()
     }
-    return {**targets, "populations": by_population, "sets": by_set}
+    # The deployed probe is several live frames fused: the same policy on those scores.
+    fused = {
+        name: policy_shares(m.fused.mean_embedding,
+                            table[_deployed_population(m.dataset, populations)],
+                            **targets).to_dict()
+        for name, m in measured.items() if m.fused is not None
+    }
+    return {**targets, "populations": by_population, "sets": by_set,
+            f"sets_fused_{FUSION_FRAMES}_frames": fused}
 
 
 def _score_fusion(
@@ -177,7 +186,9 @@ def _measure(settings: Settings, dataset: datasets.FaceDataset, workers: int) ->
 
         embedded = embed_dataset(settings, dataset, workers, ticks())  # type: ignore[arg-type]
     matrix = scoring.similarity_matrix(embedded.embeddings, embedded.found)
-    return Measured(dataset, embedded, scoring.all_pairs(matrix, dataset.identities))
+    fused = scoring.fusion(embedded.embeddings, embedded.found, embedded.quality,
+                           dataset.identities, FUSION_FRAMES)
+    return Measured(dataset, embedded, scoring.all_pairs(matrix, dataset.identities), fused)
 
 
 def _populations(measured: dict[str, Measured]) -> dict[str, ScoreSet]:
@@ -226,13 +237,7 @@ def _set_report(m: Measured, populations: dict[str, ScoreSet]) -> dict[str, obje
             "fmr": fmr_at(m.scores.impostor, threshold),
             "fnmr": fnmr_at(m.scores.genuine, threshold),
         }
-    fused = scoring.fusion(
-        m.embedded.embeddings,
-        m.embedded.found,
-        m.embedded.quality,
-        m.dataset.identities,
-        FUSION_FRAMES,
-    )
+    fused = m.fused
     if fused is not None:
         entry["fusion"] = {
             f"{name}_of_{FUSION_FRAMES}": summary(s, FMRS[:2]).to_dict()
