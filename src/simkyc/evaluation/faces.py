@@ -106,16 +106,27 @@ def _evaluate(
     populations = _populations(measured)
     for name, m in measured.items():
         report["sets"][name] = _set_report(m, populations)
-    members = {name: m.scores for name, m in measured.items()
-               if m.dataset.population != name and m.dataset.population in populations}
     calibrations = [
-        _calibration(settings, pop, scores,
-                     {n: s for n, s in members.items() if measured[n].dataset.population == pop})
+        _calibration(settings, pop, scores, _members(measured, pop))
         for pop, scores in populations.items()
     ]
     report["calibrations"] = calibrations
     report["policy"] = _policy_report(settings, measured, populations, calibrations)
     return report, measured, populations
+
+
+def _members(measured: dict[str, Measured], population: str) -> dict[str, ScoreSet]:
+    """The score sets an accept threshold must also hold its FMR on: each member set of a
+    pooled population, and the deployed probe kind (FUSION_FRAMES live frames fused) of each."""
+    members: dict[str, ScoreSet] = {}
+    for name, m in measured.items():
+        if population not in {name, m.dataset.population}:
+            continue
+        if name != population:
+            members[name] = m.scores
+        if m.fused is not None:
+            members[f"{name}, {FUSION_FRAMES} frames fused"] = m.fused.mean_embedding
+    return members
 
 
 def _deployed_population(dataset: datasets.FaceDataset, populations: dict[str, ScoreSet]) -> str:
@@ -255,9 +266,11 @@ def _calibration(
 ) -> dict[str, object]:
     """A calibration-table entry for one population, with its provenance.
 
-    A pooled population's accept threshold holds the FMR target on the pool and on every
-    member set whose impostor count supports that FMR (the highest of those thresholds):
-    the safety promise is kept for each group of applicants, not only on average."""
+    The accept threshold holds the FMR target on the population's pairs and on every member
+    score set whose impostor count supports that FMR (the highest of those thresholds): each
+    set of a pooled population, and the deployed probe (several live frames fused, whose
+    impostor scores run higher than single photos'). The safety promise is kept for each
+    group of applicants and for what is deployed, not only on average."""
     result: VerificationSummary = summary(scores, FMRS[1:])
     parts = {name: summary(s, FMRS[1:]) for name, s in members.items()}
     date = dt.date.today().isoformat()
