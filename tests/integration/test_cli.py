@@ -47,10 +47,13 @@ def test_verify_no_match_exits_1(examples: Path) -> None:
     assert "no_match" in done.stdout
 
 
-def test_verify_review_exits_2_on_the_default_population(examples: Path) -> None:
-    done = _simkyc("verify", str(examples / "obama.jpg"), str(examples / "obama2.jpg"), "--json")
+def test_verify_review_exits_2_when_the_reject_side_is_unsupported(examples: Path) -> None:
+    # 6,523 genuine pairs cannot back refusing only 0.1% of them: not a match is `review`.
+    done = _simkyc("verify", str(examples / "obama.jpg"), str(examples / "biden.jpg"), "--json",
+                   env={"SIMKYC_FALSE_REJECT_TARGET": "0.001"})
     assert done.returncode == 2
-    assert json.loads(done.stdout)["decision"] == "review"
+    out = json.loads(done.stdout)
+    assert out["decision"] == "review" and "not supported" in out["reasons"][0]
 
 
 def test_verify_error_exits_3_without_traceback(examples: Path, tmp_path: Path) -> None:

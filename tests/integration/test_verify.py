@@ -39,13 +39,14 @@ def test_different_people_do_not_match(lfw_pipeline: FacePipeline, examples: Pat
     assert result.score < result.threshold
 
 
-def test_default_population_routes_to_review(pipeline: FacePipeline, examples: Path) -> None:
-    # The East Asian calibration misses the FNMR target: the engine must not auto-decide.
+def test_the_default_population_decides(pipeline: FacePipeline, examples: Path) -> None:
+    # Before the two-threshold policy every east-asian decision was `review`.
     result = pipeline.verify(
         (examples / "obama.jpg").read_bytes(), (examples / "obama2.jpg").read_bytes()
     )
-    assert result.decision is Decision.REVIEW
-    assert any("exceeds the target" in reason for reason in result.reasons)
+    assert result.decision is Decision.MATCH and not result.reasons
+    assert result.reject_threshold is not None and result.reject_threshold < result.threshold
+    assert result.calibration_id.startswith("omz-face-reid-0095/east-asian/")
 
 
 def test_lfw_fold_accuracy(lfw_pipeline: FacePipeline, settings: Settings) -> None:

@@ -92,16 +92,15 @@ class FacePolicy:
                     f"FMR {accept.fmr:g} is not supported by the "
                     f"{self.calibration.n_impostor:,} impostor pairs of the calibration"
                 )
-        elif reject is not None and score < reject.threshold:
-            if reject.supported:
-                decision = Decision.NO_MATCH
-            else:
-                reasons.append(
-                    f"a false-reject rate of {reject.fnmr:g} is not supported by the "
-                    f"{self.calibration.n_genuine:,} genuine pairs of the calibration"
-                )
         elif reject is None:
             reasons.append(f"no reject threshold calibrated at {self.false_reject_target:g}")
+        elif not reject.supported:
+            reasons.append(
+                f"a false-reject rate of {reject.fnmr:g} is not supported by the "
+                f"{self.calibration.n_genuine:,} genuine pairs of the calibration"
+            )
+        elif score < reject.threshold:
+            decision = Decision.NO_MATCH
         else:
             reasons.append(
                 f"score {score:.3f} lies between the reject threshold {reject.threshold:.3f} "
