@@ -74,9 +74,16 @@ def plot_det(curves: Mapping[str, DetCurve], path: Path, title: str) -> None:
     ax = fig.add_subplot()
     ax.set_xscale("log")
     ax.set_yscale("log")
+    # "model: set" names: one colour per set, one line style per model (solid for the first).
+    models = list(dict.fromkeys(name.split(": ")[0] for name in curves if ": " in name))
+    sets = list(dict.fromkeys(name.split(": ")[-1] for name in curves))
     for name, curve in curves.items():
         shown = (curve.fmr > 0) & (curve.fnmr > 0)
-        ax.plot(curve.fmr[shown], curve.fnmr[shown], label=f"{name} (EER {curve.eer:.2%})")
+        model = name.split(": ")[0] if ": " in name else ""
+        style = ("-", "--", ":", "-.")[models.index(model) % 4] if model in models else "-"
+        ax.plot(curve.fmr[shown], curve.fnmr[shown], style,
+                color=f"C{sets.index(name.split(': ')[-1]) % 10}",
+                label=f"{name} (EER {curve.eer:.2%})")
     all_fmr = np.concatenate([c.fmr for c in curves.values()])
     all_fnmr = np.concatenate([c.fnmr for c in curves.values()])
     # Explicit limits: no autoscaling on empty data (it warns on log axes).
