@@ -155,7 +155,8 @@ class Settings(BaseSettings):
         "recording starts, and action k must start in its slot (+0.75 s); none = order only.",
     )
     lockout_failures: int = Field(
-        default=5, description="Failed liveness attempts (per session or device) before lockout."
+        default=5, description="Liveness attempts (challenges issued, failed answers) per "
+        "session, person or device within the window before lockout."
     )
     lockout_window_s: float = Field(default=180.0, description="Window counting those failures.")
     lockout_s: float = Field(default=1800.0, description="How long a lockout lasts, seconds.")
@@ -248,6 +249,19 @@ class Settings(BaseSettings):
         le=1,
         description="A field read at least this confidently (or verified by a check digit) "
         "that differs from the typed value is a mismatch; below it, unreadable.",
+    )
+    # --- core ---
+    proofing_idle_s: float = Field(
+        default=1860.0, gt=0,
+        description="A pending proofing session's held evidence (typed data, checks, face "
+        "samples, liveness) lives this long after its last step; then PROOFING_EXPIRED and "
+        "`simkyc admin purge` deletes it (default: challenge TTL + approval TTL, as before).",
+    )
+    engine_pool: int = Field(
+        default=2, ge=1, le=64,
+        description="Face and liveness engine instances per process; each request checks one "
+        "out (detectors and MediaPipe graphs are not thread-safe), so this many inferences "
+        "run at once. Each costs its models' memory.",
     )
 
 

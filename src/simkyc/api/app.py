@@ -52,7 +52,7 @@ async def health(pipeline: PipelineDep, services: ServicesDep) -> dict[str, obje
         "version": __version__,
         "recognizer": pipeline.policy.calibration.model_id,
         "calibration": pipeline.policy.calibration.calibration_id,
-        "held_sessions": len(services.evidence),
+        "engines_idle": services.engines.idle(),
     }
 
 
@@ -65,7 +65,7 @@ async def verify_faces(
     selfie_bytes = await read_upload(selfie, limit)
 
     def run() -> dict[str, object]:
-        with services.pipeline_lock:
-            return services.pipeline.verify(document_bytes, selfie_bytes).to_dict()
+        with services.engines.checkout() as engines:
+            return engines.pipeline.verify(document_bytes, selfie_bytes).to_dict()
 
     return await run_in_threadpool(run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -52,6 +53,8 @@ STATUS: dict[type[errors.SimkycError], int] = {
     errors.EvidenceMissing: 409,
     errors.KeyringInvalid: 500,
     errors.DecryptionFailed: 500,
+    # --- core ---
+    errors.ChallengeSuperseded: 409,
 }
 
 
@@ -64,6 +67,8 @@ async def _domain(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.SimkycError)
     status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, errors.LivenessLocked):  # RFC 9110 10.2.3: whole seconds to wait
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     if status == 500:
         # Key or ciphertext trouble: ours to fix, and its message is not for the client.
         logger.error("server-side domain error %s", exc.code)

@@ -10,10 +10,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from simkyc.db.idempotency import MAX_KEY_LENGTH
 from simkyc.proofing.documents import DocumentKind
 from simkyc.proofing.models import Purpose
-from simkyc.proofing.schemas import ProofingView
+from simkyc.proofing.schemas import (
+    CardFieldOut,
+    ChallengeOut,
+    FaceSubmitted,
+    LivenessOut,
+    ProofingView,
+)
 from simkyc.registry.batch import MAX_BATCH
 from simkyc.registry.models import Role, ServiceType
 from simkyc.registry.schemas import LineView
+
+# The evidence steps' replies are the proofing flow's; named here with the API's others.
+__all__ = ["CardFieldOut", "ChallengeOut", "FaceSubmitted", "LivenessOut"]
 
 
 class Request(BaseModel):
@@ -63,51 +72,11 @@ class ProofingPublic(ProofingView):
     document_checks: list[DocumentCheckOut] = Field(default_factory=list)
 
 
-class CardFieldOut(BaseModel):
-    """One typed field against the card's text; `read` is what the card says (for the agent;
-    it is not stored)."""
-
-    field: str
-    status: str
-    read: str | None
-    source: str | None
-
-
-class FaceSubmitted(BaseModel):
-    """A face image was processed (the image itself was discarded); for a card photo, each
-    typed field compared with the card's text (none when OCR is off)."""
-
-    kind: str
-    image_sha256: str
-    detector_score: float
-    sharpness: float
-    card_text: list[CardFieldOut] | None = None
-
-
 class DocumentSource(StrEnum):
     """What the document upload shows: the whole card, or its portrait already cut out."""
 
     CARD = "card"
     PORTRAIT = "portrait"
-
-
-class ChallengeOut(BaseModel):
-    nonce: str
-    actions: list[str]
-    prompts: list[str]
-    expires_at: datetime
-    slot_s: float | None = Field(
-        default=None,
-        description="Show prompt k from k x slot_s seconds after recording starts; action k "
-        "must start within its slot (+0.75 s). None: the order alone is checked.",
-    )
-
-
-class LivenessOut(BaseModel):
-    verdict: str
-    reasons: list[str]
-    frames_analysed: int
-    actions_seen: list[dict[str, object]]
 
 
 class LineCreate(Request):

@@ -17,8 +17,10 @@ from simkyc.api.routes import proofing as proofing_routes
 from simkyc.api.schemas import ApplicantIn, ConsentIn, ProofingCreate, ProofingPublic
 from simkyc.config import Settings
 from simkyc.errors import InvalidCredentials, PermissionDenied
+from simkyc.proofing import service as proofing
 from simkyc.proofing.models import Purpose
-from simkyc.registry import accounts
+from simkyc.proofing.schemas import Consent
+from simkyc.registry import accounts, selfservice
 from simkyc.registry.accounts import Actor
 from simkyc.registry.models import Role
 from simkyc.web import headers
@@ -174,8 +176,11 @@ def portal_start(body: PortalStart, request: Request, response: Response, *, db:
     actor, token = _portal_actor(services, db, now)
     create = ProofingCreate(purpose=Purpose.SELF_SERVICE, applicant=body.applicant,
                             consent=body.consent)
-    opened = proofing_routes.create_session(create, db=db, me=actor, now=now,
-                                            services=services, key=key)
+    started = services.flow().start(
+        db, actor=actor, purpose=create.purpose, typed=proofing_routes.typed_document(create),
+        consent=Consent(create.consent.given, create.consent.version, now), now=now, key=key,
+        request=create.model_dump(mode="json"))
+    opened = proofing_routes.public(started.view, started.checks)
     out = _sign_in(request, response, services.settings, token=token, kind=Kind.PORTAL,
                    proofing_id=opened.id)
     return PortalOut(**out.model_dump(), session=opened)
@@ -191,8 +196,10 @@ def portal_finish(request: Request, response: Response, *, db: SessionDep, now: 
         raise PermissionDenied("prove yourself first.")
     check_csrf(request, found[1])
     actor, _ = _portal_actor(services, db, now)
-    issued = proofing_routes.citizen_token(found[1].proofing_id, db=db, me=actor, now=now,
-                                           services=services)
+    proofing.get_session(db, actor=actor, proofing_id=found[1].proofing_id)
+    issued = selfservice.issue_citizen_token(
+        db, proofing_id=found[1].proofing_id, ttl_s=services.settings.citizen_token_ttl_s,
+        now=now)
     ends = issued.expires_at.timestamp() if issued.expires_at else None
     return _sign_in(request, response, services.settings, token=issued.token,
                     kind=Kind.CITIZEN, expires_at=ends)
