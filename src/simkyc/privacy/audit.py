@@ -50,6 +50,7 @@ class AuditAction(StrEnum):
     MEDIA_PURGED = "media.purged"
     DATA_RESEALED = "keys.resealed"
     IDEMPOTENCY_PURGED = "idempotency.purged"
+    PROOFING_STATE_PURGED = "proofing.state_purged"
 
 
 class AccessPurpose(StrEnum):

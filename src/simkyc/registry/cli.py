@@ -84,19 +84,26 @@ def create_principal(
 
 @admin_app.command("purge")
 def purge() -> None:
-    """Delete what retention allows: retained images past SIMKYC_IMAGE_RETENTION_DAYS and
-    idempotency records past SIMKYC_IDEMPOTENCY_RETENTION_HOURS; prints the counts as JSON.
-    Run it periodically (cron, a systemd timer)."""
+    """Delete what retention allows: retained images past SIMKYC_IMAGE_RETENTION_DAYS,
+    idempotency records past SIMKYC_IDEMPOTENCY_RETENTION_HOURS, and the state of proofing
+    sessions idle past SIMKYC_PROOFING_IDLE_S (held evidence, upload replies, liveness
+    challenges, attempts, lockouts); prints the counts as JSON. Run it periodically (cron,
+    a systemd timer)."""
     from simkyc.registry import maintenance
     from simkyc.registry.accounts import SYSTEM
 
-    retention = timedelta(hours=get_settings().idempotency_retention_hours)
+    settings = get_settings()
+    retention = timedelta(hours=settings.idempotency_retention_hours)
+    # Answered or expired challenges stay a while, so a replayed nonce gets its own error.
+    keep_s = max(10 * settings.challenge_ttl_s, settings.lockout_window_s)
 
     def work(session: Session) -> dict[str, int]:
         now = datetime.now(UTC)
         return {"images": maintenance.purge_images(session, actor=SYSTEM, now=now),
                 "idempotency_keys": maintenance.purge_idempotency_keys(
-                    session, actor=SYSTEM, now=now, retention=retention)}
+                    session, actor=SYSTEM, now=now, retention=retention),
+                "proofing_state": maintenance.purge_proofing_state(
+                    session, actor=SYSTEM, now=now, keep_s=keep_s)}
 
     print(json.dumps(_run(work)))
 
