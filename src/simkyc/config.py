@@ -200,7 +200,8 @@ class Settings(BaseSettings):
     )
     retain_images: bool = Field(
         default=False,
-        description="Keep proofing images (encrypted); off: they live in memory only.",
+        description="Keep proofing images (encrypted); off: they live in memory only, for "
+        "the request.",
     )
     image_retention_days: int = Field(
         default=30, ge=0, description="Retained images are purged after this many days."
