@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -140,6 +141,21 @@ def test_a_retried_upload_replays_on_the_other_app(cluster: Cluster) -> None:
     other = cluster.b.call("POST", f"/v1/proofing-sessions/{proofing_id}/selfie", agent,
                            headers=key, **image(cluster.b, "document"))
     assert other.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+
+def test_two_apps_answering_one_challenge_at_once_redeem_it_once(cluster: Cluster) -> None:
+    agent = cluster.a.staff("agent", cluster.a.operator())
+    proofing_id = cluster.a.start(agent, applicant())
+    nonce = step(cluster.a, agent, proofing_id, "liveness-challenges")["nonce"]
+    clip = {"video": ("headturn.avi", cluster.a.shots.video, "video/x-msvideo")}
+    path = f"/v1/proofing-sessions/{proofing_id}/liveness"
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda api: api.call("POST", path, agent, files=clip,
+                                                     data={"nonce": nonce}),
+                                (cluster.a, cluster.b)))
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    refused = next(a for a in answers if a.status_code == 409)
+    assert refused.json()["error"]["code"] == "CHALLENGE_ALREADY_USED"
 
 
 def expired_error(response: httpx.Response) -> None:
