@@ -189,3 +189,19 @@ def test_an_idle_session_expires_with_its_own_code_and_is_purged(cluster: Cluste
         expired_error(api.call("POST", f"{base}/conclude", agent))  # still says so
     finally:
         api.services.clock = utc_now
+
+
+def test_concurrent_uploads_on_one_app_each_get_their_own_engine(api: Api) -> None:
+    """A pool of two: two sessions' documents and selfies judged at once, the shared ONNX
+    models included, give the replies they give one at a time."""
+    agent = api.staff("agent", api.operator())
+    sessions = [api.start(agent, applicant()) for _ in range(2)]
+    jobs = [(p, kind) for p in sessions for kind in ("document", "selfie")]
+
+    def upload(job: tuple[str, str]) -> Any:
+        return step(api, agent, job[0], job[1], **image(api, job[1]))
+
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(upload, jobs))
+    alone = [upload(job) for job in jobs]
+    assert together == alone

@@ -56,3 +56,15 @@ def test_a_call_waits_only_for_a_free_member() -> None:
         assert not waited  # the only member is busy
     thread.join(5)
     assert waited and pool.idle() == 1
+
+
+def test_members_share_the_onnx_models_but_not_the_detectors() -> None:
+    from simkyc.config import Settings
+
+    pool = EnginePool.from_settings(Settings(population="lfw", fnmr_target=0.1, engine_pool=2))
+    with pool.checkout() as one, pool.checkout() as two:
+        assert one.pipeline.encoder.detector is not two.pipeline.encoder.detector
+        assert one.liveness.analyzer.tracker is not two.liveness.analyzer.tracker
+        assert one.pipeline.encoder.embedder is two.pipeline.encoder.embedder
+        assert one.liveness.analyzer.passive is two.liveness.analyzer.passive
+        assert one.liveness.encoder is one.pipeline.encoder
