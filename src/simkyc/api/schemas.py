@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -9,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from simkyc.db.idempotency import MAX_KEY_LENGTH
 from simkyc.proofing.documents import DocumentKind
-from simkyc.proofing.models import Purpose
+from simkyc.proofing.flow import TypedDocument
+from simkyc.proofing.models import DocumentCheck, Purpose
 from simkyc.proofing.schemas import (
     CardFieldOut,
     ChallengeOut,
@@ -58,6 +60,13 @@ class ProofingCreate(Request):
     applicant: ApplicantIn
     consent: ConsentIn
 
+    def typed_document(self) -> TypedDocument:
+        """The typed applicant data, as the proofing flow takes it."""
+        a = self.applicant
+        return TypedDocument(kind=a.document_kind, country=a.country, number=a.number,
+                             name=a.name, birth_date=a.birth_date, expiry=a.expiry,
+                             mrz=tuple(a.mrz) if a.mrz else None)
+
 
 class DocumentCheckOut(BaseModel):
     name: str
@@ -70,6 +79,13 @@ class ProofingPublic(ProofingView):
     """A session, with the document checks while its evidence is held."""
 
     document_checks: list[DocumentCheckOut] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, view: ProofingView, checks: Sequence[DocumentCheck] = ()) -> ProofingPublic:
+        """A session as the API shows it, with its document checks while they are held."""
+        out = [DocumentCheckOut(name=c.name, passed=c.passed, code=c.code, message=c.message)
+               for c in checks]
+        return cls(**view.model_dump(), document_checks=out)
 
 
 class DocumentSource(StrEnum):

@@ -13,7 +13,6 @@ from pydantic import BaseModel, Field
 
 from simkyc.api import schemas
 from simkyc.api.deps import IdempotencyKey, NowDep, ServicesDep, SessionDep
-from simkyc.api.routes import proofing as proofing_routes
 from simkyc.api.schemas import ApplicantIn, ConsentIn, ProofingCreate, ProofingPublic
 from simkyc.config import Settings
 from simkyc.errors import InvalidCredentials, PermissionDenied
@@ -177,10 +176,10 @@ def portal_start(body: PortalStart, request: Request, response: Response, *, db:
     create = ProofingCreate(purpose=Purpose.SELF_SERVICE, applicant=body.applicant,
                             consent=body.consent)
     started = services.flow().start(
-        db, actor=actor, purpose=create.purpose, typed=proofing_routes.typed_document(create),
+        db, actor=actor, purpose=create.purpose, typed=create.typed_document(),
         consent=Consent(create.consent.given, create.consent.version, now), now=now, key=key,
         request=create.model_dump(mode="json"))
-    opened = proofing_routes.public(started.view, started.checks)
+    opened = ProofingPublic.of(started.view, started.checks)
     out = _sign_in(request, response, services.settings, token=token, kind=Kind.PORTAL,
                    proofing_id=opened.id)
     return PortalOut(**out.model_dump(), session=opened)

@@ -24,7 +24,6 @@ from simkyc.api.deps import (
 from simkyc.api.idempotency import once
 from simkyc.api.schemas import (
     ChallengeOut,
-    DocumentCheckOut,
     DocumentSource,
     FaceSubmitted,
     KeyOut,
@@ -34,27 +33,11 @@ from simkyc.api.schemas import (
 )
 from simkyc.errors import MediaTooLarge
 from simkyc.proofing import service as proofing
-from simkyc.proofing.flow import LivenessMedia, TypedDocument
-from simkyc.proofing.models import DocumentCheck
+from simkyc.proofing.flow import LivenessMedia
 from simkyc.proofing.schemas import Consent, ProofingView
 from simkyc.registry import selfservice
 
 router = APIRouter(prefix="/v1/proofing-sessions", tags=["proofing"])
-
-
-def public(view: ProofingView, checks: list[DocumentCheck] | None = None) -> ProofingPublic:
-    """A session as the API shows it, with its document checks while they are held."""
-    out = [DocumentCheckOut(name=c.name, passed=c.passed, code=c.code, message=c.message)
-           for c in checks or []]
-    return ProofingPublic(**view.model_dump(), document_checks=out)
-
-
-def typed_document(body: ProofingCreate) -> TypedDocument:
-    """The typed applicant data of a create request."""
-    a = body.applicant
-    return TypedDocument(kind=a.document_kind, country=a.country, number=a.number,
-                         name=a.name, birth_date=a.birth_date, expiry=a.expiry,
-                         mrz=tuple(a.mrz) if a.mrz else None)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -62,16 +45,16 @@ def create_session(body: ProofingCreate, *, db: SessionDep, me: AgentDep, now: N
                    services: ServicesDep, key: IdempotencyKey = None) -> ProofingPublic:
     """Open a session for an applicant who consented; the typed document data is checked."""
     opened = services.flow().start(
-        db, actor=me, purpose=body.purpose, typed=typed_document(body),
+        db, actor=me, purpose=body.purpose, typed=body.typed_document(),
         consent=Consent(body.consent.given, body.consent.version, now), now=now,
         line_id=body.line_id, key=key, request=body.model_dump(mode="json"))
-    return public(opened.view, opened.checks)
+    return ProofingPublic.of(opened.view, opened.checks)
 
 
 @router.get("/{proofing_id}")
 def get_session(proofing_id: str, *, db: SessionDep, me: StaffDep) -> ProofingPublic:
     """A session's state and decision (staff of its operator, auditors, admins)."""
-    return public(proofing.get_session(db, actor=me, proofing_id=proofing_id))
+    return ProofingPublic.of(proofing.get_session(db, actor=me, proofing_id=proofing_id))
 
 
 @router.post("/{proofing_id}/document")
@@ -147,7 +130,7 @@ def conclude(proofing_id: str, *, db: SessionDep, me: AgentDep, now: NowDep,
         services.metrics.decisions.labels(view.outcome.value).inc()
         return view
 
-    return public(once(db, actor=me, key=key, operation="proofing.conclude",
+    return ProofingPublic.of(once(db, actor=me, key=key, operation="proofing.conclude",
                        request={"proofing_id": proofing_id}, kind=ProofingView, now=now,
                        act=act))
 
