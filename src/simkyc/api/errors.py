@@ -67,8 +67,9 @@ async def _domain(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.SimkycError)
     status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    if isinstance(exc, errors.LivenessLocked):  # RFC 9110 10.2.3: whole seconds to wait
-        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+    retry_after = getattr(exc, "retry_after", None)  # LIVENESS_LOCKED and any other wait
+    if isinstance(retry_after, (int, float)):  # RFC 9110 10.2.3: whole seconds
+        headers = {"Retry-After": str(max(1, math.ceil(retry_after)))}
     if status == 500:
         # Key or ciphertext trouble: ours to fix, and its message is not for the client.
         logger.error("server-side domain error %s", exc.code)
