@@ -328,3 +328,17 @@ class InvalidBatch(SimkycError):
     """A bulk request with no items, or more than the service takes at once."""
 
     code = "INVALID_BATCH"
+
+
+# --- tlog ---
+class CheckpointInvalid(SimkycError):
+    """A checkpoint note, verifier key or proof file that does not parse or verify."""
+
+    code = "CHECKPOINT_INVALID"
+
+
+class ProofUnavailable(SimkycError):
+    """An inclusion or consistency proof asked for an entry or tree size the log has not
+    integrated (yet): ask again against a checkpoint that covers it."""
+
+    code = "PROOF_UNAVAILABLE"

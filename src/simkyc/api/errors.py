@@ -52,6 +52,9 @@ STATUS: dict[type[errors.SimkycError], int] = {
     errors.EvidenceMissing: 409,
     errors.KeyringInvalid: 500,
     errors.DecryptionFailed: 500,
+    # --- tlog ---
+    errors.CheckpointInvalid: 422,
+    errors.ProofUnavailable: 404,
 }
 
 

@@ -19,6 +19,7 @@ from simkyc.documents.ocr import CardReader
 from simkyc.faces.pipeline import FacePipeline
 from simkyc.liveness.service import LivenessService
 from simkyc.privacy.keyring import Keyring, load_keyring
+from simkyc.privacy.tlog import LogKeys
 
 
 def utc_now() -> datetime:
@@ -58,3 +59,8 @@ class Services:
             metrics=metrics,
             reader=CardReader.from_settings(settings) if settings.document_ocr else None,
         )
+
+
+def log_keys(services: Services) -> LogKeys:
+    """The transparency log's origin and keys (from the keyring and SIMKYC_LOG_ORIGIN)."""
+    return LogKeys.from_keyring(services.keyring, origin=services.settings.log_origin)

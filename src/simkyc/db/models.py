@@ -6,14 +6,15 @@ from sqlalchemy import MetaData
 
 from simkyc.db.base import Base
 from simkyc.db.idempotency import IdempotencyRecord
-from simkyc.privacy.models import AuditEntry, AuditHead, RetainedMedia
+from simkyc.privacy.models import AuditEntry, RetainedMedia, TlogCheckpoint, TlogLeaf, TlogNode
 from simkyc.privacy.rotation import SealedColumn
 from simkyc.proofing.models import ProofingSession
 from simkyc.registry.models import ApiKey, Dispute, Line, Operator, Person, Principal
 
 __all__ = [
-    "SEALED_COLUMNS", "ApiKey", "AuditEntry", "AuditHead", "Dispute", "IdempotencyRecord",
-    "Line", "Operator", "Person", "Principal", "ProofingSession", "RetainedMedia", "metadata",
+    "SEALED_COLUMNS", "ApiKey", "AuditEntry", "Dispute", "IdempotencyRecord", "Line",
+    "Operator", "Person", "Principal", "ProofingSession", "RetainedMedia", "TlogCheckpoint",
+    "TlogLeaf", "TlogNode", "metadata",
 ]
 
 metadata: MetaData = Base.metadata

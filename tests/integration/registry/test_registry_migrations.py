@@ -23,10 +23,56 @@ def differences(engine: Engine) -> list[object]:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_migrations_match_the_models_and_reverse(backend: str, tmp_path: Path) -> None:
     with migrated_engine(backend, tmp_path) as engine:
-        assert current_revision(engine) == head_revision() == "0002"
+        assert current_revision(engine) == head_revision() == "0003_tlog"
         assert differences(engine) == []
         downgrade(engine, "base")
         assert current_revision(engine) is None
         upgrade(engine)
         upgrade(engine)  # idempotent at head
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == "0003_tlog"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_old_hash_chain_becomes_the_first_leaves(backend: str, tmp_path: Path) -> None:
+    """Entries chained before 0003 keep their numbers and hashes and become leaves 0.., in
+    order; new entries follow them."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from simkyc.privacy.canonical import digest
+    from simkyc.privacy.keyring import Keyring
+    from simkyc.privacy.tlog import LogKeys, integrate, verify_log
+    from simkyc.registry.accounts import SYSTEM
+
+    with migrated_engine(backend, tmp_path) as engine:
+        downgrade(engine, "0002")
+        prev = "0" * 64
+        with engine.begin() as connection:
+            for seq in (1, 2, 3):
+                row = {"seq": seq, "at": "2026-01-01T00:00:00+00:00", "actor_id": "system",
+                       "actor_role": "admin", "operator_id": None, "action": "person.read",
+                       "purpose": "oversight", "subject_id": None, "object_id": None,
+                       "detail": "{}", "prev_hash": prev}
+                row["hash"] = prev = digest(row)
+                connection.execute(text(
+                    "INSERT INTO audit_entries VALUES (:seq, :at, :actor_id, :actor_role, "
+                    ":operator_id, :action, :purpose, :subject_id, :object_id, :detail, "
+                    ":prev_hash, :hash)"), row)
+            connection.execute(text("UPDATE audit_head SET seq = 3, hash = :h"), {"h": prev})
+        upgrade(engine)
+        keys = LogKeys.from_keyring(Keyring.generate(), origin="simkyc.test/audit")
+        now = datetime.now(UTC)
+        with Session(engine) as session:
+            from simkyc.privacy import audit
+
+            audit.append(session, actor=SYSTEM, action=audit.AuditAction.PERSON_READ,
+                         purpose=audit.AccessPurpose.OVERSIGHT, subject_id=None,
+                         object_id=None, now=now)
+            session.commit()
+            done = integrate(session, keys=keys, now=now)
+            assert done is not None and done.size == 4
+            leaves = session.execute(text("SELECT idx, seq FROM tlog_leaves ORDER BY idx")).all()
+            assert [tuple(r) for r in leaves] == [(0, 1), (1, 2), (2, 3), (3, 4)]
+            assert verify_log(session, keys=keys).ok
