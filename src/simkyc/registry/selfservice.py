@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from simkyc.errors import InvalidLineState, PermissionDenied, RecordNotFound
-from simkyc.privacy import audit
+from simkyc.privacy import audit, tlog
 from simkyc.privacy.audit import AccessPurpose, AuditAction, entries_about
+from simkyc.privacy.tlog import LogKeys
 from simkyc.proofing.models import ProofingSession, Purpose
 from simkyc.proofing.service import consume
 from simkyc.registry.accounts import Actor, add_api_key, add_principal, require
@@ -27,7 +28,13 @@ from simkyc.registry.models import (
 )
 from simkyc.registry.numbers import mask_msisdn
 from simkyc.registry.persons import lock_person
-from simkyc.registry.schemas import AccessView, DisputeView, IssuedKey, MaskedLine
+from simkyc.registry.schemas import (
+    AccessView,
+    DisputeView,
+    EntryProofView,
+    IssuedKey,
+    MaskedLine,
+)
 
 
 def issue_citizen_token(
@@ -65,17 +72,23 @@ def my_lines(session: Session, *, actor: Actor, now: datetime) -> list[MaskedLin
             for line, name in rows]
 
 
-def my_accesses(session: Session, *, actor: Actor, now: datetime) -> list[AccessView]:
-    """Who accessed the citizen's data, when and why (newest first)."""
+def my_accesses(session: Session, *, actor: Actor, now: datetime,
+                keys: LogKeys | None = None) -> list[AccessView]:
+    """Who accessed the citizen's data, when and why (newest first); with the log's keys,
+    each integrated entry carries its inclusion proof against the latest checkpoint."""
     person_id = _person_of(actor)
     entries = entries_about(session, subject_id=person_id)
+    proofs = {} if keys is None else tlog.entry_proofs(session, entries=entries, keys=keys)
     audit.append(session, actor=actor, action=AuditAction.ACCESSES_VIEWED,
                  purpose=AccessPurpose.SELF_SERVICE, subject_id=person_id, object_id=None,
                  now=now)
     session.commit()
     return [AccessView(at=e.at, actor_id=e.actor_id, actor_role=e.actor_role,
                        operator_id=e.operator_id, action=e.action.value,
-                       purpose=e.purpose.value) for e in entries]
+                       purpose=e.purpose.value, seq=e.seq,
+                       proof=None if e.seq not in proofs
+                       else EntryProofView.model_validate(proofs[e.seq].to_json()))
+            for e in entries]
 
 
 def dispute_line(

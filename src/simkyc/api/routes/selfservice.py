@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 
 from simkyc.api.deps import CitizenDep, IdempotencyKey, NowDep, ServicesDep, SessionDep
 from simkyc.api.idempotency import once
+from simkyc.api.state import log_keys
 from simkyc.registry import selfservice
 from simkyc.registry.schemas import AccessView, DisputeView, MaskedLine
 
@@ -30,6 +31,7 @@ def dispute_line(line_id: str, *, db: SessionDep, me: CitizenDep, now: NowDep,
 
 
 @router.get("/accesses")
-def my_accesses(*, db: SessionDep, me: CitizenDep, now: NowDep) -> list[AccessView]:
-    """Who accessed my data, when and why."""
-    return selfservice.my_accesses(db, actor=me, now=now)
+def my_accesses(*, db: SessionDep, me: CitizenDep, now: NowDep,
+                services: ServicesDep) -> list[AccessView]:
+    """Who accessed my data, when and why; each entry with its transparency-log proof."""
+    return selfservice.my_accesses(db, actor=me, now=now, keys=log_keys(services))
