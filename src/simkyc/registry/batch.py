@@ -1,14 +1,13 @@
-"""Bulk registration: many lines in one transaction, each item judged by the same rules as
-`lines.register_line` and answered on its own (a line, or the error that refused it).
+"""The registration judge: lines registered in one transaction, each item answered on its
+own (a line, or the error that refused it). A single registration (`lines.register_line`,
+POST /v1/lines) is a batch of one, so the rules, their order and messages are written once.
 
-Why: one registration per transaction pays a round trip per statement, the audit chain's
-head lock and a commit for every line. Here the reads are a few set-based queries, the
-writes are multi-row inserts, and the chain's head is locked once per batch. The rules hold
-as in the single path: every holder's person row is locked first (in id order, so two
-batches never deadlock), then counts and numbers are read, then the head; a number taken by
-a concurrent transaction fails the commit on the live-number unique index, and the batch is
-then re-judged from scratch (the taken number is refused, the rest go through).
-Idempotency is per item: an item whose key was seen before gets the stored line back.
+The reads are a few set-based queries and the writes multi-row inserts. Every holder's
+person row is locked first (in id order, so two batches never deadlock), then counts and
+numbers are read; a number taken by a concurrent transaction fails the commit on the
+live-number unique index, and the batch is then re-judged from scratch (the taken number is
+refused, the rest go through). Idempotency is per item: an item whose key was seen before
+gets the stored line back.
 """
 
 from __future__ import annotations
@@ -58,7 +57,7 @@ MAX_BATCH = 1000
 
 @dataclass(frozen=True)
 class Registration:
-    """One line to register, as `lines.register_line` takes it."""
+    """One line to register."""
 
     proofing_id: str
     msisdn: str
@@ -96,8 +95,8 @@ def register_lines(
     session: Session, *, actor: Actor, items: Sequence[Registration],
     profiles: Mapping[str, JurisdictionProfile], keyring: Keyring, now: datetime,
 ) -> list[Outcome]:
-    """Register each item as `register_line` would, in one committed transaction; one
-    outcome per item, in order. Cap refusals are audited as in the single path."""
+    """Register each item in one committed transaction; one outcome per item, in order.
+    Cap refusals are audited (committed with the rest)."""
     require(actor, Role.AGENT)
     if not 0 < len(items) <= MAX_BATCH:
         raise InvalidBatch(f"a batch holds 1-{MAX_BATCH} registrations; this one {len(items)}.")
@@ -231,7 +230,7 @@ def _replayed(judged: _Judgement, key: str | None, request: dict[str, str]) -> L
 
 def _admit(judged: _Judgement, *, actor: Actor, item: Registration, msisdn: str, iccid: str,
            operator: Operator, profile: JurisdictionProfile, now: datetime) -> LineView:
-    """The checks of `register_line`, in its order, against what the batch read and did."""
+    """The registration rules, in order, against what the batch read and did so far."""
     record = judged.records.get(item.proofing_id)
     if record is None:
         raise RecordNotFound("proofing session", item.proofing_id)
@@ -276,8 +275,7 @@ def _check_numbers(judged: _Judgement, *, msisdn: str, iccid: str, holder_id: st
 
 def _write(session: Session, judged: _Judgement, *, actor: Actor, keyring: Keyring,
            now: datetime) -> None:
-    """Lines, spent sessions, enrolled templates, idempotency records, then the audit entries
-    (the head lock last, as everywhere)."""
+    """Lines, spent sessions, enrolled templates, idempotency records, the audit entries."""
     if judged.lines:
         session.execute(insert(Line), judged.lines)
         spent = [line["approved_by"] for line in judged.lines]

@@ -198,11 +198,11 @@ def test_a_batch_that_loses_a_number_at_commit_is_judged_again(
         judged["passes"] += 1
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(batch, "_judge_and_write", counted)
     with factory() as holder:
         lines.register_line(holder, actor=agent, proofing_id=rivals, msisdn="+8613400000001",
                             iccid=iccid(40_000), service=ServiceType.MOBILE,
                             profiles=world.profiles, keyring=keyring, now=world.now)
+    monkeypatch.setattr(batch, "_judge_and_write", counted)  # (register_line is a batch too)
     outcome: list[list[batch.Outcome]] = []
     with shared_engine.connect() as blocker:  # the rival's line takes the contested number,
         blocker.execute(text("UPDATE lines SET msisdn = '+8613400000002' "
