@@ -21,5 +21,5 @@ metadata: MetaData = Base.metadata
 
 SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     Person.name_ct, Person.birth_date_ct, Person.template_ct, ProofingSession.template_ct,
-    RetainedMedia.sealed,
+    RetainedMedia.sealed, Line.msisdn_ct, Line.iccid_ct,
 )

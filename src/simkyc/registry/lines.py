@@ -38,6 +38,7 @@ from simkyc.registry.numbers import normalise_iccid
 from simkyc.registry.persons import lock_person
 from simkyc.registry.rules import Holdings, profile_for
 from simkyc.registry.schemas import LineView
+from simkyc.registry.sealed_numbers import NumberKind, blind_indexes, number_columns, open_number
 
 Profiles = Mapping[str, JurisdictionProfile]
 
@@ -67,7 +68,7 @@ def register_line(
 
 def swap_sim(
     session: Session, *, actor: Actor, line_id: str, proofing_id: str, iccid: str,
-    now: datetime, idempotency_key: str | None = None,
+    keyring: Keyring, now: datetime, idempotency_key: str | None = None,
 ) -> LineView:
     """Move an active line to a new SIM (committed). Needs a fresh approved SIM-swap session
     for this line whose live face matched the holder's enrolled template (or a reviewer who
@@ -80,7 +81,7 @@ def swap_sim(
         line = _staff_line(session, actor, line_id)
         lock_person(session, line.holder_id)
         if (done := replayed(session, actor=actor, key=idempotency_key, operation="swap",
-                             request=request, kind=LineView)) is not None:
+                             request=request, kind=LineView, keyring=keyring)) is not None:
             return done
         line = _fresh_line(session, line_id)
         if line.status is not LineStatus.ACTIVE:
@@ -89,24 +90,28 @@ def swap_sim(
         record = usable(session, proofing_id=proofing_id, purpose=Purpose.SIM_SWAP,
                         person_id=line.holder_id, now=now, line_id=line.id)
         require_holder_match(record)
-        if _live_with(session, Line.iccid == iccid):
+        taken = blind_indexes(keyring, NumberKind.ICCID, iccid)
+        if _live_with(session, Line.iccid_index.in_(taken)):
             raise NumberInUse("this ICCID belongs to another line.")
         consume(session, proofing_id=proofing_id, purpose=Purpose.SIM_SWAP,
                 person_id=line.holder_id, operation="swap_sim", now=now, line_id=line.id)
-        line.iccid, line.swapped_at = iccid, now
+        for column, value in number_columns(keyring, line_id=line.id, iccid=iccid).items():
+            setattr(line, column, value)
+        line.swapped_at = now
         _audit(session, actor, AuditAction.LINE_SWAPPED, line, purpose=AccessPurpose.SIM_SWAP,
                now=now, proofing_id=proofing_id)
         return finish(session, actor=actor, key=idempotency_key, operation="swap",
-                      request=request, result=line_view(line), now=now)
+                      request=request, result=line_view(line, keyring), now=now,
+                      keyring=keyring)
 
     return guarded(session, flow, actor=actor, key=idempotency_key, operation="swap",
-                   request=request, kind=LineView,
+                   request=request, kind=LineView, keyring=keyring,
                    conflict=lambda: NumberInUse("the ICCID was just taken."))
 
 
 def cancel_line(
-    session: Session, *, actor: Actor, line_id: str, profiles: Profiles, now: datetime,
-    idempotency_key: str | None = None,
+    session: Session, *, actor: Actor, line_id: str, profiles: Profiles, keyring: Keyring,
+    now: datetime, idempotency_key: str | None = None,
 ) -> LineView:
     """Cancel a line (committed); its number is quarantined for the jurisdiction's period
     before it can be issued again, and an open dispute on it is closed."""
@@ -117,7 +122,7 @@ def cancel_line(
         line = _staff_line(session, actor, line_id)
         lock_person(session, line.holder_id)
         if (done := replayed(session, actor=actor, key=idempotency_key, operation="cancel",
-                             request=request, kind=LineView)) is not None:
+                             request=request, kind=LineView, keyring=keyring)) is not None:
             return done
         line = _fresh_line(session, line_id)
         if line.status is LineStatus.CANCELLED:
@@ -131,10 +136,11 @@ def cancel_line(
         _audit(session, actor, AuditAction.LINE_CANCELLED, line,
                purpose=AccessPurpose.REGISTRATION, now=now)
         return finish(session, actor=actor, key=idempotency_key, operation="cancel",
-                      request=request, result=line_view(line), now=now)
+                      request=request, result=line_view(line, keyring), now=now,
+                      keyring=keyring)
 
     return guarded(session, flow, actor=actor, key=idempotency_key, operation="cancel",
-                   request=request, kind=LineView,
+                   request=request, kind=LineView, keyring=keyring,
                    conflict=lambda: InvalidLineState("the line changed meanwhile."))
 
 
@@ -153,10 +159,10 @@ def request_transfer(
     raise transfer_forbidden(days)
 
 
-def get_line(session: Session, *, actor: Actor, line_id: str) -> LineView:
+def get_line(session: Session, *, actor: Actor, line_id: str, keyring: Keyring) -> LineView:
     """A line of the actor's operator (staff) or any line (admin, auditor)."""
     require(actor, Role.AGENT, Role.REVIEWER, Role.ADMIN, Role.AUDITOR)
-    return line_view(_staff_line(session, actor, line_id))
+    return line_view(_staff_line(session, actor, line_id), keyring)
 
 
 def transfer_forbidden(quarantine_days: int) -> TransferForbidden:
@@ -168,9 +174,11 @@ def transfer_forbidden(quarantine_days: int) -> TransferForbidden:
         quarantine_days=quarantine_days)
 
 
-def line_view(line: Line) -> LineView:
-    """The operator's view of a line row."""
-    return LineView(id=line.id, msisdn=line.msisdn, iccid=line.iccid, service=line.service,
+def line_view(line: Line, keyring: Keyring) -> LineView:
+    """The operator's view of a line row (its numbers opened)."""
+    msisdn = open_number(keyring, NumberKind.MSISDN, line.msisdn_ct, line_id=line.id)
+    iccid = open_number(keyring, NumberKind.ICCID, line.iccid_ct, line_id=line.id)
+    return LineView(id=line.id, msisdn=msisdn, iccid=iccid, service=line.service,
                     operator_id=line.operator_id, status=line.status,
                     created_at=line.created_at, approved_by=line.approved_by)
 

@@ -25,6 +25,7 @@ from simkyc.registry import batch, lines
 from simkyc.registry.accounts import Actor
 from simkyc.registry.batch import Registration
 from simkyc.registry.models import Line, ServiceType
+from simkyc.registry.sealed_numbers import NumberKind, blind_index
 
 ATTEMPTS = 1000
 POOL = 20  # connections per engine (and twice that with overflow)
@@ -205,8 +206,10 @@ def test_a_batch_that_loses_a_number_at_commit_is_judged_again(
     monkeypatch.setattr(batch, "_judge_and_write", counted)  # (register_line is a batch too)
     outcome: list[list[batch.Outcome]] = []
     with shared_engine.connect() as blocker:  # the rival's line takes the contested number,
-        blocker.execute(text("UPDATE lines SET msisdn = '+8613400000002' "
-                             "WHERE msisdn = '+8613400000001'"))  # uncommitted for now
+        blocker.execute(text("UPDATE lines SET msisdn_index = :new WHERE msisdn_index = :old"),
+                        {"new": blind_index(keyring, NumberKind.MSISDN, "+8613400000002"),
+                         "old": blind_index(keyring, NumberKind.MSISDN, "+8613400000001")}
+                        )  # uncommitted for now
         items = [Registration(contested, "+8613400000002", iccid(40_001)),
                  Registration(own, "+8613400000003", iccid(40_002))]
 

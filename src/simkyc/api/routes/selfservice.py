@@ -14,9 +14,10 @@ router = APIRouter(prefix="/v1/me", tags=["self-service"])
 
 
 @router.get("/lines")
-def my_lines(*, db: SessionDep, me: CitizenDep, now: NowDep) -> list[MaskedLine]:
+def my_lines(*, db: SessionDep, me: CitizenDep, now: NowDep,
+             services: ServicesDep) -> list[MaskedLine]:
     """Every line under my ID, at every operator, numbers masked."""
-    return selfservice.my_lines(db, actor=me, now=now)
+    return selfservice.my_lines(db, actor=me, keyring=services.keyring, now=now)
 
 
 @router.post("/lines/{line_id}/dispute", status_code=status.HTTP_201_CREATED)
@@ -25,8 +26,9 @@ def dispute_line(line_id: str, *, db: SessionDep, me: CitizenDep, now: NowDep,
     """Mark a line "not mine": it goes to its operator's queue."""
     return once(db, actor=me, key=key, operation="selfservice.dispute",
                 request={"line_id": line_id}, kind=DisputeView, now=now,
+                secret=services.keyring,  # the reply holds the MSISDN: stored sealed
                 act=lambda: selfservice.dispute_line(
-                    db, actor=me, line_id=line_id,
+                    db, actor=me, line_id=line_id, keyring=services.keyring,
                     reproof_hours=services.settings.dispute_reproof_hours, now=now))
 
 
