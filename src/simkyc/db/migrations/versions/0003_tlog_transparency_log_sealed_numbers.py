@@ -100,8 +100,7 @@ def _seal_numbers() -> None:
                 "iccid_index = :iccid_index, iccid_ct = :iccid_ct WHERE id = :id"),
                 {"id": line_id, **number_columns(keyring, line_id=line_id, msisdn=msisdn,
                                                  iccid=iccid)})
-    _convert_replies(lambda keyring, principal, key, text: _sealed(keyring, principal, key,
-                                                                  text))
+    _convert_replies(_sealed)
     for name in ("ix_lines_msisdn", "uq_lines_msisdn_live", "uq_lines_iccid_live"):
         op.drop_index(name, table_name="lines")
     for kind in ("msisdn", "iccid"):
@@ -158,8 +157,7 @@ def _open_numbers() -> None:
                 "id": line_id,
                 "m": open_number(keyring, NumberKind.MSISDN, msisdn_ct, line_id=line_id),
                 "i": open_number(keyring, NumberKind.ICCID, iccid_ct, line_id=line_id)})
-    _convert_replies(lambda keyring, principal, key, text: _opened(keyring, principal, key,
-                                                                  text))
+    _convert_replies(_opened)
     for kind in ("msisdn", "iccid"):
         op.execute(f"ALTER TABLE lines DROP COLUMN {kind}_index")
         op.execute(f"ALTER TABLE lines DROP COLUMN {kind}_ct")
