@@ -5,17 +5,24 @@ rewritten history (a fork) fails against a checkpoint signed before it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
-from registry_world import World
+from registry_world import World, migrated_engine
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from simkyc.db.engine import session_factory
 from simkyc.errors import CheckpointInvalid
+from simkyc.privacy import audit
+from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.merkle import verify_consistency, verify_inclusion
 from simkyc.privacy.note import open_note
 from simkyc.privacy.proof import check_entry_proof
 from simkyc.privacy.tlog import (
+    INTEGRATOR_LOCK,
     LogKeys,
     LogVerification,
     consistency_proof,
@@ -25,6 +32,7 @@ from simkyc.privacy.tlog import (
     latest_checkpoint,
     verify_log,
 )
+from simkyc.registry.accounts import SYSTEM
 
 ORIGIN = "simkyc.test/audit"
 
@@ -225,3 +233,37 @@ def test_a_proof_for_a_modified_entry_fails(world: World) -> None:
     assert latest is not None
     assert not verify_inclusion(leaf=b"\x00" * 32, index=7, size=9, proof=proof.inclusion,
                                 root=latest.root)
+
+
+def test_a_late_commit_is_never_passed_and_one_integrator_runs(tmp_path: Path) -> None:
+    """PostgreSQL: an entry whose transaction is still open holds back the entries written
+    after it (they are folded in only once it commits, in transaction order), and while one
+    process holds the integrator's lock another round does nothing."""
+    keys_ = LogKeys.from_keyring(Keyring.generate(), origin=ORIGIN)
+    now = datetime.now(UTC)
+
+    def entry(db: Session) -> int:
+        return audit.append(db, actor=SYSTEM, action=audit.AuditAction.PERSON_READ,
+                            purpose=audit.AccessPurpose.OVERSIGHT, subject_id=None,
+                            object_id=None, now=now).seq
+
+    with migrated_engine("postgresql", tmp_path) as engine:
+        factory = session_factory(engine)
+        with factory() as early, factory() as late, factory() as worker:
+            first = entry(early)  # open: not committed yet
+            second = entry(late)
+            late.commit()
+            done = integrate(worker, keys=keys_, now=now)
+            assert done is not None and done.size == 0  # `second` waits for `first`
+            early.commit()
+            done = integrate(worker, keys=keys_, now=now)
+            assert done is not None and done.size == 2
+            order = worker.execute(text("SELECT seq FROM tlog_leaves ORDER BY idx")).scalars()
+            assert list(order) == [first, second]
+            assert verify_log(worker, keys=keys_).ok
+            with engine.connect() as holder:
+                holder.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                               {"k": INTEGRATOR_LOCK})
+                assert integrate(worker, keys=keys_, now=now) is None
+                holder.rollback()
+            assert integrate(worker, keys=keys_, now=now) is not None
