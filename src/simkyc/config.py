@@ -264,6 +264,25 @@ class Settings(BaseSettings):
         "out (detectors and MediaPipe graphs are not thread-safe), so this many inferences "
         "run at once. Each costs its models' memory.",
     )
+    # --- tlog ---
+    log_origin: str = Field(
+        default="simkyc.local/audit",
+        pattern=r"^[^\s+]{1,100}$",
+        description="The transparency log's origin: first line of every checkpoint and the "
+        "name of its Ed25519 signing key (no spaces or '+'); name it after the deployment.",
+    )
+    log_integrate_interval_s: float = Field(
+        default=0.2,
+        gt=0,
+        description="How often the integrator inside `simkyc serve` folds new audit entries "
+        "into the Merkle tree and signs a checkpoint (integration lag is about this plus "
+        "the round's time).",
+    )
+    log_integrator: bool = Field(
+        default=True,
+        description="Run the integrator inside `simkyc serve` (one process integrates at a "
+        "time; off when a dedicated `simkyc audit integrate` worker runs).",
+    )
 
 
 def get_settings() -> Settings:

@@ -337,3 +337,17 @@ class ChallengeSuperseded(SimkycError):
     """A newer liveness challenge was issued for the session: only the newest is open."""
 
     code = "CHALLENGE_SUPERSEDED"
+
+
+# --- tlog ---
+class CheckpointInvalid(SimkycError):
+    """A checkpoint note, verifier key or proof file that does not parse or verify."""
+
+    code = "CHECKPOINT_INVALID"
+
+
+class ProofUnavailable(SimkycError):
+    """An inclusion or consistency proof asked for an entry or tree size the log has not
+    integrated (yet): ask again against a checkpoint that covers it."""
+
+    code = "PROOF_UNAVAILABLE"

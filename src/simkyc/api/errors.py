@@ -55,6 +55,9 @@ STATUS: dict[type[errors.SimkycError], int] = {
     errors.DecryptionFailed: 500,
     # --- core ---
     errors.ChallengeSuperseded: 409,
+    # --- tlog ---
+    errors.CheckpointInvalid: 422,
+    errors.ProofUnavailable: 404,
 }
 
 

@@ -180,8 +180,27 @@ class AuditEntryOut(BaseModel):
     hash: str
 
 
-class ChainOut(BaseModel):
+class LogVerificationOut(BaseModel):
+    """The verdict of recomputing the whole transparency log (privacy.tlog.verify_log)."""
+
     ok: bool
-    entries: int
-    head_seq: int
+    size: int
+    checkpoints: int
+    first_bad_index: int | None
     problems: list[dict[str, object]]
+
+
+class CheckpointOut(BaseModel):
+    """The latest signed checkpoint: the C2SP signed note and its parts, and the log's key."""
+
+    note: str
+    origin: str
+    size: int
+    root: str = Field(description="Base64 SHA-256 root hash (RFC 9162).")
+    vkey: str = Field(description="The log's Ed25519 verifier key, signed-note format.")
+
+
+class ProofOut(BaseModel):
+    """An RFC 9162 inclusion or consistency proof: base64 hashes, leaf side first."""
+
+    hashes: list[str]

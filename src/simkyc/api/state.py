@@ -21,6 +21,7 @@ from simkyc.documents.ocr import CardReader
 from simkyc.faces.pipeline import FacePipeline
 from simkyc.liveness.challenge import ChallengeBook
 from simkyc.privacy.keyring import Keyring, load_keyring
+from simkyc.privacy.tlog import LogKeys
 from simkyc.proofing.engines import EnginePool
 from simkyc.proofing.flow import ProofingFlow
 
@@ -67,3 +68,7 @@ class Services:
         """The proofing flow over these services (cheap: built per request)."""
         return ProofingFlow(settings=self.settings, keyring=self.keyring, engines=self.engines,
                             book=self.book, reader=self.reader)
+
+def log_keys(services: Services) -> LogKeys:
+    """The transparency log's origin and keys (from the keyring and SIMKYC_LOG_ORIGIN)."""
+    return LogKeys.from_keyring(services.keyring, origin=services.settings.log_origin)

@@ -7,7 +7,7 @@ from sqlalchemy import MetaData
 from simkyc.db.base import Base
 from simkyc.db.idempotency import IdempotencyRecord
 from simkyc.liveness.store import LivenessAttempt, LivenessChallenge, LivenessLockout
-from simkyc.privacy.models import AuditEntry, AuditHead, RetainedMedia
+from simkyc.privacy.models import AuditEntry, RetainedMedia, TlogCheckpoint, TlogLeaf, TlogNode
 from simkyc.privacy.rotation import SealedColumn
 from simkyc.proofing.held import SEALED as HELD_SEALED
 from simkyc.proofing.held import ProofingState
@@ -19,7 +19,6 @@ __all__ = [
     "SEALED_COLUMNS",
     "ApiKey",
     "AuditEntry",
-    "AuditHead",
     "Dispute",
     "IdempotencyRecord",
     "Line",
@@ -33,6 +32,9 @@ __all__ = [
     "ProofingState",
     "RetainedMedia",
     "StepReply",
+    "TlogCheckpoint",
+    "TlogLeaf",
+    "TlogNode",
     "metadata",
 ]
 
@@ -40,5 +42,5 @@ metadata: MetaData = Base.metadata
 
 SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     Person.name_ct, Person.birth_date_ct, Person.template_ct, ProofingSession.template_ct,
-    RetainedMedia.sealed, *HELD_SEALED, StepReply.response_ct,
+    RetainedMedia.sealed, *HELD_SEALED, StepReply.response_ct, Line.msisdn_ct, Line.iccid_ct,
 )

@@ -49,17 +49,19 @@ def register_lines(body: LineBatch, *, db: SessionDep, me: AgentDep, now: NowDep
 
 
 @router.get("/{line_id}")
-def get_line(line_id: str, *, db: SessionDep, me: StaffDep) -> LineView:
+def get_line(line_id: str, *, db: SessionDep, me: StaffDep,
+             services: ServicesDep) -> LineView:
     """A line of the caller's operator."""
-    return lines.get_line(db, actor=me, line_id=line_id)
+    return lines.get_line(db, actor=me, line_id=line_id, keyring=services.keyring)
 
 
 @router.post("/{line_id}/swap-sim")
 def swap_sim(line_id: str, body: SimSwap, *, db: SessionDep, me: AgentDep, now: NowDep,
-             key: IdempotencyKey = None) -> LineView:
+             services: ServicesDep, key: IdempotencyKey = None) -> LineView:
     """A new SIM for the line, after its holder was proofed again (purpose sim_swap)."""
     return lines.swap_sim(db, actor=me, line_id=line_id, proofing_id=body.proofing_id,
-                          iccid=body.iccid, now=now, idempotency_key=key)
+                          iccid=body.iccid, keyring=services.keyring, now=now,
+                          idempotency_key=key)
 
 
 @router.post("/{line_id}/cancel")
@@ -67,8 +69,8 @@ def cancel_line(line_id: str, *, db: SessionDep, me: AgentDep, now: NowDep,
                 services: ServicesDep, key: IdempotencyKey = None) -> LineView:
     """Cancel the line; its number goes into quarantine."""
     return lines.cancel_line(db, actor=me, line_id=line_id,
-                             profiles=services.settings.jurisdiction_profiles, now=now,
-                             idempotency_key=key)
+                             profiles=services.settings.jurisdiction_profiles,
+                             keyring=services.keyring, now=now, idempotency_key=key)
 
 
 @router.post("/{line_id}/transfer", status_code=status.HTTP_409_CONFLICT)

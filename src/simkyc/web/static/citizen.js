@@ -7,6 +7,7 @@ import {
   submitOnce,
 } from "./common.js";
 import { applicantFrom, CONSENT_VERSION, loadSteps, Proofing } from "./proofing.js";
+import { matches, trustedKey, verifyEntry } from "./tlog.js";
 
 const ACTIONS = {
   "proofing.started": "Identity check started",
@@ -28,6 +29,13 @@ const ACTIONS = {
   "media.read": "Stored photos read",
   "media.purged": "Stored photos deleted",
   "keys.resealed": "Encryption keys rotated",
+};
+
+// Each access checked in this browser against the signed transparency log (tlog.js).
+const CHECKED = {
+  verified: "Verified",
+  failed: "NOT verified",
+  pending: "Not yet in the log",
 };
 
 const PURPOSES = {
@@ -132,12 +140,21 @@ async function showLines() {
 
 async function showAccesses() {
   const accesses = await api("GET", "/v1/me/accesses");
+  const head = await api("GET", "/v1/audit/checkpoint").catch(() => null);
+  const vkey = head ? trustedKey(head.vkey) : null;
   const body = $("#accesses tbody");
   body.textContent = "";
   for (const a of [...accesses].reverse()) {
     body.append(row($("#accesses"), [when(a.at), ROLES[a.actor_role] || a.actor_role,
-      ACTIONS[a.action] || a.action, PURPOSES[a.purpose] || a.purpose]));
+      ACTIONS[a.action] || a.action, PURPOSES[a.purpose] || a.purpose,
+      CHECKED[await checked(a, vkey)]]));
   }
+}
+
+async function checked(access, vkey) {
+  if (!access.proof || !vkey) return "pending";
+  const ok = matches(access, access.proof) && await verifyEntry(access.proof, vkey);
+  return ok ? "verified" : "failed";
 }
 
 function askDispute(line) {
