@@ -26,6 +26,7 @@ from simkyc.api.deps import (
 )
 from simkyc.api.evidence import HeldEvidence
 from simkyc.api.idempotency import once
+from simkyc.api.locale import LocaleDep
 from simkyc.api.schemas import (
     CardFieldOut,
     ChallengeOut,
@@ -46,6 +47,8 @@ from simkyc.errors import (
     ProofingAlreadyDecided,
 )
 from simkyc.faces.pipeline import FaceSample
+from simkyc.i18n import DEFAULT_LOCALE, catalogs
+from simkyc.i18n.messages import check_message, liveness_reason, prompt
 from simkyc.privacy.pseudonyms import DocumentIdentity
 from simkyc.proofing import service as proofing
 from simkyc.proofing.documents import (
@@ -63,8 +66,11 @@ from simkyc.registry.persons import Applicant
 router = APIRouter(prefix="/v1/proofing-sessions", tags=["proofing"])
 
 
-def _public(view: ProofingView, held: HeldEvidence | None = None) -> ProofingPublic:
-    checks = [DocumentCheckOut(name=c.name, passed=c.passed, code=c.code, message=c.message)
+def _public(view: ProofingView, held: HeldEvidence | None = None,
+            locale: str = DEFAULT_LOCALE) -> ProofingPublic:
+    checks = [DocumentCheckOut(name=c.name, passed=c.passed, code=c.code,
+                               message=check_message(catalogs(), locale, name=c.name,
+                                                     code=c.code, english=c.message))
               for c in (held.documents if held else [])]
     return ProofingPublic(**view.model_dump(), document_checks=checks)
 
@@ -93,7 +99,8 @@ async def _opened(services: Services, *, db: SessionDep, actor: Actor, proofing_
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_session(body: ProofingCreate, *, db: SessionDep, me: AgentDep, now: NowDep,
-                   services: ServicesDep, key: IdempotencyKey = None) -> ProofingPublic:
+                   services: ServicesDep, locale: LocaleDep,
+                   key: IdempotencyKey = None) -> ProofingPublic:
     """Open a session for an applicant who consented; the typed document data is checked."""
     typed = body.applicant
     applicant = Applicant(DocumentIdentity(document_type(typed.document_kind), typed.country,
@@ -113,7 +120,7 @@ def create_session(body: ProofingCreate, *, db: SessionDep, me: AgentDep, now: N
                                      birth_date=typed.birth_date, today=now.date(),
                                      profile=profile, expiry=typed.expiry, mrz=typed.mrz)
     held.typed = Typed(typed.number, typed.name, typed.birth_date, typed.expiry)
-    return _public(view, held)
+    return _public(view, held, locale)
 
 
 @router.get("/{proofing_id}")
@@ -205,7 +212,8 @@ async def submit_selfie(proofing_id: str, image: Annotated[UploadFile, File()],
 
 @router.post("/{proofing_id}/liveness-challenges", status_code=status.HTTP_201_CREATED)
 async def request_challenge(proofing_id: str, *, db: SessionDep, me: AgentDep, now: NowDep,
-                            services: ServicesDep, key: IdempotencyKey = None) -> ChallengeOut:
+                            services: ServicesDep, locale: LocaleDep,
+                            key: IdempotencyKey = None) -> ChallengeOut:
     """A random sequence of actions to perform on camera, answerable once before expiry."""
     held = await _opened(services, db=db, actor=me, proofing_id=proofing_id, now=now)
     if (kept := _replay(held, "challenge", key, "")) is not None:
@@ -213,7 +221,9 @@ async def request_challenge(proofing_id: str, *, db: SessionDep, me: AgentDep, n
     challenge = await capture.issue_challenge(services, proofing_id=proofing_id,
                                               now=now.timestamp())
     out = ChallengeOut(nonce=challenge.nonce, actions=[a.value for a in challenge.actions],
-                       prompts=challenge.prompts(), slot_s=challenge.slot_s,
+                       prompts=[prompt(catalogs(), locale, a.value, text) for a, text
+                                in zip(challenge.actions, challenge.prompts(), strict=True)],
+                       slot_s=challenge.slot_s,
                        expires_at=now + timedelta(seconds=services.liveness.book.ttl_s))
     _keep(held, "challenge", key, "", out)
     return out
@@ -226,7 +236,7 @@ async def submit_liveness(
     stills: Annotated[list[UploadFile] | None, File()] = None,
     fps: Annotated[float, Form(gt=0, le=120)] = 10.0,
     device_id: Annotated[str | None, Form(max_length=128)] = None,
-    key: IdempotencyKey = None,
+    locale: LocaleDep = DEFAULT_LOCALE, key: IdempotencyKey = None,
 ) -> LivenessOut:
     """The evidence answering a challenge: a video, or a burst of stills taken at `fps`."""
     held = await _opened(services, db=db, actor=me, proofing_id=proofing_id, now=now)
@@ -241,7 +251,8 @@ async def submit_liveness(
         services, held, proofing_id=proofing_id, nonce=nonce, device_id=device_id,
         video=clip, stills=burst if clip is None else None, now=now.timestamp())
     held.liveness = result
-    out = LivenessOut(verdict=result.verdict.value, reasons=list(result.reasons),
+    out = LivenessOut(verdict=result.verdict.value,
+                      reasons=[liveness_reason(catalogs(), locale, r) for r in result.reasons],
                       frames_analysed=result.frames_analysed,
                       actions_seen=[{"action": a, "t": round(t, 3)}
                                     for a, t in result.actions_seen])
