@@ -79,7 +79,8 @@ def test_the_message_is_chinese_the_code_is_not(client: TestClient) -> None:
 
 def test_no_header_is_english(client: TestClient) -> None:
     assert error(client, "/raise/faces")["message"] == "2 faces."
-    assert error(client, "/raise/faces", ZH)["message"] == "照片中有 2 张人脸：画面中只能有申请人本人。"
+    assert error(client, "/raise/faces", ZH)["message"] == (
+        "照片中有 2 张人脸：画面中只能有申请人本人。")
 
 
 def test_quality_advice_is_translated_check_by_check(client: TestClient) -> None:
