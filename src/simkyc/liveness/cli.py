@@ -18,6 +18,7 @@ from rich.markup import escape
 from simkyc.config import get_settings
 from simkyc.errors import InvalidMedia, SimkycError
 from simkyc.files import read_input
+from simkyc.i18n.cli import said
 from simkyc.liveness.challenge import Action
 
 if TYPE_CHECKING:
@@ -108,13 +109,13 @@ def _fail(error: SimkycError, as_json: bool) -> typer.Exit:
                 {
                     "verdict": "error",
                     "error": error.code,
-                    "message": error.message,
+                    "message": said(error),
                     **error.details(),
                 }
             )
         )
     else:
-        console.print(f"[red]{error.code}[/red]: {escape(error.message)}")
+        console.print(f"[red]{error.code}[/red]: {escape(said(error))}")
     return typer.Exit(EXIT_CODES["error"])
 
 
