@@ -25,6 +25,7 @@ from web_world import (
 
 # Words that may stay in Latin letters on a Chinese page: the product's name, acronyms are
 # upper case and pass anyway; the citizen page's address is shown to the customer.
+LIVENESS_TRIES = 3
 ALLOWED = {"simkyc", "web", "citizen", "http", "https"}
 # The visible text of the page, without what is data (marked translate="no": numbers, codes,
 # the language switch that names each language in itself).
@@ -53,7 +54,7 @@ def english_words(page: Page, *data: str) -> list[str]:
     text: str = page.evaluate(VISIBLE_TEXT)
     for value in data:
         text = text.replace(value, " ")
-    text = re.sub(r"\b[0-9a-f]{8}-[0-9a-f-]{27}\b", " ", text)  # session / line ids
+    text = re.sub(r"\b[0-9a-f]{32}\b", " ", text)  # session and line ids in sentences
     words = re.findall(r"[A-Za-z]*[a-z]{2,}[A-Za-z]*", text)
     return [w for w in words if w.lower() not in ALLOWED]
 
@@ -115,17 +116,27 @@ def prove_in_chinese(page: Page, card: Card, screens: Screens | None = None) -> 
         page.wait_for_timeout(500)
     expect(liveness).to_be_visible()
     assert_chinese(page)
-    page.get_by_role("button", name="开始检测").click()
-    # The server's prompts, in Chinese, shown in their slots as in English.
-    expect(page.locator("#prompt")).to_have_text(re.compile(r"^1/2: 请向右转头$"),
-                                                 timeout=10_000)
-    assert_chinese(page)
-    if screens:
-        screens.shot("4-liveness")
-    expect(page.locator("#prompt")).to_have_text(re.compile(r"^2/2: 请向左转头$"),
-                                                 timeout=10_000)
-    judged = page.locator('#liveness-result:visible, body:not([data-step="liveness"])')
-    expect(judged.first).to_be_attached(timeout=JUDGED_MS)
+    start = "开始检测"
+    # On this shared 2-core machine the fake camera drops frames under load and a capture can
+    # come out unusable: like an agent, the test tries again (the page offers 重试) twice.
+    for _ in range(LIVENESS_TRIES):
+        page.get_by_role("button", name=start).click()
+        # The server's prompts, in Chinese, shown in their slots as in English.
+        expect(page.locator("#prompt")).to_have_text(re.compile(r"^1/2: 请向右转头$"),
+                                                     timeout=10_000)
+        assert_chinese(page)
+        if screens:
+            screens.shot("4-liveness")
+        expect(page.locator("#prompt")).to_have_text(re.compile(r"^2/2: 请向左转头$"),
+                                                     timeout=10_000)
+        judged = page.locator('#liveness-result:visible, body:not([data-step="liveness"])')
+        expect(judged.first).to_be_attached(timeout=JUDGED_MS)
+        result = page.locator("#liveness-result")
+        if not result.is_visible() or result.get_attribute("data-verdict") == "live":
+            return
+        expect(result.locator(".verdict")).to_have_text(re.compile(r"[\u4e00-\u9fff]"))
+        assert_chinese(page)  # the refusal and its reasons, in Chinese
+        start = "重试"
 
 
 def test_the_kiosk_in_chinese_from_sign_in_to_a_line(zh: Page, site: Site,

@@ -78,7 +78,7 @@ function showDecision(view) {
   }
   list($("#decision-reasons"), reasons);
   facts($("#decision-facts"), [
-    [t("agent.fact.session"), view.id],
+    [t("agent.fact.session"), view.id, "data"],
     [t("agent.fact.face_score"), view.face_score === null ? null
       : t("agent.fact.score", { score: view.face_score.toFixed(3),
         threshold: view.face_threshold.toFixed(3) })],
@@ -118,8 +118,8 @@ function showDone() {
   const line = state.line;
   $("#done-text").textContent = t(state.done);
   facts($("#line-facts"), [
-    [t("agent.fact.line_id"), line.id], [t("agent.fact.number"), line.msisdn],
-    [t("agent.fact.iccid"), line.iccid],
+    [t("agent.fact.line_id"), line.id, "data"], [t("agent.fact.number"), line.msisdn, "data"],
+    [t("agent.fact.iccid"), line.iccid, "data"],
     [t("agent.fact.service"), known(`service.${line.service}`, line.service)],
     [t("agent.fact.status"), known(`status.${line.status}`, line.status)],
   ]);

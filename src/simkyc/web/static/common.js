@@ -135,15 +135,17 @@ export function formJson(form) {
   return out;
 }
 
-// A <dl> from [label, value] pairs.
+// A <dl> from [label, value] pairs; [label, value, "data"] marks an identifier or a number,
+// which no translation touches (translate="no").
 export function facts(target, pairs) {
   target.textContent = "";
-  for (const [label, value] of pairs) {
+  for (const [label, value, kind] of pairs) {
     if (value === null || value === undefined || value === "") continue;
     const dt = document.createElement("dt");
     dt.textContent = label;
     const dd = document.createElement("dd");
     dd.textContent = String(value);
+    if (kind === "data") dd.translate = false;
     target.append(dt, dd);
   }
 }

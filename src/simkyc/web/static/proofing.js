@@ -1,7 +1,9 @@
 // The evidence steps both pages share: the card, the selfie, the liveness challenge, then the
 // decision (POST .../conclude). The markup comes from steps.html.
 
-import { $, api, ApiError, busy, formJson, list, newKey, showAlert, showStep } from "./common.js";
+import {
+  $, api, ApiError, busy, formJson, known, list, newKey, showAlert, showStep,
+} from "./common.js";
 import { Camera, cameraProblem } from "./camera.js";
 import { t } from "./i18n.js";
 
@@ -35,11 +37,6 @@ export function applicantFrom(form) {
   };
 }
 
-// `id`'s message, or `value` when no catalog has it.
-function known(id, value) {
-  const text = t(id);
-  return text === id ? value : text;
-}
 
 export class Proofing {
   // onDecided(view) gets the session after the decision.
