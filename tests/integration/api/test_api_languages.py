@@ -42,3 +42,16 @@ def test_the_same_error_in_both_languages(api: Api) -> None:
     denied = api.call("GET", "/v1/lines/x", "sk_nope", headers=ZH).json()["error"]
     assert denied["code"] == "INVALID_CREDENTIALS"
     assert denied["message"].startswith("密钥、登录码或会话无效")
+
+
+def test_the_pages_language_comes_from_accept_language(api: Api) -> None:
+    zh = api.call("GET", "/web/agent", None, headers=ZH)
+    assert '<html lang="zh-CN">' in zh.text
+    assert '<html lang="en">' in api.call("GET", "/web/citizen", None).text
+    offer = api.ok("GET", "/web/i18n", None, headers=ZH)
+    assert offer == {"locales": {"en": "English", "zh-CN": "简体中文"}, "preferred": "zh-CN"}
+    catalog = api.ok("GET", "/web/i18n/zh-CN", None)
+    assert catalog["prompt.blink"] == "请眨眼"
+    missing = api.call("GET", "/web/i18n/xx", None, headers=ZH)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
+    assert missing.headers["cache-control"] == "no-store"
