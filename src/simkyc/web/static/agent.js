@@ -107,16 +107,17 @@ function showCodeHelp() {
   $("#code-help").textContent = t("agent.code.help", { where });
 }
 
-function done(line, textId) {
+// `text()` says what was done (called again after a change of language).
+function done(line, text) {
   showStep("done");
   state.line = line;
-  state.done = textId;
+  state.done = text;
   showDone();
 }
 
 function showDone() {
   const line = state.line;
-  $("#done-text").textContent = t(state.done);
+  $("#done-text").textContent = state.done();
   facts($("#line-facts"), [
     [t("agent.fact.line_id"), line.id, "data"], [t("agent.fact.number"), line.msisdn, "data"],
     [t("agent.fact.iccid"), line.iccid, "data"],
@@ -139,21 +140,21 @@ async function register(form) {
   const body = { proofing_id: state.proofingId, msisdn: data.msisdn.trim(),
     iccid: data.iccid.trim(), service: data.service };
   const line = await submitOnce(form, (key) => api("POST", "/v1/lines", { json: body, key }));
-  done(line, "agent.done.registered");
+  done(line, () => t("agent.done.registered"));
 }
 
 async function swap(form) {
   const body = { proofing_id: state.proofingId, iccid: formJson(form).iccid.trim() };
   const line = await submitOnce(form, (key) =>
     api("POST", `/v1/lines/${encodeURIComponent(state.lineId)}/swap-sim`, { json: body, key }));
-  done(line, "agent.done.swapped");
+  done(line, () => t("agent.done.swapped"));
 }
 
 async function cancel(form) {
   const lineId = formJson(form).line_id.trim();
   const line = await submitOnce(form, (key) =>
     api("POST", `/v1/lines/${encodeURIComponent(lineId)}/cancel`, { key }));
-  done(line, "agent.done.cancelled");
+  done(line, () => t("agent.done.cancelled"));
 }
 
 async function resume(form) {
