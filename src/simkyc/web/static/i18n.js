@@ -76,11 +76,17 @@ export async function setLanguage(tag, remember = true) {
   document.dispatchEvent(new CustomEvent("language", { detail: tag }));
 }
 
-// Fill the switch, pick the language (remembered, else Accept-Language's), translate.
+// Fill the switch, pick the language (remembered, else Accept-Language's), translate. When
+// the catalogs cannot be loaded the page keeps its markup's English and works on.
 export async function startI18n() {
-  const response = await fetch("/web/i18n", { credentials: "same-origin" });
-  const offer = await response.json();
-  english = await load("en");
+  let offer;
+  try {
+    const response = await fetch("/web/i18n", { credentials: "same-origin" });
+    offer = await response.json();
+    english = await load("en");
+  } catch (err) {
+    return;
+  }
   const select = document.querySelector("#language");
   if (select) {
     select.textContent = "";
@@ -91,7 +97,9 @@ export async function startI18n() {
       option.textContent = name;
       select.append(option);
     }
-    select.addEventListener("change", () => setLanguage(select.value));
+    select.addEventListener("change", () => setLanguage(select.value).catch(() => {
+      select.value = current; // the catalog did not load: stay in the current language
+    }));
   }
   const remembered = stored();
   const tag = remembered && remembered in offer.locales ? remembered : offer.preferred;
