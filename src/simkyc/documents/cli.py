@@ -24,7 +24,7 @@ from simkyc.documents.mrz import MrzResult, parse_mrz
 from simkyc.documents.ocr import CardReader
 from simkyc.errors import SimkycError
 from simkyc.files import read_input
-from simkyc.i18n.cli import said
+from simkyc.i18n.cli import finding_said, said
 
 if TYPE_CHECKING:
     from simkyc.documents.portrait import PortraitResult
@@ -263,5 +263,6 @@ def _print_findings(out: Console, findings: tuple[Finding, ...]) -> None:
     """One line per finding: code, field, sentence."""
     for finding in findings:
         out.print(
-            f"  [red]{finding.code.value}[/red] ({finding.field.value}): {escape(finding.message)}"
+            f"  [red]{finding.code.value}[/red] ({finding.field.value}): "
+            f"{escape(finding_said(finding.code.value, finding.message))}"
         )

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from simkyc.errors import SimkycError
 from simkyc.i18n.catalog import DEFAULT_LOCALE, catalogs
-from simkyc.i18n.messages import error_message
+from simkyc.i18n.messages import error_message, liveness_reason
 
 # Set by `simkyc --lang TAG` for the rest of the process (the sub-commands read it here).
 LANG_VARIABLE = "SIMKYC_LANG"
@@ -35,3 +35,16 @@ def cli_locale(environ: Mapping[str, str] | None = None) -> str:
 def said(error: SimkycError) -> str:
     """`error`'s sentence in the CLI's language (its English message where none)."""
     return error_message(catalogs(), cli_locale(), error)
+
+
+def finding_said(code: str, english: str) -> str:
+    """A document finding's sentence in the CLI's language, by its code."""
+    locale = cli_locale()
+    if locale == DEFAULT_LOCALE:
+        return english
+    return catalogs().text(locale, f"finding.{code}", english)
+
+
+def liveness_said(english: str) -> str:
+    """A liveness check's reason in the CLI's language."""
+    return liveness_reason(catalogs(), cli_locale(), english)

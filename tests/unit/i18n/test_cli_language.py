@@ -42,3 +42,13 @@ def test_lang_and_the_lang_option_choose_the_cli_language() -> None:
     assert zh["error"] == en["error"] == forced["error"] == "UNSUPPORTED_DOCUMENT_TYPE"
     assert zh["message"] == forced["message"] == "不支持该类证件。"
     assert en["message"].startswith("A icao-9303 document number has no check")
+
+
+def test_a_documents_findings_are_said_in_the_cli_language() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL")}
+    out = subprocess.run(
+        [sys.executable, "-m", "simkyc.cli", "document", "check-number", "110105194912310021",
+         "--type", "cn-resident-id"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env=env | {"LANG": "zh_CN.UTF-8"})
+    assert "BAD_CHECK_DIGIT" in out.stdout and "校验码错误" in out.stdout, out
