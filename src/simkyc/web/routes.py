@@ -70,7 +70,8 @@ def install(app: FastAPI, settings: Settings) -> None:
 
 def _page(name: str, locale: str) -> HTMLResponse:
     """A page in the request's language: `<html lang>` set; its script translates the text."""
-    return HTMLResponse(i18n.with_lang((STATIC / name).read_text(encoding="utf-8"), locale))
+    return HTMLResponse(i18n.with_lang((STATIC / name).read_text(encoding="utf-8"), locale),
+                        headers={"Vary": "Accept-Language"})
 
 
 # The pages answer HEAD too (link checkers, uptime probes).

@@ -46,7 +46,7 @@ def test_the_same_error_in_both_languages(api: Api) -> None:
 
 def test_the_pages_language_comes_from_accept_language(api: Api) -> None:
     zh = api.call("GET", "/web/agent", None, headers=ZH)
-    assert '<html lang="zh-CN">' in zh.text
+    assert '<html lang="zh-CN">' in zh.text and zh.headers["vary"] == "Accept-Language"
     assert '<html lang="en">' in api.call("GET", "/web/citizen", None).text
     offer = api.ok("GET", "/web/i18n", None, headers=ZH)
     assert offer == {"locales": {"en": "English", "zh-CN": "简体中文"}, "preferred": "zh-CN"}
