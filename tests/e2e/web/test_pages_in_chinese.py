@@ -25,7 +25,7 @@ from web_world import (
 
 # Words that may stay in Latin letters on a Chinese page: the product's name, acronyms are
 # upper case and pass anyway; the citizen page's address is shown to the customer.
-LIVENESS_TRIES = 3
+LIVENESS_TRIES = 4
 ALLOWED = {"simkyc", "web", "citizen", "http", "https"}
 # The visible text of the page, without what is data (marked translate="no": numbers, codes,
 # the language switch that names each language in itself).
@@ -118,7 +118,8 @@ def prove_in_chinese(page: Page, card: Card, screens: Screens | None = None) -> 
     assert_chinese(page)
     start = "开始检测"
     # On this shared 2-core machine the fake camera drops frames under load and a capture can
-    # come out unusable: like an agent, the test tries again (the page offers 重试) twice.
+    # come out unusable: like an agent, the test tries again (the page offers 重试), fewer
+    # times than the lockout's 5 failures.
     for _ in range(LIVENESS_TRIES):
         page.get_by_role("button", name=start).click()
         # The server's prompts, in Chinese, shown in their slots as in English.
@@ -185,7 +186,9 @@ def test_the_kiosk_in_chinese_from_sign_in_to_a_line(zh: Page, site: Site,
 def test_the_portal_in_chinese_lines_dispute_and_accesses(zh: Page, site: Site,
                                                           inputs: Inputs) -> None:
     line = line_from_a_shop(site, inputs)
-    operator = "Example Telecom CN"  # the operator's registered name is data
+    # The operators' registered names are data (the kiosk tests may have given her a line at
+    # the capped operator too).
+    operators = ("Example Telecom CN", "Example Telecom ZZ")
     page = zh
     errors = console_errors(page)
     screens = Screens(page, "zh-citizen")
@@ -203,17 +206,17 @@ def test_the_portal_in_chinese_lines_dispute_and_accesses(zh: Page, site: Site,
     expect(row).to_have_count(1)
     expect(row).to_contain_text("正常")
     expect(page.locator("#accesses")).to_contain_text("号码已登记")
-    assert_chinese(page, operator)
+    assert_chinese(page, *operators)
     screens.shot("1-lines")
     row.get_by_role("button", name=re.compile("不是我的$")).click()
     expect(page.locator("#dispute-question")).to_contain_text("要举报")
-    assert_chinese(page, operator)
+    assert_chinese(page, *operators)
     screens.shot("2-not-mine")
     page.get_by_role("button", name="是的，不是我的").click()
     expect(page.locator("#dispute-result")).to_contain_text("已举报")
     expect(row).to_contain_text("有争议")
     expect(page.locator("#accesses")).to_contain_text("号码被举报为非本人所有")
-    assert_chinese(page, operator)
+    assert_chinese(page, *operators)
     screens.shot("3-reported")
     assert errors == [], errors
 
