@@ -47,7 +47,7 @@ def localized_details(cat: Catalogs, locale: str,
     (by its `check`) and a document finding's `message` (by its `code`)."""
     out = dict(details)
     findings = details.get("findings")
-    if locale != DEFAULT_LOCALE and isinstance(findings, list):
+    if locale != DEFAULT_LOCALE and isinstance(findings, (list, tuple)):
         out["findings"] = [_finding(cat, locale, f) if isinstance(f, dict) else f
                            for f in findings]
     return out
@@ -60,6 +60,17 @@ def _finding(cat: Catalogs, locale: str, finding: dict[str, object]) -> dict[str
     if "message" in finding and "code" in finding:
         out["message"] = cat.text(locale, f"finding.{finding['code']}",
                                   str(finding["message"]))
+    return out
+
+
+def localized_quality(cat: Catalogs, locale: str,
+                      reply: Mapping[str, object]) -> dict[str, object]:
+    """A verification reply with its quality reports' advice in `locale` (by check name)."""
+    out = dict(reply)
+    for key in ("document_quality", "selfie_quality"):
+        report = reply.get(key)
+        if isinstance(report, dict):
+            out[key] = localized_details(cat, locale, report)
     return out
 
 

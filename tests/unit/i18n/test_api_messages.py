@@ -13,6 +13,8 @@ from pydantic import BaseModel
 from simkyc import errors
 from simkyc.api import errors as api_errors
 from simkyc.documents.findings import DocumentError, DocumentField, Finding, InvalidDocument
+from simkyc.i18n import catalogs
+from simkyc.i18n.messages import localized_quality
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
 
@@ -117,3 +119,15 @@ def test_validation_and_routing_errors_are_chinese(client: TestClient) -> None:
     assert error(client, "/nope", ZH)["message"] == "未找到该记录。"
     assert error(client, "/nope")["message"] == "Not Found"
 
+
+
+def test_a_verification_replys_quality_advice_is_translated() -> None:
+    """/v1/faces/verify's reply (FaceVerification.to_dict: findings as a tuple of dicts)."""
+    finding = {"check": "too_dark", "value": 40.0, "limit": 60.0,
+               "advice": "more light on the face"}
+    reply = {"decision": "review", "document_quality": {"findings": (finding,)},
+             "selfie_quality": {"findings": ()}}
+    zh = localized_quality(catalogs(), "zh-CN", reply)
+    assert zh["decision"] == "review"
+    assert zh["document_quality"] == {"findings": [{**finding, "advice": "请让脸部光线更充足"}]}
+    assert localized_quality(catalogs(), "en", reply) == reply
