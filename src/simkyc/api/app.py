@@ -11,9 +11,12 @@ from starlette.concurrency import run_in_threadpool
 from simkyc import __version__
 from simkyc.api import errors, limits, metrics
 from simkyc.api.deps import PipelineDep, ServicesDep, read_upload
+from simkyc.api.locale import request_locale
 from simkyc.api.routes import admin, audit, lines, proofing, reviews, selfservice
 from simkyc.api.state import Services, log_keys
 from simkyc.config import Settings
+from simkyc.i18n import catalogs
+from simkyc.i18n.messages import localized_quality
 from simkyc.privacy.integrator import Integrator
 from simkyc.web import routes as web
 
@@ -83,4 +86,4 @@ async def verify_faces(
         with services.engines.checkout() as engines:
             return engines.pipeline.verify(document_bytes, selfie_bytes).to_dict()
 
-    return await run_in_threadpool(run)
+    return localized_quality(catalogs(), request_locale(request), await run_in_threadpool(run))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from simkyc.config import get_settings
 from simkyc.errors import SimkycError
+from simkyc.i18n.cli import said
 from simkyc.registry.models import Role
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def _run(work: Callable[[Session], T]) -> T:
         with _registry() as session:
             return work(session)
     except SimkycError as error:
-        console.print(f"[red]{error.code}[/red]: {error.message}")
+        console.print(f"[red]{error.code}[/red]: {said(error)}")
         raise typer.Exit(3) from None
 
 

@@ -22,8 +22,10 @@ from simkyc.api.deps import (
     read_upload,
 )
 from simkyc.api.idempotency import once
+from simkyc.api.locale import LocaleDep
 from simkyc.api.schemas import (
     ChallengeOut,
+    DocumentCheckOut,
     DocumentSource,
     FaceSubmitted,
     KeyOut,
@@ -32,6 +34,8 @@ from simkyc.api.schemas import (
     ProofingPublic,
 )
 from simkyc.errors import MediaTooLarge
+from simkyc.i18n import DEFAULT_LOCALE, catalogs
+from simkyc.i18n.messages import check_message, liveness_reason, prompt
 from simkyc.proofing import service as proofing
 from simkyc.proofing.flow import LivenessMedia
 from simkyc.proofing.schemas import Consent, ProofingView
@@ -40,15 +44,38 @@ from simkyc.registry import selfservice
 router = APIRouter(prefix="/v1/proofing-sessions", tags=["proofing"])
 
 
+def localized(public: ProofingPublic, locale: str) -> ProofingPublic:
+    """The session with its document checks' sentences in the reader's language."""
+    checks = [DocumentCheckOut(name=c.name, passed=c.passed, code=c.code,
+                               message=check_message(catalogs(), locale, name=c.name,
+                                                     code=c.code, english=c.message))
+              for c in public.document_checks]
+    return public.model_copy(update={"document_checks": checks})
+
+
+def _prompts(out: ChallengeOut, locale: str) -> ChallengeOut:
+    """The challenge's prompts in the applicant's language (the actions never change)."""
+    said = [prompt(catalogs(), locale, action, text)
+            for action, text in zip(out.actions, out.prompts, strict=True)]
+    return out.model_copy(update={"prompts": said})
+
+
+def _reasons(out: LivenessOut, locale: str) -> LivenessOut:
+    """The liveness verdict's reasons in the reader's language."""
+    return out.model_copy(update={
+        "reasons": [liveness_reason(catalogs(), locale, r) for r in out.reasons]})
+
+
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_session(body: ProofingCreate, *, db: SessionDep, me: AgentDep, now: NowDep,
-                   services: ServicesDep, key: IdempotencyKey = None) -> ProofingPublic:
+                   services: ServicesDep, locale: LocaleDep = DEFAULT_LOCALE,
+                   key: IdempotencyKey = None) -> ProofingPublic:
     """Open a session for an applicant who consented; the typed document data is checked."""
     opened = services.flow().start(
         db, actor=me, purpose=body.purpose, typed=body.typed_document(),
         consent=Consent(body.consent.given, body.consent.version, now), now=now,
         line_id=body.line_id, key=key, request=body.model_dump(mode="json"))
-    return ProofingPublic.of(opened.view, opened.checks)
+    return localized(ProofingPublic.of(opened.view, opened.checks), locale)
 
 
 @router.get("/{proofing_id}")
@@ -89,13 +116,14 @@ async def submit_selfie(proofing_id: str, image: Annotated[UploadFile, File()],
 def request_challenge(proofing_id: str, *, db: SessionDep, me: AgentDep, now: NowDep,
                       services: ServicesDep,
                       device_id: Annotated[str | None, Form(max_length=128)] = None,
+                      locale: LocaleDep = DEFAULT_LOCALE,
                       key: IdempotencyKey = None) -> ChallengeOut:
     """A random sequence of actions to perform on camera, answerable once before expiry.
     Issuing closes the session's previous challenge and counts as an attempt against the
     session, the person and the device (`device_id`, optional): too many in a while is
     LIVENESS_LOCKED (429, with Retry-After)."""
-    return services.flow().challenge(db, actor=me, proofing_id=proofing_id, now=now,
-                                     device_id=device_id, key=key)
+    return _prompts(services.flow().challenge(db, actor=me, proofing_id=proofing_id, now=now,
+                                              device_id=device_id, key=key), locale)
 
 
 @router.post("/{proofing_id}/liveness")
@@ -105,7 +133,7 @@ async def submit_liveness(
     stills: Annotated[list[UploadFile] | None, File()] = None,
     fps: Annotated[float, Form(gt=0, le=120)] = 10.0,
     device_id: Annotated[str | None, Form(max_length=128)] = None,
-    key: IdempotencyKey = None,
+    locale: LocaleDep = DEFAULT_LOCALE, key: IdempotencyKey = None,
 ) -> LivenessOut:
     """The evidence answering the session's open challenge: a video, or a burst of stills
     taken at `fps`. A locked-out session, person or device is refused before any decoding."""
@@ -115,9 +143,10 @@ async def submit_liveness(
              for i, s in enumerate(stills or [])]
     media = LivenessMedia(video=clip, stills=burst if clip is None else None)
     flow = services.flow()
-    return await run_in_threadpool(lambda: flow.liveness(
+    out = await run_in_threadpool(lambda: flow.liveness(
         db, actor=me, proofing_id=proofing_id, nonce=nonce, media=media, now=now, fps=fps,
         device_id=device_id, key=key))
+    return _reasons(out, locale)
 
 
 @router.post("/{proofing_id}/conclude")
