@@ -11,11 +11,15 @@ from starlette.concurrency import run_in_threadpool
 from simkyc import __version__
 from simkyc.api import errors, limits, metrics
 from simkyc.api.deps import PipelineDep, ServicesDep, read_upload
+from simkyc.api.locale import request_locale
 from simkyc.api.routes import admin, audit, lines, proofing, reviews, selfservice
-from simkyc.api.state import Services
+from simkyc.api.state import Services, log_keys
 from simkyc.config import Settings
 from simkyc.faces.calibration import load_table
 from simkyc.faces.policy import overview
+from simkyc.i18n import catalogs
+from simkyc.i18n.messages import localized_quality
+from simkyc.privacy.integrator import Integrator
 from simkyc.web import routes as web
 
 
@@ -27,9 +31,12 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await run_in_threadpool(Services.from_settings, settings, counters)
         app.state.services = services
+        integrator = _integrator(services)
         try:
             yield
         finally:
+            if integrator is not None:
+                integrator.stop()
             services.engine.dispose()
 
     app = FastAPI(title="simkyc", version=__version__, lifespan=lifespan)
@@ -47,6 +54,17 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+def _integrator(services: Services) -> Integrator | None:
+    """The transparency log's integrator thread, started (unless SIMKYC_LOG_INTEGRATOR=0)."""
+    settings = services.settings
+    if not settings.log_integrator:
+        return None
+    integrator = Integrator(sessions=services.sessions, keys=log_keys(services),
+                            interval_s=settings.log_integrate_interval_s, clock=services.clock)
+    integrator.start()
+    return integrator
+
+
 async def health(pipeline: PipelineDep, services: ServicesDep) -> dict[str, object]:
     """Liveness of the service and the models it runs."""
     return {
@@ -55,7 +73,7 @@ async def health(pipeline: PipelineDep, services: ServicesDep) -> dict[str, obje
         "recognizer": pipeline.policy.calibration.model_id,
         "calibration": pipeline.policy.calibration.calibration_id,
         "face_policy": overview(pipeline.policy, load_table()),
-        "held_sessions": len(services.evidence),
+        "engines_idle": services.engines.idle(),
     }
 
 
@@ -68,7 +86,7 @@ async def verify_faces(
     selfie_bytes = await read_upload(selfie, limit)
 
     def run() -> dict[str, object]:
-        with services.pipeline_lock:
-            return services.pipeline.verify(document_bytes, selfie_bytes).to_dict()
+        with services.engines.checkout() as engines:
+            return engines.pipeline.verify(document_bytes, selfie_bytes).to_dict()
 
-    return await run_in_threadpool(run)
+    return localized_quality(catalogs(), request_locale(request), await run_in_threadpool(run))
