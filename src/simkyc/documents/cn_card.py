@@ -111,7 +111,9 @@ def _without_never_read(line: TextLine) -> TextLine | None:
             text = squeezed[: squeezed.index(label)]
     if text == line.text:
         return line
-    return TextLine(text, line.score, line.left, line.top, line.right, line.bottom) if text else None
+    if not text:
+        return None
+    return TextLine(text, line.score, line.left, line.top, line.right, line.bottom)
 
 
 def _right_of(label: TextLine, lines: Sequence[TextLine]) -> str:

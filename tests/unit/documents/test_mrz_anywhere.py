@@ -44,7 +44,8 @@ def _page(lines: tuple[str, ...], *, size: tuple[int, int] = (1400, 1000)) -> Im
     draw.text((80, 120), "SURNAME / NOM  ERIKSSON", font=ImageFont.truetype(str(OCR_B), 26),
               fill=(40, 40, 60))
     for index, line in enumerate(lines):
-        draw.text((80, size[1] - 80 - 52 * (len(lines) - index)), line, font=font, fill=(20, 20, 20))
+        top = size[1] - 80 - 52 * (len(lines) - index)
+        draw.text((80, top), line, font=font, fill=(20, 20, 20))
     return np.asarray(page, dtype=np.uint8).copy()
 
 
