@@ -221,8 +221,12 @@ def eval_documents(
 
     reference = date.fromisoformat(today) if today else date.today()
     try:
-        result = run_specimen_evaluation(get_settings(), data, today=reference, limit=limit,
-                                         out=out)
+        result = run_specimen_evaluation(
+            get_settings(), data, today=reference, limit=limit, out=out,
+            progress=lambda o: typer.echo(
+                f"{o.specimen.path.name}: mrz {'verified' if o.mrz_verified else '-'}, "
+                f"portrait {'found' if o.portrait_found else o.portrait_error}, "
+                f"{o.seconds:.2f} s", err=True))
     except SimkycError as error:
         raise _fail(error, False) from None
     for key in ("by_type", "by_country"):
