@@ -27,8 +27,13 @@ from simkyc.types import Image
 # quarter of a 2 MP photo's width still gets ~8 px per character (DB finds lines of 6 px+).
 DETECT_MAX_SIDE = 1280
 MAX_ENLARGE = 2.0
-# A piece of text thinner than this (length / height) is a word, not part of an MRZ line.
+# A piece of text shorter than this (length / height) sets no direction of writing; pieces
+# down to MIN_FRAGMENT_ASPECT still join a row (a line's last check digits, "<10", found
+# apart after a run of fillers the detector skipped).
 MIN_PIECE_ASPECT = 2.5
+MIN_FRAGMENT_ASPECT = 0.8
+# A run of fillers breaks a line into pieces up to ~25 characters (~18 box heights) apart.
+MAX_ROW_GAP = 18.0
 # Pieces within this many degrees of each other belong to one direction of writing.
 ANGLE_TOLERANCE = 6.0
 # An MRZ line is 30 (TD1) to 44 (TD3) characters of OCR-B at 2.54 mm pitch, its detected
@@ -81,7 +86,7 @@ def text_boxes(quads: NDArray[np.float32] | None, scale: float) -> list[TextBox]
         if w < h:
             w, h, angle = h, w, angle + 90
         angle = (angle + 90) % 180 - 90
-        if h > 0 and w / h >= MIN_PIECE_ASPECT:
+        if h > 0 and w / h >= MIN_FRAGMENT_ASPECT:
             boxes.append(TextBox((float(cx), float(cy)), float(angle), float(w), float(h)))
     return boxes
 
@@ -121,6 +126,8 @@ def _directions(boxes: list[TextBox]) -> list[float]:
     """The main directions of writing: the longest pieces' angles, each once."""
     found: list[float] = []
     for box in sorted(boxes, key=lambda b: -b.length / b.height):
+        if box.length / box.height < MIN_PIECE_ASPECT:
+            break
         if all(_angle_gap(box.angle, angle) > ANGLE_TOLERANCE for angle in found):
             found.append(box.angle)
         if len(found) == 3:
@@ -157,7 +164,8 @@ def _rows(boxes: list[TextBox], turn: NDArray[np.float64]) -> list[list[float]]:
     rows: list[list[float]] = []
     for piece in pieces:
         row = next((r for r in rows if abs(r[2] - piece[2]) < 0.5 * r[3]
-                    and piece[0] - r[1] < 3 * r[3] and 0.6 < piece[3] / r[3] < 1.6), None)
+                    and piece[0] - r[1] < MAX_ROW_GAP * r[3] and 0.6 < piece[3] / r[3] < 1.6),
+                   None)
         if row is None:
             rows.append(list(piece))
         else:

@@ -128,9 +128,12 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
 
 
 def _fitting(lines: tuple[str, ...], layout: Layout) -> str | None:
-    """The second reader's lines joined, if they have the layout's shape."""
-    ok = len(lines) == layout.lines and all(len(line) == layout.width for line in lines)
-    return "".join(lines) if ok else None
+    """The second reader's lines joined, each line of the wrong length replaced by `?`s
+    (it vouches for no character of that line); None if the line count differs."""
+    if len(lines) != layout.lines:
+        return None
+    return "".join(line if len(line) == layout.width else "?" * layout.width
+                   for line in lines)
 
 
 def _layouts(count: int, greedy: tuple[str, ...]) -> list[Layout]:
