@@ -17,7 +17,13 @@ from datetime import date
 
 import numpy as np
 
-from simkyc.documents.mrz_correct import MrzReading, ReadStatus, correct_mrz
+from simkyc.documents.mrz_correct import (
+    MrzReading,
+    PositionKind,
+    ReadStatus,
+    correct_mrz,
+    position_kinds,
+)
 from simkyc.documents.mrz_decode import (
     decode_lines_margins,
     greedy_text,
@@ -189,8 +195,18 @@ def _judged(reading: MrzReading, decoded: tuple[str, ...],
         return replace(reading, status=ReadStatus.AMBIGUOUS)
     sure = all(text[i] == shaped[i]
                and (margins[i] >= MIN_MARGIN or (witness is not None and witness[i] == text[i]))
-               for i in unprotected(layout))
+               for i in unsure_positions(layout))
     return reading if sure else replace(reading, status=ReadStatus.AMBIGUOUS)
+
+
+def unsure_positions(layout: Layout) -> tuple[int, ...]:
+    """Positions the check digits cannot vouch for: those no check digit covers, and every
+    letter-or-digit position (a document number, optional data), where each symbol has a
+    twin of equal check value (`<` 0, A 10, K 20, U 30; 1, B, L, V; ...): `K` read for `<`
+    there satisfies the check digit as well."""
+    kinds = position_kinds(layout)
+    alphanumeric = {i for i, kind in enumerate(kinds) if kind is PositionKind.ALPHANUMERIC}
+    return tuple(sorted(set(unprotected(layout)) | alphanumeric))
 
 
 def unprotected(layout: Layout) -> tuple[int, ...]:

@@ -118,3 +118,17 @@ def test_tesseract_reads_an_ocr_b_line_when_installed() -> None:
     strip = page[200 - 80 - 52 - 6 : 200 - 80 + 6, 60:1080]
     read = second.read([strip])
     assert read is not None and len(read[0]) >= 40
+
+
+def test_k_for_a_filler_in_a_number_field_verifies_blindly_so_is_only_ambiguous() -> None:
+    # K (20) and < (0) weigh the same mod 10 in every check digit: a personal number read
+    # "...K" for "...<" satisfies its check, so only a sure reading of it verifies.
+    truth = ("PAMDACIOBANAS<<RITA<<<<<<<<<<<<<<<<<<<<<<<<<",
+             "AA00000000MDA8107178F21052640000000000000<00")
+    misread = (truth[0], truth[1][:41] + "K" + truth[1][42:])
+    reading = correct_mrz(misread, today=TODAY)
+    assert reading.valid
+    unsure = [5.0] * 88
+    unsure[44 + 41] = 0.3
+    assert not _judged(reading, misread, tuple(unsure)).valid
+    assert _judged(reading, misread, tuple([5.0] * 88)).valid
