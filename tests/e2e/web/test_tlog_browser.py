@@ -7,10 +7,13 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from datetime import UTC, datetime
 
+import httpx
 from playwright.sync_api import Page
-from web_world import Site
+from web_world import Inputs, Site, line_from_a_shop, person
 
+from simkyc.api.state import log_keys
 from simkyc.privacy.merkle import (
     Frontier,
     build_proof,
@@ -20,6 +23,7 @@ from simkyc.privacy.merkle import (
 )
 from simkyc.privacy.note import Checkpoint, Signer
 from simkyc.privacy.proof import EntryProof
+from simkyc.privacy.tlog import integrate
 
 CHECK = """async ({cases, vkey}) => {
   const log = await import("/web/static/tlog.js");
@@ -116,3 +120,38 @@ def test_the_browser_reads_log_keys_whose_base64_holds_a_plus(page: Page, site: 
                   for i in (0, 17, 38)]
     page.goto(f"{site.url}/web/citizen")
     assert page.evaluate(CHECK, {"cases": cases, "vkey": ""}) == [True] * 6
+
+
+PORTAL = """async (token) => {
+  const log = await import("/web/static/tlog.js");
+  const get = async (path) => (await fetch(path, {headers: {Authorization: `Bearer ${token}`}}))
+    .json();
+  const accesses = await get("/v1/me/accesses");
+  const vkey = log.trustedKey((await get("/v1/audit/checkpoint")).vkey);
+  const out = [];
+  for (const a of accesses) {
+    if (!a.proof) continue;
+    out.push([a.action, log.matches(a, a.proof) && await log.verifyEntry(a.proof, vkey)]);
+  }
+  return {vkey, out};
+}"""
+
+
+def test_the_portal_check_verifies_every_access_of_a_real_citizen(page: Page, site: Site,
+                                                                   inputs: Inputs) -> None:
+    """Real entries through the running site (a line, a self-service session, the citizen's
+    token), integrated and signed by the site's log key: the portal's check (citizen.js's
+    `matches` and `verifyEntry`, the key pinned by `trustedKey`) verifies every one."""
+    line_from_a_shop(site, inputs)
+    agent, reviewer = site.keys["agent"], site.keys["reviewer"]
+    with httpx.Client(base_url=site.url, timeout=120) as client:
+        api = site.shop(client, inputs)
+        selfservice = api.approved(agent, reviewer, person(inputs.card), purpose="self_service")
+        token = api.ok("POST", f"/v1/proofing-sessions/{selfservice}/citizen-token",
+                       agent)["token"]
+    with site.services.sessions() as db:
+        integrate(db, keys=log_keys(site.services), now=datetime.now(UTC))
+    page.goto(f"{site.url}/web/citizen")
+    checked = page.evaluate(PORTAL, token)
+    assert ["line.registered", True] in checked["out"], checked
+    assert all(ok for _, ok in checked["out"]), checked
