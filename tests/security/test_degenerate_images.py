@@ -78,12 +78,13 @@ def _encoded(width: int, height: int, mode: str, fmt: str) -> bytes:
 
 @settings(max_examples=40, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(width=st.integers(1, 2400), height=st.integers(1, 2400), mode=_MODES, fmt=_FORMATS,
-       keep=st.floats(0.0, 1.0), endpoint=st.sampled_from(ENDPOINTS))
+@given(size=st.tuples(st.integers(1, 2400), st.integers(1, 2400)),
+       kind=st.tuples(_MODES, _FORMATS), keep=st.floats(0.0, 1.0),
+       endpoint=st.sampled_from(ENDPOINTS))
 def test_no_image_gives_a_server_error(
-    api: Api, width: int, height: int, mode: str, fmt: str, keep: float, endpoint: str
+    api: Api, size: tuple[int, int], kind: tuple[str, str], keep: float, endpoint: str
 ) -> None:
-    data = _encoded(width, height, mode, fmt)
+    data = _encoded(*size, *kind)
     truncated = data[: max(1, round(len(data) * keep))] if keep < 1.0 else data
     response = post_image(api, endpoint, truncated)
     assert response.status_code < 500, response.text
