@@ -183,7 +183,9 @@ class Settings(BaseSettings):
     keyring_file: Path | None = Field(
         default=None,
         description="JSON keyring file: AES-GCM data keys and HMAC pseudonym keys, one active "
-        "of each; unset: <state_dir>/keyring.json, created (mode 0600) on first use.",
+        "of each; unset: <state_dir>-keys/keyring.json (apart from the database; an existing "
+        "<state_dir>/keyring.json is still used, with a warning), created (mode 0600) on "
+        "first use.",
     )
     approval_ttl_s: float = Field(
         default=1800.0, gt=0, description="How long an approved proofing session may be used."

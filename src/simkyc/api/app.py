@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from simkyc import __version__
-from simkyc.api import errors, limits, metrics
+from simkyc.api import errors, headers, limits, metrics
 from simkyc.api.deps import PipelineDep, ServicesDep, read_upload
 from simkyc.api.routes import admin, audit, lines, proofing, reviews, selfservice
 from simkyc.api.state import Services
@@ -37,6 +37,7 @@ def create_app(settings: Settings) -> FastAPI:
     limit = limits.body_limit(settings)
     limits.keep_uploads_in_memory(limit)
     app.add_middleware(limits.BodyLimit, limit=limit)
+    app.add_middleware(headers.NoStore)
     app.add_api_route("/health", health, methods=["GET"])
     app.add_api_route("/v1/faces/verify", verify_faces, methods=["POST"])
     for module in (proofing, lines, selfservice, reviews, audit, admin):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from simkyc.api.evidence import EvidenceStore
 from simkyc.api.metrics import Metrics
 from simkyc.config import Settings
-from simkyc.db.engine import engine_from_settings, session_factory
+from simkyc.db.engine import database_url, engine_from_settings, session_factory
 from simkyc.db.migrate import upgrade
 from simkyc.documents.ocr import CardReader
 from simkyc.faces.pipeline import FacePipeline
@@ -50,9 +50,10 @@ class Services:
         engine = engine_from_settings(settings)
         upgrade(engine)
         pipeline = FacePipeline.from_settings(settings)
+        keyring = load_keyring(settings, database=database_url(settings))
         return cls(
-            settings=settings, engine=engine, sessions=session_factory(engine),
-            keyring=load_keyring(settings), pipeline=pipeline,
+            settings=settings, engine=engine, sessions=session_factory(engine, keyring),
+            keyring=keyring, pipeline=pipeline,
             liveness=LivenessService.from_settings(settings, pipeline),
             evidence=EvidenceStore(ttl_s=settings.challenge_ttl_s + settings.approval_ttl_s),
             metrics=metrics,

@@ -49,9 +49,9 @@ def register_lines(body: LineBatch, *, db: SessionDep, me: AgentDep, now: NowDep
 
 
 @router.get("/{line_id}")
-def get_line(line_id: str, *, db: SessionDep, me: StaffDep) -> LineView:
-    """A line of the caller's operator."""
-    return lines.get_line(db, actor=me, line_id=line_id)
+def get_line(line_id: str, *, db: SessionDep, me: StaffDep, now: NowDep) -> LineView:
+    """A line of the caller's operator (the read is audited)."""
+    return lines.get_line(db, actor=me, line_id=line_id, now=now)
 
 
 @router.post("/{line_id}/swap-sim")
