@@ -52,6 +52,12 @@ STATUS: dict[type[errors.SimkycError], int] = {
     errors.EvidenceMissing: 409,
     errors.KeyringInvalid: 500,
     errors.DecryptionFailed: 500,
+    errors.UnknownCountry: 422,
+    errors.DocumentCountryMismatch: 422,
+    errors.InvalidDocumentNumber: 422,
+    errors.PersonRecordsSplit: 409,
+    errors.SelfServiceNotProven: 403,
+    errors.TooManyAttempts: 429,
 }
 
 
@@ -64,6 +70,8 @@ async def _domain(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.SimkycError)
     status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, errors.TooManyAttempts):
+        headers = {"Retry-After": str(exc.details()["retry_after_s"])}
     if status == 500:
         # Key or ciphertext trouble: ours to fix, and its message is not for the client.
         logger.error("server-side domain error %s", exc.code)

@@ -26,7 +26,11 @@ class ApplicantIn(Request):
     """The applicant's document data as the agent typed it from the document."""
 
     document_kind: DocumentKind = DocumentKind.CN_RESIDENT_ID
-    country: str = Field(default="CN", min_length=2, max_length=3)
+    country: str | None = Field(
+        default=None, min_length=2, max_length=3,
+        description="The issuing country (ISO 3166-1 alpha-2 or alpha-3); it must agree with "
+        "the document's own (CHN for a CN resident ID, the MRZ's issuing state). Unset: taken "
+        "from the document; a passport without MRZ needs it.")
     number: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     birth_date: date

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+from simkyc.db.attempts import Attempt
 from simkyc.db.base import Base
 from simkyc.db.idempotency import IdempotencyRecord
 from simkyc.privacy.models import AuditEntry, AuditHead, RetainedMedia
@@ -12,8 +13,9 @@ from simkyc.proofing.models import ProofingSession
 from simkyc.registry.models import ApiKey, Dispute, Line, Operator, Person, Principal
 
 __all__ = [
-    "SEALED_COLUMNS", "ApiKey", "AuditEntry", "AuditHead", "Dispute", "IdempotencyRecord",
-    "Line", "Operator", "Person", "Principal", "ProofingSession", "RetainedMedia", "metadata",
+    "SEALED_COLUMNS", "ApiKey", "Attempt", "AuditEntry", "AuditHead", "Dispute",
+    "IdempotencyRecord", "Line", "Operator", "Person", "Principal", "ProofingSession",
+    "RetainedMedia", "metadata",
 ]
 
 metadata: MetaData = Base.metadata

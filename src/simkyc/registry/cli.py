@@ -101,6 +101,39 @@ def purge() -> None:
     print(json.dumps(_run(work)))
 
 
+@admin_app.command("find-split-persons")
+def find_split_persons(
+    number: Annotated[str | None, typer.Option(
+        help="A document number: list every person row it is keyed under, whatever country "
+        "was typed (exact). Unset: scan for rows sharing a name and birth date.")] = None,
+    document_kind: Annotated[str, typer.Option(
+        help="cn_resident_id or passport (with --number).")] = "cn_resident_id",
+) -> None:
+    """Find persons split by the typed-country bug (before 0003_bind, one document typed with
+    CN, CHN or XX made several persons, each with its own line cap); prints JSON groups of
+    person ids for an administrator to merge. Every row read is audited."""
+    from dataclasses import asdict
+
+    from simkyc.config import AcceptedDocument
+    from simkyc.privacy.keyring import load_keyring
+    from simkyc.proofing.documents import document_type
+    from simkyc.registry import splits
+    from simkyc.registry.accounts import SYSTEM
+
+    keyring = load_keyring(get_settings())
+    kind = document_type(AcceptedDocument(document_kind))
+
+    def work(session: Session) -> list[splits.SplitGroup]:
+        now = datetime.now(UTC)
+        if number is None:
+            return splits.by_scan(session, keyring=keyring, actor=SYSTEM, now=now)
+        found = splits.by_document(session, keyring=keyring, actor=SYSTEM, doc_type=kind,
+                                   number=number, now=now)
+        return [found] if found is not None else []
+
+    print(json.dumps([asdict(g) for g in _run(work)], default=str))
+
+
 audit_app = typer.Typer(no_args_is_help=True, help="Check the hash-chained audit log.")
 
 

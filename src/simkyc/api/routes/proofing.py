@@ -46,14 +46,13 @@ from simkyc.errors import (
     ProofingAlreadyDecided,
 )
 from simkyc.faces.pipeline import FaceSample
-from simkyc.privacy.pseudonyms import DocumentIdentity
 from simkyc.proofing import service as proofing
 from simkyc.proofing.documents import (
     TEXT_CHECK_PREFIX,
     document_checks,
-    document_type,
     text_checks,
 )
+from simkyc.proofing.identity import keyed_document
 from simkyc.proofing.models import Outcome
 from simkyc.proofing.schemas import Consent, ProofingView
 from simkyc.registry import selfservice
@@ -96,8 +95,9 @@ def create_session(body: ProofingCreate, *, db: SessionDep, me: AgentDep, now: N
                    services: ServicesDep, key: IdempotencyKey = None) -> ProofingPublic:
     """Open a session for an applicant who consented; the typed document data is checked."""
     typed = body.applicant
-    applicant = Applicant(DocumentIdentity(document_type(typed.document_kind), typed.country,
-                                           typed.number), typed.name, typed.birth_date)
+    keyed = keyed_document(kind=typed.document_kind, number=typed.number,
+                           typed_country=typed.country, mrz=typed.mrz, today=now.date())
+    applicant = Applicant(keyed.identity, typed.name, typed.birth_date, legacy=keyed.legacy)
 
     def act() -> ProofingView:
         return proofing.start_session(
