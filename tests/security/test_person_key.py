@@ -13,8 +13,8 @@ from api_world import Api, applicant
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from simkyc.cli import app
 from simkyc import errors
+from simkyc.cli import app
 from simkyc.privacy.pseudonyms import DocumentIdentity
 from simkyc.registry.models import Person
 from simkyc.registry.persons import Applicant, find_or_enrol, find_person
