@@ -52,6 +52,10 @@ class ProofingCreate(Request):
     line_id: str | None = None
     applicant: ApplicantIn
     consent: ConsentIn
+    device_id: str | None = Field(
+        default=None, max_length=128,
+        description="The applicant's device, when the client knows it (self-service sign-in "
+        "attempts are limited per device as well as per person).")
 
 
 class DocumentCheckOut(BaseModel):

@@ -42,7 +42,8 @@ def populate(world: World) -> None:
                  proofing_id=session.id, kind=MediaKind.SELFIE, image=IMAGE, now=world.now)
     world.db.commit()
     token = selfservice.issue_citizen_token(
-        world.db, proofing_id=world.proofed(agent, zhang, purpose=Purpose.SELF_SERVICE).id,
+        world.db, proofing_id=world.proofed(agent, zhang, purpose=Purpose.SELF_SERVICE,
+                                          probe=TEMPLATE).id,
         ttl_s=900, now=world.now)
     me = accounts.authenticate(world.db, token=token.token, now=world.now)
     selfservice.dispute_line(world.db, actor=me, line_id=line.id, reproof_hours=72,

@@ -53,11 +53,12 @@ from simkyc.proofing.documents import (
     text_checks,
 )
 from simkyc.proofing.identity import keyed_document
-from simkyc.proofing.models import Outcome
+from simkyc.proofing.models import Outcome, Purpose
 from simkyc.proofing.schemas import Consent, ProofingView
 from simkyc.registry import selfservice
 from simkyc.registry.accounts import Actor, operator_profile
 from simkyc.registry.persons import Applicant
+from simkyc.registry.signin import sign_in_limits
 
 router = APIRouter(prefix="/v1/proofing-sessions", tags=["proofing"])
 
@@ -103,7 +104,8 @@ def create_session(body: ProofingCreate, *, db: SessionDep, me: AgentDep, now: N
         return proofing.start_session(
             db, actor=me, purpose=body.purpose, applicant=applicant,
             consent=Consent(body.consent.given, body.consent.version, now),
-            keyring=services.keyring, now=now, line_id=body.line_id)
+            keyring=services.keyring, now=now, line_id=body.line_id, device_id=body.device_id,
+            sign_in=sign_in_limits(services.settings))
 
     view = once(db, actor=me, key=key, operation="proofing.start",
                 request=body.model_dump(mode="json"), kind=ProofingView, now=now, act=act)
@@ -183,12 +185,24 @@ async def submit_document(proofing_id: str, image: Annotated[UploadFile, File()]
     image, a scanner's crop). The live capture must match it; resubmitting replaces it.
     A card's text is read (OCR) and each typed field reported match / mismatch / unreadable;
     a mismatch sends the session to manual review, an unreadable field is only recorded."""
+    if source is DocumentSource.PORTRAIT:
+        await run_in_threadpool(_no_portrait_for_self_service, db, me, proofing_id)
     held, out, sample = await _face("document", proofing_id, image, db=db, me=me, now=now,
                                     services=services, key=key,
                                     card=source is DocumentSource.CARD)
     if sample is not None:
         held.document = sample
     return out
+
+
+def _no_portrait_for_self_service(db: SessionDep, me: Actor, proofing_id: str) -> None:
+    """Self-service proves the holder on the card itself (portrait and text), never on a
+    portrait the caller cut out."""
+    view = proofing.get_session(db, actor=me, proofing_id=proofing_id)
+    db.rollback()
+    if view.purpose is Purpose.SELF_SERVICE:
+        raise PermissionDenied("self-service needs a photo of the whole card (source=card): "
+                               "its text is read and compared with the typed data.")
 
 
 @router.post("/{proofing_id}/selfie")

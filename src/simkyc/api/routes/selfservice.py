@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 from simkyc.api.deps import CitizenDep, IdempotencyKey, NowDep, ServicesDep, SessionDep
 from simkyc.api.idempotency import once
 from simkyc.registry import selfservice
-from simkyc.registry.schemas import AccessView, DisputeView, MaskedLine
+from simkyc.registry.schemas import AccessView, CitizenDisputeView, MaskedLine
 
 router = APIRouter(prefix="/v1/me", tags=["self-service"])
 
@@ -20,10 +20,10 @@ def my_lines(*, db: SessionDep, me: CitizenDep, now: NowDep) -> list[MaskedLine]
 
 @router.post("/lines/{line_id}/dispute", status_code=status.HTTP_201_CREATED)
 def dispute_line(line_id: str, *, db: SessionDep, me: CitizenDep, now: NowDep,
-                 services: ServicesDep, key: IdempotencyKey = None) -> DisputeView:
+                 services: ServicesDep, key: IdempotencyKey = None) -> CitizenDisputeView:
     """Mark a line "not mine": it goes to its operator's queue."""
     return once(db, actor=me, key=key, operation="selfservice.dispute",
-                request={"line_id": line_id}, kind=DisputeView, now=now,
+                request={"line_id": line_id}, kind=CitizenDisputeView, now=now,
                 act=lambda: selfservice.dispute_line(
                     db, actor=me, line_id=line_id,
                     reproof_hours=services.settings.dispute_reproof_hours, now=now))
