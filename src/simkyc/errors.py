@@ -377,3 +377,13 @@ class TooManyAttempts(SimkycError):
 
     def details(self) -> dict[str, object]:
         return {"retry_after_s": max(1, round(self.retry_after))}
+
+
+class EnginesBusy(SimkycError):
+    """The face engines are busy with proofing traffic; an open comparison waits its turn
+    only briefly."""
+
+    code = "ENGINES_BUSY"
+
+    def details(self) -> dict[str, object]:
+        return {"retry_after_s": 1}

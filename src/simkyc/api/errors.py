@@ -58,6 +58,7 @@ STATUS: dict[type[errors.SimkycError], int] = {
     errors.PersonRecordsSplit: 409,
     errors.SelfServiceNotProven: 403,
     errors.TooManyAttempts: 429,
+    errors.EnginesBusy: 503,
 }
 
 
@@ -70,7 +71,7 @@ async def _domain(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.SimkycError)
     status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    if isinstance(exc, errors.TooManyAttempts):
+    if isinstance(exc, errors.TooManyAttempts | errors.EnginesBusy):
         headers = {"Retry-After": str(exc.details()["retry_after_s"])}
     if status == 500:
         # Key or ciphertext trouble: ours to fix, and its message is not for the client.
