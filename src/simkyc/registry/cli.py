@@ -84,19 +84,25 @@ def create_principal(
 
 @admin_app.command("purge")
 def purge() -> None:
-    """Delete what retention allows: retained images past SIMKYC_IMAGE_RETENTION_DAYS and
-    idempotency records past SIMKYC_IDEMPOTENCY_RETENTION_HOURS; prints the counts as JSON.
+    """Delete what retention allows: retained images past SIMKYC_IMAGE_RETENTION_DAYS,
+    idempotency records past SIMKYC_IDEMPOTENCY_RETENTION_HOURS and attempt counters past
+    their limits' windows; prints the counts as JSON.
     Run it periodically (cron, a systemd timer)."""
     from simkyc.registry import maintenance
     from simkyc.registry.accounts import SYSTEM
 
-    retention = timedelta(hours=get_settings().idempotency_retention_hours)
+    settings = get_settings()
+    retention = timedelta(hours=settings.idempotency_retention_hours)
+    windows = timedelta(seconds=max(settings.selfservice_window_s,
+                                    settings.faces_verify_window_s))
 
     def work(session: Session) -> dict[str, int]:
         now = datetime.now(UTC)
         return {"images": maintenance.purge_images(session, actor=SYSTEM, now=now),
                 "idempotency_keys": maintenance.purge_idempotency_keys(
-                    session, actor=SYSTEM, now=now, retention=retention)}
+                    session, actor=SYSTEM, now=now, retention=retention),
+                "attempts": maintenance.purge_attempt_counters(
+                    session, actor=SYSTEM, now=now, older_than=windows)}
 
     print(json.dumps(_run(work)))
 

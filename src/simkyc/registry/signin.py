@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from simkyc.config import Settings
 from simkyc.db.attempts import Limit, count_attempt
-from simkyc.errors import SelfServiceNotProven, TooManyAttempts
+from simkyc.errors import PersonRecordsSplit, SelfServiceNotProven, TooManyAttempts
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.pseudonyms import pseudonym
 from simkyc.registry.accounts import Actor
@@ -59,8 +59,11 @@ def holder_for_self_service(
     """The person whose self-service this may open; SELF_SERVICE_NOT_PROVEN otherwise."""
     _count(session, keyring=keyring, actor=actor, applicant=applicant, device_id=device_id,
            limits=limits, now=now)
-    person = find_person(session, keyring=keyring, document=applicant.document,
-                         legacy=applicant.legacy)
+    try:
+        person = find_person(session, keyring=keyring, document=applicant.document,
+                             legacy=applicant.legacy)
+    except PersonRecordsSplit:  # an administrator's matter; the caller learns nothing
+        person = None
     if person is None or person.template_ct is None or not _same_details(
             keyring, person, applicant):
         session.commit()  # the attempt stays counted
