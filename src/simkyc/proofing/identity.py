@@ -81,14 +81,14 @@ def keyed_document(*, kind: DocumentKind, number: str, typed_country: str | None
 
 def _issuer_and_number(*, kind: DocumentKind, number: str, mrz: Sequence[str] | None,
                        today: date) -> tuple[str | None, str]:
+    clean = _SEPARATORS.sub("", number).upper()
     if kind is DocumentKind.CN_RESIDENT_ID:
-        result = validate_cn_resident_id(number, today=today)
+        result = validate_cn_resident_id(clean, today=today)
         if not result.valid:
             raise InvalidDocumentNumber(
                 f"The resident ID number is not valid: {result.errors[0].message} Check it "
                 "against the card.")
         return CN_ISSUER, result.number
-    clean = _SEPARATORS.sub("", number).upper()
     if mrz:
         parsed = parse_mrz(list(mrz), today=today)
         number_ok = any(c.name is CheckName.DOCUMENT_NUMBER and c.ok for c in parsed.checks)
