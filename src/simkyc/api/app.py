@@ -12,8 +12,9 @@ from simkyc import __version__
 from simkyc.api import errors, headers, limits, metrics
 from simkyc.api.deps import PipelineDep, ServicesDep
 from simkyc.api.routes import admin, audit, faces, lines, proofing, reviews, selfservice
-from simkyc.api.state import Services
+from simkyc.api.state import Services, log_keys
 from simkyc.config import Settings
+from simkyc.privacy.integrator import Integrator
 from simkyc.web import routes as web
 
 
@@ -25,9 +26,12 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await run_in_threadpool(Services.from_settings, settings, counters)
         app.state.services = services
+        integrator = _integrator(services)
         try:
             yield
         finally:
+            if integrator is not None:
+                integrator.stop()
             services.engine.dispose()
 
     app = FastAPI(title="simkyc", version=__version__, lifespan=lifespan)
@@ -45,6 +49,17 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+def _integrator(services: Services) -> Integrator | None:
+    """The transparency log's integrator thread, started (unless SIMKYC_LOG_INTEGRATOR=0)."""
+    settings = services.settings
+    if not settings.log_integrator:
+        return None
+    integrator = Integrator(sessions=services.sessions, keys=log_keys(services),
+                            interval_s=settings.log_integrate_interval_s, clock=services.clock)
+    integrator.start()
+    return integrator
+
+
 async def health(pipeline: PipelineDep, services: ServicesDep) -> dict[str, object]:
     """Liveness of the service and the models it runs."""
     return {
@@ -52,5 +67,5 @@ async def health(pipeline: PipelineDep, services: ServicesDep) -> dict[str, obje
         "version": __version__,
         "recognizer": pipeline.policy.calibration.model_id,
         "calibration": pipeline.policy.calibration.calibration_id,
-        "held_sessions": len(services.evidence),
+        "engines_idle": services.engines.idle(),
     }

@@ -1,5 +1,6 @@
-"""Jobs and privileged reads: re-sealing after a key rotation, purging retained images and
-expired idempotency records, reading a person's data in clear. Each is audited."""
+"""Jobs and privileged reads: re-sealing after a key rotation, purging retained images,
+expired idempotency records and expired proofing state, reading a person's data in clear.
+Each is audited."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from simkyc.db.attempts import purge_attempts
 from simkyc.db.idempotency import purge_before
 from simkyc.db.models import SEALED_COLUMNS
 from simkyc.errors import PermissionDenied
+from simkyc.liveness import store as challenges
 from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.retention import purge_expired
 from simkyc.privacy.rotation import reencrypt
+from simkyc.proofing import held, replies
 from simkyc.registry.accounts import Actor, require
 from simkyc.registry.models import Role
 from simkyc.registry.persons import PersonDetails, lock_person, open_details
@@ -61,6 +64,20 @@ def purge_attempt_counters(session: Session, *, actor: Actor, now: datetime,
     count = purge_attempts(session, before=now - older_than)
     session.commit()
     logger.info("purged %d attempt counters", count)
+    return count
+
+
+def purge_proofing_state(session: Session, *, actor: Actor, now: datetime,
+                         keep_s: float) -> int:
+    """Delete what pending proofing sessions held past its expiry: held evidence, upload
+    replies, liveness challenges, attempts and lockouts that can no longer matter (answered
+    or expired challenges are kept `keep_s` so a replay still gets its own error); returns
+    how many rows."""
+    require(actor, Role.SYSTEM, Role.ADMIN)
+    count = (held.purge(session, now=now) + replies.purge(session, now=now)
+             + challenges.purge(session, now=now, keep_s=keep_s))
+    _done(session, actor, AuditAction.PROOFING_STATE_PURGED, now, count)
+    logger.info("purged %d rows of proofing state", count)
     return count
 
 

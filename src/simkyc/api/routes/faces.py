@@ -10,22 +10,24 @@ a time with a short wait, so proofing traffic is never queued behind a long comp
 from __future__ import annotations
 
 import io
-import threading
 import warnings
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, UploadFile
+from fastapi import APIRouter, Depends, Request, UploadFile
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from simkyc.api.deps import NowDep, ServicesDep, SessionDep, read_upload, role
+from simkyc.api.locale import request_locale
 from simkyc.api.state import Services
 from simkyc.db.attempts import Limit, count_attempt
-from simkyc.errors import EnginesBusy, ImageTooLarge, InvalidImage
+from simkyc.errors import ImageTooLarge, InvalidImage
 from simkyc.faces.pipeline import FaceSample
+from simkyc.i18n import catalogs
+from simkyc.i18n.messages import localized_quality
 from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.registry.accounts import Actor
@@ -36,7 +38,8 @@ VerifierDep = Annotated[Actor, Depends(role(Role.AGENT, Role.ADMIN))]
 
 
 @router.post("/verify")
-async def verify_faces(document: UploadFile, selfie: UploadFile, *, db: SessionDep,
+async def verify_faces(request: Request, document: UploadFile, selfie: UploadFile, *,
+                       db: SessionDep,
                        me: VerifierDep, now: NowDep, services: ServicesDep
                        ) -> dict[str, object]:
     """1:1 verification of a selfie against a document portrait (multipart: document,
@@ -55,7 +58,7 @@ async def verify_faces(document: UploadFile, selfie: UploadFile, *, db: SessionD
 
     result = await run_in_threadpool(run)
     await run_in_threadpool(_audit, db, me, now, str(result["decision"]))
-    return result
+    return localized_quality(catalogs(), request_locale(request), result)
 
 
 def _count_call(db: Session, me: Actor, limit: Limit, now: datetime) -> None:
@@ -93,12 +96,7 @@ def _check_pixels(data: bytes, limit: int) -> None:
 
 
 def _sample(services: Services, data: bytes) -> FaceSample:
-    """One image through the engines, waiting only briefly for them (proofing goes first)."""
-    lock: threading.Lock = services.pipeline_lock
-    if not lock.acquire(timeout=services.settings.faces_verify_lock_wait_s):
-        raise EnginesBusy("The face engines are busy with identity proofing; try again in a "
-                          "moment.")
-    try:
-        return services.pipeline.encoder.sample(data)
-    finally:
-        lock.release()
+    """One image through an engine checked out of the pool, waiting only briefly for one
+    (proofing goes first): ENGINES_BUSY after SIMKYC_FACES_VERIFY_LOCK_WAIT_S."""
+    with services.engines.checkout(timeout_s=services.settings.faces_verify_lock_wait_s) as e:
+        return e.pipeline.encoder.sample(data)

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_bind"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003_tlog"
 branch_labels: str | None = None
 depends_on: str | None = None
 
