@@ -95,7 +95,7 @@ def test_no_line_number_in_any_table_or_stored_reply(world: World) -> None:
     assert_no_line_number(text, data)
     agent_line = world.db.execute(select(Line)).scalars().one()
     view = lines.get_line(world.db, actor=SYSTEM_ADMIN, line_id=agent_line.id,
-                          keyring=world.keyring)
+                          keyring=world.keyring, now=world.now)
     assert (view.msisdn, view.iccid) == (MSISDN, ICCID)  # and they still read back
 
 
@@ -108,7 +108,7 @@ def test_no_personal_data_in_any_table(world: World) -> None:
 
 def test_no_personal_data_in_the_sqlite_file(tmp_path: Path, keyring: Keyring) -> None:
     with migrated_engine("sqlite", tmp_path) as engine:
-        with session_factory(engine)() as db:
+        with session_factory(engine, keyring)() as db:
             populate(World(db=db, keyring=keyring, profiles=default_profiles()))
         url = engine.url.database
     assert url is not None

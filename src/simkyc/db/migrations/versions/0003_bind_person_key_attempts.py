@@ -26,9 +26,10 @@ depends_on: str | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("persons") as batch:
-        batch.add_column(sa.Column("keyed_from_document", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
+    # Plain ADD/DROP COLUMN (SQLite >= 3.35 has both): a batch copy would drop and recreate
+    # `persons`, which the foreign keys of lines and sessions refuse once rows exist.
+    op.add_column("persons", sa.Column("keyed_from_document", sa.Boolean(), nullable=False,
+                                       server_default=sa.false()))
     op.create_table(
         "attempts",
         sa.Column("id", sa.String(32), nullable=False),
@@ -45,5 +46,4 @@ def downgrade() -> None:
     op.drop_index("ix_attempts_at", table_name="attempts")
     op.drop_index("ix_attempts_bucket", table_name="attempts")
     op.drop_table("attempts")
-    with op.batch_alter_table("persons") as batch:
-        batch.drop_column("keyed_from_document")
+    op.drop_column("persons", "keyed_from_document")
