@@ -411,3 +411,9 @@ class EnginesBusy(SimkycError):
 
     def details(self) -> dict[str, object]:
         return {"retry_after_s": 1}
+
+
+class OperatorExists(SimkycError):
+    """An operator of that name exists already (names are unique)."""
+
+    code = "OPERATOR_EXISTS"

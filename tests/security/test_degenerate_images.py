@@ -40,7 +40,9 @@ def post_image(api: Api, endpoint: str, image: bytes) -> Any:
         files = {"document": ("d.png", image, "image/png"), "selfie": ("s.png", image, "image/png")}
         return api.call("POST", "/v1/faces/verify", api.admin, files=files)
     if endpoint == "stills":
-        return api.call("POST", f"{base}/liveness", agent, data={"nonce": "n" * 16},
+        # An open challenge's nonce: the flow checks the nonce before it decodes a frame.
+        nonce = api.ok("POST", f"{base}/liveness-challenges", agent)["nonce"]
+        return api.call("POST", f"{base}/liveness", agent, data={"nonce": nonce},
                         files=[("stills", ("a.png", image, "image/png"))] * 2)
     data = {"source": "portrait"} if endpoint == "portrait" else {}
     kind = "selfie" if endpoint == "selfie" else "document"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -78,12 +79,14 @@ def test_verify_takes_no_huge_image(api: Api) -> None:
 
 def test_verify_does_not_queue_behind_busy_engines(api: Api,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """While proofing holds the engines, a comparison answers 503 at once, not after."""
+    """While proofing holds every engine of the pool, a comparison answers 503 at once, not
+    after."""
     monkeypatch.setattr(api.services.settings, "faces_verify_lock_wait_s", 0.2)
     token, _ = agent_of(api)
-    lock = api.services.pipeline_lock
-    lock.acquire()
-    release = threading.Timer(3.0, lock.release)
+    held = ExitStack()
+    for _ in range(api.services.engines.size):
+        held.enter_context(api.services.engines.checkout())
+    release = threading.Timer(3.0, held.close)
     release.start()
     busy = api.call("POST", "/v1/faces/verify", token,
                     files=files(api.shots.selfie, api.shots.selfie))

@@ -73,6 +73,7 @@ STATUS: dict[type[errors.SimkycError], int] = {
     errors.SelfServiceNotProven: 403,
     errors.TooManyAttempts: 429,
     errors.EnginesBusy: 503,
+    errors.OperatorExists: 409,
 }
 
 
