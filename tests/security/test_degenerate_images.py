@@ -40,7 +40,9 @@ def post_image(api: Api, endpoint: str, image: bytes) -> Any:
         files = {"document": ("d.png", image, "image/png"), "selfie": ("s.png", image, "image/png")}
         return api.call("POST", "/v1/faces/verify", api.admin, files=files)
     if endpoint == "stills":
-        # An open challenge's nonce: the flow checks the nonce before it decodes a frame.
+        # An open challenge's nonce (the flow checks it before it decodes a frame), on a
+        # session and person of its own: failed answers count towards liveness lockouts.
+        base = f"/v1/proofing-sessions/{api.start(agent, applicant())}"
         nonce = api.ok("POST", f"{base}/liveness-challenges", agent)["nonce"]
         return api.call("POST", f"{base}/liveness", agent, data={"nonce": nonce},
                         files=[("stills", ("a.png", image, "image/png"))] * 2)
