@@ -5,20 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, UploadFile
+from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from simkyc import __version__
-from simkyc.api import errors, limits, metrics
-from simkyc.api.deps import PipelineDep, ServicesDep, read_upload
-from simkyc.api.locale import request_locale
-from simkyc.api.routes import admin, audit, lines, proofing, reviews, selfservice
+from simkyc.api import errors, headers, limits, metrics
+from simkyc.api.deps import PipelineDep, ServicesDep
+from simkyc.api.routes import admin, audit, faces, lines, proofing, reviews, selfservice
 from simkyc.api.state import Services, log_keys
 from simkyc.config import Settings
 from simkyc.faces.calibration import load_table
 from simkyc.faces.policy import overview
-from simkyc.i18n import catalogs
-from simkyc.i18n.messages import localized_quality
 from simkyc.privacy.integrator import Integrator
 from simkyc.web import routes as web
 
@@ -46,9 +43,9 @@ def create_app(settings: Settings) -> FastAPI:
     limit = limits.body_limit(settings)
     limits.keep_uploads_in_memory(limit)
     app.add_middleware(limits.BodyLimit, limit=limit)
+    app.add_middleware(headers.NoStore)
     app.add_api_route("/health", health, methods=["GET"])
-    app.add_api_route("/v1/faces/verify", verify_faces, methods=["POST"])
-    for module in (proofing, lines, selfservice, reviews, audit, admin):
+    for module in (faces, proofing, lines, selfservice, reviews, audit, admin):
         app.include_router(module.router)
     web.install(app, settings)
     return app
@@ -75,18 +72,3 @@ async def health(pipeline: PipelineDep, services: ServicesDep) -> dict[str, obje
         "face_policy": overview(pipeline.policy, load_table()),
         "engines_idle": services.engines.idle(),
     }
-
-
-async def verify_faces(
-    request: Request, services: ServicesDep, document: UploadFile, selfie: UploadFile
-) -> dict[str, object]:
-    """1:1 verification of a selfie against a document portrait (multipart: document, selfie)."""
-    limit = services.settings.max_image_bytes
-    document_bytes = await read_upload(document, limit)
-    selfie_bytes = await read_upload(selfie, limit)
-
-    def run() -> dict[str, object]:
-        with services.engines.checkout() as engines:
-            return engines.pipeline.verify(document_bytes, selfie_bytes).to_dict()
-
-    return localized_quality(catalogs(), request_locale(request), await run_in_threadpool(run))

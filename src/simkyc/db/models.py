@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+from simkyc.db.attempts import Attempt
 from simkyc.db.base import Base
 from simkyc.db.idempotency import IdempotencyRecord
 from simkyc.liveness.store import LivenessAttempt, LivenessChallenge, LivenessLockout
@@ -18,6 +19,7 @@ from simkyc.registry.models import ApiKey, Dispute, Line, Operator, Person, Prin
 __all__ = [
     "SEALED_COLUMNS",
     "ApiKey",
+    "Attempt",
     "AuditEntry",
     "Dispute",
     "IdempotencyRecord",

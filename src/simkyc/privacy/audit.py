@@ -50,6 +50,8 @@ class AuditAction(StrEnum):
     DATA_RESEALED = "keys.resealed"
     IDEMPOTENCY_PURGED = "idempotency.purged"
     PROOFING_STATE_PURGED = "proofing.state_purged"
+    LINE_READ = "line.read"
+    FACES_COMPARED = "faces.compared"
 
 
 class AccessPurpose(StrEnum):
@@ -62,6 +64,7 @@ class AccessPurpose(StrEnum):
     REVIEW = "review"
     OVERSIGHT = "oversight"
     MAINTENANCE = "maintenance"
+    CUSTOMER_SERVICE = "customer_service"
 
 
 class AuditActor(Protocol):
