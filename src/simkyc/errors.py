@@ -328,3 +328,20 @@ class InvalidBatch(SimkycError):
     """A bulk request with no items, or more than the service takes at once."""
 
     code = "INVALID_BATCH"
+
+
+# --- deploy ---
+
+
+class ModelsLoading(SimkycError):
+    """The process is alive but its models are not loaded yet (or failed to load): not ready
+    to serve; a load balancer sends the request to another process."""
+
+    code = "MODELS_LOADING"
+
+
+class DatabaseUnavailable(SimkycError):
+    """The database did not answer (down, restarting, unreachable); nothing was changed by
+    the request that got this, and the service recovers by itself when the database does."""
+
+    code = "DATABASE_UNAVAILABLE"

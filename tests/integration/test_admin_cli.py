@@ -44,7 +44,7 @@ def test_purge_reports_what_it_removed(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.delenv("SIMKYC_DATABASE_URL", raising=False)
     done = CliRunner().invoke(app, ["admin", "purge"])
     assert done.exit_code == 0, done.output
-    assert json.loads(done.stdout) == {"images": 0, "idempotency_keys": 0}
+    assert json.loads(done.stdout) == {"images": 0, "idempotency_keys": 0, "web_sessions": 0}
 
 
 def test_audit_verify_finds_a_deleted_entry(tmp_path: Path,
@@ -52,10 +52,10 @@ def test_audit_verify_finds_a_deleted_entry(tmp_path: Path,
     monkeypatch.setenv("SIMKYC_STATE_DIR", str(tmp_path))
     monkeypatch.delenv("SIMKYC_DATABASE_URL", raising=False)
     runner = CliRunner()
-    assert runner.invoke(app, ["admin", "purge"]).exit_code == 0  # two audited purges
+    assert runner.invoke(app, ["admin", "purge"]).exit_code == 0  # three audited purges
     intact = runner.invoke(app, ["audit", "verify"])
     assert intact.exit_code == 0, intact.output
-    assert json.loads(intact.stdout)["entries"] == 2
+    assert json.loads(intact.stdout)["entries"] == 3
     engine = engine_from_settings(Settings(state_dir=tmp_path))
     try:
         with engine.begin() as connection:  # someone with the file bypasses the trigger

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,25 +12,46 @@ from starlette.concurrency import run_in_threadpool
 
 from simkyc import __version__
 from simkyc.api import errors, limits, metrics
-from simkyc.api.deps import PipelineDep, ServicesDep, read_upload
+from simkyc.api.deps import ServicesDep, read_upload
 from simkyc.api.routes import admin, audit, lines, proofing, reviews, selfservice
+from simkyc.api.startup import Startup, warm_models
 from simkyc.api.state import Services
-from simkyc.config import Settings
+from simkyc.config import Settings, get_settings
+from simkyc.db.health import ping
+from simkyc.errors import ModelsLoading
 from simkyc.web import routes as web
 
+logger = logging.getLogger(__name__)
 
-def create_app(settings: Settings) -> FastAPI:
-    """The API app; the registry, keyring and engines are built once at startup."""
+
+def create_app(settings: Settings, *, load_in_background: bool = False) -> FastAPI:
+    """The API app; the registry, keyring and engines are built, and every model loaded, once
+    at startup. `load_in_background`: the process answers (`/health`, `/ready` 503) while
+    the models load, instead of opening its port only when they are in."""
     counters = metrics.Metrics()
+
+    def build() -> Services:
+        started = time.perf_counter()
+        services = Services.from_settings(settings, counters)
+        warm_models(services)
+        logger.info("services built and models loaded in %.1f s",
+                    time.perf_counter() - started)
+        return services
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await run_in_threadpool(Services.from_settings, settings, counters)
-        app.state.services = services
+        startup = app.state.startup = Startup(build)
+        task = startup.begin()
+        task.add_done_callback(
+            lambda done: setattr(app.state, "services", done.result())
+            if not done.cancelled() and done.exception() is None else None)
+        if not load_in_background:
+            await startup.services()
         try:
             yield
         finally:
-            services.engine.dispose()
+            if task.done() and not task.cancelled() and task.exception() is None:
+                task.result().engine.dispose()
 
     app = FastAPI(title="simkyc", version=__version__, lifespan=lifespan)
     app.state.settings = settings
@@ -38,6 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
     limits.keep_uploads_in_memory(limit)
     app.add_middleware(limits.BodyLimit, limit=limit)
     app.add_api_route("/health", health, methods=["GET"])
+    app.add_api_route("/ready", ready, methods=["GET"])
     app.add_api_route("/v1/faces/verify", verify_faces, methods=["POST"])
     for module in (proofing, lines, selfservice, reviews, audit, admin):
         app.include_router(module.router)
@@ -45,15 +69,36 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-async def health(pipeline: PipelineDep, services: ServicesDep) -> dict[str, object]:
-    """Liveness of the service and the models it runs."""
+def app_from_environment() -> FastAPI:
+    """`simkyc serve`'s factory (each worker process calls it): settings from the
+    environment, models loaded in the background so `/ready` can say 503 meanwhile."""
+    return create_app(get_settings(), load_in_background=True)
+
+
+async def health(request: Request) -> dict[str, object]:
+    """Liveness: the process answers (it does not wait for the models or the database);
+    the models it runs once they are loaded."""
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is None:
+        return {"status": "ok", "version": __version__, "models": "loading"}
     return {
         "status": "ok",
         "version": __version__,
-        "recognizer": pipeline.policy.calibration.model_id,
-        "calibration": pipeline.policy.calibration.calibration_id,
+        "recognizer": services.pipeline.policy.calibration.model_id,
+        "calibration": services.pipeline.policy.calibration.calibration_id,
         "held_sessions": len(services.evidence),
     }
+
+
+async def ready(request: Request) -> dict[str, object]:
+    """Readiness: 200 once every model is loaded and the database answers; else 503 with
+    MODELS_LOADING or DATABASE_UNAVAILABLE (a load balancer's health check)."""
+    startup: Startup | None = getattr(request.app.state, "startup", None)
+    if startup is None:
+        raise ModelsLoading("the service has not started.")
+    services = startup.ready()
+    await run_in_threadpool(ping, services.engine)
+    return {"status": "ready", "version": __version__, "models": "loaded", "database": "up"}
 
 
 async def verify_faces(

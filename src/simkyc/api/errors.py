@@ -7,9 +7,11 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from simkyc import errors
+from simkyc.db.health import UNAVAILABLE, is_outage
 from simkyc.documents.findings import InvalidDocument
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,8 @@ STATUS: dict[type[errors.SimkycError], int] = {
     errors.EvidenceMissing: 409,
     errors.KeyringInvalid: 500,
     errors.DecryptionFailed: 500,
+    errors.ModelsLoading: 503,
+    errors.DatabaseUnavailable: 503,
 }
 
 
@@ -96,8 +100,20 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(_body("INTERNAL_ERROR", "Something went wrong on our side."), 500)
 
 
+async def _database(request: Request, exc: Exception) -> JSONResponse:
+    # A lost connection is the database's outage, not our bug: 503 with a code, and the pool
+    # (pre-ping) replaces the dead connections once the database is back.
+    assert isinstance(exc, DBAPIError)
+    if not is_outage(exc):
+        return await _unexpected(request, exc)
+    logger.warning("database unavailable (%s)", type(exc.orig).__name__)
+    return JSONResponse(_body(errors.DatabaseUnavailable.code, UNAVAILABLE), 503,
+                        headers={"Retry-After": "5"})
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on `app`."""
+    app.add_exception_handler(DBAPIError, _database)
     app.add_exception_handler(errors.SimkycError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)

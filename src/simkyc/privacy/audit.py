@@ -50,6 +50,7 @@ class AuditAction(StrEnum):
     MEDIA_PURGED = "media.purged"
     DATA_RESEALED = "keys.resealed"
     IDEMPOTENCY_PURGED = "idempotency.purged"
+    WEB_SESSIONS_PURGED = "web_sessions.purged"
 
 
 class AccessPurpose(StrEnum):

@@ -85,7 +85,8 @@ def create_principal(
 @admin_app.command("purge")
 def purge() -> None:
     """Delete what retention allows: retained images past SIMKYC_IMAGE_RETENTION_DAYS and
-    idempotency records past SIMKYC_IDEMPOTENCY_RETENTION_HOURS; prints the counts as JSON.
+    idempotency records past SIMKYC_IDEMPOTENCY_RETENTION_HOURS, ended web sign-ins; prints
+    the counts as JSON.
     Run it periodically (cron, a systemd timer)."""
     from simkyc.registry import maintenance
     from simkyc.registry.accounts import SYSTEM
@@ -96,7 +97,8 @@ def purge() -> None:
         now = datetime.now(UTC)
         return {"images": maintenance.purge_images(session, actor=SYSTEM, now=now),
                 "idempotency_keys": maintenance.purge_idempotency_keys(
-                    session, actor=SYSTEM, now=now, retention=retention)}
+                    session, actor=SYSTEM, now=now, retention=retention),
+                "web_sessions": maintenance.purge_web_sessions(session, actor=SYSTEM, now=now)}
 
     print(json.dumps(_run(work)))
 

@@ -19,6 +19,7 @@ from simkyc.privacy.rotation import reencrypt
 from simkyc.registry.accounts import Actor, require
 from simkyc.registry.models import Role
 from simkyc.registry.persons import PersonDetails, lock_person, open_details
+from simkyc.web import store as web_store
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,15 @@ def purge_idempotency_keys(session: Session, *, actor: Actor, now: datetime,
     count = purge_before(session, before=now - retention)
     _done(session, actor, AuditAction.IDEMPOTENCY_PURGED, now, count)
     logger.info("purged %d idempotency records", count)
+    return count
+
+
+def purge_web_sessions(session: Session, *, actor: Actor, now: datetime) -> int:
+    """Delete web sign-in sessions that have ended; returns how many."""
+    require(actor, Role.SYSTEM, Role.ADMIN)
+    count = web_store.purge_expired(session, now=now)
+    _done(session, actor, AuditAction.WEB_SESSIONS_PURGED, now, count)
+    logger.info("purged %d ended web sessions", count)
     return count
 
 

@@ -23,10 +23,10 @@ def differences(engine: Engine) -> list[object]:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_migrations_match_the_models_and_reverse(backend: str, tmp_path: Path) -> None:
     with migrated_engine(backend, tmp_path) as engine:
-        assert current_revision(engine) == head_revision() == "0002"
+        assert current_revision(engine) == head_revision() == "0003_deploy"
         assert differences(engine) == []
         downgrade(engine, "base")
         assert current_revision(engine) is None
         upgrade(engine)
         upgrade(engine)  # idempotent at head
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == "0003_deploy"
