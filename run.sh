@@ -33,6 +33,8 @@ setup() {
 #   chromium            the web pages' browser tests (tests/e2e/web)
 #   fonts-wqy-microhei  CN specimen cards print the holder's name in Chinese; the OCR tests
 #                       read it back (5 MB)
+#   haproxy             the load balancer in front of several `simkyc serve` processes in the
+#                       multi-process tests (tests/deploy)
 ensure_package() {
     local file=$1 package=$2
     [ -e "$file" ] && return 0
@@ -62,6 +64,7 @@ case "${1:-}" in
         export SIMKYC_TEST_POSTGRES_URL
         ensure_package /usr/bin/chromium chromium
         ensure_package /usr/share/fonts/truetype/wqy/wqy-microhei.ttc fonts-wqy-microhei
+        ensure_package /usr/sbin/haproxy haproxy
         "$VENV/bin/ruff" check src tests bench scripts
         "$VENV/bin/mypy" --strict src
         exec "$VENV/bin/pytest" "$@"

@@ -17,8 +17,8 @@ from simkyc.api.routes import admin, audit, lines, proofing, reviews, selfservic
 from simkyc.api.startup import Startup, warm_models
 from simkyc.api.state import Services
 from simkyc.config import Settings, get_settings
-from simkyc.db.health import ping
 from simkyc.errors import ModelsLoading
+from simkyc.testing import install_test_hooks
 from simkyc.web import routes as web
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ def create_app(settings: Settings, *, load_in_background: bool = False) -> FastA
     def build() -> Services:
         started = time.perf_counter()
         services = Services.from_settings(settings, counters)
+        install_test_hooks(services)
         warm_models(services)
         logger.info("services built and models loaded in %.1f s",
                     time.perf_counter() - started)
@@ -91,14 +92,15 @@ async def health(request: Request) -> dict[str, object]:
 
 
 async def ready(request: Request) -> dict[str, object]:
-    """Readiness: 200 once every model is loaded and the database answers; else 503 with
-    MODELS_LOADING or DATABASE_UNAVAILABLE (a load balancer's health check)."""
+    """Readiness of this process: 200 once every model is loaded, else 503 MODELS_LOADING (a
+    load balancer's health check). The database is not probed here: during its outage every
+    process would look down and the balancer would answer for them; instead each request
+    that needs it gets 503 DATABASE_UNAVAILABLE from the process, with a sentence."""
     startup: Startup | None = getattr(request.app.state, "startup", None)
     if startup is None:
         raise ModelsLoading("the service has not started.")
-    services = startup.ready()
-    await run_in_threadpool(ping, services.engine)
-    return {"status": "ready", "version": __version__, "models": "loaded", "database": "up"}
+    startup.ready()
+    return {"status": "ready", "version": __version__, "models": "loaded"}
 
 
 async def verify_faces(

@@ -1,12 +1,9 @@
-"""Is the database there? One round trip, and the one translation of "it is not" into the
-domain's DATABASE_UNAVAILABLE (the API answers 503 with it, never a traceback)."""
+"""Which database errors are an outage (the API answers 503 DATABASE_UNAVAILABLE, never a
+traceback) rather than a bug."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
-from simkyc.errors import DatabaseUnavailable
 
 UNAVAILABLE = "the database is not answering; try again shortly."
 
@@ -17,14 +14,3 @@ def is_outage(error: BaseException) -> bool:
     if isinstance(error, OperationalError | InterfaceError):
         return True
     return isinstance(error, DBAPIError) and error.connection_invalidated
-
-
-def ping(engine: Engine) -> None:
-    """`SELECT 1`; DatabaseUnavailable when it cannot be run."""
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except DBAPIError as error:
-        if is_outage(error):
-            raise DatabaseUnavailable(UNAVAILABLE) from error
-        raise
