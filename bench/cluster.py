@@ -13,7 +13,9 @@ What it measures
       counts when conclude answers 200; its latency is the six calls together.
     - verify: the same clients post the card and the selfie to /v1/faces/verify for
       --seconds; each 200 counts, latency per request.
-    Then the resident set (VmRSS, /proc) of each worker process, every model having run.
+    The resident set (VmRSS, /proc) of each worker process: once ready (every model loaded
+    at start, idle), and after both phases (its peak includes 8 concurrent requests' buffers:
+    decoded video frames, images).
 
 Setup (untimed)
     A fresh keyring, an operator (CN) and an agent key made with `simkyc admin` (the CLI);
@@ -115,12 +117,14 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def children(pid: int) -> list[int]:
+def workers_of(pid: int) -> list[int]:
+    """uvicorn's worker processes: the children of `simkyc serve` (not multiprocessing's
+    resource tracker)."""
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text().split()
-        found += [int(c) for c in text]
-    return found
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return [c for c in found
+            if b"resource_tracker" not in Path(f"/proc/{c}/cmdline").read_bytes()]
 
 
 def national_id(serial: int) -> str:
@@ -250,17 +254,18 @@ def measure(url_db: str, workers: int, clients: int, seconds: float,
                 raise SystemExit(f"serve did not get ready; see {state / 'serve.log'}")
             time.sleep(0.5)
         time.sleep(2.0 if workers > 1 else 0.0)  # the other workers finish loading too
+        pids = workers_of(server.pid) if workers > 1 else [server.pid]
+        loaded = [round(rss_mb(pid)) for pid in pids]  # every model loaded at start, idle
         load_before = os.getloadavg()[0]
         proofing, proofing_s = run_phase(url, key, clients=clients, seconds=seconds,
                                           unit=one_proofing, shots=shots)
         verify, verify_s = run_phase(url, key, clients=clients, seconds=seconds,
                                       unit=one_verify, shots=shots)
-        pids = children(server.pid) if workers > 1 else [server.pid]
         memory = [round(rss_mb(pid)) for pid in pids]
         return {"workers": workers, "clients": clients,
                 "proofings": proofing.summary(proofing_s, 60.0),
                 "verify": verify.summary(verify_s, 1.0),
-                "rss_mb_per_worker": memory,
+                "rss_mb_per_worker_ready": loaded, "rss_mb_per_worker_after": memory,
                 "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
     finally:
         server.terminate()
