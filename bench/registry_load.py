@@ -48,13 +48,14 @@ from sqlalchemy import Engine, insert, select, text
 from simkyc.db.base import new_id
 from simkyc.db.engine import create_db_engine, session_factory
 from simkyc.privacy.crypto import place, seal
-from simkyc.privacy.keyring import Keyring
+from simkyc.privacy.keyring import Keyring, KeySet
 from simkyc.privacy.pseudonyms import DocumentIdentity, pseudonym
 from simkyc.proofing.models import ProofingSession
 from simkyc.registry import selfservice
 from simkyc.registry.accounts import Actor
 from simkyc.registry.lines import holdings
 from simkyc.registry.models import Line, Operator, Person, Role
+from simkyc.registry.sealed_numbers import number_columns
 
 BLOCK = 200_000
 STAMP = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S+00")
@@ -111,7 +112,7 @@ def drop_indexes(connection: Any) -> None:
 def operators(engine: Engine, count: int) -> list[tuple[Actor, str]]:
     """`count` operators in CN, each with an agent and one approved registration session
     (for a placeholder person), which all that operator's loaded lines name as approved_by."""
-    factory, keyring, made = session_factory(engine), Keyring.generate(), []
+    factory, keyring, made = session_factory(engine), bench_keyring(), []
     for number in range(count):
         actor = agent(factory, name=f"Load Operator {number}")
         with factory() as db:
@@ -140,16 +141,29 @@ def person_block(keyring: Keyring, start: int, stop: int, *, ids: list[str], sea
                f"{STAMP}\t{STAMP}\n")
 
 
-def line_block(start: int, stop: int, ids: list[str], owners: list[tuple[Actor, str]]
-               ) -> Iterator[str]:
-    """COPY text lines for lines start..stop."""
+def bench_keyring() -> Keyring:
+    """A fixed keyring (synthetic data only), so a registry loaded earlier can be read."""
+    return Keyring(data=KeySet("d-bench", {"d-bench": bytes(range(32))}),
+                   pseudonym=KeySet("p-bench", {"p-bench": bytes(range(32, 64))}))
+
+
+def line_block(keyring: Keyring, start: int, stop: int, ids: list[str],
+               owners: list[tuple[Actor, str]]) -> Iterator[str]:
+    """COPY text lines for lines start..stop (numbers sealed, with their blind indexes)."""
     numbers = np.arange(start, stop, dtype=np.int64)
     checks = luhn_digits(numbers + 89 * 10**16, 18).tolist()
     persons = len(ids)
     for offset, i in enumerate(range(start, stop)):
         actor, proofing_id = owners[i % len(owners)]
         status = "cancelled" if i % 20 == 19 else "active"
-        yield (f"{new_id()}\t+8613{i:09d}\t89{i:016d}{checks[offset]}\tmobile\t"
+        line_id = new_id()
+        sealed = number_columns(keyring, line_id=line_id, msisdn=f"+8613{i:09d}",
+                                iccid=f"89{i:016d}{checks[offset]}")
+        numbers_text = "\t".join(
+            str(v) if isinstance(v, str) else "\\\\x" + v.hex() for v in (
+                sealed["msisdn_index"], sealed["msisdn_ct"], sealed["iccid_index"],
+                sealed["iccid_ct"]))
+        yield (f"{line_id}\t{numbers_text}\tmobile\t"
                f"{actor.operator_id}\t{ids[i % persons]}\t{status}\t{proofing_id}\t"
                f"{STAMP}\t{STAMP}\t\\N\t\\N\n")
 
@@ -171,7 +185,7 @@ def copy_rows(engine: Engine, statement: str, blocks: Iterator[Iterator[str]]) -
 def load(engine: Engine, *, persons: int, lines: int, sealed: int) -> dict[str, Any]:
     """Empty registry -> operators, sessions, persons, lines, indexes; timings per step."""
     reset(engine)
-    keyring, timings = Keyring.generate(), {}
+    keyring, timings = bench_keyring(), {}
     owners = operators(engine, 3)
     ids = [new_id() for _ in range(persons)]
     with engine.begin() as connection:
@@ -186,9 +200,10 @@ def load(engine: Engine, *, persons: int, lines: int, sealed: int) -> dict[str, 
                for s in range(0, persons, BLOCK)))
     timings["copy persons"] = time.perf_counter() - started
     started = time.perf_counter()
-    copy_rows(engine, "COPY lines (id, msisdn, iccid, service, operator_id, holder_id, status, "
-              "approved_by, created_at, status_at, swapped_at, quarantine_until) FROM STDIN",
-              (line_block(s, min(s + BLOCK, lines), ids, owners)
+    copy_rows(engine, "COPY lines (id, msisdn_index, msisdn_ct, iccid_index, iccid_ct, service, "
+              "operator_id, holder_id, status, approved_by, created_at, status_at, swapped_at, "
+              "quarantine_until) FROM STDIN",
+              (line_block(keyring, s, min(s + BLOCK, lines), ids, owners)
                for s in range(0, lines, BLOCK)))
     timings["copy lines"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -237,7 +252,8 @@ def lookups(engine: Engine, ids: list[str], operator_id: str, count: int) -> Non
 
         def my_lines(person_id: str) -> object:
             citizen = Actor(principal_id="bench-citizen", role=Role.CITIZEN, person_id=person_id)
-            return selfservice.my_lines(db, actor=citizen, now=datetime.now(UTC))
+            return selfservice.my_lines(db, actor=citizen, keyring=bench_keyring(),
+                                        now=datetime.now(UTC))
 
         for name, call in (("query", query), ("holdings", counts), ("my_lines", my_lines)):
             timed([rng.choice(ids) for _ in range(min(200, count))], call)  # warm-up

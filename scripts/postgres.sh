@@ -6,6 +6,7 @@
 #   scripts/postgres.sh stop    stop that cluster (only that one) and remove its directory
 #   scripts/postgres.sh halt    stop that cluster but keep its data; the next call starts it
 #                               again on the same port (the outage tests of tests/deploy)
+#   SIMKYC_PG_DURABLE=1 scripts/postgres.sh   the same with fsync on (benchmarks)
 # Idempotent: a second call reuses the running cluster. Runs the server as `postgres` when
 # started as root (initdb refuses root), as the calling user otherwise.
 set -euo pipefail
@@ -13,6 +14,13 @@ set -euo pipefail
 PG_DIR=${SIMKYC_PG_DIR:-${TMPDIR:-/tmp}/simkyc-pg-$(id -u)}
 DB_NAME=${SIMKYC_PG_DB:-simkyc_test}
 log() { echo "postgres.sh: $*" >&2; }
+# SIMKYC_PG_DURABLE=1: fsync, synchronous commit and full-page writes on (benchmarks of a
+# durable deployment); else off (tests: no disk flush per commit).
+if [ "${SIMKYC_PG_DURABLE:-0}" = 1 ]; then
+    DURABILITY=""
+else
+    DURABILITY="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+fi
 
 pg_bin() {
     local dir
@@ -54,7 +62,7 @@ start_cluster() {
     port=$(cat "$PG_DIR/port" 2>/dev/null || free_port)  # a halted cluster keeps its port
     # Throwaway data: durability off for speed; room for the concurrency tests' pools.
     as_owner "$BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start -o \
-        "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 $DURABILITY" \
         >/dev/null
     echo "$port" >"$PG_DIR/port.tmp" && mv "$PG_DIR/port.tmp" "$PG_DIR/port"
     log "started PostgreSQL ($BIN) on port $port in $PG_DIR"

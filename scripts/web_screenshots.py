@@ -21,7 +21,10 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 # The pages the README shows, in its order.
 CHOSEN = ("agent-1-home", "agent-3-selfie", "agent-4-liveness", "agent-5-decision",
-          "agent-6-line", "attack-1-refused", "citizen-0-start", "citizen-2-not-mine")
+          "agent-6-line", "attack-1-refused", "citizen-0-start", "citizen-2-not-mine",
+          # The same pages in Simplified Chinese (tests/e2e/web/test_pages_in_chinese.py).
+          "zh-agent-1-home", "zh-agent-3-selfie", "zh-agent-4-liveness", "zh-agent-5-decision",
+          "zh-agent-6-line", "zh-citizen-0-start", "zh-citizen-1-lines", "zh-citizen-2-not-mine")
 BLOCKS = 6
 MAX_HEIGHT = 1100
 

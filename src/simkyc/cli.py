@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,6 +15,7 @@ from simkyc.config import get_settings
 from simkyc.documents.cli import document_app
 from simkyc.errors import SimkycError
 from simkyc.files import read_input
+from simkyc.i18n.cli import LANG_VARIABLE, said
 from simkyc.liveness.cli import eval_liveness_command, liveness_app
 from simkyc.registry.cli import admin_app, audit_app
 
@@ -33,6 +35,16 @@ console = Console(stderr=True)
 EXIT_CODES = {"match": 0, "no_match": 1, "review": 2, "error": 3}
 
 
+@app.callback()
+def language(
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="Language of the messages (en, zh-CN); default: from LANG.")] = None,
+) -> None:
+    """Options for every command."""
+    if lang:
+        os.environ[LANG_VARIABLE] = lang
+
+
 def _fail(error: SimkycError, as_json: bool) -> typer.Exit:
     """Report a domain error (code + sentence) and exit 3; never a traceback."""
     if as_json:
@@ -41,13 +53,13 @@ def _fail(error: SimkycError, as_json: bool) -> typer.Exit:
                 {
                     "decision": "error",
                     "error": error.code,
-                    "message": error.message,
+                    "message": said(error),
                     **error.details(),
                 }
             )
         )
     else:
-        console.print(f"[red]{error.code}[/red]: {error.message}")
+        console.print(f"[red]{error.code}[/red]: {said(error)}")
     return typer.Exit(EXIT_CODES["error"])
 
 
@@ -105,7 +117,7 @@ def _verify_pairs(pipeline: FacePipeline, pairs: Path) -> None:
                     "score": None,
                     "threshold": pipeline.policy.point.threshold,
                     "error": error.code,
-                    "message": error.message,
+                    "message": said(error),
                 }
             print(json.dumps(out), flush=True)
 

@@ -155,7 +155,8 @@ class Settings(BaseSettings):
         "recording starts, and action k must start in its slot (+0.75 s); none = order only.",
     )
     lockout_failures: int = Field(
-        default=5, description="Failed liveness attempts (per session or device) before lockout."
+        default=5, description="Liveness attempts (challenges issued, failed answers) per "
+        "session, person or device within the window before lockout."
     )
     lockout_window_s: float = Field(default=180.0, description="Window counting those failures.")
     lockout_s: float = Field(default=1800.0, description="How long a lockout lasts, seconds.")
@@ -199,7 +200,8 @@ class Settings(BaseSettings):
     )
     retain_images: bool = Field(
         default=False,
-        description="Keep proofing images (encrypted); off: they live in memory only.",
+        description="Keep proofing images (encrypted); off: they live in memory only, for "
+        "the request.",
     )
     image_retention_days: int = Field(
         default=30, ge=0, description="Retained images are purged after this many days."
@@ -248,6 +250,38 @@ class Settings(BaseSettings):
         le=1,
         description="A field read at least this confidently (or verified by a check digit) "
         "that differs from the typed value is a mismatch; below it, unreadable.",
+    )
+    # --- core ---
+    proofing_idle_s: float = Field(
+        default=1860.0, gt=0,
+        description="A pending proofing session's held evidence (typed data, checks, face "
+        "samples, liveness) lives this long after its last step; then PROOFING_EXPIRED and "
+        "`simkyc admin purge` deletes it (default: challenge TTL + approval TTL, as before).",
+    )
+    engine_pool: int = Field(
+        default=2, ge=1, le=64,
+        description="Face and liveness engine instances per process; each request checks one "
+        "out (detectors and MediaPipe graphs are not thread-safe), so this many inferences "
+        "run at once. Each costs its models' memory.",
+    )
+    # --- tlog ---
+    log_origin: str = Field(
+        default="simkyc.local/audit",
+        pattern=r"^[^\s+]{1,100}$",
+        description="The transparency log's origin: first line of every checkpoint and the "
+        "name of its Ed25519 signing key (no spaces or '+'); name it after the deployment.",
+    )
+    log_integrate_interval_s: float = Field(
+        default=0.2,
+        gt=0,
+        description="How often the integrator inside `simkyc serve` folds new audit entries "
+        "into the Merkle tree and signs a checkpoint (integration lag is about this plus "
+        "the round's time).",
+    )
+    log_integrator: bool = Field(
+        default=True,
+        description="Run the integrator inside `simkyc serve` (one process integrates at a "
+        "time; off when a dedicated `simkyc audit integrate` worker runs).",
     )
 
     # --- deploy ---

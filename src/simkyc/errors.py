@@ -270,7 +270,8 @@ class ProofingNotApproved(SimkycError):
 
 
 class ProofingExpired(SimkycError):
-    """An approved proofing session is only good for a short while (SIMKYC_APPROVAL_TTL_S)."""
+    """An approved proofing session is only good for a short while (SIMKYC_APPROVAL_TTL_S); a
+    pending one whose evidence was idle past SIMKYC_PROOFING_IDLE_S is gone too."""
 
     code = "PROOFING_EXPIRED"
 
@@ -318,8 +319,7 @@ class DecryptionFailed(SimkycError):
 
 
 class EvidenceMissing(SimkycError):
-    """A proofing step needs evidence not (or no longer) submitted: the document image, a live
-    capture; evidence is held in memory for a limited time only."""
+    """A proofing step needs evidence not yet submitted: the document image, a live capture."""
 
     code = "EVIDENCE_MISSING"
 
@@ -328,6 +328,29 @@ class InvalidBatch(SimkycError):
     """A bulk request with no items, or more than the service takes at once."""
 
     code = "INVALID_BATCH"
+
+
+# --- core ---
+
+
+class ChallengeSuperseded(SimkycError):
+    """A newer liveness challenge was issued for the session: only the newest is open."""
+
+    code = "CHALLENGE_SUPERSEDED"
+
+
+# --- tlog ---
+class CheckpointInvalid(SimkycError):
+    """A checkpoint note, verifier key or proof file that does not parse or verify."""
+
+    code = "CHECKPOINT_INVALID"
+
+
+class ProofUnavailable(SimkycError):
+    """An inclusion or consistency proof asked for an entry or tree size the log has not
+    integrated (yet): ask again against a checkpoint that covers it."""
+
+    code = "PROOF_UNAVAILABLE"
 
 
 # --- deploy ---

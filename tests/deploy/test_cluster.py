@@ -17,7 +17,6 @@ from api_world import Shots, applicant
 from cluster_world import STEER, Cluster, wait_until
 from sqlalchemy import create_engine, text
 
-NEEDS_CORE = pytest.mark.xfail(strict=True, reason="needs DB-backed proofing state (lane core)")
 CONSENT = {"given": True, "version": "consent-v1"}
 
 
@@ -88,7 +87,7 @@ def test_a_web_sign_in_made_on_one_process_works_on_the_other(cluster: Cluster) 
 
 @pytest.mark.parametrize("route", [
     pytest.param(ONE, id="one-process"),
-    pytest.param(ALTERNATING, id="alternating", marks=NEEDS_CORE),
+    pytest.param(ALTERNATING, id="alternating"),
 ])
 def test_a_proofing_is_approved_whichever_process_serves_each_step(
         cluster: Cluster, shots: Shots, route: list[str | None]) -> None:
@@ -99,7 +98,7 @@ def test_a_proofing_is_approved_whichever_process_serves_each_step(
 
 @pytest.mark.parametrize("route", [
     pytest.param(ONE, id="one-process"),
-    pytest.param(ALTERNATING, id="alternating", marks=NEEDS_CORE),
+    pytest.param(ALTERNATING, id="alternating"),
 ])
 def test_an_expired_document_is_rejected_whichever_process_concludes(
         cluster: Cluster, shots: Shots, route: list[str | None]) -> None:
@@ -112,7 +111,6 @@ def test_an_expired_document_is_rejected_whichever_process_concludes(
     assert decided["outcome"] == "rejected" and "document_expired" in decided["reasons"]
 
 
-@NEEDS_CORE
 def test_a_session_survives_the_kill_9_of_its_process(cluster: Cluster, shots: Shots) -> None:
     """Started, document and selfie on s0; s0 is killed (-9); the rest goes through the
     balancer, which can only send it to s1."""
@@ -229,6 +227,7 @@ def test_no_acknowledged_write_is_lost_when_a_process_dies(cluster: Cluster) -> 
         engine.dispose()
     assert set(acknowledged.values()) <= stored
     # A request cut off by the kill may have committed its session but not its key
-    # (api/idempotency.py stores the reply after the service commits): its retry then
-    # opened a second, pending session. Never more extras than cut-off requests.
+    # (proofing/flow.py's keyed start commits the session, then remembers the reply in a
+    # second transaction): its retry then opened a second, pending session. Never more
+    # extras than cut-off requests.
     assert len(stored) - len(acknowledged) <= len(failed)

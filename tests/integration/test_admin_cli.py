@@ -44,7 +44,8 @@ def test_purge_reports_what_it_removed(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.delenv("SIMKYC_DATABASE_URL", raising=False)
     done = CliRunner().invoke(app, ["admin", "purge"])
     assert done.exit_code == 0, done.output
-    assert json.loads(done.stdout) == {"images": 0, "idempotency_keys": 0, "web_sessions": 0}
+    assert json.loads(done.stdout) == {"images": 0, "idempotency_keys": 0, "proofing_state": 0,
+                                       "web_sessions": 0}
 
 
 def test_audit_verify_finds_a_deleted_entry(tmp_path: Path,
@@ -52,10 +53,17 @@ def test_audit_verify_finds_a_deleted_entry(tmp_path: Path,
     monkeypatch.setenv("SIMKYC_STATE_DIR", str(tmp_path))
     monkeypatch.delenv("SIMKYC_DATABASE_URL", raising=False)
     runner = CliRunner()
-    assert runner.invoke(app, ["admin", "purge"]).exit_code == 0  # three audited purges
+    assert runner.invoke(app, ["admin", "purge"]).exit_code == 0  # four audited purges
+    assert runner.invoke(app, ["audit", "integrate", "--once"]).exit_code == 0
     intact = runner.invoke(app, ["audit", "verify"])
     assert intact.exit_code == 0, intact.output
-    assert json.loads(intact.stdout)["entries"] == 3
+    assert json.loads(intact.stdout)["size"] == 4
+    exported = runner.invoke(app, ["audit", "export-proof", "2"])
+    assert exported.exit_code == 0, exported.output
+    proof = tmp_path / "proof.json"
+    proof.write_text(exported.stdout)
+    checked = runner.invoke(app, ["audit", "verify-proof", str(proof)])
+    assert checked.exit_code == 0 and json.loads(checked.stdout)["verified"] is True
     engine = engine_from_settings(Settings(state_dir=tmp_path))
     try:
         with engine.begin() as connection:  # someone with the file bypasses the trigger
@@ -65,4 +73,6 @@ def test_audit_verify_finds_a_deleted_entry(tmp_path: Path,
         engine.dispose()
     broken = runner.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1
-    assert json.loads(broken.stdout)["problems"][0]["kind"] in ("gap", "broken_link")
+    verdict = json.loads(broken.stdout)
+    assert verdict["first_bad_index"] == 0
+    assert verdict["problems"][0]["kind"] == "missing_entry"

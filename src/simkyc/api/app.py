@@ -13,11 +13,15 @@ from starlette.concurrency import run_in_threadpool
 from simkyc import __version__
 from simkyc.api import errors, limits, metrics
 from simkyc.api.deps import ServicesDep, read_upload
+from simkyc.api.locale import request_locale
 from simkyc.api.routes import admin, audit, lines, proofing, reviews, selfservice
 from simkyc.api.startup import Startup, warm_models
-from simkyc.api.state import Services
+from simkyc.api.state import Services, log_keys
 from simkyc.config import Settings, get_settings
 from simkyc.errors import ModelsLoading
+from simkyc.i18n import catalogs
+from simkyc.i18n.messages import localized_quality
+from simkyc.privacy.integrator import Integrator
 from simkyc.testing import install_test_hooks
 from simkyc.web import routes as web
 
@@ -30,10 +34,15 @@ def create_app(settings: Settings, *, load_in_background: bool = False) -> FastA
     the models load, instead of opening its port only when they are in."""
     counters = metrics.Metrics()
 
+    integrators: list[Integrator] = []  # the transparency log's, once the services are built
+
     def build() -> Services:
         started = time.perf_counter()
         services = Services.from_settings(settings, counters)
         install_test_hooks(services)
+        integrator = _integrator(services)
+        if integrator is not None:
+            integrators.append(integrator)
         warm_models(services)
         logger.info("services built and models loaded in %.1f s",
                     time.perf_counter() - started)
@@ -51,6 +60,8 @@ def create_app(settings: Settings, *, load_in_background: bool = False) -> FastA
         try:
             yield
         finally:
+            for integrator in integrators:
+                integrator.stop()
             if task.done() and not task.cancelled() and task.exception() is None:
                 task.result().engine.dispose()
 
@@ -70,6 +81,17 @@ def create_app(settings: Settings, *, load_in_background: bool = False) -> FastA
     return app
 
 
+def _integrator(services: Services) -> Integrator | None:
+    """The transparency log's integrator thread, started (unless SIMKYC_LOG_INTEGRATOR=0)."""
+    settings = services.settings
+    if not settings.log_integrator:
+        return None
+    integrator = Integrator(sessions=services.sessions, keys=log_keys(services),
+                            interval_s=settings.log_integrate_interval_s, clock=services.clock)
+    integrator.start()
+    return integrator
+
+
 def app_from_environment() -> FastAPI:
     """`simkyc serve`'s factory (each worker process calls it): settings from the
     environment, models loaded in the background so `/ready` can say 503 meanwhile."""
@@ -87,7 +109,7 @@ async def health(request: Request) -> dict[str, object]:
         "version": __version__,
         "recognizer": services.pipeline.policy.calibration.model_id,
         "calibration": services.pipeline.policy.calibration.calibration_id,
-        "held_sessions": len(services.evidence),
+        "engines_idle": services.engines.idle(),
     }
 
 
@@ -112,7 +134,7 @@ async def verify_faces(
     selfie_bytes = await read_upload(selfie, limit)
 
     def run() -> dict[str, object]:
-        with services.pipeline_lock:
-            return services.pipeline.verify(document_bytes, selfie_bytes).to_dict()
+        with services.engines.checkout() as engines:
+            return engines.pipeline.verify(document_bytes, selfie_bytes).to_dict()
 
-    return await run_in_threadpool(run)
+    return localized_quality(catalogs(), request_locale(request), await run_in_threadpool(run))

@@ -1,8 +1,13 @@
-"""The only place domain errors become HTTP responses: status + stable code + message."""
+"""The only place domain errors become HTTP responses: status + stable code + message.
+
+The `message` (and the sentences in the details: quality advice, document findings) follows
+the request's Accept-Language; the `code` never changes. A code without a sentence in the
+requested catalog keeps its English message."""
 
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,8 +16,11 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from simkyc import errors
+from simkyc.api.locale import request_locale
 from simkyc.db.health import UNAVAILABLE, is_outage
 from simkyc.documents.findings import InvalidDocument
+from simkyc.i18n import catalogs
+from simkyc.i18n.messages import code_message, error_message, localized_details
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +62,12 @@ STATUS: dict[type[errors.SimkycError], int] = {
     errors.EvidenceMissing: 409,
     errors.KeyringInvalid: 500,
     errors.DecryptionFailed: 500,
+    # --- core ---
+    errors.ChallengeSuperseded: 409,
+    # --- tlog ---
+    errors.CheckpointInvalid: 422,
+    errors.ProofUnavailable: 404,
+    # --- deploy ---
     errors.ModelsLoading: 503,
     errors.DatabaseUnavailable: 503,
 }
@@ -64,40 +78,52 @@ def _body(code: str, message: str, **details: object) -> dict[str, object]:
     return {"error": {"code": code, "message": message, **details}}
 
 
-async def _domain(_: Request, exc: Exception) -> JSONResponse:
+INTERNAL = "Something went wrong on our side."
+
+
+def _said(request: Request, code: str, english: str) -> str:
+    """The sentence of a code raised outside the domain tree, in the request's language."""
+    return code_message(catalogs(), request_locale(request), code, english)
+
+
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.SimkycError)
     status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    retry_after = getattr(exc, "retry_after", None)  # LIVENESS_LOCKED and any other wait
+    if isinstance(retry_after, (int, float)):  # RFC 9110 10.2.3: whole seconds
+        headers = {"Retry-After": str(max(1, math.ceil(retry_after)))}
     if status == 500:
         # Key or ciphertext trouble: ours to fix, and its message is not for the client.
         logger.error("server-side domain error %s", exc.code)
-        return JSONResponse(_body(exc.code, "Something went wrong on our side."), status)
-    return JSONResponse(_body(exc.code, exc.message, **exc.details()), status_code=status,
-                        headers=headers)
+        return JSONResponse(_body(exc.code, _said(request, "INTERNAL_ERROR", INTERNAL)), status)
+    cat, locale = catalogs(), request_locale(request)
+    return JSONResponse(_body(exc.code, error_message(cat, locale, exc),
+                              **localized_details(cat, locale, exc.details())),
+                        status_code=status, headers=headers)
 
 
-async def _validation(_: Request, exc: Exception) -> JSONResponse:
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     fields = [".".join(str(p) for p in e["loc"]) for e in exc.errors()]
-    return JSONResponse(
-        _body("INVALID_REQUEST", "The request is missing or has invalid fields.", fields=fields),
-        status_code=422,
-    )
+    message = _said(request, "INVALID_REQUEST", "The request is missing or has invalid fields.")
+    return JSONResponse(_body("INVALID_REQUEST", message, fields=fields), status_code=422)
 
 
-async def _http(_: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "REQUEST_TOO_LARGE"}.get(
         exc.status_code, "HTTP_ERROR"
     )
-    return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code)
+    return JSONResponse(_body(code, _said(request, code, str(exc.detail))),
+                        status_code=exc.status_code)
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # The traceback goes to our log (no personal data in it: we never log request bodies),
     # never to the client.
     logger.exception("unhandled error", exc_info=exc)
-    return JSONResponse(_body("INTERNAL_ERROR", "Something went wrong on our side."), 500)
+    return JSONResponse(_body("INTERNAL_ERROR", _said(request, "INTERNAL_ERROR", INTERNAL)), 500)
 
 
 async def _database(request: Request, exc: Exception) -> JSONResponse:
@@ -107,7 +133,8 @@ async def _database(request: Request, exc: Exception) -> JSONResponse:
     if not is_outage(exc):
         return await _unexpected(request, exc)
     logger.warning("database unavailable (%s)", type(exc.orig).__name__)
-    return JSONResponse(_body(errors.DatabaseUnavailable.code, UNAVAILABLE), 503,
+    code = errors.DatabaseUnavailable.code
+    return JSONResponse(_body(code, _said(request, code, UNAVAILABLE)), 503,
                         headers={"Retry-After": "5"})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -9,11 +10,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from simkyc.db.idempotency import MAX_KEY_LENGTH
 from simkyc.proofing.documents import DocumentKind
-from simkyc.proofing.models import Purpose
-from simkyc.proofing.schemas import ProofingView
+from simkyc.proofing.flow import TypedDocument
+from simkyc.proofing.models import DocumentCheck, Purpose
+from simkyc.proofing.schemas import (
+    CardFieldOut,
+    ChallengeOut,
+    FaceSubmitted,
+    LivenessOut,
+    ProofingView,
+)
 from simkyc.registry.batch import MAX_BATCH
 from simkyc.registry.models import Role, ServiceType
 from simkyc.registry.schemas import LineView
+
+# The evidence steps' replies are the proofing flow's; named here with the API's others.
+__all__ = ["CardFieldOut", "ChallengeOut", "FaceSubmitted", "LivenessOut"]
 
 
 class Request(BaseModel):
@@ -49,6 +60,13 @@ class ProofingCreate(Request):
     applicant: ApplicantIn
     consent: ConsentIn
 
+    def typed_document(self) -> TypedDocument:
+        """The typed applicant data, as the proofing flow takes it."""
+        a = self.applicant
+        return TypedDocument(kind=a.document_kind, country=a.country, number=a.number,
+                             name=a.name, birth_date=a.birth_date, expiry=a.expiry,
+                             mrz=tuple(a.mrz) if a.mrz else None)
+
 
 class DocumentCheckOut(BaseModel):
     name: str
@@ -62,26 +80,12 @@ class ProofingPublic(ProofingView):
 
     document_checks: list[DocumentCheckOut] = Field(default_factory=list)
 
-
-class CardFieldOut(BaseModel):
-    """One typed field against the card's text; `read` is what the card says (for the agent;
-    it is not stored)."""
-
-    field: str
-    status: str
-    read: str | None
-    source: str | None
-
-
-class FaceSubmitted(BaseModel):
-    """A face image was processed (the image itself was discarded); for a card photo, each
-    typed field compared with the card's text (none when OCR is off)."""
-
-    kind: str
-    image_sha256: str
-    detector_score: float
-    sharpness: float
-    card_text: list[CardFieldOut] | None = None
+    @classmethod
+    def of(cls, view: ProofingView, checks: Sequence[DocumentCheck] = ()) -> ProofingPublic:
+        """A session as the API shows it, with its document checks while they are held."""
+        out = [DocumentCheckOut(name=c.name, passed=c.passed, code=c.code, message=c.message)
+               for c in checks]
+        return cls(**view.model_dump(), document_checks=out)
 
 
 class DocumentSource(StrEnum):
@@ -89,25 +93,6 @@ class DocumentSource(StrEnum):
 
     CARD = "card"
     PORTRAIT = "portrait"
-
-
-class ChallengeOut(BaseModel):
-    nonce: str
-    actions: list[str]
-    prompts: list[str]
-    expires_at: datetime
-    slot_s: float | None = Field(
-        default=None,
-        description="Show prompt k from k x slot_s seconds after recording starts; action k "
-        "must start within its slot (+0.75 s). None: the order alone is checked.",
-    )
-
-
-class LivenessOut(BaseModel):
-    verdict: str
-    reasons: list[str]
-    frames_analysed: int
-    actions_seen: list[dict[str, object]]
 
 
 class LineCreate(Request):
@@ -195,8 +180,27 @@ class AuditEntryOut(BaseModel):
     hash: str
 
 
-class ChainOut(BaseModel):
+class LogVerificationOut(BaseModel):
+    """The verdict of recomputing the whole transparency log (privacy.tlog.verify_log)."""
+
     ok: bool
-    entries: int
-    head_seq: int
+    size: int
+    checkpoints: int
+    first_bad_index: int | None
     problems: list[dict[str, object]]
+
+
+class CheckpointOut(BaseModel):
+    """The latest signed checkpoint: the C2SP signed note and its parts, and the log's key."""
+
+    note: str
+    origin: str
+    size: int
+    root: str = Field(description="Base64 SHA-256 root hash (RFC 9162).")
+    vkey: str = Field(description="The log's Ed25519 verifier key, signed-note format.")
+
+
+class ProofOut(BaseModel):
+    """An RFC 9162 inclusion or consistency proof: base64 hashes, leaf side first."""
+
+    hashes: list[str]

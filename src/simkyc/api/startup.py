@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy as np
 from simkyc.api.state import Services
 from simkyc.errors import ModelsLoading, SimkycError
 from simkyc.liveness.media import Frame
+from simkyc.proofing.engines import Engines
 from simkyc.types import BBox, Face, Image
 
 logger = logging.getLogger(__name__)
@@ -30,21 +32,31 @@ WARM_FRAME_SHAPE = (480, 640, 3)
 
 
 def warm_models(services: Services) -> None:
-    """Create every model session the requests use (face detector, mesh, recognizer,
-    anti-spoofing nets, card OCR) by running each once on a blank frame."""
+    """Create every model session the requests use by running each once on a blank frame:
+    every engine pool member's face detector, mesh and tracker (each member owns its own),
+    the recognizer and anti-spoofing nets they share, and the card OCR."""
     blank = np.full(WARM_FRAME_SHAPE, 128, np.uint8)
-    encoder = services.pipeline.encoder
+    pool = services.engines
+    with ExitStack() as stack:  # every member checked out at once, so each is warmed once
+        members = [stack.enter_context(pool.checkout()) for _ in range(pool.size)]
+        for member in members:
+            _warm_member(member, blank)
+    if services.reader is not None:
+        services.reader.read(blank)
+
+
+def _warm_member(member: Engines, blank: Image) -> None:
+    """One pool member's first use of its detector, mesh, embedder, passive net, tracker."""
+    encoder = member.pipeline.encoder
     encoder.detector.detect(blank)
     if encoder.landmarks is not None:
         encoder.landmarks.refine(blank, _central_face(blank))
     size = encoder.embedder.spec.size
     encoder.embedder.embed([np.full((size, size, 3), 128, np.uint8)])
-    analyzer = services.liveness.analyzer
+    analyzer = member.liveness.analyzer
     analyzer.passive.score(blank, BBox(x=220.0, y=140.0, width=200.0, height=200.0))
     analyzer.tracker.track([Frame(t=0.0, index=0, pixels=blank)])
     _ = analyzer.estimator.canonical
-    if services.reader is not None:
-        services.reader.read(blank)
 
 
 def _central_face(blank: Image) -> Face:

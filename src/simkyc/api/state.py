@@ -1,24 +1,29 @@
-"""What the app builds once at startup and every request shares (kept on `app.state.services`)."""
+"""What the app builds once at startup and every request shares (kept on `app.state.services`).
+
+Nothing here holds a proofing session's state: that is in the database (simkyc.proofing.flow),
+so any number of processes can serve one session's steps.
+"""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from simkyc.api.evidence import EvidenceStore
 from simkyc.api.metrics import Metrics
 from simkyc.config import Settings
 from simkyc.db.engine import engine_from_settings, session_factory
 from simkyc.db.migrate import upgrade
 from simkyc.documents.ocr import CardReader
 from simkyc.faces.pipeline import FacePipeline
-from simkyc.liveness.service import LivenessService
+from simkyc.liveness.challenge import ChallengeBook
 from simkyc.privacy.keyring import Keyring, load_keyring
+from simkyc.privacy.tlog import LogKeys
+from simkyc.proofing.engines import EnginePool
+from simkyc.proofing.flow import ProofingFlow
 
 
 def utc_now() -> datetime:
@@ -28,33 +33,42 @@ def utc_now() -> datetime:
 
 @dataclass
 class Services:
-    """The engines, the registry's database and the in-memory evidence of open sessions."""
+    """The engines, the registry's database and the keyring."""
 
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
     keyring: Keyring
-    pipeline: FacePipeline
-    liveness: LivenessService
-    evidence: EvidenceStore
+    engines: EnginePool
+    book: ChallengeBook  # how challenges are made (tests script the actions here)
     metrics: Metrics
     reader: CardReader | None = None  # the card OCR (None: SIMKYC_DOCUMENT_OCR off)
     clock: Callable[[], datetime] = utc_now
-    # Detector sessions are not thread-safe; requests take turns on the pipeline.
-    pipeline_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def from_settings(cls, settings: Settings, metrics: Metrics) -> Services:
-        """Engine (migrated to head), keyring, face pipeline, liveness service and card OCR
-        (its models load on the first card), once."""
+        """Engine (migrated to head), keyring, a pool of face and liveness engines and the
+        card OCR (its models load on the first card), once."""
         engine = engine_from_settings(settings)
         upgrade(engine)
-        pipeline = FacePipeline.from_settings(settings)
         return cls(
             settings=settings, engine=engine, sessions=session_factory(engine),
-            keyring=load_keyring(settings), pipeline=pipeline,
-            liveness=LivenessService.from_settings(settings, pipeline),
-            evidence=EvidenceStore(ttl_s=settings.challenge_ttl_s + settings.approval_ttl_s),
+            keyring=load_keyring(settings), engines=EnginePool.from_settings(settings),
+            book=ChallengeBook(ttl_s=settings.challenge_ttl_s, slot_s=settings.challenge_slot_s),
             metrics=metrics,
             reader=CardReader.from_settings(settings) if settings.document_ocr else None,
         )
+
+    @property
+    def pipeline(self) -> FacePipeline:
+        """A face pipeline for what needs no detector (its calibrated policy, comparisons)."""
+        return self.engines.first.pipeline
+
+    def flow(self) -> ProofingFlow:
+        """The proofing flow over these services (cheap: built per request)."""
+        return ProofingFlow(settings=self.settings, keyring=self.keyring, engines=self.engines,
+                            book=self.book, reader=self.reader)
+
+def log_keys(services: Services) -> LogKeys:
+    """The transparency log's origin and keys (from the keyring and SIMKYC_LOG_ORIGIN)."""
+    return LogKeys.from_keyring(services.keyring, origin=services.settings.log_origin)

@@ -6,21 +6,44 @@ from sqlalchemy import MetaData
 
 from simkyc.db.base import Base
 from simkyc.db.idempotency import IdempotencyRecord
-from simkyc.privacy.models import AuditEntry, AuditHead, RetainedMedia
+from simkyc.liveness.store import LivenessAttempt, LivenessChallenge, LivenessLockout
+from simkyc.privacy.models import AuditEntry, RetainedMedia, TlogCheckpoint, TlogLeaf, TlogNode
 from simkyc.privacy.rotation import SealedColumn
+from simkyc.proofing.held import SEALED as HELD_SEALED
+from simkyc.proofing.held import ProofingState
 from simkyc.proofing.models import ProofingSession
+from simkyc.proofing.replies import StepReply
 from simkyc.registry.models import ApiKey, Dispute, Line, Operator, Person, Principal
 from simkyc.web.store import WebSessionRow
 
 __all__ = [
-    "SEALED_COLUMNS", "ApiKey", "AuditEntry", "AuditHead", "Dispute", "IdempotencyRecord",
-    "Line", "Operator", "Person", "Principal", "ProofingSession", "RetainedMedia",
-    "WebSessionRow", "metadata",
+    "SEALED_COLUMNS",
+    "ApiKey",
+    "AuditEntry",
+    "Dispute",
+    "IdempotencyRecord",
+    "Line",
+    "LivenessAttempt",
+    "LivenessChallenge",
+    "LivenessLockout",
+    "Operator",
+    "Person",
+    "Principal",
+    "ProofingSession",
+    "ProofingState",
+    "RetainedMedia",
+    "StepReply",
+    "TlogCheckpoint",
+    "TlogLeaf",
+    "TlogNode",
+    "WebSessionRow",
+    "metadata",
 ]
 
 metadata: MetaData = Base.metadata
 
 SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     Person.name_ct, Person.birth_date_ct, Person.template_ct, ProofingSession.template_ct,
-    RetainedMedia.sealed, WebSessionRow.sealed,
+    RetainedMedia.sealed, *HELD_SEALED, StepReply.response_ct, Line.msisdn_ct, Line.iccid_ct,
+    WebSessionRow.sealed,
 )

@@ -24,6 +24,7 @@ from simkyc.documents.mrz import MrzResult, parse_mrz
 from simkyc.documents.ocr import CardReader
 from simkyc.errors import SimkycError
 from simkyc.files import read_input
+from simkyc.i18n.cli import finding_said, said
 
 if TYPE_CHECKING:
     from simkyc.documents.portrait import PortraitResult
@@ -200,13 +201,13 @@ def _fail(error: SimkycError, as_json: bool) -> typer.Exit:
                     "valid": False,
                     "errors": [error.code],
                     "error": error.code,
-                    "message": error.message,
+                    "message": said(error),
                 }
             )
         )
     else:
         Console(stderr=True, soft_wrap=True).print(
-            f"[red]{error.code}[/red]: {escape(error.message)}"
+            f"[red]{error.code}[/red]: {escape(said(error))}"
         )
     return typer.Exit(EXIT_ERROR)
 
@@ -262,5 +263,6 @@ def _print_findings(out: Console, findings: tuple[Finding, ...]) -> None:
     """One line per finding: code, field, sentence."""
     for finding in findings:
         out.print(
-            f"  [red]{finding.code.value}[/red] ({finding.field.value}): {escape(finding.message)}"
+            f"  [red]{finding.code.value}[/red] ({finding.field.value}): "
+            f"{escape(finding_said(finding.code.value, finding.message))}"
         )

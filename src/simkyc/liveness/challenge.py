@@ -1,20 +1,11 @@
-"""The challenge protocol: a random sequence of actions, a nonce, an expiry, one answer."""
+"""The challenge protocol: a random sequence of actions, a nonce, an expiry, one answer
+(stored and redeemed by simkyc.liveness.store)."""
 
 from __future__ import annotations
 
 import secrets
-import threading
-from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
-
-from simkyc.errors import (
-    ChallengeAlreadyUsed,
-    ChallengeExpired,
-    ChallengeForeign,
-    ChallengeUnknown,
-    LivenessLocked,
-)
 
 
 class Action(StrEnum):
@@ -66,85 +57,25 @@ def random_actions(rng: secrets.SystemRandom, low: int = 2, high: int = 3) -> tu
 
 @dataclass
 class ChallengeBook:
-    """Issues and redeems challenges; in memory, thread-safe (the registry persists later)."""
+    """How challenges are made: random actions, a nonce, a lifetime, the prompts' timing.
+    Stateless: issued challenges, answers and lockouts live in the database
+    (simkyc.liveness.store), so every process of the service shares them."""
 
     ttl_s: float = 60.0
     slot_s: float | None = 2.5
-    _issued: dict[str, Challenge] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
     _rng: secrets.SystemRandom = field(default_factory=secrets.SystemRandom)
 
-    def issue(self, *, session_id: str, now: float) -> Challenge:
-        """A fresh challenge for this proofing session."""
-        challenge = Challenge(
+    def draw(self) -> tuple[Action, ...]:
+        """The actions of a new challenge (random; a test subclass may script them)."""
+        return random_actions(self._rng)
+
+    def new(self, *, session_id: str, now: float) -> Challenge:
+        """A fresh challenge for this proofing session (not yet stored)."""
+        return Challenge(
             nonce=secrets.token_urlsafe(24),
             session_id=session_id,
-            actions=random_actions(self._rng),
+            actions=self.draw(),
             issued_at=now,
             expires_at=now + self.ttl_s,
             slot_s=self.slot_s,
         )
-        with self._lock:
-            self._forget_expired(now)
-            self._issued[challenge.nonce] = challenge
-        return challenge
-
-    def redeem(self, *, nonce: str, session_id: str, now: float) -> Challenge:
-        """Mark the challenge answered; each misuse has its own error."""
-        with self._lock:
-            challenge = self._issued.get(nonce)
-            if challenge is None:
-                raise ChallengeUnknown("This challenge was never issued; request a new one.")
-            if challenge.session_id != session_id:
-                raise ChallengeForeign("This challenge belongs to another proofing session.")
-            if challenge.used:
-                raise ChallengeAlreadyUsed(
-                    "This challenge was already answered; request a new one."
-                )
-            if now > challenge.expires_at:
-                raise ChallengeExpired(
-                    f"The challenge expired {now - challenge.expires_at:.0f} s ago; "
-                    "request a new one."
-                )
-            self._issued[nonce] = replace(challenge, used=True)
-            return challenge
-
-    def _forget_expired(self, now: float) -> None:
-        """Drop challenges long past expiry (kept a while so replays get the right error)."""
-        stale = [n for n, c in self._issued.items() if now > c.expires_at + 10 * self.ttl_s]
-        for nonce in stale:
-            del self._issued[nonce]
-
-
-@dataclass
-class AttemptLimiter:
-    """After `max_failures` failures within `window_s` for a key, lock it for `lockout_s`."""
-
-    max_failures: int = 5
-    window_s: float = 180.0
-    lockout_s: float = 1800.0
-    _failures: dict[str, deque[float]] = field(default_factory=dict)
-    _locked_until: dict[str, float] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def check(self, keys: tuple[str, ...], now: float) -> None:
-        """Raise LivenessLocked if any key (proofing session, device) is locked."""
-        with self._lock:
-            until = max((self._locked_until.get(k, 0.0) for k in keys), default=0.0)
-        if now < until:
-            raise LivenessLocked(
-                f"Too many failed attempts; try again in {(until - now) / 60:.0f} minutes.",
-                retry_after=until - now,
-            )
-
-    def record_failure(self, keys: tuple[str, ...], now: float) -> None:
-        """Count a failed attempt against every key."""
-        with self._lock:
-            for key in keys:
-                recent = self._failures.setdefault(key, deque())
-                recent.append(now)
-                while recent and recent[0] < now - self.window_s:
-                    recent.popleft()
-                if len(recent) >= self.max_failures:
-                    self._locked_until[key] = now + self.lockout_s
-                    recent.clear()

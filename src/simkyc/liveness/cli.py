@@ -18,6 +18,7 @@ from rich.markup import escape
 from simkyc.config import get_settings
 from simkyc.errors import InvalidMedia, SimkycError
 from simkyc.files import read_input
+from simkyc.i18n.cli import liveness_said, said
 from simkyc.liveness.challenge import Action
 
 if TYPE_CHECKING:
@@ -108,13 +109,13 @@ def _fail(error: SimkycError, as_json: bool) -> typer.Exit:
                 {
                     "verdict": "error",
                     "error": error.code,
-                    "message": error.message,
+                    "message": said(error),
                     **error.details(),
                 }
             )
         )
     else:
-        console.print(f"[red]{error.code}[/red]: {escape(error.message)}")
+        console.print(f"[red]{error.code}[/red]: {escape(said(error))}")
     return typer.Exit(EXIT_CODES["error"])
 
 
@@ -130,7 +131,7 @@ def _print_result(result: LivenessResult) -> None:
         mark = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[yellow]n/a[/]"}[c.passed]
         value = "-" if c.value is None else f"{c.value:.3f}"
         limit = "-" if c.threshold is None else f"{c.threshold:g}"
-        reason = f"  {escape(c.reason)}" if c.passed is not True else ""
+        reason = f"  {escape(liveness_said(c.reason))}" if c.passed is not True else ""
         out.print(f"  {mark}  {c.name:<16} {value:>8} (threshold {limit}){reason}")
 
 

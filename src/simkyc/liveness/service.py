@@ -1,4 +1,7 @@
-"""Liveness as a service: challenges, lockout, evidence decoding and the analysis, together."""
+"""Liveness as a service: evidence decoding and the analysis, together. Stateless: the
+challenges it judges against and the lockouts are kept in the database
+(simkyc.liveness.store); one instance is not thread-safe (its detectors and MediaPipe
+graphs are not), so the API checks instances out of a pool (simkyc.proofing.engines)."""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from dataclasses import dataclass
 
 from simkyc.config import Settings
 from simkyc.faces.pipeline import FaceEncoder, FacePipeline
-from simkyc.liveness.analyzer import LivenessAnalyzer, LivenessResult, Verdict
-from simkyc.liveness.challenge import AttemptLimiter, Challenge, ChallengeBook
+from simkyc.liveness.analyzer import LivenessAnalyzer, LivenessResult
+from simkyc.liveness.challenge import Challenge
 from simkyc.liveness.media import Frame, MediaLimits, decode_frames, decode_video
 from simkyc.liveness.passive import PassiveAntiSpoof
 from simkyc.types import Embedding
@@ -16,10 +19,8 @@ from simkyc.types import Embedding
 
 @dataclass
 class LivenessService:
-    """Issue a challenge, then judge the evidence answering it (once, before expiry)."""
+    """Decode the evidence answering a challenge and judge it."""
 
-    book: ChallengeBook
-    limiter: AttemptLimiter
     analyzer: LivenessAnalyzer
     limits: MediaLimits
     encoder: FaceEncoder
@@ -34,19 +35,11 @@ class LivenessService:
             continuity_threshold=pipeline.policy.point.threshold - settings.continuity_margin,
         )
         return cls(
-            book=ChallengeBook(ttl_s=settings.challenge_ttl_s, slot_s=settings.challenge_slot_s),
-            limiter=AttemptLimiter(settings.lockout_failures, settings.lockout_window_s,
-                                   settings.lockout_s),
             analyzer=analyzer,
             limits=MediaLimits(max_bytes=settings.liveness_max_bytes,
                                max_duration_s=settings.liveness_max_seconds),
             encoder=pipeline.encoder,
         )
-
-    def issue(self, *, session_id: str, now: float) -> Challenge:
-        """A new challenge for a proofing session (refused while it is locked out)."""
-        self.limiter.check((session_id,), now)
-        return self.book.issue(session_id=session_id, now=now)
 
     def decode(self, *, video: bytes | None = None,
                stills: Sequence[tuple[bytes, float]] | None = None) -> list[Frame]:
@@ -55,17 +48,11 @@ class LivenessService:
             return decode_video(video, self.limits)
         return decode_frames(stills or [], self.limits, self.encoder.decoder)
 
-    def answer(
-        self, *, nonce: str, session_id: str, device_id: str | None, frames: Sequence[Frame],
-        now: float, reference: Embedding | None = None, reference_threshold: float | None = None,
+    def judge(
+        self, challenge: Challenge, frames: Sequence[Frame], *,
+        reference: Embedding | None = None, reference_threshold: float | None = None,
     ) -> LivenessResult:
-        """Judge the evidence for a challenge; failures count toward the lockout."""
-        keys = (session_id,) if device_id is None else (session_id, f"device:{device_id}")
-        self.limiter.check(keys, now)
-        challenge = self.book.redeem(nonce=nonce, session_id=session_id, now=now)
-        result = self.analyzer.analyse(frames, actions=challenge.actions, slot_s=challenge.slot_s,
-                                       reference=reference,
-                                       reference_threshold=reference_threshold)
-        if result.verdict is not Verdict.LIVE:
-            self.limiter.record_failure(keys, now)
-        return result
+        """Judge the evidence for a challenge already checked answerable."""
+        return self.analyzer.analyse(frames, actions=challenge.actions,
+                                     slot_s=challenge.slot_s, reference=reference,
+                                     reference_threshold=reference_threshold)

@@ -1,10 +1,10 @@
-"""The audit log: append-only, hash-chained, pseudonymous; verify() finds edits and deletions.
+"""The audit log: append-only, pseudonymous, and a transparency log (simkyc.privacy.tlog).
 
-Entry hash = SHA-256 of the canonical JSON of the entry's fields, `prev_hash` included, so
-changing any entry breaks its own hash and removing one breaks the link (and the sequence)
-of the next; removing the newest ones is caught by the head row. Someone able to rewrite the
-whole chain and the head is caught only by comparing with a head exported earlier
-(`chain_head()`), which deployments should publish or store elsewhere periodically.
+An entry takes its number from a database sequence inside the writer's own transaction, so
+writers never wait for one another; an integrator later folds committed entries into an
+RFC 9162 Merkle tree and signs checkpoints, and `tlog.verify_log` recomputes it all. An
+entry's leaf is the canonical JSON of its fields (`leaf_data`); its `hash` column is the
+SHA-256 of that JSON. Entries written before the log kept their hash chain (`prev_hash`).
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from simkyc.privacy.canonical import canonical_json, digest
-from simkyc.privacy.models import GENESIS_HASH, AuditEntry, AuditHead
+from simkyc.privacy.models import AuditEntry
 
-HEAD_ID = 1
 HASHED_FIELDS = ("seq", "at", "actor_id", "actor_role", "operator_id", "action", "purpose",
                  "subject_id", "object_id", "detail", "prev_hash")
 Detail = Mapping[str, str | int | float | bool | None]
@@ -51,6 +50,7 @@ class AuditAction(StrEnum):
     DATA_RESEALED = "keys.resealed"
     IDEMPOTENCY_PURGED = "idempotency.purged"
     WEB_SESSIONS_PURGED = "web_sessions.purged"
+    PROOFING_STATE_PURGED = "proofing.state_purged"
 
 
 class AccessPurpose(StrEnum):
@@ -90,32 +90,7 @@ class AuditRecord:
     subject_id: str | None
     object_id: str | None
     hash: str
-
-
-@dataclass(frozen=True)
-class ChainHead:
-    """The newest entry's sequence number and hash."""
-
-    seq: int
-    hash: str
-
-
-@dataclass(frozen=True)
-class ChainProblem:
-    """Where the chain is broken and how: `gap`, `broken_link`, `altered`, `head_mismatch`."""
-
-    seq: int
-    kind: str
-
-
-@dataclass(frozen=True)
-class ChainVerification:
-    """The verdict on the whole chain."""
-
-    ok: bool
-    entries: int
-    head_seq: int
-    problems: tuple[ChainProblem, ...]
+    leaf: bytes  # what its Merkle leaf hashes (leaf_data)
 
 
 @dataclass(frozen=True)
@@ -133,83 +108,66 @@ def append(
     session: Session, *, actor: AuditActor, action: AuditAction, purpose: AccessPurpose,
     subject_id: str | None, object_id: str | None, now: datetime, detail: Detail | None = None,
 ) -> AuditRecord:
-    """Add an entry (flushed, not committed). Takes the head row's lock: call it last in a
-    transaction, after any other row locks, so lock order stays person -> rows -> head."""
+    """Add an entry (flushed, not committed); it locks nothing but its own new row."""
     event = Event(action, purpose, subject_id, object_id, detail)
     return append_many(session, actor=actor, events=[event], now=now)[-1]
 
 
 def append_many(session: Session, *, actor: AuditActor, events: Sequence[Event],
                 now: datetime) -> list[AuditRecord]:
-    """Add consecutive entries under one turn of the head lock (inserted, not committed):
-    a batch of registrations pays for the chain's serialisation point once, not per line."""
+    """Add consecutive entries (inserted, not committed), numbered by the database."""
     if not events:
         return []
-    head = _lock_head(session)
     at = now.astimezone(UTC).isoformat(timespec="microseconds")
     rows: list[dict[str, Any]] = []
-    for event in events:
-        row: dict[str, Any] = {"seq": head.seq + 1, "at": at, "actor_id": actor.principal_id,
+    for seq, event in zip(_next_seqs(session, len(events)), events, strict=True):
+        row: dict[str, Any] = {"seq": seq, "at": at, "actor_id": actor.principal_id,
                "actor_role": str(actor.role), "operator_id": actor.operator_id,
                "action": event.action.value, "purpose": event.purpose.value,
                "subject_id": event.subject_id, "object_id": event.object_id,
-               "detail": canonical_json(dict(event.detail or {})), "prev_hash": head.hash}
+               "detail": canonical_json(dict(event.detail or {})), "prev_hash": ""}
         row["hash"] = digest(row)
-        head.seq, head.hash = row["seq"], row["hash"]
         rows.append(row)
     session.execute(insert(AuditEntry), rows)
     session.flush()
     return [_record_of(row) for row in rows]
 
 
-def entry_hash(entry: AuditEntry) -> str:
-    """The hash an entry must carry, from its own fields and its predecessor's hash."""
-    return digest({name: getattr(entry, name) for name in HASHED_FIELDS})
+def _next_seqs(session: Session, count: int) -> list[int]:
+    """`count` new entry numbers: PostgreSQL's sequence (no lock, gaps after rollbacks), or on
+    SQLite the next rowids (the transaction already holds the database's write lock)."""
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = text("SELECT nextval('audit_entries_seq_seq') FROM generate_series(1, :n)")
+        return list(session.execute(stmt, {"n": count}).scalars())
+    last = session.execute(select(func.max(AuditEntry.seq))).scalar_one() or 0
+    return list(range(last + 1, last + 1 + count))
 
 
-def verify_chain(session: Session, *, batch: int = 1000) -> ChainVerification:
-    """Walk the whole log in order, recomputing every hash and link, then check the head."""
-    problems: list[ChainProblem] = []
-    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
-    rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq).execution_options(
-        yield_per=batch, populate_existing=True)).scalars()
-    for entry in rows:
-        count += 1
-        if entry.seq != expected_seq:
-            problems.append(ChainProblem(expected_seq, "gap"))
-        if entry.prev_hash != prev_hash:
-            problems.append(ChainProblem(entry.seq, "broken_link"))
-        if entry_hash(entry) != entry.hash:
-            problems.append(ChainProblem(entry.seq, "altered"))
-        expected_seq, prev_hash = entry.seq + 1, entry.hash
-    head = chain_head(session)
-    if (head.seq, head.hash) != (expected_seq - 1, prev_hash):
-        problems.append(ChainProblem(head.seq, "head_mismatch"))
-    return ChainVerification(not problems, count, head.seq, tuple(problems))
+def leaf_data(entry: Mapping[str, Any]) -> bytes:
+    """The bytes an entry's Merkle leaf is the hash of: canonical JSON of its hashed fields."""
+    return canonical_json({name: entry[name] for name in HASHED_FIELDS}).encode("utf-8")
 
 
-def chain_head(session: Session) -> ChainHead:
-    """Sequence number and hash of the newest entry: export it to anchor the chain."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == HEAD_ID).execution_options(
-        populate_existing=True)).scalar_one()
-    return ChainHead(seq=head.seq, hash=head.hash)
+def entry_fields(entry: AuditEntry) -> dict[str, Any]:
+    """An entry row's hashed fields, by name."""
+    return {name: getattr(entry, name) for name in HASHED_FIELDS}
+
+
+def last_seq(session: Session) -> int:
+    """The newest entry's number (0 for an empty log): grows with every audited act."""
+    return session.execute(select(func.max(AuditEntry.seq))).scalar_one() or 0
 
 
 def entries_about(session: Session, *, subject_id: str, limit: int = 500) -> list[AuditRecord]:
     """Entries whose subject is this person, newest first (the citizen's access list)."""
     rows = session.execute(select(AuditEntry).where(AuditEntry.subject_id == subject_id)
                            .order_by(AuditEntry.seq.desc()).limit(limit)).scalars()
-    return [_record(e) for e in rows]
+    return [record_of(e) for e in rows]
 
 
-def _lock_head(session: Session) -> AuditHead:
-    # FOR UPDATE on PostgreSQL; SQLite ignores it (BEGIN IMMEDIATE already serialises writers).
-    stmt = select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
-    return session.execute(stmt.execution_options(populate_existing=True)).scalar_one()
-
-
-def _record(entry: AuditEntry) -> AuditRecord:
-    return _record_of({name: getattr(entry, name) for name in (*HASHED_FIELDS, "hash")})
+def record_of(entry: AuditEntry) -> AuditRecord:
+    """An entry row as a record."""
+    return _record_of({**entry_fields(entry), "hash": entry.hash})
 
 
 def _record_of(row: Mapping[str, Any]) -> AuditRecord:
@@ -218,4 +176,5 @@ def _record_of(row: Mapping[str, Any]) -> AuditRecord:
         actor_role=row["actor_role"], operator_id=row["operator_id"],
         action=AuditAction(row["action"]), purpose=AccessPurpose(row["purpose"]),
         subject_id=row["subject_id"], object_id=row["object_id"], hash=row["hash"],
+        leaf=leaf_data(row),
     )

@@ -3,7 +3,8 @@ key (used for new values) and older keys kept for reading until everything is re
 
 File / SIMKYC_KEYRING format (keys are 32 random bytes, standard base64):
     {"data": {"active": "d-...", "keys": {"d-...": "<b64>"}},
-     "pseudonym": {"active": "p-...", "keys": {"p-...": "<b64>"}}}
+     "pseudonym": {"active": "p-...", "keys": {"p-...": "<b64>"}},
+     "signing": {"active": "s-...", "keys": {"s-...": "<b64>"}}}   (Ed25519 seeds; optional)
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -79,11 +82,25 @@ class Keyring:
 
     data: KeySet
     pseudonym: KeySet
+    # The transparency log's Ed25519 seeds (simkyc.privacy.tlog). Key files written before
+    # the log existed have none: theirs are derived from the pseudonym keys (`log_keys`).
+    signing: KeySet | None = None
 
     @classmethod
     def generate(cls) -> Keyring:
         """A fresh keyring with one key of each kind."""
-        return cls(data=KeySet.fresh("d"), pseudonym=KeySet.fresh("p"))
+        return cls(data=KeySet.fresh("d"), pseudonym=KeySet.fresh("p"),
+                   signing=KeySet.fresh("s"))
+
+    def log_keys(self) -> KeySet:
+        """The log's signing seeds: the stored ones, or one per pseudonym key, derived
+        (HMAC-SHA256 with a fixed label) so that every process of a deployment agrees."""
+        if self.signing is not None:
+            return self.signing
+        derived = {f"s.{key_id}": hmac.new(key, b"simkyc transparency log signing key",
+                                           hashlib.sha256).digest()
+                   for key_id, key in self.pseudonym.keys.items()}
+        return KeySet(active=f"s.{self.pseudonym.active}", keys=derived)
 
     def rotate_data_key(self) -> Keyring:
         """A new active data key (then run privacy.rotation.reencrypt)."""
@@ -94,13 +111,18 @@ class Keyring:
         return replace(self, pseudonym=self.pseudonym.rotated("p"))
 
     def to_json(self) -> str:
-        return json.dumps({"data": _dump(self.data), "pseudonym": _dump(self.pseudonym)}, indent=2)
+        sets = {"data": _dump(self.data), "pseudonym": _dump(self.pseudonym)}
+        if self.signing is not None:
+            sets["signing"] = _dump(self.signing)
+        return json.dumps(sets, indent=2)
 
     @classmethod
     def from_json(cls, text: str) -> Keyring:
         try:
             raw = json.loads(text)
-            return cls(data=_load(raw["data"]), pseudonym=_load(raw["pseudonym"]))
+            signing = _load(raw["signing"]) if "signing" in raw else None
+            return cls(data=_load(raw["data"]), pseudonym=_load(raw["pseudonym"]),
+                       signing=signing)
         except (ValueError, KeyError, TypeError, binascii.Error) as exc:
             raise KeyringInvalid(f"malformed keyring ({type(exc).__name__}).") from None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from simkyc.proofing.models import LivenessVerdict, Outcome, Purpose, Reason
 
@@ -52,3 +52,46 @@ class EvidenceVerification:
 
     ok: bool
     problems: tuple[str, ...]
+
+
+# The replies of the evidence steps (kept for idempotent retries by simkyc.proofing.replies).
+
+
+class CardFieldOut(BaseModel):
+    """One typed field against the card's text; `read` is what the card says (for the agent;
+    kept only sealed, in the upload's idempotency reply)."""
+
+    field: str
+    status: str
+    read: str | None
+    source: str | None
+
+
+class FaceSubmitted(BaseModel):
+    """A face image was processed (the image itself was discarded); for a card photo, each
+    typed field compared with the card's text (none when OCR is off)."""
+
+    kind: str
+    image_sha256: str
+    detector_score: float
+    sharpness: float
+    card_text: list[CardFieldOut] | None = None
+
+
+class ChallengeOut(BaseModel):
+    nonce: str
+    actions: list[str]
+    prompts: list[str]
+    expires_at: datetime
+    slot_s: float | None = Field(
+        default=None,
+        description="Show prompt k from k x slot_s seconds after recording starts; action k "
+        "must start within its slot (+0.75 s). None: the order alone is checked.",
+    )
+
+
+class LivenessOut(BaseModel):
+    verdict: str
+    reasons: list[str]
+    frames_analysed: int
+    actions_seen: list[dict[str, object]]

@@ -1,14 +1,13 @@
-"""Bulk registration: many lines in one transaction, each item judged by the same rules as
-`lines.register_line` and answered on its own (a line, or the error that refused it).
+"""The registration judge: lines registered in one transaction, each item answered on its
+own (a line, or the error that refused it). A single registration (`lines.register_line`,
+POST /v1/lines) is a batch of one, so the rules, their order and messages are written once.
 
-Why: one registration per transaction pays a round trip per statement, the audit chain's
-head lock and a commit for every line. Here the reads are a few set-based queries, the
-writes are multi-row inserts, and the chain's head is locked once per batch. The rules hold
-as in the single path: every holder's person row is locked first (in id order, so two
-batches never deadlock), then counts and numbers are read, then the head; a number taken by
-a concurrent transaction fails the commit on the live-number unique index, and the batch is
-then re-judged from scratch (the taken number is refused, the rest go through).
-Idempotency is per item: an item whose key was seen before gets the stored line back.
+The reads are a few set-based queries and the writes multi-row inserts. Every holder's
+person row is locked first (in id order, so two batches never deadlock), then counts and
+numbers are read; a number taken by a concurrent transaction fails the commit on the
+live-number unique index, and the batch is then re-judged from scratch (the taken number is
+refused, the rest go through). Idempotency is per item: an item whose key was seen before
+gets the stored line back.
 """
 
 from __future__ import annotations
@@ -44,21 +43,24 @@ from simkyc.privacy.keyring import Keyring
 from simkyc.proofing.models import ProofingSession, Purpose
 from simkyc.proofing.service import require_usable
 from simkyc.registry.accounts import Actor, require
+from simkyc.registry.idempotent import opened_response, sealed_response
 from simkyc.registry.lines import operator_of, transfer_forbidden
 from simkyc.registry.models import Line, LineStatus, Operator, Person, Role, ServiceType
 from simkyc.registry.numbers import normalise_iccid, normalise_msisdn
 from simkyc.registry.persons import open_template, seal_template, template_place
 from simkyc.registry.rules import Holdings, check_one_more, profile_for
 from simkyc.registry.schemas import LineView
+from simkyc.registry.sealed_numbers import NumberKind, blind_index, blind_indexes, number_columns
 
 OPERATION = "register"  # the single path's operation name: a key serves either path
 ATTEMPTS = 3  # re-judgements after a concurrent transaction took a number first
 MAX_BATCH = 1000
+KINDS = (NumberKind.MSISDN, NumberKind.ICCID)
 
 
 @dataclass(frozen=True)
 class Registration:
-    """One line to register, as `lines.register_line` takes it."""
+    """One line to register."""
 
     proofing_id: str
     msisdn: str
@@ -79,9 +81,10 @@ class Outcome:
 class _Judgement:
     """Everything one judging pass read, and what it decided so far."""
 
+    keyring: Keyring
     records: dict[str, ProofingSession]
-    live: dict[str, str]  # msisdn or iccid of a live line -> its holder
-    quarantine: dict[str, datetime]
+    live: dict[str, str]  # blind index of a live line's msisdn or iccid -> its holder
+    quarantine: dict[str, datetime]  # by msisdn blind index
     held: dict[str, Holdings]
     stored: dict[str, IdempotencyRecord]
     lines: list[dict[str, Any]] = field(default_factory=list)
@@ -96,8 +99,8 @@ def register_lines(
     session: Session, *, actor: Actor, items: Sequence[Registration],
     profiles: Mapping[str, JurisdictionProfile], keyring: Keyring, now: datetime,
 ) -> list[Outcome]:
-    """Register each item as `register_line` would, in one committed transaction; one
-    outcome per item, in order. Cap refusals are audited as in the single path."""
+    """Register each item in one committed transaction; one outcome per item, in order.
+    Cap refusals are audited (committed with the rest)."""
     require(actor, Role.AGENT)
     if not 0 < len(items) <= MAX_BATCH:
         raise InvalidBatch(f"a batch holds 1-{MAX_BATCH} registrations; this one {len(items)}.")
@@ -125,7 +128,7 @@ def _judge_and_write(session: Session, *, actor: Actor, items: Sequence[Registra
                      now: datetime) -> list[Outcome]:
     numbers = [_normalised(item) for item in items]
     judged = _read(session, actor=actor, items=items, numbers=numbers, operator=operator,
-                   now=now)
+                   keyring=keyring, now=now)
     outcomes = [_decide(judged, actor=actor, item=item, numbers=number, operator=operator,
                         profile=profile, now=now)
                 for item, number in zip(items, numbers, strict=True)]
@@ -142,7 +145,7 @@ def _normalised(item: Registration) -> tuple[str, str] | SimkycError:
 
 def _read(session: Session, *, actor: Actor, items: Sequence[Registration],
           numbers: Sequence[tuple[str, str] | SimkycError], operator: Operator,
-          now: datetime) -> _Judgement:
+          keyring: Keyring, now: datetime) -> _Judgement:
     """Lock the holders (id order), then read sessions, numbers, counts and keys."""
     pids = {item.proofing_id for item in items}
     owners = session.execute(select(ProofingSession.person_id).where(
@@ -153,26 +156,29 @@ def _read(session: Session, *, actor: Actor, items: Sequence[Registration],
     records = {r.id: r for r in session.execute(select(ProofingSession).where(
         ProofingSession.id.in_(pids), ProofingSession.operator_id == operator.id)
         .execution_options(populate_existing=True)).scalars()}
-    wanted = [n for pair in numbers if not isinstance(pair, SimkycError) for n in pair]
+    wanted = [index for pair in numbers if not isinstance(pair, SimkycError)
+              for kind, number in zip(KINDS, pair, strict=True)
+              for index in blind_indexes(keyring, kind, number)]
     keys = {item.idempotency_key for item in items if item.idempotency_key is not None}
     return _Judgement(
-        records=records, live=_live_numbers(session, wanted),
+        keyring=keyring, records=records, live=_live_numbers(session, wanted),
         quarantine=_quarantined(session, wanted, now), held=_holdings(session, persons, operator),
         stored=records_for(session, principal_id=actor.principal_id, keys=keys))
 
 
-def _live_numbers(session: Session, numbers: list[str]) -> dict[str, str]:
-    rows = session.execute(select(Line.msisdn, Line.iccid, Line.holder_id).where(
+def _live_numbers(session: Session, indexes: list[str]) -> dict[str, str]:
+    rows = session.execute(select(Line.msisdn_index, Line.iccid_index, Line.holder_id).where(
         Line.status != LineStatus.CANCELLED,
-        or_(Line.msisdn.in_(numbers), Line.iccid.in_(numbers)))).all()
-    return {number: row.holder_id for row in rows for number in (row.msisdn, row.iccid)}
+        or_(Line.msisdn_index.in_(indexes), Line.iccid_index.in_(indexes)))).all()
+    return {index: row.holder_id for row in rows
+            for index in (row.msisdn_index, row.iccid_index)}
 
 
-def _quarantined(session: Session, numbers: list[str], now: datetime) -> dict[str, datetime]:
-    rows = session.execute(select(Line.msisdn, func.max(Line.quarantine_until)).where(
-        Line.msisdn.in_(numbers), Line.status == LineStatus.CANCELLED,
-        Line.quarantine_until > now).group_by(Line.msisdn)).all()
-    return {msisdn: until for msisdn, until in rows if until is not None}
+def _quarantined(session: Session, indexes: list[str], now: datetime) -> dict[str, datetime]:
+    rows = session.execute(select(Line.msisdn_index, func.max(Line.quarantine_until)).where(
+        Line.msisdn_index.in_(indexes), Line.status == LineStatus.CANCELLED,
+        Line.quarantine_until > now).group_by(Line.msisdn_index)).all()
+    return {index: until for index, until in rows if until is not None}
 
 
 def _holdings(session: Session, persons: list[str], operator: Operator) -> dict[str, Holdings]:
@@ -208,9 +214,11 @@ def _decide(judged: _Judgement, *, actor: Actor, item: Registration,
         return Outcome(error=error)
     if item.idempotency_key is not None:
         judged.fresh[item.idempotency_key] = (digest(request), line)
+        response = sealed_response(judged.keyring, principal_id=actor.principal_id,
+                                   key=item.idempotency_key, text=line.model_dump_json())
         judged.keys.append(record_row(
             principal_id=actor.principal_id, key=item.idempotency_key, operation=OPERATION,
-            request=request, response=line.model_dump_json(), now=now))
+            request=request, response=response, now=now))
     return Outcome(line=line)
 
 
@@ -219,8 +227,9 @@ def _replayed(judged: _Judgement, key: str | None, request: dict[str, str]) -> L
     if key is None:
         return None
     if (record := judged.stored.get(key)) is not None:
-        text = stored_response(record, operation=OPERATION, request=request)
-        return LineView.model_validate_json(text)
+        stored = stored_response(record, operation=OPERATION, request=request)
+        return LineView.model_validate_json(opened_response(
+            judged.keyring, principal_id=record.principal_id, key=key, stored=stored))
     if (earlier := judged.fresh.get(key)) is not None:
         if earlier[0] != digest(request):
             raise IdempotencyKeyReused(f"idempotency key {key!r} was used for another "
@@ -231,7 +240,7 @@ def _replayed(judged: _Judgement, key: str | None, request: dict[str, str]) -> L
 
 def _admit(judged: _Judgement, *, actor: Actor, item: Registration, msisdn: str, iccid: str,
            operator: Operator, profile: JurisdictionProfile, now: datetime) -> LineView:
-    """The checks of `register_line`, in its order, against what the batch read and did."""
+    """The registration rules, in order, against what the batch read and did so far."""
     record = judged.records.get(item.proofing_id)
     if record is None:
         raise RecordNotFound("proofing session", item.proofing_id)
@@ -252,8 +261,12 @@ def _admit(judged: _Judgement, *, actor: Actor, item: Registration, msisdn: str,
     line = LineView(id=new_id(), msisdn=msisdn, iccid=iccid, service=item.service,
                     operator_id=operator.id, status=LineStatus.ACTIVE, created_at=now,
                     approved_by=record.id)
-    judged.live[msisdn] = judged.live[iccid] = person_id
-    judged.lines.append({**line.model_dump(), "holder_id": person_id, "status_at": now})
+    keyring = judged.keyring
+    judged.live[blind_index(keyring, NumberKind.MSISDN, msisdn)] = person_id
+    judged.live[blind_index(keyring, NumberKind.ICCID, iccid)] = person_id
+    judged.lines.append({**line.model_dump(exclude={"msisdn", "iccid"}), "holder_id": person_id,
+                         "status_at": now, **number_columns(keyring, line_id=line.id,
+                                                            msisdn=msisdn, iccid=iccid)})
     if record.template_ct is not None:
         judged.enrolled[person_id] = record
     judged.events.append(Event(AuditAction.LINE_REGISTERED, AccessPurpose.REGISTRATION,
@@ -264,20 +277,23 @@ def _admit(judged: _Judgement, *, actor: Actor, item: Registration, msisdn: str,
 
 def _check_numbers(judged: _Judgement, *, msisdn: str, iccid: str, holder_id: str,
                    profile: JurisdictionProfile) -> None:
-    holder = judged.live.get(msisdn)
+    msisdns = blind_indexes(judged.keyring, NumberKind.MSISDN, msisdn)
+    iccids = blind_indexes(judged.keyring, NumberKind.ICCID, iccid)
+    holder = next((judged.live[i] for i in msisdns if i in judged.live), None)
     if holder is not None and holder != holder_id:
         raise transfer_forbidden(profile.quarantine_days)
-    if holder is not None or iccid in judged.live:
+    if holder is not None or any(i in judged.live for i in iccids):
         raise NumberInUse("this MSISDN or ICCID already belongs to a line.")
-    if (until := judged.quarantine.get(msisdn)) is not None:
+    until = max((judged.quarantine[i] for i in msisdns if i in judged.quarantine),
+                default=None)
+    if until is not None:
         raise NumberQuarantined("the number was cancelled recently and is in quarantine.",
                                 until=until.isoformat())
 
 
 def _write(session: Session, judged: _Judgement, *, actor: Actor, keyring: Keyring,
            now: datetime) -> None:
-    """Lines, spent sessions, enrolled templates, idempotency records, then the audit entries
-    (the head lock last, as everywhere)."""
+    """Lines, spent sessions, enrolled templates, idempotency records, the audit entries."""
     if judged.lines:
         session.execute(insert(Line), judged.lines)
         spent = [line["approved_by"] for line in judged.lines]

@@ -8,7 +8,8 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -16,7 +17,11 @@ from sqlalchemy.orm import Session
 
 from simkyc.config import get_settings
 from simkyc.errors import SimkycError
+from simkyc.i18n.cli import said
 from simkyc.registry.models import Role
+
+if TYPE_CHECKING:
+    from simkyc.privacy.tlog import LogKeys
 
 admin_app = typer.Typer(no_args_is_help=True,
                         help="Bootstrap operators and API keys; purge expired data.")
@@ -44,7 +49,7 @@ def _run(work: Callable[[Session], T]) -> T:
         with _registry() as session:
             return work(session)
     except SimkycError as error:
-        console.print(f"[red]{error.code}[/red]: {error.message}")
+        console.print(f"[red]{error.code}[/red]: {said(error)}")
         raise typer.Exit(3) from None
 
 
@@ -84,37 +89,113 @@ def create_principal(
 
 @admin_app.command("purge")
 def purge() -> None:
-    """Delete what retention allows: retained images past SIMKYC_IMAGE_RETENTION_DAYS and
-    idempotency records past SIMKYC_IDEMPOTENCY_RETENTION_HOURS, ended web sign-ins; prints
-    the counts as JSON.
-    Run it periodically (cron, a systemd timer)."""
+    """Delete what retention allows: retained images past SIMKYC_IMAGE_RETENTION_DAYS,
+    idempotency records past SIMKYC_IDEMPOTENCY_RETENTION_HOURS, and the state of proofing
+    sessions idle past SIMKYC_PROOFING_IDLE_S (held evidence, upload replies, liveness
+    challenges, attempts, lockouts); prints the counts as JSON. Run it periodically (cron,
+    a systemd timer)."""
     from simkyc.registry import maintenance
     from simkyc.registry.accounts import SYSTEM
 
-    retention = timedelta(hours=get_settings().idempotency_retention_hours)
+    settings = get_settings()
+    retention = timedelta(hours=settings.idempotency_retention_hours)
+    # Answered or expired challenges stay a while, so a replayed nonce gets its own error.
+    keep_s = max(10 * settings.challenge_ttl_s, settings.lockout_window_s)
 
     def work(session: Session) -> dict[str, int]:
         now = datetime.now(UTC)
         return {"images": maintenance.purge_images(session, actor=SYSTEM, now=now),
                 "idempotency_keys": maintenance.purge_idempotency_keys(
                     session, actor=SYSTEM, now=now, retention=retention),
+                "proofing_state": maintenance.purge_proofing_state(
+                    session, actor=SYSTEM, now=now, keep_s=keep_s),
                 "web_sessions": maintenance.purge_web_sessions(session, actor=SYSTEM, now=now)}
 
     print(json.dumps(_run(work)))
 
 
-audit_app = typer.Typer(no_args_is_help=True, help="Check the hash-chained audit log.")
+audit_app = typer.Typer(no_args_is_help=True,
+                        help="The transparency log: integrate, verify, export and check proofs.")
+
+
+def _log_keys() -> LogKeys:
+    from simkyc.privacy.keyring import load_keyring
+    from simkyc.privacy.tlog import LogKeys
+
+    settings = get_settings()
+    return LogKeys.from_keyring(load_keyring(settings), origin=settings.log_origin)
 
 
 @audit_app.command("verify")
 def verify_audit() -> None:
-    """Recompute the whole audit chain; prints the verdict as JSON. Exit 0 intact, 1 broken
-    (an entry edited, removed or added out of turn; the problems name where)."""
+    """Recompute every leaf and the Merkle tree from the entries, check every stored
+    checkpoint's signature and root (so they are consistent with one another) and look for
+    entries inserted behind the integrator; prints the verdict as JSON. Exit 0 intact, 1 not
+    (`first_bad_index` names the earliest broken leaf)."""
     from dataclasses import asdict
 
-    from simkyc.privacy.audit import verify_chain
+    from simkyc.privacy.tlog import verify_log
 
-    verdict = _run(verify_chain)
+    keys = _log_keys()
+    verdict = _run(lambda s: verify_log(s, keys=keys))
     print(json.dumps(asdict(verdict)))
     if not verdict.ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("integrate")
+def integrate_audit(
+    once: Annotated[bool, typer.Option(help="One round, then exit.")] = False,
+) -> None:
+    """Run the integrator (a dedicated worker; `simkyc serve` runs one unless
+    SIMKYC_LOG_INTEGRATOR=0): folds new entries into the tree and signs checkpoints."""
+    from simkyc.db.engine import engine_from_settings, session_factory
+    from simkyc.db.migrate import upgrade
+    from simkyc.privacy.integrator import Integrator
+
+    settings = get_settings()
+    engine = engine_from_settings(settings)
+    upgrade(engine)
+    worker = Integrator(sessions=session_factory(engine), keys=_log_keys(),
+                        interval_s=settings.log_integrate_interval_s,
+                        clock=lambda: datetime.now(UTC))
+    try:
+        worker.run(once=once)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.dispose()
+
+
+@audit_app.command("export-proof")
+def export_proof(seq: Annotated[int, typer.Argument(help="The audit entry's number.")]) -> None:
+    """Print an entry with its inclusion proof and the signed checkpoint, as JSON (the file
+    `verify-proof` checks)."""
+    from simkyc.privacy.tlog import entry_proof
+
+    keys = _log_keys()
+    print(json.dumps(_run(lambda s: entry_proof(s, seq=seq, keys=keys)).to_json()))
+
+
+@audit_app.command("verify-proof")
+def verify_proof(
+    file: Annotated[Path, typer.Argument(help="A proof file (export-proof, or an entry of "
+                                              "GET /v1/me/accesses).")],
+    vkey: Annotated[str | None, typer.Option(help="The log's verifier key, obtained apart "
+                                             "from the file; unset: the file's own.")] = None,
+) -> None:
+    """Check an entry and its proof offline, without the database: the checkpoint is signed
+    by the key and the entry is the leaf it claims. Exit 0 verified, 1 not."""
+    from simkyc.privacy.note import VerifierKey
+    from simkyc.privacy.proof import EntryProof, check_entry_proof
+
+    try:
+        proof = EntryProof.from_json(file.read_text())
+        key = VerifierKey.decode(vkey or proof.vkey)
+        checkpoint = check_entry_proof(proof, key)
+    except SimkycError as error:
+        print(json.dumps({"verified": False, "code": error.code, "message": error.message}))
+        raise typer.Exit(1) from None
+    print(json.dumps({"verified": True, "index": proof.index, "tree_size": checkpoint.size,
+                      "origin": checkpoint.origin, "key": key.encode(),
+                      "key_from_file": vkey is None}))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from simkyc.errors import InvalidLineState, RecordNotFound
 from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction
+from simkyc.privacy.keyring import Keyring
 from simkyc.proofing.models import Purpose
 from simkyc.proofing.service import consume, require_holder_match, usable
 from simkyc.registry.accounts import Actor, require
@@ -19,11 +20,13 @@ from simkyc.registry.idempotent import rolled_back_on_error
 from simkyc.registry.models import Dispute, DisputeStatus, Line, LineStatus, Role
 from simkyc.registry.persons import lock_person
 from simkyc.registry.schemas import DisputeView
+from simkyc.registry.sealed_numbers import NumberKind, open_number
 
 logger = logging.getLogger(__name__)
 
 
-def dispute_queue(session: Session, *, actor: Actor, now: datetime) -> list[DisputeView]:
+def dispute_queue(session: Session, *, actor: Actor, keyring: Keyring,
+                  now: datetime) -> list[DisputeView]:
     """The actor's operator's open disputes, nearest deadline first (each view audited)."""
     require(actor, Role.AGENT, Role.REVIEWER)
     rows = session.execute(
@@ -35,11 +38,12 @@ def dispute_queue(session: Session, *, actor: Actor, now: datetime) -> list[Disp
                      purpose=AccessPurpose.DISPUTE, subject_id=line.holder_id,
                      object_id=dispute.id, now=now)
     session.commit()
-    return [dispute_view(dispute, line) for dispute, line in rows]
+    return [dispute_view(dispute, line, keyring) for dispute, line in rows]
 
 
 def resolve_dispute(
-    session: Session, *, actor: Actor, dispute_id: str, proofing_id: str, now: datetime
+    session: Session, *, actor: Actor, dispute_id: str, proofing_id: str, keyring: Keyring,
+    now: datetime,
 ) -> DisputeView:
     """The holder re-proofed in time (an approved re-proof session for this line, face
     matched to the holder's template): the dispute closes and the line is active again."""
@@ -60,7 +64,7 @@ def resolve_dispute(
                      object_id=dispute.id, now=now, detail={"proofing_id": record.id})
         session.commit()
     session.refresh(dispute)
-    return dispute_view(dispute, line)
+    return dispute_view(dispute, line, keyring)
 
 
 def apply_dispute_deadlines(session: Session, *, actor: Actor, now: datetime) -> int:
@@ -78,9 +82,10 @@ def apply_dispute_deadlines(session: Session, *, actor: Actor, now: datetime) ->
     return suspended
 
 
-def dispute_view(dispute: Dispute, line: Line) -> DisputeView:
+def dispute_view(dispute: Dispute, line: Line, keyring: Keyring) -> DisputeView:
     """The queue's view of a dispute."""
-    return DisputeView(id=dispute.id, line_id=line.id, msisdn=line.msisdn,
+    msisdn = open_number(keyring, NumberKind.MSISDN, line.msisdn_ct, line_id=line.id)
+    return DisputeView(id=dispute.id, line_id=line.id, msisdn=msisdn,
                        status=dispute.status, opened_at=dispute.opened_at,
                        deadline=dispute.deadline)
 

@@ -1,4 +1,6 @@
 """Idempotent service calls: replay a stored response, store a new one, recover from a race.
+Stored responses are sealed with the keyring (`sealed_response`): a line's numbers, like
+everything else in them, are never at rest in clear.
 
 A flow calls `replayed()` once it holds the person's lock (so a twin that committed first is
 visible), does its work, and ends with `finish()`. `guarded()` turns a unique-constraint
@@ -8,6 +10,7 @@ twin's stored response, or into the domain error the flow names.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -19,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from simkyc.db.idempotency import remember, replay
 from simkyc.errors import SimkycError
+from simkyc.privacy.crypto import place, seal, unseal
+from simkyc.privacy.keyring import Keyring
 from simkyc.registry.accounts import Actor
 
 M = TypeVar("M", bound=BaseModel)
@@ -34,36 +39,58 @@ def rolled_back_on_error(session: Session) -> Iterator[None]:
         raise
 
 
+def response_place(principal_id: str, key: str) -> str:
+    """The associated data of a stored response: its record's principal and key."""
+    return place("idempotency_keys", "response", f"{principal_id}/{key}")
+
+
+def sealed_response(keyring: Keyring, *, principal_id: str, key: str, text: str) -> str:
+    """A response as stored: sealed for its record, base64."""
+    where = response_place(principal_id, key)
+    return base64.b64encode(seal(keyring, text.encode(), where=where)).decode("ascii")
+
+
+def opened_response(keyring: Keyring, *, principal_id: str, key: str, stored: str) -> str:
+    """A stored response, in clear."""
+    where = response_place(principal_id, key)
+    return unseal(keyring, base64.b64decode(stored), where=where).decode()
+
+
 def replayed(session: Session, *, actor: Actor, key: str | None, operation: str,
-             request: Mapping[str, Any], kind: type[M]) -> M | None:
+             request: Mapping[str, Any], kind: type[M], keyring: Keyring) -> M | None:
     """The response stored for this key, if the request was made before."""
     if key is None:
         return None
-    text = replay(session, principal_id=actor.principal_id, key=key, operation=operation,
-                  request=request)
-    return None if text is None else kind.model_validate_json(text)
+    stored = replay(session, principal_id=actor.principal_id, key=key, operation=operation,
+                    request=request)
+    if stored is None:
+        return None
+    return kind.model_validate_json(opened_response(
+        keyring, principal_id=actor.principal_id, key=key, stored=stored))
 
 
 def finish(session: Session, *, actor: Actor, key: str | None, operation: str,
-           request: Mapping[str, Any], result: M, now: datetime) -> M:
-    """Store the response under the key (if any) and commit, in one transaction."""
+           request: Mapping[str, Any], result: M, now: datetime, keyring: Keyring) -> M:
+    """Store the response (sealed) under the key, if any, and commit, in one transaction."""
     if key is not None:
+        response = sealed_response(keyring, principal_id=actor.principal_id, key=key,
+                                   text=result.model_dump_json())
         remember(session, principal_id=actor.principal_id, key=key, operation=operation,
-                 request=request, response=result.model_dump_json(), now=now)
+                 request=request, response=response, now=now)
     session.commit()
     return result
 
 
 def guarded(session: Session, flow: Callable[[], M], *, actor: Actor, key: str | None,
             operation: str, request: Mapping[str, Any], kind: type[M],
-            conflict: Callable[[], SimkycError]) -> M:
+            conflict: Callable[[], SimkycError], keyring: Keyring) -> M:
     """Run `flow`; on a unique-constraint failure, replay the twin's response or raise."""
     try:
         with rolled_back_on_error(session):
             return flow()
     except IntegrityError:
         again = replayed(session, actor=actor, key=key, operation=operation, request=request,
-                         kind=kind)
+                         kind=kind, keyring=keyring)
         if again is not None:
             return again
         raise conflict() from None

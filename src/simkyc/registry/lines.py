@@ -14,17 +14,14 @@ from sqlalchemy.orm import Session
 from simkyc.config import JurisdictionProfile
 from simkyc.errors import (
     InvalidLineState,
-    LineCapExceeded,
     NumberInUse,
-    NumberQuarantined,
     RecordNotFound,
     TransferForbidden,
 )
 from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction
-from simkyc.privacy.crypto import place
 from simkyc.privacy.keyring import Keyring
-from simkyc.proofing.models import ProofingSession, Purpose
+from simkyc.proofing.models import Purpose
 from simkyc.proofing.service import consume, require_holder_match, usable
 from simkyc.registry.accounts import Actor, require
 from simkyc.registry.idempotent import finish, guarded, replayed
@@ -34,14 +31,14 @@ from simkyc.registry.models import (
     Line,
     LineStatus,
     Operator,
-    Person,
     Role,
     ServiceType,
 )
-from simkyc.registry.numbers import normalise_iccid, normalise_msisdn
-from simkyc.registry.persons import lock_person, open_template, seal_template, template_place
-from simkyc.registry.rules import Holdings, check_one_more, profile_for
+from simkyc.registry.numbers import normalise_iccid
+from simkyc.registry.persons import lock_person
+from simkyc.registry.rules import Holdings, profile_for
 from simkyc.registry.schemas import LineView
+from simkyc.registry.sealed_numbers import NumberKind, blind_indexes, number_columns, open_number
 
 Profiles = Mapping[str, JurisdictionProfile]
 
@@ -53,48 +50,25 @@ def register_line(
 ) -> LineView:
     """Issue a line to the person an approved registration session proofed (committed).
 
-    Refused over the jurisdiction's cap (LINE_CAP_EXCEEDED, audited), for a number held by
-    someone else (TRANSFER_FORBIDDEN) or in quarantine, and for a session that is not
-    approved, expired or used. A retry with the same idempotency key returns the same line."""
-    require(actor, Role.AGENT)
-    msisdn, iccid = normalise_msisdn(msisdn), normalise_iccid(iccid)
-    request = {"proofing_id": proofing_id, "msisdn": msisdn, "iccid": iccid,
-               "service": service.value}
+    A batch of one (`batch.register_lines`), so one judge writes the rules: refused over the
+    jurisdiction's cap (LINE_CAP_EXCEEDED, audited), for a number held by someone else
+    (TRANSFER_FORBIDDEN) or in quarantine, and for a session that is not approved, expired
+    or used. A retry with the same idempotency key returns the same line."""
+    from simkyc.registry import batch  # batch builds on this module's helpers
 
-    def flow() -> LineView:
-        operator = operator_of(session, actor)
-        person = lock_person(session, _proofed_person(session, actor, proofing_id))
-        if (done := replayed(session, actor=actor, key=idempotency_key, operation="register",
-                             request=request, kind=LineView)) is not None:
-            return done
-        profile = profile_for(profiles, operator.jurisdiction)
-        usable(session, proofing_id=proofing_id, purpose=Purpose.REGISTRATION,
-               person_id=person.id, now=now)
-        _check_numbers(session, msisdn=msisdn, iccid=iccid, holder_id=person.id,
-                       profile=profile, now=now)
-        _check_cap(session, actor=actor, person=person, operator=operator, profile=profile,
-                   now=now)
-        record = consume(session, proofing_id=proofing_id, purpose=Purpose.REGISTRATION,
-                         person_id=person.id, operation="register_line", now=now)
-        line = Line(msisdn=msisdn, iccid=iccid, service=service, operator_id=operator.id,
-                    holder_id=person.id, status=LineStatus.ACTIVE, approved_by=record.id,
-                    created_at=now, status_at=now)
-        session.add(line)
-        session.flush()
-        _enrol_template(keyring, record, person, now)
-        _audit(session, actor, AuditAction.LINE_REGISTERED, line,
-               purpose=AccessPurpose.REGISTRATION, now=now, proofing_id=record.id)
-        return finish(session, actor=actor, key=idempotency_key, operation="register",
-                      request=request, result=line_view(line), now=now)
-
-    return guarded(session, flow, actor=actor, key=idempotency_key, operation="register",
-                   request=request, kind=LineView,
-                   conflict=lambda: NumberInUse("the MSISDN or ICCID was just taken."))
+    item = batch.Registration(proofing_id=proofing_id, msisdn=msisdn, iccid=iccid,
+                              service=service, idempotency_key=idempotency_key)
+    outcome = batch.register_lines(session, actor=actor, items=[item], profiles=profiles,
+                                   keyring=keyring, now=now)[0]
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.line is not None
+    return outcome.line
 
 
 def swap_sim(
     session: Session, *, actor: Actor, line_id: str, proofing_id: str, iccid: str,
-    now: datetime, idempotency_key: str | None = None,
+    keyring: Keyring, now: datetime, idempotency_key: str | None = None,
 ) -> LineView:
     """Move an active line to a new SIM (committed). Needs a fresh approved SIM-swap session
     for this line whose live face matched the holder's enrolled template (or a reviewer who
@@ -107,7 +81,7 @@ def swap_sim(
         line = _staff_line(session, actor, line_id)
         lock_person(session, line.holder_id)
         if (done := replayed(session, actor=actor, key=idempotency_key, operation="swap",
-                             request=request, kind=LineView)) is not None:
+                             request=request, kind=LineView, keyring=keyring)) is not None:
             return done
         line = _fresh_line(session, line_id)
         if line.status is not LineStatus.ACTIVE:
@@ -116,24 +90,28 @@ def swap_sim(
         record = usable(session, proofing_id=proofing_id, purpose=Purpose.SIM_SWAP,
                         person_id=line.holder_id, now=now, line_id=line.id)
         require_holder_match(record)
-        if _live_with(session, Line.iccid == iccid):
+        taken = blind_indexes(keyring, NumberKind.ICCID, iccid)
+        if _live_with(session, Line.iccid_index.in_(taken)):
             raise NumberInUse("this ICCID belongs to another line.")
         consume(session, proofing_id=proofing_id, purpose=Purpose.SIM_SWAP,
                 person_id=line.holder_id, operation="swap_sim", now=now, line_id=line.id)
-        line.iccid, line.swapped_at = iccid, now
+        for column, value in number_columns(keyring, line_id=line.id, iccid=iccid).items():
+            setattr(line, column, value)
+        line.swapped_at = now
         _audit(session, actor, AuditAction.LINE_SWAPPED, line, purpose=AccessPurpose.SIM_SWAP,
                now=now, proofing_id=proofing_id)
         return finish(session, actor=actor, key=idempotency_key, operation="swap",
-                      request=request, result=line_view(line), now=now)
+                      request=request, result=line_view(line, keyring), now=now,
+                      keyring=keyring)
 
     return guarded(session, flow, actor=actor, key=idempotency_key, operation="swap",
-                   request=request, kind=LineView,
+                   request=request, kind=LineView, keyring=keyring,
                    conflict=lambda: NumberInUse("the ICCID was just taken."))
 
 
 def cancel_line(
-    session: Session, *, actor: Actor, line_id: str, profiles: Profiles, now: datetime,
-    idempotency_key: str | None = None,
+    session: Session, *, actor: Actor, line_id: str, profiles: Profiles, keyring: Keyring,
+    now: datetime, idempotency_key: str | None = None,
 ) -> LineView:
     """Cancel a line (committed); its number is quarantined for the jurisdiction's period
     before it can be issued again, and an open dispute on it is closed."""
@@ -144,7 +122,7 @@ def cancel_line(
         line = _staff_line(session, actor, line_id)
         lock_person(session, line.holder_id)
         if (done := replayed(session, actor=actor, key=idempotency_key, operation="cancel",
-                             request=request, kind=LineView)) is not None:
+                             request=request, kind=LineView, keyring=keyring)) is not None:
             return done
         line = _fresh_line(session, line_id)
         if line.status is LineStatus.CANCELLED:
@@ -158,10 +136,11 @@ def cancel_line(
         _audit(session, actor, AuditAction.LINE_CANCELLED, line,
                purpose=AccessPurpose.REGISTRATION, now=now)
         return finish(session, actor=actor, key=idempotency_key, operation="cancel",
-                      request=request, result=line_view(line), now=now)
+                      request=request, result=line_view(line, keyring), now=now,
+                      keyring=keyring)
 
     return guarded(session, flow, actor=actor, key=idempotency_key, operation="cancel",
-                   request=request, kind=LineView,
+                   request=request, kind=LineView, keyring=keyring,
                    conflict=lambda: InvalidLineState("the line changed meanwhile."))
 
 
@@ -180,10 +159,10 @@ def request_transfer(
     raise transfer_forbidden(days)
 
 
-def get_line(session: Session, *, actor: Actor, line_id: str) -> LineView:
+def get_line(session: Session, *, actor: Actor, line_id: str, keyring: Keyring) -> LineView:
     """A line of the actor's operator (staff) or any line (admin, auditor)."""
     require(actor, Role.AGENT, Role.REVIEWER, Role.ADMIN, Role.AUDITOR)
-    return line_view(_staff_line(session, actor, line_id))
+    return line_view(_staff_line(session, actor, line_id), keyring)
 
 
 def transfer_forbidden(quarantine_days: int) -> TransferForbidden:
@@ -195,9 +174,11 @@ def transfer_forbidden(quarantine_days: int) -> TransferForbidden:
         quarantine_days=quarantine_days)
 
 
-def line_view(line: Line) -> LineView:
-    """The operator's view of a line row."""
-    return LineView(id=line.id, msisdn=line.msisdn, iccid=line.iccid, service=line.service,
+def line_view(line: Line, keyring: Keyring) -> LineView:
+    """The operator's view of a line row (its numbers opened)."""
+    msisdn = open_number(keyring, NumberKind.MSISDN, line.msisdn_ct, line_id=line.id)
+    iccid = open_number(keyring, NumberKind.ICCID, line.iccid_ct, line_id=line.id)
+    return LineView(id=line.id, msisdn=msisdn, iccid=iccid, service=line.service,
                     operator_id=line.operator_id, status=line.status,
                     created_at=line.created_at, approved_by=line.approved_by)
 
@@ -208,16 +189,6 @@ def operator_of(session: Session, actor: Actor) -> Operator:
     if operator is None:
         raise RecordNotFound("operator", actor.operator_id or "")
     return operator
-
-
-def _proofed_person(session: Session, actor: Actor, proofing_id: str) -> str:
-    """The person a session of the actor's own operator proofed (another operator's session
-    is not found: it must never authorise a line here)."""
-    row = session.execute(select(ProofingSession.person_id, ProofingSession.operator_id).where(
-        ProofingSession.id == proofing_id)).one_or_none()
-    if row is None or row.operator_id != actor.operator_id:
-        raise RecordNotFound("proofing session", proofing_id)
-    return str(row.person_id)
 
 
 def _staff_line(session: Session, actor: Actor, line_id: str) -> Line:
@@ -239,34 +210,6 @@ def _live_with(session: Session, *conditions: ColumnElement[bool]) -> list[Line]
     return list(session.execute(stmt).scalars())
 
 
-def _check_numbers(session: Session, *, msisdn: str, iccid: str, holder_id: str,
-                   profile: JurisdictionProfile, now: datetime) -> None:
-    for line in _live_with(session, Line.msisdn == msisdn, Line.iccid == iccid):
-        if line.msisdn == msisdn and line.holder_id != holder_id:
-            raise transfer_forbidden(profile.quarantine_days)
-        raise NumberInUse("this MSISDN or ICCID already belongs to a line.")
-    until = session.execute(
-        select(Line.quarantine_until)
-        .where(Line.msisdn == msisdn, Line.status == LineStatus.CANCELLED,
-               Line.quarantine_until > now)
-        .order_by(Line.quarantine_until.desc()).limit(1)).scalar_one_or_none()
-    if until is not None:
-        raise NumberQuarantined("the number was cancelled recently and is in quarantine.",
-                                until=until.isoformat())
-
-
-def _check_cap(session: Session, *, actor: Actor, person: Person, operator: Operator,
-               profile: JurisdictionProfile, now: datetime) -> None:
-    try:
-        check_one_more(profile, operator.jurisdiction, holdings(session, person.id, operator))
-    except LineCapExceeded as refused:
-        audit.append(session, actor=actor, action=AuditAction.LINE_REFUSED,
-                     purpose=AccessPurpose.REGISTRATION, subject_id=person.id, object_id=None,
-                     now=now, detail={"code": refused.code, "cap": refused.cap})
-        session.commit()
-        raise
-
-
 def holdings(session: Session, person_id: str, operator: Operator) -> Holdings:
     """The person's lines that count toward caps: at this operator, in its jurisdiction."""
     live = (Line.holder_id == person_id, Line.status != LineStatus.CANCELLED)
@@ -276,17 +219,6 @@ def holdings(session: Session, person_id: str, operator: Operator) -> Holdings:
         select(func.count(Line.id)).join(Operator, Operator.id == Line.operator_id)
         .where(*live, Operator.jurisdiction == operator.jurisdiction)).scalar_one()
     return Holdings(at_operator=at_operator, in_jurisdiction=in_jurisdiction)
-
-
-def _enrol_template(keyring: Keyring, record: ProofingSession, person: Person,
-                    now: datetime) -> None:
-    """The registration's live template becomes the holder's enrolled one (re-sealed)."""
-    if record.template_ct is None:
-        return
-    template = open_template(keyring, record.template_ct,
-                             where=place("proofing_sessions", "template_ct", record.id))
-    person.template_ct = seal_template(keyring, template, where=template_place(person.id))
-    person.updated_at, record.template_ct = now, None
 
 
 def _close_disputes(session: Session, line_id: str, now: datetime) -> None:

@@ -1,5 +1,6 @@
-"""Jobs and privileged reads: re-sealing after a key rotation, purging retained images and
-expired idempotency records, reading a person's data in clear. Each is audited."""
+"""Jobs and privileged reads: re-sealing after a key rotation, purging retained images,
+expired idempotency records, expired proofing state and ended web sign-ins, reading a
+person's data in clear. Each is audited."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from sqlalchemy.orm import Session
 from simkyc.db.idempotency import purge_before
 from simkyc.db.models import SEALED_COLUMNS
 from simkyc.errors import PermissionDenied
+from simkyc.liveness import store as challenges
 from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.retention import purge_expired
 from simkyc.privacy.rotation import reencrypt
+from simkyc.proofing import held, replies
 from simkyc.registry.accounts import Actor, require
 from simkyc.registry.models import Role
 from simkyc.registry.persons import PersonDetails, lock_person, open_details
@@ -59,6 +62,20 @@ def purge_web_sessions(session: Session, *, actor: Actor, now: datetime) -> int:
     count = web_store.purge_expired(session, now=now)
     _done(session, actor, AuditAction.WEB_SESSIONS_PURGED, now, count)
     logger.info("purged %d ended web sessions", count)
+    return count
+
+
+def purge_proofing_state(session: Session, *, actor: Actor, now: datetime,
+                         keep_s: float) -> int:
+    """Delete what pending proofing sessions held past its expiry: held evidence, upload
+    replies, liveness challenges, attempts and lockouts that can no longer matter (answered
+    or expired challenges are kept `keep_s` so a replay still gets its own error); returns
+    how many rows."""
+    require(actor, Role.SYSTEM, Role.ADMIN)
+    count = (held.purge(session, now=now) + replies.purge(session, now=now)
+             + challenges.purge(session, now=now, keep_s=keep_s))
+    _done(session, actor, AuditAction.PROOFING_STATE_PURGED, now, count)
+    logger.info("purged %d rows of proofing state", count)
     return count
 
 

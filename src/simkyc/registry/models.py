@@ -110,24 +110,29 @@ class Person(Base):
 
 
 class Line(Base):
-    """A mobile or broadband line; MSISDN and ICCID are unique among lines not cancelled."""
+    """A mobile or broadband line; MSISDN and ICCID are unique among lines not cancelled.
+
+    The numbers are stored sealed (`*_ct`, AES-GCM bound to the row) with a keyed blind index
+    (`*_index`, HMAC) that uniqueness and lookups use (simkyc.registry.sealed_numbers)."""
 
     __tablename__ = "lines"
     __table_args__ = (
         Index(
-            "uq_lines_msisdn_live", "msisdn", unique=True,
+            "uq_lines_msisdn_live", "msisdn_index", unique=True,
             sqlite_where=NOT_CANCELLED, postgresql_where=NOT_CANCELLED,
         ),
         Index(
-            "uq_lines_iccid_live", "iccid", unique=True,
+            "uq_lines_iccid_live", "iccid_index", unique=True,
             sqlite_where=NOT_CANCELLED, postgresql_where=NOT_CANCELLED,
         ),
         Index("ix_lines_holder_status", "holder_id", "status"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    msisdn: Mapped[str] = mapped_column(String(16), index=True)
-    iccid: Mapped[str] = mapped_column(String(20))
+    msisdn_index: Mapped[str] = mapped_column(String(64), index=True)
+    msisdn_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    iccid_index: Mapped[str] = mapped_column(String(64))
+    iccid_ct: Mapped[bytes] = mapped_column(LargeBinary)
     service: Mapped[ServiceType] = mapped_column(enum_column(ServiceType))
     operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id"))
     holder_id: Mapped[str] = mapped_column(ForeignKey("persons.id"))

@@ -81,3 +81,17 @@ class AccessView(Frozen):
     operator_id: str | None
     action: str
     purpose: str
+    seq: int | None = None
+    proof: EntryProofView | None = None  # None while the entry awaits integration
+
+
+class EntryProofView(Frozen):
+    """The entry's leaf data, its index, the inclusion proof (base64 hashes) and the signed
+    checkpoint it leads to: checkable by anyone (simkyc.privacy.proof, the portal)."""
+
+    entry: str
+    index: int
+    tree_size: int
+    inclusion: list[str]
+    checkpoint: str
+    vkey: str

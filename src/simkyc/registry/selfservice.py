@@ -9,8 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from simkyc.errors import InvalidLineState, PermissionDenied, RecordNotFound
-from simkyc.privacy import audit
+from simkyc.privacy import audit, tlog
 from simkyc.privacy.audit import AccessPurpose, AuditAction, entries_about
+from simkyc.privacy.keyring import Keyring
+from simkyc.privacy.tlog import LogKeys
 from simkyc.proofing.models import ProofingSession, Purpose
 from simkyc.proofing.service import consume
 from simkyc.registry.accounts import Actor, add_api_key, add_principal, require
@@ -27,7 +29,14 @@ from simkyc.registry.models import (
 )
 from simkyc.registry.numbers import mask_msisdn
 from simkyc.registry.persons import lock_person
-from simkyc.registry.schemas import AccessView, DisputeView, IssuedKey, MaskedLine
+from simkyc.registry.schemas import (
+    AccessView,
+    DisputeView,
+    EntryProofView,
+    IssuedKey,
+    MaskedLine,
+)
+from simkyc.registry.sealed_numbers import NumberKind, open_number
 
 
 def issue_citizen_token(
@@ -50,7 +59,8 @@ def issue_citizen_token(
     return issued
 
 
-def my_lines(session: Session, *, actor: Actor, now: datetime) -> list[MaskedLine]:
+def my_lines(session: Session, *, actor: Actor, keyring: Keyring,
+             now: datetime) -> list[MaskedLine]:
     """Every line under the citizen's ID, at every operator, numbers masked."""
     person_id = _person_of(actor)
     rows = session.execute(
@@ -60,26 +70,34 @@ def my_lines(session: Session, *, actor: Actor, now: datetime) -> list[MaskedLin
                  purpose=AccessPurpose.SELF_SERVICE, subject_id=person_id, object_id=None,
                  now=now)
     session.commit()
-    return [MaskedLine(id=line.id, msisdn_masked=mask_msisdn(line.msisdn), operator=name,
+    return [MaskedLine(id=line.id, msisdn_masked=mask_msisdn(open_number(
+                keyring, NumberKind.MSISDN, line.msisdn_ct, line_id=line.id)), operator=name,
                        service=line.service, since=line.created_at, status=line.status)
             for line, name in rows]
 
 
-def my_accesses(session: Session, *, actor: Actor, now: datetime) -> list[AccessView]:
-    """Who accessed the citizen's data, when and why (newest first)."""
+def my_accesses(session: Session, *, actor: Actor, now: datetime,
+                keys: LogKeys | None = None) -> list[AccessView]:
+    """Who accessed the citizen's data, when and why (newest first); with the log's keys,
+    each integrated entry carries its inclusion proof against the latest checkpoint."""
     person_id = _person_of(actor)
     entries = entries_about(session, subject_id=person_id)
+    proofs = {} if keys is None else tlog.entry_proofs(session, entries=entries, keys=keys)
     audit.append(session, actor=actor, action=AuditAction.ACCESSES_VIEWED,
                  purpose=AccessPurpose.SELF_SERVICE, subject_id=person_id, object_id=None,
                  now=now)
     session.commit()
     return [AccessView(at=e.at, actor_id=e.actor_id, actor_role=e.actor_role,
                        operator_id=e.operator_id, action=e.action.value,
-                       purpose=e.purpose.value) for e in entries]
+                       purpose=e.purpose.value, seq=e.seq,
+                       proof=None if e.seq not in proofs
+                       else EntryProofView.model_validate(proofs[e.seq].to_json()))
+            for e in entries]
 
 
 def dispute_line(
-    session: Session, *, actor: Actor, line_id: str, reproof_hours: float, now: datetime
+    session: Session, *, actor: Actor, line_id: str, reproof_hours: float, keyring: Keyring,
+    now: datetime,
 ) -> DisputeView:
     """"Not mine": the line is disputed and queued to its operator; unless its holder
     re-proofs within `reproof_hours` it is suspended. Disputing twice returns the open one."""
@@ -89,17 +107,17 @@ def dispute_line(
         raise RecordNotFound("line", line_id)
     with rolled_back_on_error(session):
         return _open_dispute(session, actor=actor, line=line, reproof_hours=reproof_hours,
-                             now=now)
+                             keyring=keyring, now=now)
 
 
 def _open_dispute(session: Session, *, actor: Actor, line: Line, reproof_hours: float,
-                  now: datetime) -> DisputeView:
+                  keyring: Keyring, now: datetime) -> DisputeView:
     person_id, line_id = line.holder_id, line.id
     lock_person(session, person_id)
     open_dispute = session.execute(select(Dispute).where(
         Dispute.line_id == line_id, Dispute.status == DisputeStatus.OPEN)).scalar_one_or_none()
     if open_dispute is not None:
-        return dispute_view(open_dispute, line)
+        return dispute_view(open_dispute, line, keyring)
     session.refresh(line)  # as it is now that we hold the lock
     if line.status is LineStatus.CANCELLED:
         raise InvalidLineState("the line is cancelled already.")
@@ -112,7 +130,7 @@ def _open_dispute(session: Session, *, actor: Actor, line: Line, reproof_hours: 
                  purpose=AccessPurpose.DISPUTE, subject_id=person_id, object_id=line.id,
                  now=now, detail={"dispute_id": dispute.id})
     session.commit()
-    return dispute_view(dispute, line)
+    return dispute_view(dispute, line, keyring)
 
 
 def _person_of(actor: Actor) -> str:

@@ -7,22 +7,25 @@ import time
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request, Response, status
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from simkyc.api import schemas
 from simkyc.api.deps import IdempotencyKey, NowDep, ServicesDep, SessionDep
-from simkyc.api.routes import proofing as proofing_routes
+from simkyc.api.locale import LocaleDep
+from simkyc.api.routes.proofing import localized
 from simkyc.api.schemas import ApplicantIn, ConsentIn, ProofingCreate, ProofingPublic
 from simkyc.config import Settings
 from simkyc.errors import InvalidCredentials, PermissionDenied
+from simkyc.proofing import service as proofing
 from simkyc.proofing.models import Purpose
-from simkyc.registry import accounts
+from simkyc.proofing.schemas import Consent
+from simkyc.registry import accounts, selfservice
 from simkyc.registry.accounts import Actor
 from simkyc.registry.models import Role
-from simkyc.web import headers
+from simkyc.web import headers, i18n
 from simkyc.web.sessions import (
     COOKIE,
     Kind,
@@ -64,11 +67,14 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.state.web_session_ttl_s = settings.web_session_ttl_s
     app.add_middleware(headers.SecurityHeaders)
     app.include_router(router)
+    app.include_router(i18n.router)
     app.mount("/web/static", StaticFiles(directory=STATIC), name="web-static")
 
 
-def _page(name: str) -> FileResponse:
-    return FileResponse(STATIC / name, media_type="text/html")
+def _page(name: str, locale: str) -> HTMLResponse:
+    """A page in the request's language: `<html lang>` set; its script translates the text."""
+    return HTMLResponse(i18n.with_lang((STATIC / name).read_text(encoding="utf-8"), locale),
+                        headers={"Vary": "Accept-Language"})
 
 
 # The pages answer HEAD too (link checkers, uptime probes).
@@ -82,15 +88,15 @@ def index() -> RedirectResponse:
 
 
 @router.api_route("/agent", methods=PAGE_METHODS)
-def agent_page() -> FileResponse:
+def agent_page(locale: LocaleDep) -> HTMLResponse:
     """The agent's kiosk."""
-    return _page("agent.html")
+    return _page("agent.html", locale)
 
 
 @router.api_route("/citizen", methods=PAGE_METHODS)
-def citizen_page() -> FileResponse:
+def citizen_page(locale: LocaleDep) -> HTMLResponse:
     """The citizen's portal."""
-    return _page("citizen.html")
+    return _page("citizen.html", locale)
 
 
 def _store(request: Request) -> SessionStore:
@@ -167,7 +173,7 @@ def _portal_actor(services: ServicesDep, db: SessionDep, now: NowDep) -> tuple[A
 
 @router.post("/portal/sessions", status_code=status.HTTP_201_CREATED)
 def portal_start(body: PortalStart, request: Request, response: Response, *, db: SessionDep,
-                 now: NowDep, services: ServicesDep,
+                 now: NowDep, services: ServicesDep, locale: LocaleDep,
                  key: IdempotencyKey = None) -> PortalOut:
     """A citizen starts proving themselves: a self-service session under the portal's key,
     and a portal cookie session that reaches only that proofing session."""
@@ -175,8 +181,11 @@ def portal_start(body: PortalStart, request: Request, response: Response, *, db:
     actor, token = _portal_actor(services, db, now)
     create = ProofingCreate(purpose=Purpose.SELF_SERVICE, applicant=body.applicant,
                             consent=body.consent)
-    opened = proofing_routes.create_session(create, db=db, me=actor, now=now,
-                                            services=services, key=key)
+    started = services.flow().start(
+        db, actor=actor, purpose=create.purpose, typed=create.typed_document(),
+        consent=Consent(create.consent.given, create.consent.version, now), now=now, key=key,
+        request=create.model_dump(mode="json"))
+    opened = localized(ProofingPublic.of(started.view, started.checks), locale)
     out = _sign_in(request, response, services.settings, db=db, token=token,
                    kind=Kind.PORTAL, proofing_id=opened.id)
     return PortalOut(**out.model_dump(), session=opened)
@@ -192,8 +201,10 @@ def portal_finish(request: Request, response: Response, *, db: SessionDep, now: 
         raise PermissionDenied("prove yourself first.")
     check_csrf(request, found[1])
     actor, _ = _portal_actor(services, db, now)
-    issued = proofing_routes.citizen_token(found[1].proofing_id, db=db, me=actor, now=now,
-                                           services=services)
+    proofing.get_session(db, actor=actor, proofing_id=found[1].proofing_id)
+    issued = selfservice.issue_citizen_token(
+        db, proofing_id=found[1].proofing_id, ttl_s=services.settings.citizen_token_ttl_s,
+        now=now)
     ends = issued.expires_at.timestamp() if issued.expires_at else None
     return _sign_in(request, response, services.settings, db=db, token=issued.token,
                     kind=Kind.CITIZEN, expires_at=ends)

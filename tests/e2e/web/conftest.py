@@ -93,7 +93,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with serve(app) as base:
         services: Services = app.state.services
         # TEST-ONLY: the challenge the video performs (turn right, then left), in its slots.
-        services.liveness.book = ScriptedBook(ttl_s=settings.challenge_ttl_s)
+        services.book = ScriptedBook(ttl_s=settings.challenge_ttl_s)
         yield Site(url=base, services=services, keys=keys)
 
 

@@ -1,6 +1,7 @@
 """The citizen's portal in Chromium: she proves herself with her card and the camera (the
 head-turn video), sees the line a shop registered under her ID, reports it as not hers,
-and reads who accessed her data."""
+and reads who accessed her data, each access checked in the browser against the signed
+transparency log."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ def test_a_citizen_sees_disputes_and_audits_her_lines(page: Page, site: Site,
     expect(row).to_have_count(1)  # (the kiosk test may have given her another line)
     assert line["msisdn"] not in page.content()
     expect(page.locator("#accesses")).to_contain_text("Line registered")
+    registered = page.locator("#accesses tbody tr", has_text="Line registered")
+    expect(registered.first).to_contain_text("Verified")  # checked in the browser
+    expect(page.locator("#accesses")).not_to_contain_text("NOT verified")
     screens.shot("1-lines")
     row.get_by_role("button", name=re.compile("is not mine$")).click()
     screens.shot("2-not-mine")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -15,7 +15,7 @@ from registry_world import iccid
 
 from simkyc.api.state import Services
 from simkyc.documents.cn_id import check_character
-from simkyc.liveness.challenge import Action, Challenge, ChallengeBook
+from simkyc.liveness.challenge import Action, ChallengeBook
 
 # The head-turn video: she turns to her right, then to her left, then faces the camera.
 PERFORMED = (Action.TURN_RIGHT, Action.TURN_LEFT)
@@ -24,16 +24,14 @@ _serial = itertools.count(1)
 
 @dataclass
 class ScriptedBook(ChallengeBook):
-    """TEST-ONLY hook: issues `script` instead of random actions, so a recorded video can
-    answer. Installed by the tests on `app.state.services.liveness.book`; never in the app."""
+    """TEST-ONLY hook: draws `script` instead of random actions, so a recorded video can
+    answer. Installed by the tests on `app.state.services.book`; never in the app. The
+    challenges it makes are stored and redeemed in the database like any other."""
 
     script: tuple[Action, ...] = PERFORMED
 
-    def issue(self, *, session_id: str, now: float) -> Challenge:
-        challenge = replace(super().issue(session_id=session_id, now=now), actions=self.script)
-        with self._lock:
-            self._issued[challenge.nonce] = challenge
-        return challenge
+    def draw(self) -> tuple[Action, ...]:
+        return self.script
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         app = create_app(settings)
         with TestClient(app, raise_server_exceptions=False) as client:
             services: Services = app.state.services
-            services.liveness.book = ScriptedBook(ttl_s=settings.challenge_ttl_s)  # test hook
+            services.book = ScriptedBook(ttl_s=settings.challenge_ttl_s)  # test hook
             with services.sessions() as db:
                 now = services.clock()
                 admin = accounts.create_principal(db, role=Role.ADMIN, label="root", now=now)

@@ -34,7 +34,7 @@ def test_a_challenge_she_did_not_perform_is_not_live(api: Api) -> None:
     agent = api.staff("agent", api.operator())
     proofing_id = api.start(agent, applicant())
     api.faces(agent, proofing_id)
-    book = api.services.liveness.book
+    book = api.services.book
     script = book.script  # type: ignore[attr-defined]
     book.script = tuple(reversed(script))  # type: ignore[attr-defined]
     try:

@@ -28,6 +28,7 @@ from simkyc.db.migrate import upgrade
 from simkyc.faces.match import Decision as FaceDecision
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.pseudonyms import DocumentIdentity
+from simkyc.privacy.tlog import LogKeys, LogVerification, integrate, verify_log
 from simkyc.proofing import service as proofing
 from simkyc.proofing.models import (
     DocumentCheck,
@@ -175,3 +176,11 @@ class World:
             self.db, actor=agent, proofing_id=session.id, msisdn=msisdn or self.msisdn(),
             iccid=iccid(), service=ServiceType.MOBILE, profiles=self.profiles,
             keyring=self.keyring, now=self.now, idempotency_key=key)
+
+
+def log_verdict(db: Session, keyring: Keyring, origin: str = "simkyc.local/audit"
+                ) -> LogVerification:
+    """Integrate whatever is committed into the transparency log, then verify all of it."""
+    keys = LogKeys.from_keyring(keyring, origin=origin)
+    integrate(db, keys=keys, now=datetime.now(UTC))
+    return verify_log(db, keys=keys)

@@ -27,13 +27,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from registry_world import BACKENDS, World, iccid, migrated_engine
+from registry_world import BACKENDS, World, iccid, log_verdict, migrated_engine
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from simkyc.config import default_profiles
 from simkyc.db.engine import session_factory
-from simkyc.privacy.audit import AuditAction, verify_chain
+from simkyc.privacy.audit import AuditAction
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.models import AuditEntry
 from simkyc.proofing.models import ProofingSession
@@ -56,6 +56,7 @@ class Prepared:
     env: dict[str, str]
     token: str
     proofing_ids: list[str]
+    keyring: Keyring
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def prepare(engine: Engine, folder: Path) -> Prepared:
     env = {**os.environ, "SIMKYC_DATABASE_URL": engine.url.render_as_string(False),
            "SIMKYC_KEYRING": keyring.to_json(), "SIMKYC_STATE_DIR": str(folder),
            "SIMKYC_POPULATION": "lfw", "SIMKYC_FNMR_TARGET": "0.1"}
-    return Prepared(engine=engine, env=env, token=token, proofing_ids=ids)
+    return Prepared(engine=engine, env=env, token=token, proofing_ids=ids, keyring=keyring)
 
 
 def free_port() -> int:
@@ -201,7 +202,7 @@ def test_kill_9_during_registrations_loses_no_acknowledged_line(
         assert response.status_code == 200
         with session_factory(prepared.engine)() as db:
             assert_whole(db, acks)
-            chain = verify_chain(db)
+            chain = log_verdict(db, prepared.keyring)
         assert chain.ok, chain.problems[:5]
         assert register_one_more(prepared, port).status_code == 201
 

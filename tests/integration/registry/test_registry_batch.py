@@ -4,11 +4,10 @@ one transaction; idempotent per item; caps and the audit chain hold."""
 from __future__ import annotations
 
 import pytest
-from registry_world import World, iccid, unit_vector
+from registry_world import World, iccid, log_verdict, unit_vector
 from sqlalchemy import func, select
 
 from simkyc.errors import InvalidBatch
-from simkyc.privacy.audit import verify_chain
 from simkyc.privacy.models import AuditEntry
 from simkyc.registry.accounts import Actor
 from simkyc.registry.batch import Outcome, Registration, register_lines
@@ -36,7 +35,7 @@ def test_the_cap_holds_inside_one_batch_and_refusals_are_audited(world: World) -
     assert refusals == 2
     more = Registration(world.proofed(agent, person).id, world.msisdn(), iccid())
     assert codes(run(world, agent, [more])) == ["LINE_CAP_EXCEEDED"]  # counted from the table
-    assert verify_chain(world.db).ok
+    assert log_verdict(world.db, world.keyring).ok
 
 
 def test_each_item_is_refused_for_its_own_reason(world: World) -> None:

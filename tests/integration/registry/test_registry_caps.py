@@ -61,7 +61,7 @@ def test_caps_count_only_lines_in_the_jurisdiction_and_not_cancelled(world: Worl
     issued = [world.register(cn, person) for _ in range(5)]
     world.register(ng, person, msisdn=world.msisdn("+234802"))  # another jurisdiction
     lines.cancel_line(world.db, actor=cn, line_id=issued[0].id, profiles=world.profiles,
-                      now=world.now)
+                      keyring=world.keyring, now=world.now)
     world.register(cn, person)  # the cancelled line no longer counts
     with pytest.raises(LineCapExceeded):
         world.register(cn, person)
@@ -82,7 +82,7 @@ def test_a_refusal_is_audited_and_leaves_the_session_usable(world: World) -> Non
     with pytest.raises(LineCapExceeded):
         register()
     lines.cancel_line(world.db, actor=cn, line_id=issued[0].id, profiles=world.profiles,
-                      now=world.now)
+                      keyring=world.keyring, now=world.now)
     register()  # the refused attempt did not spend the approved session
     refusals = world.db.execute(select(AuditEntry).where(
         AuditEntry.action == "line.refused")).scalars().all()

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from simkyc.db.models import SEALED_COLUMNS
 from simkyc.privacy.audit import AccessPurpose
 from simkyc.privacy.crypto import key_id_of
-from simkyc.registry import maintenance
+from simkyc.registry import lines, maintenance
 from simkyc.registry.accounts import SYSTEM
 from simkyc.registry.models import Person, Role
 from simkyc.registry.persons import Template
@@ -27,13 +27,13 @@ def sealed_key_ids(world: World) -> set[str]:
 
 def test_rotating_the_data_key_reseals_everything(world: World) -> None:
     agent = world.operator("China Mobile", "CN")
-    world.register(agent, world.applicant("A-1", "WANG Fang"),
-                   probe=Template(MODEL, unit_vector(9)))
+    line = world.register(agent, world.applicant("A-1", "WANG Fang"),
+                          probe=Template(MODEL, unit_vector(9)))
     old = world.keyring.data.active
     assert sealed_key_ids(world) == {old}
     world.keyring = world.keyring.rotate_data_key()
     assert maintenance.reseal_all(world.db, actor=SYSTEM, keyring=world.keyring,
-                                  now=world.now) == 3  # name, birth date, template
+                                  now=world.now) == 5  # name, birth, template, MSISDN, ICCID
     assert sealed_key_ids(world) == {world.keyring.data.active}
     world.keyring = replace(world.keyring, data=world.keyring.data.without(old))
     auditor = world.unbound(Role.AUDITOR)
@@ -42,6 +42,8 @@ def test_rotating_the_data_key_reseals_everything(world: World) -> None:
                                       person_id=person_id, purpose=AccessPurpose.OVERSIGHT,
                                       now=world.now)
     assert (details.name, details.has_template) == ("WANG Fang", True)
+    assert lines.get_line(world.db, actor=auditor, line_id=line.id,
+                          keyring=world.keyring) == line
 
 
 def test_rotating_the_pseudonym_key_keeps_one_person(world: World) -> None:

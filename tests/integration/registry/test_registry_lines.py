@@ -55,7 +55,7 @@ def test_a_cancelled_number_is_reissued_only_after_quarantine(world: World) -> N
     alice, bob = world.applicant("A-1"), world.applicant("B-2")
     line = world.register(agent, alice, msisdn="+8613800000001")
     lines.cancel_line(world.db, actor=agent, line_id=line.id, profiles=world.profiles,
-                      now=world.now)
+                      keyring=world.keyring, now=world.now)
     session = world.proofed(agent, bob)
     with pytest.raises(NumberQuarantined) as quarantined:
         register(world, agent, session.id, "+8613800000001")
@@ -138,7 +138,7 @@ def test_cancel_is_idempotent_with_a_key(world: World) -> None:
     agent = world.operator("CN Mobile", "CN")
     line = world.register(agent, world.applicant("A-1"))
     first = lines.cancel_line(world.db, actor=agent, line_id=line.id, profiles=world.profiles,
-                              now=world.now, idempotency_key="cancel-1")
+                              keyring=world.keyring, now=world.now, idempotency_key="cancel-1")
     again = lines.cancel_line(world.db, actor=agent, line_id=line.id, profiles=world.profiles,
-                              now=world.now, idempotency_key="cancel-1")
+                              keyring=world.keyring, now=world.now, idempotency_key="cancel-1")
     assert first == again and first.status is LineStatus.CANCELLED

@@ -1,5 +1,6 @@
-"""No ID number, name, birth date, face template or retained image in clear anywhere in the
-database: every table dumped (both backends), and the SQLite file's own bytes."""
+"""No ID number, name, birth date, face template, retained image, phone number or ICCID in
+clear anywhere in the database - stored idempotent replies included: every table dumped
+(both backends), and the SQLite file's own bytes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-from registry_world import MODEL, World, migrated_engine, unit_vector
+from registry_world import MODEL, World, iccid, migrated_engine, unit_vector
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,7 +20,9 @@ from simkyc.privacy.models import MediaKind
 from simkyc.privacy.pseudonyms import DocumentIdentity
 from simkyc.privacy.retention import RetentionPolicy, retain_image
 from simkyc.proofing.models import Purpose
-from simkyc.registry import accounts, selfservice
+from simkyc.registry import accounts, lines, selfservice
+from simkyc.registry.accounts import Actor
+from simkyc.registry.models import Line, Role
 from simkyc.registry.persons import Applicant, Template
 
 NUMBER = "11010519491231002X"
@@ -29,15 +32,21 @@ IMAGE = b"\xff\xd8\xff\xe0JFIF-selfie-pixels-of-zhang"
 TEMPLATE = Template(MODEL, unit_vector(5))
 NEEDLES = (NUMBER, NUMBER.lower(), "110105-19491231-002X", "ZHANG Xiaoming", "张小明",
            "Xiaoming", "1949-12-31", "19491231", "31/12/1949", "31.12.1949")
+MSISDN, ICCID = "+8613912345678", iccid(77_777)
+SYSTEM_ADMIN = Actor(principal_id="admin", role=Role.ADMIN)
+LINE_NEEDLES = (MSISDN, MSISDN[1:], MSISDN[3:], ICCID, ICCID[:-1])
 
 
 def populate(world: World) -> None:
     """A person through every path that stores something about them."""
     agent = world.operator("China Mobile", "CN")
     zhang = Applicant(DocumentIdentity("cn_resident_id", "CN", NUMBER), NAME, BORN)
-    line = world.register(agent, zhang, probe=TEMPLATE)
+    line = world.register(agent, zhang, msisdn=MSISDN, probe=TEMPLATE, key="register-1")
     session = world.proofed(agent, zhang, purpose=Purpose.SIM_SWAP, line_id=line.id,
                             probe=TEMPLATE)
+    lines.swap_sim(world.db, actor=agent, line_id=line.id, proofing_id=session.id,
+                   iccid=ICCID, keyring=world.keyring, now=world.now,
+                   idempotency_key="swap-1")
     retain_image(world.db, policy=RetentionPolicy(enabled=True, days=30), keyring=world.keyring,
                  proofing_id=session.id, kind=MediaKind.SELFIE, image=IMAGE, now=world.now)
     world.db.commit()
@@ -46,7 +55,7 @@ def populate(world: World) -> None:
         ttl_s=900, now=world.now)
     me = accounts.authenticate(world.db, token=token.token, now=world.now)
     selfservice.dispute_line(world.db, actor=me, line_id=line.id, reproof_hours=72,
-                             now=world.now)
+                             keyring=world.keyring, now=world.now)
 
 
 def dump(db: Session) -> tuple[str, bytes]:
@@ -72,6 +81,23 @@ def assert_nothing_in_clear(text: str, data: bytes) -> None:
     assert template_bytes[:16] not in data
 
 
+def assert_no_line_number(text: str, data: bytes) -> None:
+    for needle in LINE_NEEDLES:
+        assert needle not in text, needle
+        assert needle.encode() not in data, needle
+
+
+def test_no_line_number_in_any_table_or_stored_reply(world: World) -> None:
+    populate(world)
+    text, data = dump(world.db)
+    assert "swap-1" in text and "register-1" in text  # the stored replies were dumped
+    assert_no_line_number(text, data)
+    agent_line = world.db.execute(select(Line)).scalars().one()
+    view = lines.get_line(world.db, actor=SYSTEM_ADMIN, line_id=agent_line.id,
+                          keyring=world.keyring)
+    assert (view.msisdn, view.iccid) == (MSISDN, ICCID)  # and they still read back
+
+
 def test_no_personal_data_in_any_table(world: World) -> None:
     populate(world)
     text, data = dump(world.db)
@@ -89,3 +115,4 @@ def test_no_personal_data_in_the_sqlite_file(tmp_path: Path, keyring: Keyring) -
     raw = b"".join(p.read_bytes() for p in files)
     assert len(raw) > 50_000 and b"line.disputed" in raw
     assert_nothing_in_clear(raw.decode("utf-8", "replace"), raw)
+    assert_no_line_number(raw.decode("utf-8", "replace"), raw)

@@ -39,7 +39,7 @@ def test_a_citizen_sees_every_line_under_their_id_masked(world: World) -> None:
     world.register(telecom, alice, msisdn="+8618987654321")
     world.register(telecom, world.applicant("B-2"))  # someone else's
     me = citizen(world, mobile, alice)
-    listed = selfservice.my_lines(world.db, actor=me, now=world.now)
+    listed = selfservice.my_lines(world.db, actor=me, keyring=world.keyring, now=world.now)
     assert [(x.msisdn_masked, x.operator, x.status) for x in listed] == [
         ("+*********5678", "China Mobile", LineStatus.ACTIVE),
         ("+*********4321", "China Telecom", LineStatus.ACTIVE),
@@ -67,22 +67,26 @@ def test_not_mine_then_reproof_keeps_the_line(world: World) -> None:
     alice = world.applicant("A-1")
     line = world.register(agent, alice, probe=FACE)
     me = citizen(world, agent, alice)
+    keys = world.keyring
     dispute = selfservice.dispute_line(world.db, actor=me, line_id=line.id,
-                                       reproof_hours=REPROOF_HOURS, now=world.now)
+                                       reproof_hours=REPROOF_HOURS, keyring=keys, now=world.now)
     assert selfservice.dispute_line(world.db, actor=me, line_id=line.id,
-                                    reproof_hours=REPROOF_HOURS, now=world.now) == dispute
-    queue = disputes.dispute_queue(world.db, actor=agent, now=world.now)
+                                    reproof_hours=REPROOF_HOURS, keyring=keys,
+                                    now=world.now) == dispute
+    queue = disputes.dispute_queue(world.db, actor=agent, keyring=keys, now=world.now)
     assert [(d.id, d.msisdn, d.status) for d in queue] == [(dispute.id, line.msisdn, "open")]
-    assert selfservice.my_lines(world.db, actor=me, now=world.now)[0].status == "disputed"
+    mine = selfservice.my_lines(world.db, actor=me, keyring=keys, now=world.now)
+    assert mine[0].status == "disputed"
     world.tick(hours=70)
     reproof = world.proofed(agent, alice, purpose=Purpose.DISPUTE_REPROOF, line_id=line.id,
                             probe=FACE)
     closed = disputes.resolve_dispute(world.db, actor=agent, dispute_id=dispute.id,
-                                      proofing_id=reproof.id, now=world.now)
+                                      proofing_id=reproof.id, keyring=keys, now=world.now)
     assert closed.status == "reproofed"
     world.tick(hours=10)
     assert disputes.apply_dispute_deadlines(world.db, actor=SYSTEM, now=world.now) == 0
-    assert selfservice.my_lines(world.db, actor=me, now=world.now)[0].status == "active"
+    mine = selfservice.my_lines(world.db, actor=me, keyring=keys, now=world.now)
+    assert mine[0].status == "active"
 
 
 def test_not_mine_without_reproof_is_suspended_at_the_deadline(world: World) -> None:
@@ -91,14 +95,15 @@ def test_not_mine_without_reproof_is_suspended_at_the_deadline(world: World) -> 
     kept, lost = world.register(agent, alice), world.register(agent, alice)
     me = citizen(world, agent, alice)
     selfservice.dispute_line(world.db, actor=me, line_id=lost.id, reproof_hours=REPROOF_HOURS,
-                             now=world.now)
+                             keyring=world.keyring, now=world.now)
     world.tick(hours=71)
     assert disputes.apply_dispute_deadlines(world.db, actor=SYSTEM, now=world.now) == 0
     world.tick(hours=1)
     assert disputes.apply_dispute_deadlines(world.db, actor=SYSTEM, now=world.now) == 1
-    statuses = {x.id: x.status for x in selfservice.my_lines(world.db, actor=me, now=world.now)}
+    mine = selfservice.my_lines(world.db, actor=me, keyring=world.keyring, now=world.now)
+    statuses = {x.id: x.status for x in mine}
     assert statuses == {kept.id: LineStatus.ACTIVE, lost.id: LineStatus.SUSPENDED}
-    assert disputes.dispute_queue(world.db, actor=agent, now=world.now) == []
+    assert disputes.dispute_queue(world.db, actor=agent, keyring=world.keyring, now=world.now) == []
     with pytest.raises(PermissionDenied):
         disputes.apply_dispute_deadlines(world.db, actor=me, now=world.now)
 
@@ -109,7 +114,7 @@ def test_a_citizen_disputes_only_their_own_lines(world: World) -> None:
     me = citizen(world, agent, world.applicant("A-1"))
     with pytest.raises(RecordNotFound):
         selfservice.dispute_line(world.db, actor=me, line_id=bobs.id,
-                                 reproof_hours=REPROOF_HOURS, now=world.now)
+                                 reproof_hours=REPROOF_HOURS, keyring=world.keyring, now=world.now)
 
 
 def test_the_citizen_lists_who_accessed_their_data(world: World) -> None:

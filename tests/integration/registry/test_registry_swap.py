@@ -33,7 +33,7 @@ def near(template: Template, seed: int) -> Template:
 
 def swap(world: World, agent: Actor, line: LineView, proofing_id: str) -> LineView:
     return lines.swap_sim(world.db, actor=agent, line_id=line.id, proofing_id=proofing_id,
-                          iccid=iccid(), now=world.now)
+                          iccid=iccid(), keyring=world.keyring, now=world.now)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from simkyc.api.deps import AgentDep, IdempotencyKey, NowDep, ServicesDep, SessionDep, StaffDep
+from simkyc.api.locale import LocaleDep
 from simkyc.api.schemas import (
     ItemError,
     LineBatch,
@@ -14,6 +15,8 @@ from simkyc.api.schemas import (
     LineCreate,
     SimSwap,
 )
+from simkyc.i18n import catalogs
+from simkyc.i18n.messages import error_message
 from simkyc.registry import batch, lines
 from simkyc.registry.batch import Registration
 from simkyc.registry.schemas import LineView
@@ -33,7 +36,7 @@ def register_line(body: LineCreate, *, db: SessionDep, me: AgentDep, now: NowDep
 
 @router.post("/batch")
 def register_lines(body: LineBatch, *, db: SessionDep, me: AgentDep, now: NowDep,
-                   services: ServicesDep) -> LineBatchOut:
+                   services: ServicesDep, locale: LocaleDep) -> LineBatchOut:
     """Bulk registration (an operator's back office): every item judged as `POST /v1/lines`
     would, all committed in one transaction, each answered in order with its line or its
     error. Retry with the same per-item `idempotency_key`s to get the same lines back."""
@@ -42,24 +45,27 @@ def register_lines(body: LineBatch, *, db: SessionDep, me: AgentDep, now: NowDep
     done = batch.register_lines(db, actor=me, items=items, keyring=services.keyring,
                                 profiles=services.settings.jurisdiction_profiles, now=now)
     results = [LineBatchResult(line=o.line, error=o.error and ItemError(
-        code=o.error.code, message=o.error.message, details=o.error.details())) for o in done]
+        code=o.error.code, message=error_message(catalogs(), locale, o.error),
+        details=o.error.details())) for o in done]
     registered = sum(r.line is not None for r in results)
     return LineBatchOut(registered=registered, refused=len(results) - registered,
                         results=results)
 
 
 @router.get("/{line_id}")
-def get_line(line_id: str, *, db: SessionDep, me: StaffDep) -> LineView:
+def get_line(line_id: str, *, db: SessionDep, me: StaffDep,
+             services: ServicesDep) -> LineView:
     """A line of the caller's operator."""
-    return lines.get_line(db, actor=me, line_id=line_id)
+    return lines.get_line(db, actor=me, line_id=line_id, keyring=services.keyring)
 
 
 @router.post("/{line_id}/swap-sim")
 def swap_sim(line_id: str, body: SimSwap, *, db: SessionDep, me: AgentDep, now: NowDep,
-             key: IdempotencyKey = None) -> LineView:
+             services: ServicesDep, key: IdempotencyKey = None) -> LineView:
     """A new SIM for the line, after its holder was proofed again (purpose sim_swap)."""
     return lines.swap_sim(db, actor=me, line_id=line_id, proofing_id=body.proofing_id,
-                          iccid=body.iccid, now=now, idempotency_key=key)
+                          iccid=body.iccid, keyring=services.keyring, now=now,
+                          idempotency_key=key)
 
 
 @router.post("/{line_id}/cancel")
@@ -67,8 +73,8 @@ def cancel_line(line_id: str, *, db: SessionDep, me: AgentDep, now: NowDep,
                 services: ServicesDep, key: IdempotencyKey = None) -> LineView:
     """Cancel the line; its number goes into quarantine."""
     return lines.cancel_line(db, actor=me, line_id=line_id,
-                             profiles=services.settings.jurisdiction_profiles, now=now,
-                             idempotency_key=key)
+                             profiles=services.settings.jurisdiction_profiles,
+                             keyring=services.keyring, now=now, idempotency_key=key)
 
 
 @router.post("/{line_id}/transfer", status_code=status.HTTP_409_CONFLICT)

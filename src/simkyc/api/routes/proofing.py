@@ -1,20 +1,17 @@
 """Proofing sessions: open one, submit the document, a selfie and liveness evidence, conclude.
 
-Evidence between the calls is held in memory (api.evidence); only what `conclude` records is
-persisted. Every route checks the session through the service with the caller as actor, so
-another operator's session is refused before anything is read or held.
+Thin: each route reads its request and calls the proofing flow (simkyc.proofing.flow), which
+keeps every step's state in the database. Uploads are read here; the flow's inference runs in
+the thread pool, off the event loop.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile, status
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from simkyc.api import capture
 from simkyc.api.deps import (
     AgentDep,
     IdempotencyKey,
@@ -24,10 +21,9 @@ from simkyc.api.deps import (
     StaffDep,
     read_upload,
 )
-from simkyc.api.evidence import HeldEvidence
 from simkyc.api.idempotency import once
+from simkyc.api.locale import LocaleDep
 from simkyc.api.schemas import (
-    CardFieldOut,
     ChallengeOut,
     DocumentCheckOut,
     DocumentSource,
@@ -37,140 +33,55 @@ from simkyc.api.schemas import (
     ProofingCreate,
     ProofingPublic,
 )
-from simkyc.api.state import Services
-from simkyc.documents.crosscheck import TextCheck, Typed
-from simkyc.errors import (
-    IdempotencyKeyReused,
-    MediaTooLarge,
-    PermissionDenied,
-    ProofingAlreadyDecided,
-)
-from simkyc.faces.pipeline import FaceSample
-from simkyc.privacy.pseudonyms import DocumentIdentity
+from simkyc.errors import MediaTooLarge
+from simkyc.i18n import DEFAULT_LOCALE, catalogs
+from simkyc.i18n.messages import check_message, liveness_reason, prompt
 from simkyc.proofing import service as proofing
-from simkyc.proofing.documents import (
-    TEXT_CHECK_PREFIX,
-    document_checks,
-    document_type,
-    text_checks,
-)
-from simkyc.proofing.models import Outcome
+from simkyc.proofing.flow import LivenessMedia
 from simkyc.proofing.schemas import Consent, ProofingView
 from simkyc.registry import selfservice
-from simkyc.registry.accounts import Actor, operator_profile
-from simkyc.registry.persons import Applicant
 
 router = APIRouter(prefix="/v1/proofing-sessions", tags=["proofing"])
 
 
-def _public(view: ProofingView, held: HeldEvidence | None = None) -> ProofingPublic:
-    checks = [DocumentCheckOut(name=c.name, passed=c.passed, code=c.code, message=c.message)
-              for c in (held.documents if held else [])]
-    return ProofingPublic(**view.model_dump(), document_checks=checks)
+def localized(public: ProofingPublic, locale: str) -> ProofingPublic:
+    """The session with its document checks' sentences in the reader's language."""
+    checks = [DocumentCheckOut(name=c.name, passed=c.passed, code=c.code,
+                               message=check_message(catalogs(), locale, name=c.name,
+                                                     code=c.code, english=c.message))
+              for c in public.document_checks]
+    return public.model_copy(update={"document_checks": checks})
 
 
-def _open(services: Services, *, db: SessionDep, actor: Actor, proofing_id: str,
-          now: float) -> HeldEvidence:
-    """The held evidence of a pending session the caller may work on."""
-    view = proofing.get_session(db, actor=actor, proofing_id=proofing_id)
-    # End the read: on SQLite every transaction holds the write lock, and the engines that
-    # run next take seconds.
-    db.rollback()
-    if view.agent_id != actor.principal_id:
-        raise PermissionDenied("only the agent who started a session submits its evidence.")
-    if view.outcome is not Outcome.PENDING:
-        raise ProofingAlreadyDecided(f"the session is already {view.outcome.value}.")
-    return services.evidence.get(proofing_id, now=now)
+def _prompts(out: ChallengeOut, locale: str) -> ChallengeOut:
+    """The challenge's prompts in the applicant's language (the actions never change)."""
+    said = [prompt(catalogs(), locale, action, text)
+            for action, text in zip(out.actions, out.prompts, strict=True)]
+    return out.model_copy(update={"prompts": said})
 
 
-async def _opened(services: Services, *, db: SessionDep, actor: Actor, proofing_id: str,
-                  now: datetime) -> HeldEvidence:
-    """`_open` off the event loop (it queries the database)."""
-    return await run_in_threadpool(lambda: _open(services, db=db, actor=actor,
-                                                 proofing_id=proofing_id,
-                                                 now=now.timestamp()))
+def _reasons(out: LivenessOut, locale: str) -> LivenessOut:
+    """The liveness verdict's reasons in the reader's language."""
+    return out.model_copy(update={
+        "reasons": [liveness_reason(catalogs(), locale, r) for r in out.reasons]})
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_session(body: ProofingCreate, *, db: SessionDep, me: AgentDep, now: NowDep,
-                   services: ServicesDep, key: IdempotencyKey = None) -> ProofingPublic:
+                   services: ServicesDep, locale: LocaleDep = DEFAULT_LOCALE,
+                   key: IdempotencyKey = None) -> ProofingPublic:
     """Open a session for an applicant who consented; the typed document data is checked."""
-    typed = body.applicant
-    applicant = Applicant(DocumentIdentity(document_type(typed.document_kind), typed.country,
-                                           typed.number), typed.name, typed.birth_date)
-
-    def act() -> ProofingView:
-        return proofing.start_session(
-            db, actor=me, purpose=body.purpose, applicant=applicant,
-            consent=Consent(body.consent.given, body.consent.version, now),
-            keyring=services.keyring, now=now, line_id=body.line_id)
-
-    view = once(db, actor=me, key=key, operation="proofing.start",
-                request=body.model_dump(mode="json"), kind=ProofingView, now=now, act=act)
-    profile = operator_profile(db, me, services.settings.jurisdiction_profiles)
-    held = services.evidence.get(view.id, now=now.timestamp())
-    held.documents = document_checks(kind=typed.document_kind, number=typed.number,
-                                     birth_date=typed.birth_date, today=now.date(),
-                                     profile=profile, expiry=typed.expiry, mrz=typed.mrz)
-    held.typed = Typed(typed.number, typed.name, typed.birth_date, typed.expiry)
-    return _public(view, held)
+    opened = services.flow().start(
+        db, actor=me, purpose=body.purpose, typed=body.typed_document(),
+        consent=Consent(body.consent.given, body.consent.version, now), now=now,
+        line_id=body.line_id, key=key, request=body.model_dump(mode="json"))
+    return localized(ProofingPublic.of(opened.view, opened.checks), locale)
 
 
 @router.get("/{proofing_id}")
 def get_session(proofing_id: str, *, db: SessionDep, me: StaffDep) -> ProofingPublic:
     """A session's state and decision (staff of its operator, auditors, admins)."""
-    return _public(proofing.get_session(db, actor=me, proofing_id=proofing_id))
-
-
-async def _face(kind: str, proofing_id: str, image: UploadFile, *, db: SessionDep,
-                me: Actor, now: NowDep, services: Services, key: str | None,
-                card: bool = False) -> tuple[HeldEvidence, FaceSubmitted, FaceSample | None]:
-    """The image judged and its summary; for a keyed retry, the first summary (no sample:
-    the first request's is held already)."""
-    held = await _opened(services, db=db, actor=me, proofing_id=proofing_id, now=now)
-    data = await read_upload(image, services.settings.max_image_bytes)
-    digest = capture.sha256(data)
-    fingerprint = f"{digest}/{card}"
-    if (kept := _replay(held, kind, key, fingerprint)) is not None:
-        return held, FaceSubmitted.model_validate(kept), None
-    text = None
-    if card:
-        sample, text = await capture.card_document(services, data, held.typed,
-                                                   today=now.date())
-    else:
-        sample = await capture.face_sample(services, data)
-    held.image_sha256[kind] = digest
-    out = FaceSubmitted(kind=kind, image_sha256=digest,
-                        detector_score=sample.quality.detector_score,
-                        sharpness=sample.quality.sharpness)
-    if text is not None:
-        _record_text(held, text)
-        out.card_text = [CardFieldOut(**check.to_dict()) for check in text.fields]
-    _keep(held, kind, key, fingerprint, out)
-    return held, out, sample
-
-
-def _record_text(held: HeldEvidence, text: TextCheck) -> None:
-    """The card's text checks replace those of an earlier card photo."""
-    kept = [c for c in held.documents if not c.name.startswith(TEXT_CHECK_PREFIX)]
-    held.documents = kept + text_checks(text.fields)
-
-
-def _replay(held: HeldEvidence, kind: str, key: str | None, fingerprint: str) -> object:
-    """The reply kept for this key (None if new); the key of another request is refused."""
-    kept = held.replies.get((kind, key)) if key else None
-    if kept is None:
-        return None
-    if kept["request"] != fingerprint:
-        raise IdempotencyKeyReused(f"idempotency key {key!r} was used for another request.")
-    return kept["response"]
-
-
-def _keep(held: HeldEvidence, kind: str, key: str | None, fingerprint: str,
-          out: BaseModel) -> None:
-    """Keep the reply for retries with the same key (in memory, with the held evidence)."""
-    if key:
-        held.replies[(kind, key)] = {"request": fingerprint, "response": out.model_dump()}
+    return ProofingPublic.of(proofing.get_session(db, actor=me, proofing_id=proofing_id))
 
 
 @router.post("/{proofing_id}/document")
@@ -183,12 +94,11 @@ async def submit_document(proofing_id: str, image: Annotated[UploadFile, File()]
     image, a scanner's crop). The live capture must match it; resubmitting replaces it.
     A card's text is read (OCR) and each typed field reported match / mismatch / unreadable;
     a mismatch sends the session to manual review, an unreadable field is only recorded."""
-    held, out, sample = await _face("document", proofing_id, image, db=db, me=me, now=now,
-                                    services=services, key=key,
-                                    card=source is DocumentSource.CARD)
-    if sample is not None:
-        held.document = sample
-    return out
+    data = await read_upload(image, services.settings.max_image_bytes)
+    flow = services.flow()
+    return await run_in_threadpool(lambda: flow.document(
+        db, actor=me, proofing_id=proofing_id, image=data, now=now, key=key,
+        card=source is DocumentSource.CARD))
 
 
 @router.post("/{proofing_id}/selfie")
@@ -196,27 +106,24 @@ async def submit_selfie(proofing_id: str, image: Annotated[UploadFile, File()],
                         *, db: SessionDep, me: AgentDep, now: NowDep,
                         services: ServicesDep, key: IdempotencyKey = None) -> FaceSubmitted:
     """A frontal selfie (the liveness capture's reference; resubmitting replaces it)."""
-    held, out, sample = await _face("selfie", proofing_id, image, db=db, me=me, now=now,
-                                    services=services, key=key)
-    if sample is not None:
-        held.selfie = sample
-    return out
+    data = await read_upload(image, services.settings.max_image_bytes)
+    flow = services.flow()
+    return await run_in_threadpool(lambda: flow.selfie(
+        db, actor=me, proofing_id=proofing_id, image=data, now=now, key=key))
 
 
 @router.post("/{proofing_id}/liveness-challenges", status_code=status.HTTP_201_CREATED)
-async def request_challenge(proofing_id: str, *, db: SessionDep, me: AgentDep, now: NowDep,
-                            services: ServicesDep, key: IdempotencyKey = None) -> ChallengeOut:
-    """A random sequence of actions to perform on camera, answerable once before expiry."""
-    held = await _opened(services, db=db, actor=me, proofing_id=proofing_id, now=now)
-    if (kept := _replay(held, "challenge", key, "")) is not None:
-        return ChallengeOut.model_validate(kept)
-    challenge = await capture.issue_challenge(services, proofing_id=proofing_id,
-                                              now=now.timestamp())
-    out = ChallengeOut(nonce=challenge.nonce, actions=[a.value for a in challenge.actions],
-                       prompts=challenge.prompts(), slot_s=challenge.slot_s,
-                       expires_at=now + timedelta(seconds=services.liveness.book.ttl_s))
-    _keep(held, "challenge", key, "", out)
-    return out
+def request_challenge(proofing_id: str, *, db: SessionDep, me: AgentDep, now: NowDep,
+                      services: ServicesDep,
+                      device_id: Annotated[str | None, Form(max_length=128)] = None,
+                      locale: LocaleDep = DEFAULT_LOCALE,
+                      key: IdempotencyKey = None) -> ChallengeOut:
+    """A random sequence of actions to perform on camera, answerable once before expiry.
+    Issuing closes the session's previous challenge and counts as an attempt against the
+    session, the person and the device (`device_id`, optional): too many in a while is
+    LIVENESS_LOCKED (429, with Retry-After)."""
+    return _prompts(services.flow().challenge(db, actor=me, proofing_id=proofing_id, now=now,
+                                              device_id=device_id, key=key), locale)
 
 
 @router.post("/{proofing_id}/liveness")
@@ -226,27 +133,20 @@ async def submit_liveness(
     stills: Annotated[list[UploadFile] | None, File()] = None,
     fps: Annotated[float, Form(gt=0, le=120)] = 10.0,
     device_id: Annotated[str | None, Form(max_length=128)] = None,
-    key: IdempotencyKey = None,
+    locale: LocaleDep = DEFAULT_LOCALE, key: IdempotencyKey = None,
 ) -> LivenessOut:
-    """The evidence answering a challenge: a video, or a burst of stills taken at `fps`."""
-    held = await _opened(services, db=db, actor=me, proofing_id=proofing_id, now=now)
-    fingerprint = f"{nonce}/{device_id}/{fps}"
-    if (kept := _replay(held, "liveness", key, fingerprint)) is not None:
-        return LivenessOut.model_validate(kept)
+    """The evidence answering the session's open challenge: a video, or a burst of stills
+    taken at `fps`. A locked-out session, person or device is refused before any decoding."""
     limit = services.settings.liveness_max_bytes
     clip = await read_upload(video, limit, MediaTooLarge) if video is not None else None
     burst = [(await read_upload(s, limit, MediaTooLarge), i / fps)
              for i, s in enumerate(stills or [])]
-    result = await capture.judge_liveness(
-        services, held, proofing_id=proofing_id, nonce=nonce, device_id=device_id,
-        video=clip, stills=burst if clip is None else None, now=now.timestamp())
-    held.liveness = result
-    out = LivenessOut(verdict=result.verdict.value, reasons=list(result.reasons),
-                      frames_analysed=result.frames_analysed,
-                      actions_seen=[{"action": a, "t": round(t, 3)}
-                                    for a, t in result.actions_seen])
-    _keep(held, "liveness", key, fingerprint, out)
-    return out
+    media = LivenessMedia(video=clip, stills=burst if clip is None else None)
+    flow = services.flow()
+    out = await run_in_threadpool(lambda: flow.liveness(
+        db, actor=me, proofing_id=proofing_id, nonce=nonce, media=media, now=now, fps=fps,
+        device_id=device_id, key=key))
+    return _reasons(out, locale)
 
 
 @router.post("/{proofing_id}/conclude")
@@ -255,20 +155,13 @@ def conclude(proofing_id: str, *, db: SessionDep, me: AgentDep, now: NowDep,
     """Decide from the document checks, the face match and the liveness verdict."""
 
     def act() -> ProofingView:
-        held = _open(services, db=db, actor=me, proofing_id=proofing_id, now=now.timestamp())
-        face, probe = capture.face_check(services, held)
-        view = proofing.conclude(
-            db, actor=me, proofing_id=proofing_id, documents=held.documents, face=face,
-            liveness=capture.liveness_check(held), keyring=services.keyring,
-            approval_ttl_s=services.settings.approval_ttl_s, now=now, probe=probe,
-            images=held.image_sha256)
+        view = services.flow().conclude(db, actor=me, proofing_id=proofing_id, now=now)
         services.metrics.decisions.labels(view.outcome.value).inc()
-        services.evidence.discard(proofing_id)
         return view
 
-    return _public(once(db, actor=me, key=key, operation="proofing.conclude",
-                        request={"proofing_id": proofing_id}, kind=ProofingView, now=now,
-                        act=act))
+    return ProofingPublic.of(once(db, actor=me, key=key, operation="proofing.conclude",
+                       request={"proofing_id": proofing_id}, kind=ProofingView, now=now,
+                       act=act))
 
 
 @router.post("/{proofing_id}/citizen-token", status_code=status.HTTP_201_CREATED)
@@ -287,3 +180,4 @@ def citizen_token(proofing_id: str, *, db: SessionDep, me: AgentDep, now: NowDep
     return once(db, actor=me, key=key, operation="proofing.citizen_token",
                 request={"proofing_id": proofing_id}, kind=KeyOut, now=now, act=act,
                 secret=services.keyring)
+

@@ -46,16 +46,20 @@ def decide(proofing_id: str, body: ReviewDecision, *, db: SessionDep, me: Review
 
 
 @router.get("/disputes")
-def dispute_queue(*, db: SessionDep, me: OperatorStaffDep, now: NowDep) -> list[DisputeView]:
+def dispute_queue(*, db: SessionDep, me: OperatorStaffDep, now: NowDep,
+                  services: ServicesDep) -> list[DisputeView]:
     """My operator's open disputes."""
-    return disputes.dispute_queue(db, actor=me, now=now)
+    return disputes.dispute_queue(db, actor=me, keyring=services.keyring, now=now)
 
 
 @router.post("/disputes/{dispute_id}/resolve")
 def resolve_dispute(dispute_id: str, body: DisputeResolution, *, db: SessionDep,
-                    me: AgentDep, now: NowDep, key: IdempotencyKey = None) -> DisputeView:
+                    me: AgentDep, now: NowDep, services: ServicesDep,
+                    key: IdempotencyKey = None) -> DisputeView:
     """Close a dispute with the holder's approved re-proof session (the agent who proofed)."""
     return once(db, actor=me, key=key, operation="dispute.resolve",
                 request={"dispute_id": dispute_id, **body.model_dump()}, kind=DisputeView,
-                now=now, act=lambda: disputes.resolve_dispute(
-                    db, actor=me, dispute_id=dispute_id, proofing_id=body.proofing_id, now=now))
+                now=now, secret=services.keyring,  # the reply holds the MSISDN: stored sealed
+                act=lambda: disputes.resolve_dispute(
+                    db, actor=me, dispute_id=dispute_id, proofing_id=body.proofing_id,
+                    keyring=services.keyring, now=now))

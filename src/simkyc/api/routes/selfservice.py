@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 
 from simkyc.api.deps import CitizenDep, IdempotencyKey, NowDep, ServicesDep, SessionDep
 from simkyc.api.idempotency import once
+from simkyc.api.state import log_keys
 from simkyc.registry import selfservice
 from simkyc.registry.schemas import AccessView, DisputeView, MaskedLine
 
@@ -13,9 +14,10 @@ router = APIRouter(prefix="/v1/me", tags=["self-service"])
 
 
 @router.get("/lines")
-def my_lines(*, db: SessionDep, me: CitizenDep, now: NowDep) -> list[MaskedLine]:
+def my_lines(*, db: SessionDep, me: CitizenDep, now: NowDep,
+             services: ServicesDep) -> list[MaskedLine]:
     """Every line under my ID, at every operator, numbers masked."""
-    return selfservice.my_lines(db, actor=me, now=now)
+    return selfservice.my_lines(db, actor=me, keyring=services.keyring, now=now)
 
 
 @router.post("/lines/{line_id}/dispute", status_code=status.HTTP_201_CREATED)
@@ -24,12 +26,14 @@ def dispute_line(line_id: str, *, db: SessionDep, me: CitizenDep, now: NowDep,
     """Mark a line "not mine": it goes to its operator's queue."""
     return once(db, actor=me, key=key, operation="selfservice.dispute",
                 request={"line_id": line_id}, kind=DisputeView, now=now,
+                secret=services.keyring,  # the reply holds the MSISDN: stored sealed
                 act=lambda: selfservice.dispute_line(
-                    db, actor=me, line_id=line_id,
+                    db, actor=me, line_id=line_id, keyring=services.keyring,
                     reproof_hours=services.settings.dispute_reproof_hours, now=now))
 
 
 @router.get("/accesses")
-def my_accesses(*, db: SessionDep, me: CitizenDep, now: NowDep) -> list[AccessView]:
-    """Who accessed my data, when and why."""
-    return selfservice.my_accesses(db, actor=me, now=now)
+def my_accesses(*, db: SessionDep, me: CitizenDep, now: NowDep,
+                services: ServicesDep) -> list[AccessView]:
+    """Who accessed my data, when and why; each entry with its transparency-log proof."""
+    return selfservice.my_accesses(db, actor=me, now=now, keys=log_keys(services))

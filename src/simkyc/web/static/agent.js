@@ -2,19 +2,15 @@
 // evidence (proofing.js), then register a line, swap a SIM or cancel a line.
 
 import {
-  $, api, busy, endSession, facts, formJson, list, newKey, onSubmit, OUTCOMES, REASONS,
-  setCsrf, showStep, submitOnce,
+  $, api, busy, endSession, facts, formJson, known, list, newKey, onSubmit, outcomeText,
+  reasonText, setCsrf, showStep, submitOnce,
 } from "./common.js";
+import { formatDate, formatTime, startI18n, t } from "./i18n.js";
 import { applicantFrom, CONSENT_VERSION, loadSteps, Proofing } from "./proofing.js";
 
-const state = { purpose: "registration", lineId: null };
+const state = { purpose: "registration", lineId: null, view: null, line: null, done: null,
+  issued: null };
 let proofing = null;
-
-const PURPOSES = {
-  registration: "A new line",
-  sim_swap: "SIM swap: the holder proves it is them",
-  self_service: "A sign-in code for the customer's own page",
-};
 
 function signedIn(session) {
   if (session.kind !== "agent") {
@@ -26,12 +22,13 @@ function signedIn(session) {
   showStep("home");
 }
 
-function choose(purpose) {
+function choose(purpose, fresh = true) {
   state.purpose = purpose;
-  $("#purpose-label").textContent = PURPOSES[purpose];
+  $("#purpose-label").textContent = known(`agent.purpose.${purpose}`, purpose);
   const lineField = $("#line-field");
   lineField.hidden = purpose !== "sim_swap";
   $("#swap-line").required = purpose === "sim_swap";
+  if (!fresh) return;
   $("#applicant-form").reset();
   showStep("applicant");
 }
@@ -55,25 +52,9 @@ function decided(view) {
   state.purpose = view.purpose;
   state.lineId = view.line_id;
   state.proofingId = view.id;
+  state.issued = null;
   showStep("decision");
-  const outcome = $("#outcome");
-  outcome.textContent = OUTCOMES[view.outcome] || view.outcome;
-  outcome.className = `outcome ${view.outcome}`;
-  const reasons = view.reasons.map((r) => REASONS[r] || r);
-  if (view.outcome === "manual_review") {
-    reasons.push(`A reviewer must approve session ${view.id}; then continue it from `
-      + "\"Continue a reviewed session\".");
-  } else if (view.outcome === "rejected") {
-    reasons.push("No line can be issued or changed with this session.");
-  }
-  list($("#decision-reasons"), reasons);
-  facts($("#decision-facts"), [
-    ["Session", view.id],
-    ["Face score", view.face_score === null ? null
-      : `${view.face_score.toFixed(3)} (threshold ${view.face_threshold.toFixed(3)})`],
-    ["Liveness", view.liveness_verdict],
-    ["Approval valid until", view.expires_at && new Date(view.expires_at).toLocaleString()],
-  ]);
+  showDecision(view);
   const usable = view.outcome === "approved" && !view.consumed_at;
   $("#line-form").hidden = !(usable && view.purpose === "registration");
   $("#swap-form").hidden = !(usable && view.purpose === "sim_swap");
@@ -83,26 +64,75 @@ function decided(view) {
   $("#code-help").hidden = true;
 }
 
+// The decision's text (again after a change of language).
+function showDecision(view) {
+  state.view = view;
+  const outcome = $("#outcome");
+  outcome.textContent = outcomeText(view.outcome);
+  outcome.className = `outcome ${view.outcome}`;
+  const reasons = view.reasons.map(reasonText);
+  if (view.outcome === "manual_review") {
+    reasons.push(t("agent.decision.review", { id: view.id }));
+  } else if (view.outcome === "rejected") {
+    reasons.push(t("agent.decision.rejected"));
+  }
+  list($("#decision-reasons"), reasons);
+  facts($("#decision-facts"), [
+    [t("agent.fact.session"), view.id, "data"],
+    [t("agent.fact.face_score"), view.face_score === null ? null
+      : t("agent.fact.score", { score: view.face_score.toFixed(3),
+        threshold: view.face_threshold.toFixed(3) })],
+    [t("agent.fact.liveness"), view.liveness_verdict
+      && known(`verdict_name.${view.liveness_verdict}`, view.liveness_verdict)],
+    [t("agent.fact.valid_until"), view.expires_at && formatDate(view.expires_at)],
+  ]);
+}
+
 // The citizen's self-service token, shown this once for the customer to type.
 async function issueCode() {
   const issued = await api("POST",
     `/v1/proofing-sessions/${encodeURIComponent(state.proofingId)}/citizen-token`,
     { key: newKey() });
   $("#code-token").textContent = issued.token;
-  $("#code-where").textContent = `${window.location.origin}/web/citizen, until `
-    + new Date(issued.expires_at).toLocaleTimeString();
+  state.issued = issued;
+  showCodeHelp();
   $("#code-issue").hidden = true;
   $("#code-token").hidden = false;
   $("#code-help").hidden = false;
 }
 
+function showCodeHelp() {
+  const where = t("agent.code.where", { url: `${window.location.origin}/web/citizen`,
+    time: formatTime(state.issued.expires_at) });
+  $("#code-help").textContent = t("agent.code.help", { where });
+}
+
+// `text()` says what was done (called again after a change of language).
 function done(line, text) {
   showStep("done");
-  $("#done-text").textContent = text;
+  state.line = line;
+  state.done = text;
+  showDone();
+}
+
+function showDone() {
+  const line = state.line;
+  $("#done-text").textContent = state.done();
   facts($("#line-facts"), [
-    ["Line ID", line.id], ["Number", line.msisdn], ["SIM (ICCID)", line.iccid],
-    ["Service", line.service], ["Status", line.status],
+    [t("agent.fact.line_id"), line.id, "data"], [t("agent.fact.number"), line.msisdn, "data"],
+    [t("agent.fact.iccid"), line.iccid, "data"],
+    [t("agent.fact.service"), known(`service.${line.service}`, line.service)],
+    [t("agent.fact.status"), known(`status.${line.status}`, line.status)],
   ]);
+}
+
+// A change of language: what the page wrote itself is written again.
+function relabel() {
+  const step = document.body.dataset.step;
+  if (step === "applicant") choose(state.purpose, false);
+  if (step === "decision" && state.view) showDecision(state.view);
+  if (step === "decision" && state.issued) showCodeHelp();
+  if (step === "done" && state.line) showDone();
 }
 
 async function register(form) {
@@ -110,21 +140,21 @@ async function register(form) {
   const body = { proofing_id: state.proofingId, msisdn: data.msisdn.trim(),
     iccid: data.iccid.trim(), service: data.service };
   const line = await submitOnce(form, (key) => api("POST", "/v1/lines", { json: body, key }));
-  done(line, "Line registered.");
+  done(line, () => t("agent.done.registered"));
 }
 
 async function swap(form) {
   const body = { proofing_id: state.proofingId, iccid: formJson(form).iccid.trim() };
   const line = await submitOnce(form, (key) =>
     api("POST", `/v1/lines/${encodeURIComponent(state.lineId)}/swap-sim`, { json: body, key }));
-  done(line, "SIM swapped: the old SIM no longer works.");
+  done(line, () => t("agent.done.swapped"));
 }
 
 async function cancel(form) {
   const lineId = formJson(form).line_id.trim();
   const line = await submitOnce(form, (key) =>
     api("POST", `/v1/lines/${encodeURIComponent(lineId)}/cancel`, { key }));
-  done(line, "Line cancelled; its number is in quarantine.");
+  done(line, () => t("agent.done.cancelled"));
 }
 
 async function resume(form) {
@@ -146,6 +176,8 @@ async function signOut() {
 
 async function main() {
   await loadSteps($("#proofing-steps"));
+  await startI18n();
+  document.addEventListener("language", relabel);
   proofing = new Proofing(decided);
   onSubmit("#signin-form", signIn);
   onSubmit("#applicant-form", openSession);

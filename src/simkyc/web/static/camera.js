@@ -7,20 +7,22 @@ const SAMPLE_H = 72;
 // The oval guide, as fractions of the frame (the same numbers as .guide-face in app.css).
 const OVAL = { cx: 0.5, cy: 0.49, rx: 0.23, ry: 0.35 };
 
+import { t } from "./i18n.js";
+
 export class CameraError extends Error {}
 
 export function cameraProblem(err) {
   const name = err && err.name;
   if (name === "NotAllowedError" || name === "SecurityError") {
-    return "The camera was refused. Allow it in the browser's site settings, then try again.";
+    return t("camera.refused");
   }
   if (name === "NotFoundError" || name === "OverconstrainedError" || name === "absent") {
-    return "No camera was found on this device.";
+    return t("camera.none");
   }
   if (name === "NotReadableError") {
-    return "The camera is in use by another application.";
+    return t("camera.busy");
   }
-  return `The camera could not start (${name || err}).`;
+  return t("camera.failed", { name: name || err });
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -48,7 +50,7 @@ export class Camera {
       throw err;
     }
     this.close();
-    this.setHint("Starting the camera...", false);
+    this.setHint(t("camera.starting"), false);
     const facingMode = this.mode === "card" ? "environment" : "user";
     this.stream = await navigator.mediaDevices.getUserMedia({
       audio: false,
@@ -78,7 +80,7 @@ export class Camera {
   // The current frame, full size, as a JPEG blob.
   snapshot(quality = 0.92) {
     if (!this.stream || !this.video.videoWidth) {
-      return Promise.reject(new CameraError("The camera is not ready yet: wait a moment."));
+      return Promise.reject(new CameraError(t("camera.not_ready")));
     }
     const canvas = document.createElement("canvas");
     canvas.width = this.video.videoWidth;
@@ -211,32 +213,32 @@ async function showPrompts(prompts, slotMs, totalMs, onPrompt) {
 }
 
 function faceHint(s, faces, video) {
-  if (s.ovalBrightness < 60) return ["More light, please: face a window or a lamp.", false];
-  if (s.ovalBrightness > 215) return ["Too bright: move out of direct light.", false];
+  if (s.ovalBrightness < 60) return [t("hint.more_light"), false];
+  if (s.ovalBrightness > 215) return [t("hint.too_bright"), false];
   if (faces) {
-    if (faces.length === 0) return ["Face the camera, inside the oval.", false];
-    if (faces.length > 1) return ["Only you in the picture, please.", false];
+    if (faces.length === 0) return [t("hint.face_camera"), false];
+    if (faces.length > 1) return [t("hint.only_you"), false];
     const box = faces[0].boundingBox;
     const width = box.width / video.videoWidth;
     const dx = (box.x + box.width / 2) / video.videoWidth - 0.5;
     const dy = (box.y + box.height / 2) / video.videoHeight - 0.5;
-    if (width < 0.25) return ["Move closer.", false];
-    if (width > 0.7) return ["Move back a little.", false];
-    if (Math.abs(dx) > 0.12 || Math.abs(dy) > 0.15) return ["Centre your face in the oval.", false];
+    if (width < 0.25) return [t("hint.closer"), false];
+    if (width > 0.7) return [t("hint.back"), false];
+    if (Math.abs(dx) > 0.12 || Math.abs(dy) > 0.15) return [t("hint.centre"), false];
   } else {
-    if (s.skinShare < 0.12) return ["Bring your face into the oval.", false];
-    if (s.skinShare < 0.3) return ["Move closer.", false];
+    if (s.skinShare < 0.12) return [t("hint.into_oval"), false];
+    if (s.skinShare < 0.3) return [t("hint.closer"), false];
     if (Math.abs(s.skinX - 0.5) > 0.12 || Math.abs(s.skinY - 0.5) > 0.15) {
-      return ["Centre your face in the oval.", false];
+      return [t("hint.centre"), false];
     }
   }
-  if (s.motion > 14) return ["Hold still.", false];
-  return ["Good. Hold still.", true];
+  if (s.motion > 14) return [t("hint.hold_still"), false];
+  return [t("hint.good"), true];
 }
 
 function cardHint(s) {
-  if (s.brightness < 60) return ["More light, please.", false];
-  if (s.brightness > 225) return ["Too bright: avoid glare on the card.", false];
-  if (s.motion > 14) return ["Hold the card still.", false];
-  return ["Fill the frame with the card, then take the photo.", true];
+  if (s.brightness < 60) return [t("hint.card_light"), false];
+  if (s.brightness > 225) return [t("hint.card_glare"), false];
+  if (s.motion > 14) return [t("hint.card_still"), false];
+  return [t("hint.card_ok"), true];
 }

@@ -3,51 +3,36 @@
 // and read who accessed your data.
 
 import {
-  $, api, busy, endSession, list, newKey, onSubmit, OUTCOMES, REASONS, setCsrf, showStep,
-  submitOnce,
+  $, api, busy, endSession, known, list, newKey, onSubmit, outcomeText, reasonText, setCsrf,
+  showStep, submitOnce,
 } from "./common.js";
+import { formatDate, startI18n, t } from "./i18n.js";
 import { applicantFrom, CONSENT_VERSION, loadSteps, Proofing } from "./proofing.js";
+import { matches, trustedKey, verifyEntry } from "./tlog.js";
 
-const ACTIONS = {
-  "proofing.started": "Identity check started",
-  "proofing.decided": "Identity check decided",
-  "proofing.reviewed": "Identity check reviewed by a person",
-  "person.template_compared": "Face compared with your stored face",
-  "person.read": "Your record was read",
-  "line.registered": "Line registered",
-  "line.refused": "Line refused",
-  "line.swapped": "SIM swapped",
-  "line.cancelled": "Line cancelled",
-  "line.transfer_refused": "Transfer refused",
-  "line.disputed": "Line reported as not yours",
-  "dispute.reproofed": "Holder proved themselves again",
-  "line.suspended": "Line suspended",
-  "selfservice.lines_viewed": "You viewed your lines",
-  "selfservice.accesses_viewed": "You viewed this log",
-  "selfservice.token_issued": "You signed in",
-  "media.read": "Stored photos read",
-  "media.purged": "Stored photos deleted",
-  "keys.resealed": "Encryption keys rotated",
+// Each access checked in this browser against the signed transparency log (tlog.js); the
+// labels are t() calls so the catalog's extractor sees them.
+const CHECKED = {
+  verified: () => t("citizen.checked.verified"),
+  failed: () => t("citizen.checked.failed"),
+  pending: () => t("citizen.checked.pending"),
 };
-
-const PURPOSES = {
-  registration: "registering a line",
-  sim_swap: "a SIM swap",
-  dispute: "a dispute",
-  self_service: "your own request",
-  review: "a review",
-  oversight: "oversight (audit)",
-  maintenance: "maintenance",
-};
-
-const ROLES = { agent: "shop agent", reviewer: "reviewer", auditor: "auditor",
-  admin: "administrator", citizen: "you", system: "the system" };
 
 let proofing = null;
 let disputed = null;
+let lastView = null;
+let lastDispute = null;
 
 function when(iso) {
-  return new Date(iso).toLocaleString();
+  return formatDate(iso);
+}
+
+// A cell of data (a number, an operator's name): never translated, marked so.
+function data(text) {
+  const span = document.createElement("span");
+  span.translate = false;
+  span.textContent = text;
+  return span;
 }
 
 // A table row; each cell carries its column's name for the stacked phone layout.
@@ -81,14 +66,17 @@ async function decided(view) {
     return;
   }
   showStep("decided");
+  showDecision(view);
+}
+
+// The decision's text (again after a change of language).
+function showDecision(view) {
+  lastView = view;
   const outcome = $("#outcome");
-  outcome.textContent = OUTCOMES[view.outcome] || view.outcome;
+  outcome.textContent = outcomeText(view.outcome);
   outcome.className = `outcome ${view.outcome}`;
-  const reasons = view.reasons.map((r) => REASONS[r] || r);
-  if (view.outcome === "manual_review") {
-    reasons.push("A person will look at your check. Come back to this page later and press"
-      + " \"Check again\".");
-  }
+  const reasons = view.reasons.map(reasonText);
+  if (view.outcome === "manual_review") reasons.push(t("citizen.review"));
   list($("#decision-reasons"), reasons);
   $("#check-again").hidden = view.outcome !== "manual_review";
 }
@@ -114,37 +102,49 @@ async function showLines() {
   $("#lines").hidden = lines.length === 0;
   for (const line of lines) {
     const status = document.createElement("span");
-    status.textContent = line.status;
+    status.textContent = known(`status.${line.status}`, line.status);
     status.className = `status-${line.status}`;
     let action = "";
     if (line.status !== "disputed" && line.status !== "cancelled") {
       action = document.createElement("button");
       action.type = "button";
       action.className = "secondary";
-      action.textContent = "Not mine";
-      action.setAttribute("aria-label", `Line ${line.msisdn_masked} is not mine`);
+      action.textContent = t("citizen.not_mine");
+      action.setAttribute("aria-label", t("citizen.not_mine_label",
+        { number: line.msisdn_masked }));
       action.addEventListener("click", () => askDispute(line));
     }
-    body.append(row($("#lines"), [line.msisdn_masked, `${line.operator} (${line.service})`,
-      new Date(line.since).toLocaleDateString(), status, action]));
+    const operator = t("citizen.line.operator", { operator: line.operator,
+      service: known(`service.${line.service}`, line.service) });
+    body.append(row($("#lines"), [data(line.msisdn_masked), operator,
+      formatDate(line.since, false), status, action]));
   }
 }
 
 async function showAccesses() {
   const accesses = await api("GET", "/v1/me/accesses");
+  const head = await api("GET", "/v1/audit/checkpoint").catch(() => null);
+  const vkey = head ? trustedKey(head.vkey) : null;
   const body = $("#accesses tbody");
   body.textContent = "";
   for (const a of [...accesses].reverse()) {
-    body.append(row($("#accesses"), [when(a.at), ROLES[a.actor_role] || a.actor_role,
-      ACTIONS[a.action] || a.action, PURPOSES[a.purpose] || a.purpose]));
+    body.append(row($("#accesses"), [when(a.at), known(`role.${a.actor_role}`, a.actor_role),
+      known(`audit_action.${a.action}`, a.action),
+      known(`audit_purpose.${a.purpose}`, a.purpose),
+      CHECKED[await checked(a, vkey)]()]));
   }
+}
+
+async function checked(access, vkey) {
+  if (!access.proof || !vkey) return "pending";
+  const ok = matches(access, access.proof) && await verifyEntry(access.proof, vkey);
+  return ok ? "verified" : "failed";
 }
 
 function askDispute(line) {
   disputed = line;
-  $("#dispute-question").textContent = `Report ${line.msisdn_masked} at ${line.operator} as`
-    + " not yours? The operator must check it; unless its holder proves themselves again,"
-    + " it will be suspended.";
+  $("#dispute-question").textContent = t("citizen.dispute.question",
+    { number: line.msisdn_masked, operator: line.operator });
   $("#dispute-confirm").hidden = false;
   $("#dispute-result").textContent = "";
   $("#dispute-yes").focus();
@@ -155,9 +155,25 @@ async function dispute() {
   const out = await api("POST", `/v1/me/lines/${encodeURIComponent(line.id)}/dispute`,
     { key: newKey() });
   $("#dispute-confirm").hidden = true;
-  $("#dispute-result").textContent = `Reported: ${line.msisdn_masked}. The holder has until `
-    + `${when(out.deadline)} to prove it is theirs.`;
+  lastDispute = { number: line.msisdn_masked, deadline: out.deadline };
+  showDisputed();
   await Promise.all([showLines(), showAccesses()]);
+}
+
+function showDisputed() {
+  $("#dispute-result").textContent = lastDispute ? t("citizen.dispute.done",
+    { number: lastDispute.number, deadline: when(lastDispute.deadline) }) : "";
+}
+
+// A change of language: what the page wrote itself is written again.
+async function relabel() {
+  const step = document.body.dataset.step;
+  if (step === "decided" && lastView) showDecision(lastView);
+  if (step === "mine") {
+    showDisputed();
+    if (disputed && !$("#dispute-confirm").hidden) askDispute(disputed);
+    await Promise.all([showLines(), showAccesses()]);
+  }
 }
 
 async function signOut() {
@@ -167,6 +183,8 @@ async function signOut() {
 
 async function main() {
   await loadSteps($("#proofing-steps"));
+  await startI18n();
+  document.addEventListener("language", () => busy($("#language"), relabel));
   proofing = new Proofing(decided);
   onSubmit("#prove-form", prove);
   onSubmit("#token-form", async (form) => {

@@ -1,5 +1,8 @@
 // The pages' link to the API and their small UI helpers. The session is an HttpOnly cookie
 // set by the server; the CSRF token lives in this module's memory only (never in storage).
+// Every call names the page's language, so the API's messages come back in it.
+
+import { locale, t } from "./i18n.js";
 
 let csrf = null;
 
@@ -23,7 +26,7 @@ export function newKey() {
 
 // One API call. JSON or FormData body; a network failure is retried once with the same key.
 export async function api(method, path, { json, form, key } = {}) {
-  const headers = {};
+  const headers = { "Accept-Language": locale() };
   if (csrf && method !== "GET") headers["X-CSRF-Token"] = csrf;
   if (key) headers["Idempotency-Key"] = key;
   let body;
@@ -40,7 +43,7 @@ export async function api(method, path, { json, form, key } = {}) {
       break;
     } catch (err) {
       if (attempt >= 1 || (method !== "GET" && !key)) {
-        throw new ApiError(0, "NETWORK", "The network failed. Check the connection and try again.");
+        throw new ApiError(0, "NETWORK", t("error.NETWORK"));
       }
     }
   }
@@ -54,7 +57,7 @@ export async function api(method, path, { json, form, key } = {}) {
   if (!response.ok) {
     const error = (data && data.error) || {};
     throw new ApiError(response.status, error.code || `HTTP_${response.status}`,
-      error.message || response.statusText || "The request failed.", error);
+      error.message || t("error.HTTP_ERROR"), error);
   }
   return data;
 }
@@ -101,7 +104,7 @@ export function showAlert(err, prefix = "") {
   if (err.code) {
     const code = document.createElement("p");
     code.className = "code";
-    code.textContent = `Code: ${err.code}`;
+    code.textContent = t("web.code", { code: err.code });
     box.append(code);
   }
   box.hidden = false;
@@ -132,47 +135,35 @@ export function formJson(form) {
   return out;
 }
 
-// A <dl> from [label, value] pairs.
+// A <dl> from [label, value] pairs; [label, value, "data"] marks an identifier or a number,
+// which no translation touches (translate="no").
 export function facts(target, pairs) {
   target.textContent = "";
-  for (const [label, value] of pairs) {
+  for (const [label, value, kind] of pairs) {
     if (value === null || value === undefined || value === "") continue;
     const dt = document.createElement("dt");
     dt.textContent = label;
     const dd = document.createElement("dd");
     dd.textContent = String(value);
+    if (kind === "data") dd.translate = false;
     target.append(dt, dd);
   }
 }
 
-export const REASONS = {
-  consent_missing: "The customer's consent is missing.",
-  document_invalid: "The document data failed its checks (number, dates or MRZ).",
-  document_not_accepted: "This kind of document is not accepted here.",
-  document_expired: "The document has expired.",
-  under_minimum_age: "The customer is under the minimum age for a line.",
-  guardian_required: "The customer is a minor: a parent or guardian registers the line in "
-    + "their own name.",
-  document_unchecked: "The document could not be checked.",
-  document_text_mismatch: "The card's printed text differs from the typed data: a reviewer "
-    + "must look.",
-  face_no_match: "The face does not match the document's portrait.",
-  face_review: "The face match is not certain enough: a reviewer must look.",
-  liveness_spoof: "The camera showed a photo, a screen or a mask, not a live person.",
-  liveness_inconclusive: "The liveness check was not completed or not conclusive.",
-  holder_match_missing: "The line's holder has no stored face to compare with.",
-  holder_no_match: "This person is not the line's holder.",
-  holder_review: "The holder match is not certain enough: a reviewer must look.",
-  reviewer_approved: "A reviewer approved the session.",
-  reviewer_rejected: "A reviewer rejected the session.",
-};
+// A decision's reason and outcome (stable codes from the API) in the page's language.
+export function reasonText(reason) {
+  return known(`reason.${reason}`, reason);
+}
 
-export const OUTCOMES = {
-  approved: "Approved",
-  rejected: "Rejected",
-  manual_review: "Review needed",
-  pending: "Not decided yet",
-};
+export function outcomeText(outcome) {
+  return known(`outcome.${outcome}`, outcome);
+}
+
+// `id`'s message, or `value` itself when no catalog has one (a code added since).
+export function known(id, value) {
+  const text = t(id);
+  return text === id ? value : text;
+}
 
 export function list(target, items) {
   target.textContent = "";

@@ -1,8 +1,11 @@
 // The evidence steps both pages share: the card, the selfie, the liveness challenge, then the
 // decision (POST .../conclude). The markup comes from steps.html.
 
-import { $, api, ApiError, busy, formJson, list, newKey, showAlert, showStep } from "./common.js";
+import {
+  $, api, ApiError, busy, formJson, known, list, newKey, showAlert, showStep,
+} from "./common.js";
 import { Camera, cameraProblem } from "./camera.js";
+import { t } from "./i18n.js";
 
 export async function loadSteps(target) {
   const response = await fetch("/web/static/steps.html", { credentials: "same-origin" });
@@ -34,24 +37,6 @@ export function applicantFrom(form) {
   };
 }
 
-const FIELD_LABELS = {
-  document_number: "Document number",
-  name: "Name",
-  birth_date: "Date of birth",
-  expiry_date: "Expiry date",
-};
-
-const FIELD_STATUS = {
-  match: "matches the card",
-  mismatch: "differs from the card: a reviewer will look",
-  unreadable: "could not be read on the card",
-};
-
-const VERDICTS = {
-  live: "Live: the check passed.",
-  retry: "Not completed: please try again.",
-  spoof: "Refused: the camera did not show a live person.",
-};
 
 export class Proofing {
   // onDecided(view) gets the session after the decision.
@@ -108,8 +93,7 @@ export class Proofing {
     section.classList.add("no-camera");
     const problem = $(".camera-problem", section);
     const needed = section.dataset.step === "document"
-      ? " You can upload a photo of the card instead."
-      : " The selfie and the liveness check need a camera: they cannot be skipped.";
+      ? t("camera.upload_instead") : t("camera.needed");
     problem.textContent = cameraProblem(err) + needed;
     problem.hidden = false;
     const retry = $(".retry-camera", section);
@@ -136,7 +120,7 @@ export class Proofing {
     try {
       await this.cardSent(await this.send("document", file, file.name));
     } catch (err) {
-      showAlert(err, "The card photo was not accepted: ");
+      showAlert(err, t("steps.document.refused"));
     } finally {
       label.classList.remove("busy");
       input.value = "";
@@ -148,10 +132,10 @@ export class Proofing {
   async cardSent(out) {
     const fields = (out && out.card_text) || [];
     list($("#card-text ul"), fields.map((f) => {
-      const label = FIELD_LABELS[f.field] || f.field;
-      const status = FIELD_STATUS[f.status] || f.status;
-      return f.status === "mismatch" && f.read ? `${label}: ${status} (the card reads "${f.read}")`
-        : `${label}: ${status}`;
+      const label = known(`field.${f.field}`, f.field);
+      const status = known(`field_status.${f.status}`, f.status);
+      return f.status === "mismatch" && f.read ? t("card_text.read", { label, status, read: f.read })
+        : t("card_text.line", { label, status });
     }));
     $("#card-text").hidden = fields.length === 0;
     await this.step("selfie");
@@ -188,7 +172,7 @@ export class Proofing {
     } finally {
       camera.close();
     }
-    $("#liveness-start").textContent = "Checking...";
+    $("#liveness-start").textContent = t("steps.liveness.checking");
     const form = new FormData();
     form.append("nonce", challenge.nonce);
     if (evidence.video) {
@@ -206,9 +190,9 @@ export class Proofing {
     const box = $("#liveness-result");
     box.hidden = false;
     box.dataset.verdict = result.verdict;
-    $(".verdict", box).textContent = VERDICTS[result.verdict] || result.verdict;
+    $(".verdict", box).textContent = known(`verdict.${result.verdict}`, result.verdict);
     list($(".reasons", box), result.reasons);
-    $("#liveness-start").textContent = "Try again";
+    $("#liveness-start").textContent = t("steps.liveness.again");
     $("#liveness-finish").hidden = result.verdict === "live";
   }
 

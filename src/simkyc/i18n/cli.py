@@ -1,0 +1,50 @@
+"""The command line's language: `--lang`, else the POSIX locale variables (LANGUAGE, LC_ALL,
+LC_MESSAGES, LANG, in gettext's order); English when none names a catalog."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from simkyc.errors import SimkycError
+from simkyc.i18n.catalog import DEFAULT_LOCALE, catalogs
+from simkyc.i18n.messages import error_message, liveness_reason
+
+# Set by `simkyc --lang TAG` for the rest of the process (the sub-commands read it here).
+LANG_VARIABLE = "SIMKYC_LANG"
+POSIX = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def cli_locale(environ: Mapping[str, str] | None = None) -> str:
+    """The locale the CLI speaks, from `environ` (default: the process's)."""
+    env = os.environ if environ is None else environ
+    explicit = env.get(LANG_VARIABLE)
+    if explicit:
+        return catalogs().negotiate(explicit)
+    for name in POSIX:
+        value = env.get(name)
+        if not value:
+            continue
+        if value in ("C", "POSIX") or value.startswith(("C.", "POSIX.")):
+            return DEFAULT_LOCALE
+        # LANGUAGE is a colon-separated list of preferences.
+        return catalogs().negotiate(",".join(value.split(":")))
+    return DEFAULT_LOCALE
+
+
+def said(error: SimkycError) -> str:
+    """`error`'s sentence in the CLI's language (its English message where none)."""
+    return error_message(catalogs(), cli_locale(), error)
+
+
+def finding_said(code: str, english: str) -> str:
+    """A document finding's sentence in the CLI's language, by its code."""
+    locale = cli_locale()
+    if locale == DEFAULT_LOCALE:
+        return english
+    return catalogs().text(locale, f"finding.{code}", english)
+
+
+def liveness_said(english: str) -> str:
+    """A liveness check's reason in the CLI's language."""
+    return liveness_reason(catalogs(), cli_locale(), english)

@@ -1,0 +1,120 @@
+"""The human sentences of the API and the CLI in a locale: error messages, quality advice,
+liveness prompts and reasons, document-check sentences.
+
+Domain code keeps raising and returning English (logs, tests, the CLI's default); these
+functions put that English into another locale by a stable key: an error's `code`, a quality
+check's name, a liveness action, a finding's code. Where the catalog lacks the key (a new
+error class with only its English message) the English stays: nothing breaks, and the
+completeness test names what is missing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from simkyc.documents.findings import InvalidDocument
+from simkyc.errors import PoorQuality, SimkycError
+from simkyc.i18n.catalog import DEFAULT_LOCALE, Catalogs
+
+# The challenge check's sentence (liveness/analyzer.py `_challenge`) names the missed actions.
+_NOT_SEEN = re.compile(r"^not seen (in order and on time|in order): (.*)$")
+
+
+def error_message(cat: Catalogs, locale: str, exc: SimkycError) -> str:
+    """`exc`'s sentence in `locale`: English keeps the raise site's own (more specific)
+    message; another locale gets `error.<CODE>` filled from the error's details."""
+    if locale == DEFAULT_LOCALE:
+        return exc.message
+    if isinstance(exc, PoorQuality):
+        return poor_quality_message(cat, locale, [f.check for f in exc.findings], exc.message)
+    if isinstance(exc, InvalidDocument):
+        return cat.text(locale, f"finding.{exc.finding.code.value}", exc.message)
+    params = {k: v for k, v in exc.details().items() if isinstance(v, (str, int, float))}
+    return cat.text(locale, f"error.{exc.code}", exc.message, **params)
+
+
+def code_message(cat: Catalogs, locale: str, code: str, english: str,
+                 **params: object) -> str:
+    """The sentence of an error code raised outside the domain tree (validation, HTTP)."""
+    if locale == DEFAULT_LOCALE:
+        return english
+    return cat.text(locale, f"error.{code}", english, **params)
+
+
+def localized_details(cat: Catalogs, locale: str,
+                      details: Mapping[str, object]) -> dict[str, object]:
+    """An error's details with their sentences translated: a quality finding's `advice`
+    (by its `check`) and a document finding's `message` (by its `code`)."""
+    out = dict(details)
+    findings = details.get("findings")
+    if locale != DEFAULT_LOCALE and isinstance(findings, (list, tuple)):
+        out["findings"] = [_finding(cat, locale, f) if isinstance(f, dict) else f
+                           for f in findings]
+    return out
+
+
+def _finding(cat: Catalogs, locale: str, finding: dict[str, object]) -> dict[str, object]:
+    out = dict(finding)
+    if "advice" in finding and "check" in finding:
+        out["advice"] = cat.text(locale, f"advice.{finding['check']}", str(finding["advice"]))
+    if "message" in finding and "code" in finding:
+        out["message"] = cat.text(locale, f"finding.{finding['code']}",
+                                  str(finding["message"]))
+    return out
+
+
+def localized_quality(cat: Catalogs, locale: str,
+                      reply: Mapping[str, object]) -> dict[str, object]:
+    """A verification reply with its quality reports' advice in `locale` (by check name)."""
+    out = dict(reply)
+    for key in ("document_quality", "selfie_quality"):
+        report = reply.get(key)
+        if isinstance(report, dict):
+            out[key] = localized_details(cat, locale, report)
+    return out
+
+
+def poor_quality_message(cat: Catalogs, locale: str, checks: Sequence[str],
+                         english: str) -> str:
+    """PoorQuality's sentence: the advice of each failed check, joined."""
+    advice = cat.text(locale, "advice.separator", "; ").join(
+        cat.text(locale, f"advice.{check}", check) for check in checks)
+    return cat.text(locale, "error.POOR_QUALITY", english, advice=advice)
+
+
+def prompt(cat: Catalogs, locale: str, action: str, english: str) -> str:
+    """A liveness prompt ("Turn your head to your left") in `locale`."""
+    return cat.text(locale, f"prompt.{action}", english)
+
+
+def liveness_reason(cat: Catalogs, locale: str, english: str) -> str:
+    """A liveness check's reason in `locale`, looked up by its English sentence (the checks
+    have no codes of their own: the sentence is the key, as a gettext msgid is)."""
+    if locale == DEFAULT_LOCALE:
+        return english
+    match = _NOT_SEEN.match(english)
+    if match:
+        by_prompt = {v.lower(): k.removeprefix("prompt.")
+                     for k, v in cat.messages[DEFAULT_LOCALE].items() if k.startswith("prompt.")}
+        names = [cat.text(locale, f"prompt.{by_prompt[p]}", p) if p in by_prompt else p
+                 for p in match.group(2).split(", ")]
+        key = "liveness.not_seen_timed" if "on time" in match.group(1) else "liveness.not_seen"
+        return cat.text(locale, key, english,
+                        actions=cat.text(locale, "advice.separator", ", ").join(names))
+    english_catalog = cat.messages[DEFAULT_LOCALE]
+    for key, text in english_catalog.items():
+        if key.startswith("liveness.") and text == english:
+            return cat.text(locale, key, english)
+    return english
+
+
+def check_message(cat: Catalogs, locale: str, *, name: str, code: str | None,
+                  english: str | None) -> str | None:
+    """A document check's sentence: `check.<CODE>` (a passed check: `check.ok.<name>`) in
+    `locale`, else its own English; English keeps the check's own (more specific) sentence."""
+    if locale == DEFAULT_LOCALE and english is not None:
+        return english
+    key = f"check.{code}" if code is not None else f"check.ok.{name}"
+    if code is None and english is None:
+        return None
+    return cat.text(locale, key, english or code or name)

@@ -1,0 +1,76 @@
+"""A small pool of inference engines, checked out per call: no lock is held across requests
+and concurrent requests do not queue on one lock.
+
+Why a pool and not one shared instance: ONNX Runtime sessions are thread-safe for run(), but
+OpenCV's YuNet detector (cv2.FaceDetectorYN keeps its input size and buffers) and MediaPipe's
+graphs are not. Each member owns its own detector and mesh graphs and shares the ONNX
+Runtime models, so `SIMKYC_ENGINE_POOL` inferences run at once and the rest wait for a free
+member (not for one global lock).
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+from simkyc.config import Settings
+from simkyc.faces.detect import MeshLandmarks
+from simkyc.faces.pipeline import FacePipeline, build_detector
+from simkyc.liveness.pose import MeshPoseEstimator
+from simkyc.liveness.service import LivenessService
+from simkyc.liveness.tracking import MeshTracker
+
+
+@dataclass(frozen=True)
+class Engines:
+    """One member: a face pipeline and the liveness engine sharing its encoder."""
+
+    pipeline: FacePipeline
+    liveness: LivenessService
+
+
+class EnginePool:
+    """`size` members, each used by one thread at a time."""
+
+    def __init__(self, members: list[Engines]) -> None:
+        if not members:
+            raise ValueError("an engine pool needs at least one member")
+        self.first = members[0]  # its calibrated policy answers /health and the decision
+        self.size = len(members)
+        self._free: queue.LifoQueue[Engines] = queue.LifoQueue()
+        for member in members:
+            self._free.put(member)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EnginePool:
+        """`settings.engine_pool` members built from settings. The ONNX Runtime models (the
+        face embedder, MiniFASNet) are one instance shared by every member: their run() is
+        thread-safe, so a member adds only its own detector and MediaPipe graphs."""
+        first = FacePipeline.from_settings(settings)
+        first_liveness = LivenessService.from_settings(settings, first)
+        members = [Engines(first, first_liveness)]
+        for _ in range(settings.engine_pool - 1):
+            encoder = replace(
+                first.encoder, detector=build_detector(settings),
+                landmarks=MeshLandmarks() if first.encoder.landmarks is not None else None)
+            pipeline = FacePipeline(encoder, first.policy)
+            analyzer = replace(first_liveness.analyzer, encoder=encoder, tracker=MeshTracker(),
+                               estimator=MeshPoseEstimator())
+            members.append(Engines(pipeline, replace(first_liveness, analyzer=analyzer,
+                                                     encoder=encoder)))
+        return cls(members)
+
+    @contextmanager
+    def checkout(self) -> Iterator[Engines]:
+        """A member for the duration of one call (blocks while all are busy)."""
+        member = self._free.get()
+        try:
+            yield member
+        finally:
+            self._free.put(member)
+
+    def idle(self) -> int:
+        """Members free right now."""
+        return self._free.qsize()

@@ -1,0 +1,42 @@
+"""From held evidence to the checks a decision is made from: the document-vs-live face
+comparison and the liveness verdict."""
+
+from __future__ import annotations
+
+from simkyc.errors import EvidenceMissing
+from simkyc.faces.pipeline import FacePipeline, FaceSample
+from simkyc.proofing.held import Held
+from simkyc.proofing.models import FaceCheck, LivenessCheck, LivenessVerdict
+from simkyc.registry.persons import Template
+
+# Names the liveness engine in the evidence record; bump when the analyzer's checks change.
+LIVENESS_VERSION = "liveness-v1"
+
+
+def probes(held: Held) -> list[FaceSample]:
+    """The live faces to compare with the document: the liveness capture's best frames, else
+    the selfie."""
+    if held.liveness is not None and held.liveness.best:
+        return list(held.liveness.best)
+    return [held.selfie] if held.selfie is not None else []
+
+
+def face_check(pipeline: FacePipeline, held: Held) -> tuple[FaceCheck, Template]:
+    """Document portrait vs the live faces, and the probe template to enrol. Pure arithmetic
+    on held embeddings: no detector, so no engine needs checking out."""
+    live = probes(held)
+    if held.document is None:
+        raise EvidenceMissing("submit the document image before concluding.")
+    if not live:
+        raise EvidenceMissing("submit a selfie or liveness evidence before concluding.")
+    result = pipeline.compare(held.document, live)
+    check = FaceCheck(result.score, result.threshold, result.decision, result.model_id,
+                      result.calibration_id)
+    return check, Template(result.model_id, live[0].embedding)
+
+
+def liveness_check(held: Held) -> LivenessCheck:
+    """The liveness verdict; no liveness evidence is inconclusive (manual review)."""
+    verdict = (LivenessVerdict(held.liveness.verdict.value) if held.liveness is not None
+               else LivenessVerdict.RETRY)
+    return LivenessCheck(verdict, LIVENESS_VERSION)

@@ -1,0 +1,111 @@
+// Checks, in the browser, that an entry of the citizen's access list is in the server's
+// transparency log: the checkpoint is an Ed25519-signed C2SP note by the log's key, and the
+// entry is the leaf the RFC 9162 inclusion proof puts under its root. WebCrypto only
+// (SHA-256 and Ed25519; Chromium >= 137, Firefox >= 129, Safari >= 17).
+
+const enc = new TextEncoder();
+const KEY_STORE = "simkyc.log-key";  // the log key first seen (trust on first use)
+
+function b64(text) {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+async function sha256(...parts) {
+  const size = parts.reduce((n, p) => n + p.length, 0);
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) { all.set(p, at); at += p.length; }
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+}
+
+const leafHash = (data) => sha256(Uint8Array.of(0), data);
+const nodeHash = (l, r) => sha256(Uint8Array.of(1), l, r);
+
+function same(a, b) {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+// "<name>+<key hash hex>+<base64(0x01 || public key)>"
+export async function parseVkey(vkey) {
+  const [name, hashHex, raw] = vkey.split("+");
+  const bytes = b64(raw);
+  if (!name || bytes[0] !== 1 || bytes.length !== 33) throw new Error("not an Ed25519 key");
+  const public_ = bytes.slice(1);
+  const hash = (await sha256(enc.encode(name + "\n"), Uint8Array.of(1), public_)).slice(0, 4);
+  if ([...hash].map((x) => x.toString(16).padStart(2, "0")).join("") !== hashHex) {
+    throw new Error("key hash mismatch");
+  }
+  return { name, hash, public_ };
+}
+
+// The checkpoint (origin, size, root) if the note carries a valid signature by `key`.
+export async function openNote(note, key) {
+  const cut = note.indexOf("\n\n");
+  if (cut < 0) return null;
+  const body = note.slice(0, cut + 1);
+  const cryptoKey = await crypto.subtle.importKey("raw", key.public_, { name: "Ed25519" },
+    false, ["verify"]);
+  for (const line of note.slice(cut + 2).split("\n")) {
+    const [dash, name, blob] = line.split(" ");
+    if (dash !== "\u2014" || name !== key.name || !blob) continue;
+    const sig = b64(blob);
+    if (sig.length !== 68 || !same(sig.slice(0, 4), key.hash)) continue;
+    if (await crypto.subtle.verify({ name: "Ed25519" }, cryptoKey, sig.slice(4),
+      enc.encode(body))) {
+      const [origin, size, root] = body.split("\n");
+      return { origin, size: Number(size), root: b64(root) };
+    }
+  }
+  return null;
+}
+
+// RFC 9162 2.1.3.2.
+export async function verifyInclusion(leaf, index, size, proof, root) {
+  if (index < 0 || index >= size) return false;
+  let fn = index, sn = size - 1, r = leaf;
+  for (const p of proof) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = await nodeHash(p, r);
+      while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+    } else {
+      r = await nodeHash(r, p);
+    }
+    fn = Math.floor(fn / 2); sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && same(r, root);
+}
+
+// Whether `proof` (an access's `proof`) proves its entry under a checkpoint signed by `vkey`.
+export async function verifyEntry(proof, vkey) {
+  try {
+    const key = await parseVkey(vkey);
+    const point = await openNote(proof.checkpoint, key);
+    if (!point || point.size !== proof.tree_size) return false;
+    const leaf = await leafHash(enc.encode(proof.entry));
+    return await verifyInclusion(leaf, proof.index, proof.tree_size,
+      proof.inclusion.map(b64), point.root);
+  } catch {
+    return false;
+  }
+}
+
+// The log key to trust: the one this browser saw first (a later, different key is refused).
+export function trustedKey(served) {
+  const known = localStorage.getItem(KEY_STORE);
+  if (known) return known;
+  localStorage.setItem(KEY_STORE, served);
+  return served;
+}
+
+// An access row as shown agrees with the entry its proof is for.
+export function matches(access, proof) {
+  try {
+    const entry = JSON.parse(proof.entry);
+    return entry.seq === access.seq && entry.action === access.action
+      && entry.purpose === access.purpose && entry.actor_role === access.actor_role
+      && Date.parse(entry.at) === Date.parse(access.at);
+  } catch {
+    return false;
+  }
+}

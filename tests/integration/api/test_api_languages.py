@@ -1,0 +1,57 @@
+"""The API's human sentences follow Accept-Language: document-check sentences, liveness
+prompts, error messages; codes, names and every key stay the same. A Chinese name is kept as
+typed (张伟), an ID number ending in `x` is accepted as `X`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from api_world import Api, applicant
+
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
+CONSENT = {"given": True, "version": "consent-v1"}
+
+
+def test_document_checks_and_prompts_in_chinese(api: Api) -> None:
+    agent = api.staff("agent", api.operator("CN"))
+    person = applicant(expiry=date(2020, 1, 1), name="张伟")
+    person["number"] = person["number"][:-1] + person["number"][-1].lower()
+    created = api.ok("POST", "/v1/proofing-sessions", agent, headers=ZH,
+                     json={"applicant": person, "consent": CONSENT})
+    checks = {c["name"]: c for c in created["document_checks"]}
+    assert checks["document_expiry"]["code"] == "DOCUMENT_EXPIRED"
+    assert checks["document_expiry"]["message"] == "证件已过期：请出示有效证件。"
+    assert checks["minimum_age"]["message"] == "持证人已达到最低年龄。"
+    assert checks["cn_id_number"]["passed"] is True  # the final x read as X
+    challenge = api.ok("POST", f"/v1/proofing-sessions/{created['id']}/liveness-challenges",
+                       agent, headers={**ZH, "Idempotency-Key": "zh-challenge"})
+    prompts = dict(zip(challenge["actions"], challenge["prompts"], strict=True))
+    chinese = {"turn_left": "请向左转头", "turn_right": "请向右转头", "blink": "请眨眼",
+               "look_up": "请抬头"}
+    assert prompts == {a: chinese[a] for a in challenge["actions"]}
+
+
+def test_the_same_error_in_both_languages(api: Api) -> None:
+    agent = api.staff("agent", api.operator("CN"))
+    zh = api.call("GET", "/v1/lines/no-such-line", agent, headers=ZH).json()["error"]
+    en = api.call("GET", "/v1/lines/no-such-line", agent).json()["error"]
+    assert zh["code"] == en["code"] == "NOT_FOUND"
+    assert zh["message"] == "未找到该记录。"
+    assert en["message"].startswith("No line")
+    assert {k for k in zh} == {k for k in en}
+    denied = api.call("GET", "/v1/lines/x", "sk_nope", headers=ZH).json()["error"]
+    assert denied["code"] == "INVALID_CREDENTIALS"
+    assert denied["message"].startswith("密钥、登录码或会话无效")
+
+
+def test_the_pages_language_comes_from_accept_language(api: Api) -> None:
+    zh = api.call("GET", "/web/agent", None, headers=ZH)
+    assert '<html lang="zh-CN">' in zh.text and zh.headers["vary"] == "Accept-Language"
+    assert '<html lang="en">' in api.call("GET", "/web/citizen", None).text
+    offer = api.ok("GET", "/web/i18n", None, headers=ZH)
+    assert offer == {"locales": {"en": "English", "zh-CN": "简体中文"}, "preferred": "zh-CN"}
+    catalog = api.ok("GET", "/web/i18n/zh-CN", None)
+    assert catalog["prompt.blink"] == "请眨眼"
+    missing = api.call("GET", "/web/i18n/xx", None, headers=ZH)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
+    assert missing.headers["cache-control"] == "no-store"
