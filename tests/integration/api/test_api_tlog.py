@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 from simkyc.api.state import log_keys
 from simkyc.cli import app as cli
 from simkyc.privacy.merkle import leaf_hash, verify_consistency, verify_inclusion
+from simkyc.privacy.note import VerifierKey
+from simkyc.privacy.proof import EntryProof, check_entry_proof
 from simkyc.privacy.tlog import integrate
 
 
@@ -37,6 +39,13 @@ def test_a_citizens_accesses_carry_proofs_that_check_offline(api: Api, tmp_path:
     accesses = api.ok("GET", "/v1/me/accesses", token)
     proven = [a for a in accesses if a["proof"] is not None]
     assert any(a["action"] == "line.registered" for a in proven)
+    key = VerifierKey.decode(head["vkey"])
+    for access in proven:  # every entry shown is the one proven, and its proof holds
+        entry = json.loads(access["proof"]["entry"])
+        assert (entry["seq"], entry["action"], entry["purpose"], entry["actor_role"]) == (
+            access["seq"], access["action"], access["purpose"], access["actor_role"])
+        assert datetime.fromisoformat(entry["at"]) == datetime.fromisoformat(access["at"])
+        check_entry_proof(EntryProof.from_json(json.dumps(access["proof"])), key)
     sample = proven[0]["proof"]
     assert sample["vkey"] == head["vkey"] and json.loads(sample["entry"])["seq"] == proven[0]["seq"]
     root = base64.b64decode(head["root"]) if sample["tree_size"] == head["size"] else None

@@ -10,8 +10,7 @@ import { formatDate, startI18n, t } from "./i18n.js";
 import { applicantFrom, CONSENT_VERSION, loadSteps, Proofing } from "./proofing.js";
 import { matches, trustedKey, verifyEntry } from "./tlog.js";
 
-// Each access checked in this browser against the signed transparency log (tlog.js); the
-// labels are t() calls so the catalog's extractor sees them.
+// Each access checked in this browser against the signed transparency log (tlog.js).
 const CHECKED = {
   verified: () => t("citizen.checked.verified"),
   failed: () => t("citizen.checked.failed"),
