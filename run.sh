@@ -35,6 +35,9 @@ setup() {
 #                       read it back (5 MB)
 #   haproxy             the load balancer in front of several `simkyc serve` processes in the
 #                       multi-process tests (tests/deploy)
+#   tesseract-ocr       the second MRZ reader (documents/tesseract.py) and PassportEye's OCR
+#                       in bench/documents.py
+#   fonts-ocr-b         the MRZ face (OCR-B) the MRZ tests print their pages in
 ensure_package() {
     local file=$1 package=$2
     [ -e "$file" ] && return 0
@@ -65,6 +68,8 @@ case "${1:-}" in
         ensure_package /usr/bin/chromium chromium
         ensure_package /usr/share/fonts/truetype/wqy/wqy-microhei.ttc fonts-wqy-microhei
         ensure_package /usr/sbin/haproxy haproxy
+        ensure_package /usr/bin/tesseract tesseract-ocr
+        ensure_package /usr/share/fonts/opentype/ocr-b/OCRB.otf fonts-ocr-b
         "$VENV/bin/ruff" check src tests bench scripts
         "$VENV/bin/mypy" --strict src
         exec "$VENV/bin/pytest" "$@"

@@ -18,8 +18,17 @@ How
     same card in turn, rotating which goes first. The machine's load average is recorded:
     other processes slow every stage alike.
 
+Real specimens (--specimens DIR, e.g. ../shared/data/documents-specimens)
+    Instead, every image of the folder's manifest.csv that carries a transcribed MRZ is read
+    by simkyc (`reading.read_document`: the MRZ anywhere, RapidOCR + Tesseract, and the
+    portrait) and by PassportEye (`passporteye.read_mrz`, with Debian's Tesseract), from the
+    same file, in turn, in the same run. For each: MRZ verified (every check digit holds),
+    verified but differing from the transcription (must be 0), seconds p50 / p95; simkyc
+    also the portrait found. PassportEye's `valid` is its own all-check-digits verdict.
+
 Run
     .venv/bin/python bench/documents.py [--cards 40] [--json out.json]
+    .venv/bin/python bench/documents.py --specimens ../shared/data/documents-specimens
 """
 
 from __future__ import annotations
@@ -41,9 +50,14 @@ def main() -> None:
     parser.add_argument("--cards", type=int, default=40)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--specimens", type=Path, help="A folder with manifest.csv.")
+    parser.add_argument("--limit", type=int)
     args = parser.parse_args()
     os.environ.setdefault("GLOG_minloglevel", "2")
-    report = run(args.cards, args.seed)
+    if args.specimens:
+        report = run_specimens(args.specimens, args.limit)
+    else:
+        report = run(args.cards, args.seed)
     print(json.dumps(report, indent=2))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
@@ -101,6 +115,79 @@ def run(cards: int, seed: int) -> dict[str, object]:
         "ratio_check_to_portrait": summary["check"]["p50"] / summary["portrait"]["p50"],
         "ratio_text_to_rapidocr_defaults": (summary["text"]["p50"]
                                             / summary["rapidocr-defaults"]["p50"]),
+    }
+
+
+def run_specimens(folder: Path, limit: int | None) -> dict[str, object]:
+    """simkyc and PassportEye on the same real specimen images, in turn."""
+    from passporteye import read_mrz
+
+    from simkyc.config import get_settings
+    from simkyc.documents.mrz import parse_mrz
+    from simkyc.documents.ocr import CardReader
+    from simkyc.documents.reading import read_document
+    from simkyc.documents.specimens import load_manifest
+    from simkyc.documents.tesseract import TesseractLines
+    from simkyc.faces.pipeline import FaceEncoder
+
+    settings = get_settings()
+    encoder = FaceEncoder.from_settings(settings)
+    reader = CardReader.from_settings(settings)
+    second = TesseractLines()
+    today = date.today()
+    specimens = [s for s in load_manifest(folder) if s.mrz_lines is not None][:limit]
+    tallies = {name: {"verified": 0, "verified_wrong": 0, "seconds": []}
+               for name in ("simkyc", "passporteye")}
+    portraits = 0
+    for index, specimen in enumerate(specimens):
+        truth = "\n".join(specimen.mrz_lines or ())
+        data = specimen.path.read_bytes()
+
+        def ours(data: bytes = data) -> tuple[bool, str]:
+            pixels = encoder.decoder.decode(data).pixels
+            found = read_document(pixels, encoder=encoder, reader=reader, today=today,
+                                  second=second)
+            lines = found.mrz.reading.lines if found.mrz.reading else ()
+            nonlocal portraits
+            portraits += found.portrait is not None
+            return found.mrz.verified, "\n".join(lines)
+
+        def peer(path: Path = specimen.path, truth: str = truth) -> tuple[bool, str]:
+            mrz = read_mrz(str(path))
+            if mrz is None:
+                return False, ""
+            # PassportEye repairs its raw text internally: its fields are compared with
+            # the transcription's (number, names, dates), and the truth returned if equal.
+            fields = mrz.to_dict()
+            expected = parse_mrz(truth.split("\n"), today=today)
+            born = expected.birth_date.strftime("%y%m%d") if expected.birth_date else ""
+            same = (str(fields.get("number", "")).rstrip("<") == expected.document_number
+                    and str(fields.get("surname", "")).strip() == expected.surname
+                    and str(fields.get("names", "")).strip() == expected.given_names
+                    and str(fields.get("date_of_birth", "")) == born)
+            return bool(mrz.valid), truth if same else "differs"
+
+        runs = [("simkyc", ours), ("passporteye", peer)]
+        for name, read in runs if index % 2 == 0 else runs[::-1]:
+            start = time.perf_counter()
+            verified, text = read()
+            tally = tallies[name]
+            tally["seconds"].append(time.perf_counter() - start)  # type: ignore[attr-defined]
+            tally["verified"] += verified  # type: ignore[operator]
+            tally["verified_wrong"] += verified and text != truth  # type: ignore[operator]
+    figures = {name: {"verified": t["verified"], "verified_wrong": t["verified_wrong"],
+                      "seconds": _stats(t["seconds"])}  # type: ignore[arg-type]
+               for name, t in tallies.items()}
+    return {
+        "documents_with_mrz": len(specimens),
+        "simkyc_portraits_found": portraits,
+        "cpus": len(os.sched_getaffinity(0)),
+        "load_average": os.getloadavg(),
+        **figures,
+        "ratio_verified_simkyc_to_passporteye": (
+            figures["simkyc"]["verified"] / max(1, figures["passporteye"]["verified"])),
+        "ratio_seconds_simkyc_to_passporteye": (
+            figures["simkyc"]["seconds"]["p50"] / figures["passporteye"]["seconds"]["p50"]),
     }
 
 

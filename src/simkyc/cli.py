@@ -212,6 +212,39 @@ def eval_faces(
         raise _fail(error, False) from None
 
 
+@eval_app.command("documents")
+def eval_documents(
+    data: Annotated[Path, typer.Option(help="A folder with manifest.csv and the images.")] = Path(
+        "../shared/data/documents-specimens"
+    ),
+    out: Annotated[Path, typer.Option(help="The JSON report.")] = Path(
+        "artifacts/eval-documents/report.json"
+    ),
+    limit: Annotated[int | None, typer.Option(help="Read only the first N documents.")] = None,
+    today: Annotated[
+        str | None, typer.Option(help="Reference date YYYY-MM-DD (default: today).")
+    ] = None,
+) -> None:
+    """Real documents: MRZ found / read / verified, portrait found, fields agreeing, seconds;
+    per document type and country."""
+    from datetime import date
+
+    from simkyc.documents.specimens import format_table, run_specimen_evaluation
+
+    reference = date.fromisoformat(today) if today else date.today()
+    try:
+        result = run_specimen_evaluation(
+            get_settings(), data, today=reference, limit=limit, out=out,
+            progress=lambda o: typer.echo(
+                f"{o.specimen.path.name}: mrz {'verified' if o.mrz_verified else '-'}, "
+                f"portrait {'found' if o.portrait_found else o.portrait_error}, "
+                f"{o.seconds:.2f} s", err=True))
+    except SimkycError as error:
+        raise _fail(error, False) from None
+    for key in ("by_type", "by_country"):
+        print("\n".join(format_table(result, key)) + "\n")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",

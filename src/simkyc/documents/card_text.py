@@ -10,8 +10,9 @@ pieces detection found (OCR drops runs of `<`; OCR-B is monospace, so a piece's 
 the line gives its first character's position); of the combinations that verify, the
 first whose name is the visual zone's wins, else the first.
 
-Layout knowledge (rows, bands) is simkyc's own SPECIMEN layout; another document design
-brings its own labels and rows.
+Layout knowledge (rows, bands) is simkyc's own SPECIMEN layout. When no MRZ verifies where
+that layout puts it and the band holds no resident ID number, the MRZ is looked for
+anywhere on the image (`mrz_read.find_mrz`): a real document's own design.
 """
 
 from __future__ import annotations
@@ -22,14 +23,15 @@ import re
 import statistics
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
 from simkyc.documents.cn_id import validate_cn_resident_id
 from simkyc.documents.mrz_correct import TO_DIGIT, MrzReading, correct_mrz
-from simkyc.documents.mrz_decode import decode_lines, greedy_text, mrz_scores
+from simkyc.documents.mrz_decode import decode_lines, greedy_text, mrz_scores, mrz_text
 from simkyc.documents.mrz_layout import TD1, TD2, TD3
+from simkyc.documents.mrz_read import find_mrz
 from simkyc.documents.ocr import CardReader, TextLine
 from simkyc.types import Image
 
@@ -48,9 +50,6 @@ MRZ_PIECE = 12  # what detection finds of a blurred MRZ row: 14-19 characters se
 # MRZs read and valid, against 58.6% unwidened (`simkyc.documents.evaluation --count 200
 # --seed 1`, its 145 MRZ cards, with mrz_decode).
 MRZ_STRETCH = 2.0
-# Look-alikes of the filler `<` that OCR returns: guillemets, full-width forms, brackets.
-_MRZ_FILLERS = str.maketrans({"\u00ab": "<<", "\u2039": "<", "\uff1c": "<", "(": "<", "[": "<",
-                              "{": "<", "\u304f": "<", "\uff2b": "<"})
 _DATE = re.compile(r"(\d{2})\D?(\d{2})\D?(\d{4})")  # DD.MM.YYYY; OCR bends the dots
 
 
@@ -113,7 +112,7 @@ def read_card(reader: CardReader, card: Image, *, today: date) -> CardText:
     band = [line for line in lines if line.centre_y >= BAND_TOP * card.shape[0]]
     frames = [reader.frame_probabilities(_strip(card, row), stretch=MRZ_STRETCH)
               for row in _mrz_row_lines(band)]
-    strips = tuple(_mrz_text(greedy_text(*line)) for line in frames)
+    strips = tuple(mrz_text(greedy_text(*line)) for line in frames)
     scores = [mrz_scores(*line) for line in frames]
     decoded: tuple[tuple[str, ...], ...] = ()
     for layout in (TD1, TD3, TD2):  # TD2 (~30 ms a line) only if a passport's did not verify
@@ -123,7 +122,12 @@ def read_card(reader: CardReader, card: Image, *, today: date) -> CardText:
             text = read_card_text(lines, card, today=today, strips=strips, decoded=decoded)
             if text.mrz is not None and text.mrz.valid:
                 return text
-    return read_card_text(lines, card, today=today, strips=strips, decoded=decoded)
+    text = read_card_text(lines, card, today=today, strips=strips, decoded=decoded)
+    if text.band_number is None:  # neither an MRZ where ours sits nor a resident ID number
+        found = find_mrz(reader, card, today=today, number_hint=text.number)
+        if found.verified or (text.mrz is None and found.reading is not None):
+            text = replace(text, mrz=found.reading)
+    return text
 
 
 def _fields_only(card: Image) -> Image:
@@ -308,7 +312,7 @@ def _mrz_row_lines(band: Sequence[TextLine]) -> list[list[TextLine]]:
     (detection drops runs of fillers, blur turns them into letters or digits; a resident
     ID card's band holds a label, 8 characters, and its 18-character number)."""
     rows = _rows(list(band))
-    texts = ["".join(_mrz_text(line.text) for line in row) for row in rows]
+    texts = ["".join(mrz_text(line.text) for line in row) for row in rows]
     long = all(len(text) >= MRZ_PIECE for text in texts)
     looks = len(rows) == 3 or any("<<" in text or len(text) >= MRZ_MIN_ROW for text in texts)
     return rows if len(rows) in {2, 3} and long and looks else []
@@ -328,18 +332,12 @@ def mrz_rows(band: Sequence[TextLine], width: int) -> tuple[str, ...]:
     rows = _mrz_row_lines(band)
     if not rows:
         return ()  # no MRZ: a resident ID card's band has its number alone
-    pieces = [(line, _mrz_text(line.text)) for row in rows for line in row]
+    pieces = [(line, mrz_text(line.text)) for row in rows for line in row]
     pieces = [(line, value) for line, value in pieces if value]
     text = {id(line): value for line, value in pieces}
     pitch = statistics.median((line.right - line.left) / len(value) for line, value in pieces)
     left = min(line.left for line, _ in pieces)
     return tuple(_place(row, text, left, pitch, width) for row in rows)
-
-
-def _mrz_text(text: str) -> str:
-    """OCR text in the MRZ alphabet: upper case, look-alikes of `<` as `<`, no spaces."""
-    cleaned = text.upper().translate(_MRZ_FILLERS).replace(" ", "")
-    return "".join(char if re.fullmatch(r"[A-Z0-9<]", char) else "<" for char in cleaned)
 
 
 def _rows(lines: list[TextLine]) -> list[list[TextLine]]:

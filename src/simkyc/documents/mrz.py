@@ -20,7 +20,7 @@ from datetime import date
 from enum import StrEnum
 
 from simkyc.documents.findings import DocumentError, DocumentField, Finding, InvalidDocument
-from simkyc.documents.mrz_layout import LAYOUTS, Layout, MrzFormat
+from simkyc.documents.mrz_layout import Layout, MrzFormat, layout_for
 
 _ALPHABET = re.compile(r"[A-Z0-9<]*")
 _COUNTRY = re.compile(r"[A-Z]{1,3}<*")  # "D<<" is Germany (Part 3, issuing State codes).
@@ -147,9 +147,7 @@ def _shape(rows: list[str]) -> tuple[Layout | None, tuple[Finding, ...]]:
     errors = [
         _bad_characters(n, row) for n, row in enumerate(rows, 1) if not _ALPHABET.fullmatch(row)
     ]
-    layout = next(
-        (x for x in LAYOUTS if x.lines == len(rows) and {len(r) for r in rows} == {x.width}), None
-    )
+    layout = layout_for(rows)
     if layout is None:
         errors.insert(0, _bad_length(rows))
     return (layout if not errors else None), tuple(errors)
@@ -208,7 +206,7 @@ def _read(layout: Layout, text: str, *, today: date) -> MrzResult:
         _field_check(CheckName.BIRTH_DATE, text, layout.birth_date, layout.birth_date_check),
         _field_check(CheckName.EXPIRY_DATE, text, layout.expiry_date, layout.expiry_date_check),
         *_personal_number_check(layout, text),
-        _composite_check(layout, text),
+        *_composite_check(layout, text),
     )
     errors.extend(_check_findings(checks))
     return MrzResult(
@@ -229,12 +227,7 @@ def _read(layout: Layout, text: str, *, today: date) -> MrzResult:
 
 def _document_code(layout: Layout, code: str, errors: list[Finding]) -> str:
     """The 2-character document code; its first letter must suit the format."""
-    if code[0] == "V":
-        message = "Machine readable visas (Doc 9303 Part 7) are not supported."
-        errors.append(
-            Finding(DocumentError.BAD_DOCUMENT_CODE, DocumentField.DOCUMENT_CODE, message)
-        )
-    elif code[0] not in layout.document_letters or not (code[1].isalpha() or code[1] == "<"):
+    if code[0] not in layout.document_letters or not (code[1].isalpha() or code[1] == "<"):
         letters = " or ".join(layout.document_letters)
         message = f"A {layout.format.value} document code starts with {letters}, not {code}."
         errors.append(
@@ -386,11 +379,14 @@ def _personal_number_check(layout: Layout, text: str) -> tuple[CheckResult, ...]
     )
 
 
-def _composite_check(layout: Layout, text: str) -> CheckResult:
-    """The composite check digit over the spans the format's Part lists."""
+def _composite_check(layout: Layout, text: str) -> tuple[CheckResult, ...]:
+    """The composite check digit over the spans the format's Part lists (visas: none)."""
+    if layout.composite_check is None:
+        return ()
     covered = "".join(text[span] for span in layout.composite)
     check = text[layout.composite_check]
-    return CheckResult(CheckName.COMPOSITE, check.isdigit() and int(check) == check_digit(covered))
+    ok = check.isdigit() and int(check) == check_digit(covered)
+    return (CheckResult(CheckName.COMPOSITE, ok),)
 
 
 def _check_findings(checks: Sequence[CheckResult]) -> list[Finding]:

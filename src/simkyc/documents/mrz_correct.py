@@ -20,7 +20,7 @@ from datetime import date
 from enum import StrEnum
 
 from simkyc.documents.mrz import MrzResult, check_digit, parse_mrz
-from simkyc.documents.mrz_layout import LAYOUTS, Layout
+from simkyc.documents.mrz_layout import Layout, layout_for
 
 # What a character read in a digit position stands for, and in a letter position.
 TO_DIGIT = {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "A": "4", "S": "5",
@@ -115,8 +115,7 @@ def correct_mrz(
 
 def _layout(lines: tuple[str, ...]) -> Layout | None:
     """The format whose shape the lines have."""
-    widths = {len(line) for line in lines}
-    return next((x for x in LAYOUTS if x.lines == len(lines) and widths == {x.width}), None)
+    return layout_for(lines)
 
 
 def _by_kind(char: str, kind: PositionKind) -> str:

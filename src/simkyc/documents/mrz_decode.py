@@ -13,6 +13,7 @@ this only chooses, among readings the model finds likely, one of the right shape
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Sequence
 
@@ -27,6 +28,9 @@ DIGITS, LETTERS = frozenset(string.digits), frozenset(string.ascii_uppercase + "
 SEXES = frozenset("MFX<")
 # What else the recognizer writes for a symbol of the MRZ alphabet (OCR-B seen blurred).
 LOOK_ALIKES = {"<": "\uff1c\u00ab\u2039\u3008\u300a([{\uff2b"}
+# Look-alikes of the filler `<` that OCR returns: guillemets, full-width forms, brackets.
+_MRZ_FILLERS = str.maketrans({"\u00ab": "<<", "\u2039": "<", "\uff1c": "<", "(": "<", "[": "<",
+                              "{": "<", "\u304f": "<", "\uff2b": "<"})
 NEG = -1e9  # log-probability of an impossible path (finite: no inf - inf)
 
 
@@ -75,20 +79,40 @@ def decode_lines(
 ) -> tuple[str, ...] | None:
     """The MRZ of `layout` from each line's `mrz_scores` (None: the line count differs, or a
     line has too few frames to spell its width)."""
+    decoded = decode_lines_margins(frames, layout)
+    return None if decoded is None else decoded[0]
+
+
+def decode_lines_margins(
+    frames: Sequence[NDArray[np.float64]], layout: Layout
+) -> tuple[tuple[str, ...], tuple[float, ...]] | None:
+    """`decode_lines`, with each character's margin (`decode_line_margins`), the lines'
+    characters joined into one sequence."""
     if len(frames) != layout.lines:
         return None
-    lines = tuple(decode_line(scores, allowed)
-                  for scores, allowed in zip(frames, position_alphabets(layout), strict=True))
-    return lines if all(lines) else None
+    found = [decode_line_margins(scores, allowed)
+             for scores, allowed in zip(frames, position_alphabets(layout), strict=True)]
+    if not all(text for text, _ in found):
+        return None
+    return tuple(text for text, _ in found), tuple(m for _, margins in found for m in margins)
 
 
 def decode_line(scores: NDArray[np.float64], allowed: Sequence[frozenset[str]]) -> str:
     """The most likely line of exactly len(`allowed`) characters, the i-th from
     `allowed[i]`, under CTC's rules (repeats merge unless a blank separates them); "" when
     the frames are too few to spell it."""
+    return decode_line_margins(scores, allowed)[0]
+
+
+def decode_line_margins(
+    scores: NDArray[np.float64], allowed: Sequence[frozenset[str]]
+) -> tuple[str, tuple[float, ...]]:
+    """`decode_line`, and for each character how sure the recognizer was of it: the best,
+    over the frames the path spends on it, of its log-probability minus that of the likeliest
+    other symbol its position allows (0 and below: a coin toss or worse)."""
     frames, width = scores.shape[0], len(allowed)
     if width == 0 or frames < width:
-        return ""
+        return "", ()
     mask = np.full((width + 1, len(MRZ_ALPHABET) + 1), NEG)
     for k, alphabet in enumerate(allowed, start=1):
         mask[k, [MRZ_ALPHABET.index(c) + 1 for c in alphabet]] = 0.0
@@ -101,7 +125,25 @@ def decode_line(scores: NDArray[np.float64], allowed: Sequence[frozenset[str]]) 
     for t in range(1, frames):
         blank, chars, step = _step(blank, chars, scores[t], mask)
         moves.append(step)
-    return _backtrack(blank, chars, moves, width)
+    text, spans = _backtrack(blank, chars, moves, width)
+    return text, _margins(scores, text, spans, allowed)
+
+
+def _margins(
+    scores: NDArray[np.float64], text: str, spans: list[list[int]],
+    allowed: Sequence[frozenset[str]],
+) -> tuple[float, ...]:
+    """Each character's best log-probability lead over its position's other symbols."""
+    margins = []
+    for position, (char, frames) in enumerate(zip(text, spans, strict=True)):
+        own = MRZ_ALPHABET.index(char) + 1
+        others = [MRZ_ALPHABET.index(c) + 1 for c in allowed[position] if c != char]
+        if not others:
+            margins.append(float("inf"))
+            continue
+        rows = scores[frames]
+        margins.append(float((rows[:, own] - rows[:, others].max(axis=1)).max()))
+    return tuple(margins)
 
 
 # Where each state of one frame came from: a blank state's previous state (-1: blank, else
@@ -143,22 +185,33 @@ def _step(
 
 def _backtrack(
     blank: NDArray[np.float64], chars: NDArray[np.float64], moves: list[_Step], width: int
-) -> str:
-    """The characters of the best complete path, read backwards through `moves`."""
+) -> tuple[str, list[list[int]]]:
+    """The characters of the best complete path, read backwards through `moves`, and the
+    frames the path spends on each."""
     char = int(chars[width].argmax())
     if max(blank[width], chars[width, char]) <= NEG / 2:
-        return ""
+        return "", []
     state = -1 if blank[width] >= chars[width, char] else char
-    k, out = width, []
-    for blank_src, row_back, state_back in reversed(moves):
+    k, out, spans, held = width, [], [], []
+    for frame, (blank_src, row_back, state_back) in reversed(list(enumerate(moves, start=1))):
         if state == -1:
             state = int(blank_src[k])
             continue
+        held.append(frame)
         if row_back[k, state]:
             out.append(MRZ_ALPHABET[state - 1])
+            spans.append(held)
+            held = []
             previous = int(state_back[k, state])
             k -= 1
             state = previous
     if state != -1:
         out.append(MRZ_ALPHABET[state - 1])
-    return "".join(reversed(out))
+        spans.append([*held, 0])
+    return "".join(reversed(out)), spans[::-1]
+
+
+def mrz_text(text: str) -> str:
+    """OCR text in the MRZ alphabet: upper case, look-alikes of `<` as `<`, no spaces."""
+    cleaned = text.upper().translate(_MRZ_FILLERS).replace(" ", "")
+    return "".join(char if re.fullmatch(r"[A-Z0-9<]", char) else "<" for char in cleaned)

@@ -17,6 +17,8 @@ class MrzFormat(StrEnum):
     TD1 = "TD1"
     TD2 = "TD2"
     TD3 = "TD3"
+    MRV_A = "MRV-A"  # visa, 2 x 44 (Part 7)
+    MRV_B = "MRV-B"  # visa, 2 x 36 (Part 7)
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Layout:
     optional_data: tuple[slice, ...]
     personal_number_check: int | None
     composite: tuple[slice, ...]
-    composite_check: int
+    composite_check: int | None  # visas (Part 7) have none
     can_overflow: bool
 
 
@@ -111,4 +113,60 @@ TD1 = Layout(
     can_overflow=True,
 )
 
-LAYOUTS = (TD1, TD2, TD3)
+# Machine readable visas (Part 7 §4.2.2): line 1 as a passport's; line 2 without a composite
+# check digit, its optional data running to the end of the line.
+MRV_A = Layout(
+    format=MrzFormat.MRV_A,
+    lines=2,
+    width=44,
+    document_letters=("V",),
+    document_code=slice(0, 2),  # line 1, 1-2
+    issuing_state=slice(2, 5),  # line 1, 3-5
+    name=slice(5, 44),  # line 1, 6-44
+    document_number=slice(44, 53),  # line 2, 1-9
+    document_number_check=53,  # line 2, 10
+    nationality=slice(54, 57),  # line 2, 11-13
+    birth_date=slice(57, 63),  # line 2, 14-19
+    birth_date_check=63,  # line 2, 20
+    expiry_date=slice(65, 71),  # line 2, 22-27 (21 is sex)
+    expiry_date_check=71,  # line 2, 28
+    optional_data=(slice(72, 88),),  # line 2, 29-44
+    personal_number_check=None,
+    composite=(),
+    composite_check=None,
+    can_overflow=False,
+)
+
+MRV_B = Layout(
+    format=MrzFormat.MRV_B,
+    lines=2,
+    width=36,
+    document_letters=("V",),
+    document_code=slice(0, 2),  # line 1, 1-2
+    issuing_state=slice(2, 5),  # line 1, 3-5
+    name=slice(5, 36),  # line 1, 6-36
+    document_number=slice(36, 45),  # line 2, 1-9
+    document_number_check=45,  # line 2, 10
+    nationality=slice(46, 49),  # line 2, 11-13
+    birth_date=slice(49, 55),  # line 2, 14-19
+    birth_date_check=55,  # line 2, 20
+    expiry_date=slice(57, 63),  # line 2, 22-27 (21 is sex)
+    expiry_date_check=63,  # line 2, 28
+    optional_data=(slice(64, 72),),  # line 2, 29-36
+    personal_number_check=None,
+    composite=(),
+    composite_check=None,
+    can_overflow=False,
+)
+
+LAYOUTS = (TD1, TD2, TD3, MRV_A, MRV_B)
+DOCUMENT_LAYOUTS = (TD1, TD2, TD3)  # without visas: what a card of that shape may be
+
+
+def layout_for(rows: tuple[str, ...] | list[str]) -> Layout | None:
+    """The format whose shape the lines have; a 2-line MRZ whose code starts with V is a
+    visa's (MRV-A, MRV-B), else a travel document's (TD2, TD3)."""
+    widths = {len(row) for row in rows}
+    visa = bool(rows) and rows[0][:1] == "V"
+    return next((x for x in LAYOUTS if x.lines == len(rows) and widths == {x.width}
+                 and (x.lines == 3 or (x.document_letters == ("V",)) == visa)), None)

@@ -46,6 +46,7 @@ class TextLine:
 
 class _Engine(Protocol):
     text_rec: Any  # the recognizer: its ONNX session, input shape, decoder's classes
+    text_det: Any  # the detector: image -> (quadrilaterals, seconds)
 
     def __call__(self, image: Any, **options: bool) -> tuple[list[Any] | None, Any]: ...
 
@@ -69,6 +70,13 @@ class CardReader:
         lines = [_line(item) for item in found or []]
         kept = [line for line in lines if line.score >= self.min_score and line.text.strip()]
         return sorted(kept, key=lambda line: (line.top, line.left))
+
+    def detect(self, image: Image) -> NDArray[np.float32] | None:
+        """The text detector's quadrilaterals (N x 4 x 2, image pixels) on an RGB image,
+        without recognition: where text lies, at any angle."""
+        with self._lock:
+            boxes, _ = self._load().text_det(np.ascontiguousarray(image[:, :, ::-1]))
+        return None if boxes is None or len(boxes) == 0 else np.asarray(boxes, np.float32)
 
     def frame_probabilities(
         self, strip: Image, *, stretch: float = 1.0

@@ -285,3 +285,41 @@ def test_find_card_on_drawn_shapes() -> None:
     square = canvas.copy()
     cv2.rectangle(square, (500, 100), (700, 300), (235, 235, 225), -1)  # not card-shaped
     assert len(find_cards(square)) == 1
+
+
+# --------------------------------------------------------------------------- #
+# Any layout: no outline, not shaped like a card
+# --------------------------------------------------------------------------- #
+
+
+def _passport_page(encoder: FaceEncoder, photo: bytes, *, right: bool, ghost: bool) -> Image:
+    """A flat scan of a passport data page (125 x 88 mm: aspect 1.42, no card outline in
+    it), the holder's photo left or right, a small faded ghost copy on the other side."""
+    pixels = encoder.decoder.decode(photo).pixels
+    face = central_face(encoder.detector.detect(pixels), pixels.shape[1], pixels.shape[0])
+    portrait = portrait_from_photo(pixels, face.box)
+    page = np.full((880, 1250, 3), (236, 232, 220), np.uint8)
+    big = cv2.resize(portrait, (260, 320))
+    x = 900 if right else 90
+    page[200:520, x : x + 260] = big
+    if ghost:
+        small = cv2.cvtColor(cv2.resize(portrait, (90, 110)), cv2.COLOR_RGB2GRAY)
+        gx = 120 if right else 1020
+        region = page[560:670, gx : gx + 90].astype(np.float32)
+        page[560:670, gx : gx + 90] = (0.7 * region + 0.3 * small[:, :, None]).astype(np.uint8)
+    return page
+
+
+@pytest.mark.parametrize("right", [False, True])
+def test_a_flat_passport_page_gives_its_portrait_wherever_it_sits(
+    encoder: FaceEncoder, lfw_dir: Path, right: bool
+) -> None:
+    page = _passport_page(encoder, _lfw(lfw_dir, BUSH), right=right, ghost=True)
+    found = extract_portrait(page, encoder, require_quality=False)
+    assert found.source in {CardSource.IMAGE, CardSource.PHOTO}
+    box = found.sample.face.box
+    centre_x = box.x + box.width / 2
+    # The holder's photo, not the ghost: in the photo's column of the upright page.
+    if found.rotation == 0:
+        assert (centre_x > 625) == right
+    assert found.sample.face.eye_distance > 30

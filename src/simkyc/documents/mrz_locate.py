@@ -1,0 +1,233 @@
+"""Where the machine readable zone lies in a whole image: any place, any angle, any size.
+
+The text detector (RapidOCR's DB model) runs once over the whole image, shrunk to
+`DETECT_MAX_SIDE`, and returns each piece of text as a rotated box. An MRZ line is long and
+thin, printed in one face at one size, with two or three lines of it stacked close together
+and left-aligned (ICAO Doc 9303 Parts 4-7). So the pieces are grouped by their angle, lined
+up into rows in the frame of that angle (detection often breaks a line at a run of fillers
+`<`), and the rows long enough to be a 30-, 36- or 44-character line (`MIN_ROW_LENGTH` line
+heights) are stacked into bands of two or three. Nothing here depends on a card outline or a
+portrait: a passport page scanned flat, a card photographed on a table, a visa on a page, a
+document lying sideways. Which way up the band reads (0 or 180 degrees) is left to the
+reader: the check digits pick it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from simkyc.types import Image
+
+# Detection runs on a copy no longer than this: an MRZ line of a document that spans a
+# quarter of a 2 MP photo's width still gets ~8 px per character (DB finds lines of 6 px+).
+DETECT_MAX_SIDE = 1280
+MAX_ENLARGE = 2.0
+# A piece of text shorter than this (length / height) sets no direction of writing; pieces
+# down to MIN_FRAGMENT_ASPECT still join a row (a line's last check digits, "<10", found
+# apart after a run of fillers the detector skipped).
+MIN_PIECE_ASPECT = 2.5
+MIN_FRAGMENT_ASPECT = 0.8
+# A run of fillers breaks a line into pieces up to ~25 characters (~18 box heights) apart.
+MAX_ROW_GAP = 18.0
+# Pieces within this many degrees of each other belong to one direction of writing.
+ANGLE_TOLERANCE = 6.0
+# An MRZ line is 30 (TD1) to 44 (TD3) characters of OCR-B at 2.54 mm pitch, its detected
+# box ~3-4 mm high: 19-37 box heights long. 13 leaves room for a line cut short at its end.
+MIN_ROW_LENGTH = 13.0
+# Lines of one MRZ are 1.3-2.2 box heights apart (centres) and share their left edge.
+MAX_LINE_GAP = 2.6
+ALIGN_SLACK = 2.5  # box heights the rows' left edges (and lengths) may differ by
+MAX_BANDS = 4
+# A row alone this long (box heights) is taken for a 44- or 36-character line whose
+# neighbour the detector missed; that neighbour is looked for LINE_PITCH heights away.
+LONE_ROW_LENGTH = 22.0
+LINE_PITCH = 1.75
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """One piece of text the detector found: centre, direction and size (image pixels)."""
+
+    centre: tuple[float, float]
+    angle: float  # degrees, direction of writing, in [-90, 90)
+    length: float
+    height: float
+
+
+@dataclass(frozen=True)
+class MrzBand:
+    """Two or three MRZ-like rows of text: where they are and how to cut them out.
+
+    `angle` turns the image so the rows run left to right (they may still read upside
+    down); `rows` are each row's (left, right, centre y, height) in that turned frame,
+    top to bottom, and `turn` is the 2x3 affine matrix of the turn.
+    """
+
+    angle: float
+    turn: NDArray[np.float64]
+    size: tuple[int, int]  # width, height of the turned image
+    rows: tuple[tuple[float, float, float, float], ...]
+
+    @property
+    def line_height(self) -> float:
+        return float(np.median([row[3] for row in self.rows]))
+
+
+def text_boxes(quads: NDArray[np.float32] | None, scale: float) -> list[TextBox]:
+    """The detector's quadrilaterals (in a copy `scale` times the image) as TextBoxes."""
+    boxes: list[TextBox] = []
+    for quad in [] if quads is None else quads:
+        (cx, cy), (w, h), angle = cv2.minAreaRect(np.asarray(quad, np.float32) / scale)
+        if w < h:
+            w, h, angle = h, w, angle + 90
+        angle = (angle + 90) % 180 - 90
+        if h > 0 and w / h >= MIN_FRAGMENT_ASPECT:
+            boxes.append(TextBox((float(cx), float(cy)), float(angle), float(w), float(h)))
+    return boxes
+
+
+def find_bands(image: Image, boxes: list[TextBox]) -> list[MrzBand]:
+    """The MRZ-like bands the text pieces form, the likeliest (longest rows) first."""
+    bands: list[tuple[float, MrzBand]] = []
+    for angle in _directions(boxes):
+        members = [b for b in boxes if _angle_gap(b.angle, angle) <= ANGLE_TOLERANCE]
+        turn, size = _turn(image, angle)
+        rows = _rows(members, turn)
+        for band_rows in _stacks(rows):
+            score = sum(right - left for left, right, _, _ in band_rows)
+            bands.append((score, MrzBand(angle, turn, size, tuple(band_rows))))
+    bands.sort(key=lambda item: -item[0])
+    return [band for _, band in bands[:MAX_BANDS]]
+
+
+def band_strips(image: Image, band: MrzBand, *, upside_down: bool) -> list[Image]:
+    """Each row of `band` cut out level (turned 180 degrees, bottom row first, if
+    `upside_down`), with a margin of a fraction of its height."""
+    turned = cv2.warpAffine(image, band.turn, band.size, flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
+    height, width = turned.shape[:2]
+    strips: list[Image] = []
+    for left, right, centre, row_height in band.rows:
+        half = 0.62 * row_height
+        pad = 0.8 * row_height
+        top, bottom = max(0, round(centre - half)), min(height, round(centre + half))
+        x0, x1 = max(0, round(left - pad)), min(width, round(right + pad))
+        strip = np.ascontiguousarray(turned[top:bottom, x0:x1])
+        strips.append(np.ascontiguousarray(strip[::-1, ::-1]) if upside_down else strip)
+    return strips[::-1] if upside_down else strips
+
+
+def _directions(boxes: list[TextBox]) -> list[float]:
+    """The main directions of writing: the longest pieces' angles, each once."""
+    found: list[float] = []
+    for box in sorted(boxes, key=lambda b: -b.length / b.height):
+        if box.length / box.height < MIN_PIECE_ASPECT:
+            break
+        if all(_angle_gap(box.angle, angle) > ANGLE_TOLERANCE for angle in found):
+            found.append(box.angle)
+        if len(found) == 3:
+            break
+    return found
+
+
+def _angle_gap(a: float, b: float) -> float:
+    """Degrees between two directions of a line (180 apart is the same line)."""
+    gap = abs(a - b) % 180
+    return min(gap, 180 - gap)
+
+
+def _turn(image: Image, angle: float) -> tuple[NDArray[np.float64], tuple[int, int]]:
+    """The affine turn by `angle` degrees that makes that direction horizontal, sized to
+    keep the whole image."""
+    height, width = image.shape[:2]
+    matrix = np.asarray(cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0),
+                        np.float64)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    new_w, new_h = int(height * sin + width * cos) + 1, int(height * cos + width * sin) + 1
+    matrix[0, 2] += new_w / 2 - width / 2
+    matrix[1, 2] += new_h / 2 - height / 2
+    return matrix, (new_w, new_h)
+
+
+def _rows(boxes: list[TextBox], turn: NDArray[np.float64]) -> list[list[float]]:
+    """Pieces turned level and joined into rows: [left, right, centre y, height]."""
+    pieces = []
+    for box in boxes:
+        x, y = turn @ np.array([box.centre[0], box.centre[1], 1.0])
+        pieces.append([x - box.length / 2, x + box.length / 2, float(y), box.height])
+    pieces.sort(key=lambda p: p[0])
+    rows: list[list[float]] = []
+    for piece in pieces:
+        row = next((r for r in rows if abs(r[2] - piece[2]) < 0.5 * r[3]
+                    and piece[0] - r[1] < MAX_ROW_GAP * r[3] and 0.6 < piece[3] / r[3] < 1.6),
+                   None)
+        if row is None:
+            rows.append(list(piece))
+        else:
+            span = piece[1] - piece[0]
+            weight = span / (span + row[1] - row[0])
+            row[2] += weight * (piece[2] - row[2])
+            row[3] = max(row[3], piece[3])
+            row[1] = max(row[1], piece[1])
+    return [r for r in rows if (r[1] - r[0]) / r[3] >= MIN_ROW_LENGTH]
+
+
+def _stacks(rows: list[list[float]]) -> list[list[tuple[float, float, float, float]]]:
+    """Runs of two or three rows one under the other, left-aligned and of one height:
+    possible MRZs. Every row of a run spans the run's full width (detection often stops a
+    line where its run of fillers starts). A lone row as long as a passport's line
+    (LONE_ROW_LENGTH heights) also gives the two runs its missing neighbour would make."""
+    rows = sorted(rows, key=lambda r: r[2])
+    stacks: list[list[list[float]]] = []
+    for start, first in enumerate(rows):
+        stack = [first]
+        for row in rows[start + 1 :]:
+            last = stack[-1]
+            height = max(last[3], row[3])
+            if row[2] - last[2] > MAX_LINE_GAP * height:
+                break
+            if abs(row[0] - first[0]) <= ALIGN_SLACK * height and 0.7 < row[3] / last[3] < 1.4:
+                stack.append(row)
+            if len(stack) == 3:
+                break
+        if len(stack) >= 2:
+            stacks.append(stack)
+            if len(stack) == 3:
+                stacks.append(stack[1:])
+    if not stacks:
+        for row in rows:
+            if (row[1] - row[0]) / row[3] >= LONE_ROW_LENGTH:
+                pitch = LINE_PITCH * row[3]
+                stacks += [[[*row[:2], row[2] - pitch, row[3]], row],
+                           [row, [*row[:2], row[2] + pitch, row[3]]]]
+    return [_widened(stack) for stack in stacks]
+
+
+def _widened(stack: list[list[float]]) -> list[tuple[float, float, float, float]]:
+    """The rows of a run, each given the run's full width."""
+    left, right = min(r[0] for r in stack), max(r[1] for r in stack)
+    return [(left, right, r[2], r[3]) for r in stack]
+
+
+def detection_copy(image: Image) -> tuple[Image, float]:
+    """The image scaled so its longer side is DETECT_MAX_SIDE (a small image is enlarged at
+    most MAX_ENLARGE times: the detector misses text under ~6 px high), its contrast
+    evened out (a dim photo's print is faint), and the scale used."""
+    height, width = image.shape[:2]
+    scale = min(MAX_ENLARGE, DETECT_MAX_SIDE / max(height, width))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    resized = image if scale == 1.0 else cv2.resize(image, size, interpolation=interpolation)
+    lab = cv2.cvtColor(resized, cv2.COLOR_RGB2LAB)
+    lab[:, :, 0] = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(lab[:, :, 0])
+    return np.asarray(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), np.uint8), scale
+
+
+def degrees(value: float) -> float:
+    """An angle rounded to a tenth of a degree (for reports)."""
+    return round(math.fmod(value, 360.0), 1)

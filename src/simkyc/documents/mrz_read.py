@@ -1,0 +1,223 @@
+"""Read the MRZ of any document in a whole image, independent of any card outline.
+
+`mrz_locate` finds the bands of two or three MRZ-like rows; each row is cut out level and
+read whole by the recognizer (its per-frame probabilities, the strip widened
+`MRZ_STRETCH` times), then decoded to each format's exact shape (`mrz_decode`) and
+corrected (`mrz_correct`). Both ways up are tried (a document may lie upside down). Check
+digits are the judge: the first reading that verifies is returned; without one, the best
+reading of the right shape (unverified: its fields are no evidence).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, replace
+from datetime import date
+
+import numpy as np
+
+from simkyc.documents.mrz_correct import (
+    MrzReading,
+    PositionKind,
+    ReadStatus,
+    correct_mrz,
+    position_kinds,
+)
+from simkyc.documents.mrz_decode import (
+    decode_lines_margins,
+    greedy_text,
+    mrz_scores,
+    mrz_text,
+)
+from simkyc.documents.mrz_layout import LAYOUTS, Layout, layout_for
+from simkyc.documents.mrz_locate import (
+    MrzBand,
+    band_strips,
+    detection_copy,
+    find_bands,
+    text_boxes,
+)
+from simkyc.documents.ocr import CardReader
+from simkyc.documents.tesseract import TesseractLines
+from simkyc.types import Image
+
+# See card_text.MRZ_STRETCH: the recognizer needs ~3 frames per character to spell runs of
+# fillers; a strip is widened twice before recognition.
+MRZ_STRETCH = 2.0
+# The recognizer reads strips this many pixels high (PP-OCR's 48): no need to keep more.
+STRIP_HEIGHT = 48
+# How far (natural log) the recognizer's probability of a character no check digit covers
+# must lead its position's next likeliest symbol: e^1.5, about 4.5 times as likely.
+MIN_MARGIN = 1.5
+MAX_COMBINATIONS = 27  # three readings of each of three lines
+
+
+@dataclass(frozen=True, eq=False)
+class MrzFound:
+    """What the search for an MRZ found: the reading (None: no band read to a format's
+    shape), how many bands were looked at, and how long it took."""
+
+    reading: MrzReading | None
+    bands: int
+    seconds: float
+
+    @property
+    def verified(self) -> bool:
+        """Every check digit holds (only then are the MRZ's fields evidence)."""
+        return self.reading is not None and self.reading.valid
+
+    @property
+    def issuing_state(self) -> str | None:
+        """The issuing state (ICAO 9303 three-letter code, e.g. "D" for Germany is "D"),
+        only from a verified MRZ."""
+        if self.reading is None or not self.reading.valid:
+            return None
+        return self.reading.result.issuing_state or None
+
+
+def find_mrz(reader: CardReader, image: Image, *, today: date,
+             number_hint: str | None = None,
+             second: TesseractLines | None = None) -> MrzFound:
+    """The MRZ anywhere in the RGB `image`: located, read both ways up by RapidOCR, then
+    (if none verified) the likeliest band by `second` too; judged by its check digits."""
+    start = time.perf_counter()
+    small, scale = detection_copy(image)
+    bands = find_bands(image, text_boxes(reader.detect(small), scale))
+    best: tuple[MrzReading, MrzBand, bool] | None = None
+    for band in bands:
+        for upside_down in (False, True):
+            reading = read_band(reader, image, band, upside_down=upside_down, today=today,
+                                number_hint=number_hint)
+            if reading is not None and reading.valid:
+                return MrzFound(reading, len(bands), time.perf_counter() - start)
+            if reading is not None and (best is None or _rank(reading) < _rank(best[0])):
+                best = (reading, band, upside_down)
+    if best is not None and second is not None and second.available:
+        _, band, upside_down = best
+        reading = read_band(reader, image, band, upside_down=upside_down, today=today,
+                            number_hint=number_hint, second=second)
+        if reading is not None and (reading.valid or _rank(reading) < _rank(best[0])):
+            return MrzFound(reading, len(bands), time.perf_counter() - start)
+    found = None if best is None else best[0]
+    return MrzFound(found, len(bands), time.perf_counter() - start)
+
+
+def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: bool,
+              today: date, number_hint: str | None = None,
+              second: TesseractLines | None = None) -> MrzReading | None:
+    """The band's rows read as an MRZ of each format with that many lines (each line as
+    RapidOCR decodes it to the format's shape, as it reads it freely, and as `second`
+    reads it); the first that verifies, else the one with the fewest failed checks."""
+    strips = [_normalised(strip) for strip in band_strips(image, band, upside_down=upside_down)]
+    frames = [reader.frame_probabilities(strip, stretch=MRZ_STRETCH) for strip in strips]
+    scores = [mrz_scores(*frame) for frame in frames]
+    greedy = tuple(mrz_text(greedy_text(*frame)) for frame in frames)
+    others = [greedy] + ([] if second is None else [second.read(strips) or ()])
+    best: MrzReading | None = None
+    for layout in _layouts(len(strips), greedy):
+        decoded = decode_lines_margins(scores, layout)
+        if decoded is None:
+            continue
+        lines, margins = decoded
+        witness = _fitting(others[-1], layout) if second is not None else None
+        options = [tuple(dict.fromkeys(
+            [line] + [o[i] for o in others if len(o) == len(lines) and len(o[i]) == len(line)]))
+            for i, line in enumerate(lines)]
+        for candidate in itertools.islice(itertools.product(*options), MAX_COMBINATIONS):
+            reading = _judged(correct_mrz(candidate, today=today, number_hint=number_hint),
+                              lines, margins, witness)
+            if reading.valid:
+                return reading
+            best = _better(best, reading)
+    return best
+
+
+def _fitting(lines: tuple[str, ...], layout: Layout) -> str | None:
+    """The second reader's lines joined, each line of the wrong length replaced by `?`s
+    (it vouches for no character of that line); None if the line count differs."""
+    if len(lines) != layout.lines:
+        return None
+    return "".join(line if len(line) == layout.width else "?" * layout.width
+                   for line in lines)
+
+
+def _layouts(count: int, greedy: tuple[str, ...]) -> list[Layout]:
+    """The formats with `count` lines, the one nearest the greedy reading's length first;
+    visas' only when the first line reads as one (V...)."""
+    length = float(np.median([len(line) for line in greedy])) if greedy else 0.0
+    visa = bool(greedy) and greedy[0][:1] == "V"
+    fitting = [layout for layout in LAYOUTS if layout.lines == count
+               and (layout.lines == 3 or (layout.document_letters == ("V",)) == visa)]
+    return sorted(fitting, key=lambda layout: abs(layout.width - length))
+
+
+def _normalised(strip: Image) -> Image:
+    """A strip scaled to STRIP_HEIGHT (keeping its proportions)."""
+    import cv2
+
+    height, width = strip.shape[:2]
+    if height == 0 or width == 0:
+        return strip
+    scale = STRIP_HEIGHT / height
+    size = (max(1, round(width * scale)), STRIP_HEIGHT)
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    return np.ascontiguousarray(cv2.resize(strip, size, interpolation=interpolation))
+
+
+def _better(best: MrzReading | None, reading: MrzReading | None) -> MrzReading | None:
+    """Of two unverified readings, the one with fewer failed checks (AMBIGUOUS before
+    INVALID)."""
+    if reading is None:
+        return best
+    if best is None:
+        return reading
+    return min(best, reading, key=_rank)
+
+
+def _rank(reading: MrzReading) -> tuple[int, int]:
+    failed = sum(not check.ok for check in reading.result.checks) if reading.result.checks else 9
+    return (0 if reading.status is ReadStatus.AMBIGUOUS else 1, failed)
+
+
+def _judged(reading: MrzReading, decoded: tuple[str, ...],
+            margins: tuple[float, ...], witness: str | None = None) -> MrzReading:
+    """A reading whose check digits hold stays VERIFIED only if every character no check
+    digit covers (names, state codes, visas' optional data) is one RapidOCR's
+    shape-constrained decoding also gives, and it was sure of it (ahead of its position's
+    next likeliest symbol by MIN_MARGIN) or the second reader (`witness`, the lines joined)
+    reads it too. Else it is AMBIGUOUS: a misread name verifies as well as a right one."""
+    if not reading.valid:
+        return reading
+    layout = layout_for(reading.lines)
+    text, shaped = "".join(reading.lines), "".join(decoded)
+    if layout is None or len(shaped) != len(text):
+        return replace(reading, status=ReadStatus.AMBIGUOUS)
+    sure = all(text[i] == shaped[i]
+               and (margins[i] >= MIN_MARGIN or (witness is not None and witness[i] == text[i]))
+               for i in unsure_positions(layout))
+    return reading if sure else replace(reading, status=ReadStatus.AMBIGUOUS)
+
+
+def unsure_positions(layout: Layout) -> tuple[int, ...]:
+    """Positions the check digits cannot vouch for: those no check digit covers, and every
+    letter-or-digit position (a document number, optional data), where each symbol has a
+    twin of equal check value (`<` 0, A 10, K 20, U 30; 1, B, L, V; ...): `K` read for `<`
+    there satisfies the check digit as well."""
+    kinds = position_kinds(layout)
+    alphanumeric = {i for i, kind in enumerate(kinds) if kind is PositionKind.ALPHANUMERIC}
+    return tuple(sorted(set(unprotected(layout)) | alphanumeric))
+
+
+def unprotected(layout: Layout) -> tuple[int, ...]:
+    """Positions (lines joined) that no check digit covers."""
+    covered: set[int] = set()
+    spans = [layout.document_number, layout.birth_date, layout.expiry_date, *layout.composite]
+    if layout.personal_number_check is not None:
+        spans.append(layout.optional_data[0])
+    for span in spans:
+        covered.update(range(*span.indices(layout.lines * layout.width)))
+    checks = (layout.document_number_check, layout.birth_date_check, layout.expiry_date_check,
+              layout.composite_check, layout.personal_number_check)
+    covered.update(position for position in checks if position is not None)
+    return tuple(i for i in range(layout.lines * layout.width) if i not in covered)

@@ -1,0 +1,80 @@
+"""The PRC second-generation resident ID card, drawn as printed (front and back) and read by
+its labels with real OCR; its ethnicity (民族) and sex (性别) are never read or kept."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from simkyc.documents.cn_card import CnField, read_cn_card, read_cn_lines
+from simkyc.documents.cn_card_specimen import (
+    ETHNICITY_PLACEHOLDER,
+    CnCardData,
+    render_back,
+    render_front,
+)
+from simkyc.documents.cn_id import check_character
+from simkyc.documents.ocr import CardReader, TextLine
+from simkyc.documents.specimen import cjk_font_path
+
+FIRST_17 = "11010519870309002"
+DATA = CnCardData(
+    name="\u738b\u4f1f",  # 王伟
+    birth_date=date(1987, 3, 9),
+    address="\u5317\u4eac\u5e02\u4e1c\u57ce\u533a\u666f\u5c71\u524d\u88574\u53f7\u9662"
+            "2\u53f7\u697c3\u5355\u5143101\u5ba4",  # 北京市东城区景山前街4号院2号楼3单元101室
+    number=FIRST_17 + check_character(FIRST_17),
+    authority="\u5317\u4eac\u5e02\u516c\u5b89\u5c40\u4e1c\u57ce\u5206\u5c40",
+    valid_from=date(2015, 5, 1),
+    valid_until=date(2035, 5, 1),
+)
+
+
+@pytest.fixture(scope="module")
+def reader() -> CardReader:
+    if cjk_font_path() is None:
+        pytest.skip("no CJK font (Debian fonts-wqy-microhei) to draw the card")
+    return CardReader(threads=2)
+
+
+def test_the_front_is_read_by_its_labels(reader: CardReader) -> None:
+    text = read_cn_card(reader, render_front(DATA, None))
+    assert text.values[CnField.NAME] == DATA.name
+    assert text.birth_date == DATA.birth_date
+    assert text.number == DATA.number
+    assert text.values[CnField.ADDRESS] == DATA.address
+
+
+def test_the_front_never_yields_ethnicity_or_sex(reader: CardReader) -> None:
+    text = read_cn_card(reader, render_front(DATA, None))
+    kept = "".join(text.values.values())
+    assert ETHNICITY_PLACEHOLDER not in kept and DATA.sex_printed not in kept
+    assert set(text.values) <= set(CnField)
+
+
+@pytest.mark.parametrize("until", [date(2035, 5, 1), None])
+def test_the_back_gives_authority_and_validity_including_lifelong(
+    reader: CardReader, until: date | None
+) -> None:
+    text = read_cn_card(reader, render_back(replace(DATA, valid_until=until)))
+    assert text.values[CnField.AUTHORITY] == DATA.authority
+    assert text.validity == (DATA.valid_from, until, until is None)
+
+
+def _line(text: str, left: float, top: float) -> TextLine:
+    return TextLine(text, 0.99, left, top, left + 30 * len(text), top + 40)
+
+
+def test_a_value_joined_after_the_ethnicity_label_is_cut_off() -> None:
+    # OCR may join a whole row into one line: 性别 男 民族 汉 — nothing of it is kept.
+    lines = [_line("\u59d3\u540d \u674e\u660e", 70, 80),
+             _line("\u6027\u522b\u7537\u6c11\u65cf\u6c49", 70, 160)]
+    text = read_cn_lines(lines)
+    assert text.values == {CnField.NAME: "\u674e\u660e"}
+
+
+def test_a_label_read_apart_from_its_value_takes_the_text_to_its_right() -> None:
+    lines = [_line("\u59d3\u540d", 70, 80), _line("\u674e\u660e", 200, 82)]
+    assert read_cn_lines(lines).values == {CnField.NAME: "\u674e\u660e"}

@@ -1,0 +1,139 @@
+"""The MRZ found and read anywhere in an image (any place, angle, size), judged by its check
+digits; a name no check digit covers is not VERIFIED unless the reader is sure of it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+from PIL import ImageDraw, ImageFont
+
+from simkyc.documents.mrz_correct import ReadStatus, correct_mrz
+from simkyc.documents.mrz_layout import TD1, TD3
+from simkyc.documents.mrz_read import _judged, find_mrz, unprotected
+from simkyc.documents.ocr import CardReader
+from simkyc.documents.tesseract import TesseractLines
+from simkyc.types import Image
+
+TODAY = date(2026, 12, 4)
+OCR_B = Path("/usr/share/fonts/opentype/ocr-b/OCRB.otf")  # Debian fonts-ocr-b
+# ICAO Doc 9303's own specimens (Part 4 TD3, Part 5 TD1).
+TD3_LINES = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+             "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
+TD1_LINES = ("I<UTOD231458907<<<<<<<<<<<<<<<", "7408122F1204159UTO<<<<<<<<<<<6",
+             "ERIKSSON<<ANNA<MARIA<<<<<<<<<<")
+
+
+@pytest.fixture(scope="module")
+def reader() -> CardReader:
+    return CardReader(threads=2)
+
+
+def _page(lines: tuple[str, ...], *, size: tuple[int, int] = (1400, 1000)) -> Image:
+    """A pale page with some text and the MRZ in OCR-B near its bottom, no card outline."""
+    if not OCR_B.is_file():
+        pytest.skip("Debian fonts-ocr-b is not installed")
+    page = PILImage.new("RGB", size, (238, 236, 228))
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(str(OCR_B), 34)
+    draw.text((80, 120), "SURNAME / NOM  ERIKSSON", font=ImageFont.truetype(str(OCR_B), 26),
+              fill=(40, 40, 60))
+    for index, line in enumerate(lines):
+        top = size[1] - 80 - 52 * (len(lines) - index)
+        draw.text((80, top), line, font=font, fill=(20, 20, 20))
+    return np.asarray(page, dtype=np.uint8).copy()
+
+
+def _turned(image: Image, degrees: float) -> Image:
+    height, width = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    size = (int(height * sin + width * cos), int(height * cos + width * sin))
+    matrix[0, 2] += size[0] / 2 - width / 2
+    matrix[1, 2] += size[1] / 2 - height / 2
+    return np.asarray(cv2.warpAffine(image, matrix, size, borderValue=(90, 80, 70)), np.uint8)
+
+
+@pytest.mark.parametrize("degrees", [0, 90, 180, 270, 12])
+def test_a_passport_mrz_is_read_at_any_angle(reader: CardReader, degrees: float) -> None:
+    found = find_mrz(reader, _turned(_page(TD3_LINES), degrees), today=TODAY)
+    assert found.verified and found.reading is not None
+    assert found.reading.lines == TD3_LINES
+    assert found.issuing_state == "UTO"
+
+
+def test_a_card_mrz_is_read_without_any_card_outline(reader: CardReader) -> None:
+    # With Tesseract as the second reader, as `read_document` runs it (fillers in the
+    # number-or-letter positions need a sure reading or a second reader's agreement).
+    found = find_mrz(reader, _page(TD1_LINES, size=(900, 700)), today=TODAY,
+                     second=TesseractLines())
+    assert found.reading is not None and found.reading.lines == TD1_LINES
+    # Verified, or (RapidOCR unsure of a filler, Tesseract not agreeing) only ambiguous.
+    assert found.verified or found.reading.status is ReadStatus.AMBIGUOUS
+    assert found.reading.lines == TD1_LINES
+
+
+def test_a_page_without_mrz_gives_no_verified_reading(reader: CardReader) -> None:
+    page = _page(("THIS IS AN ORDINARY LINE OF PRINTED TEXT",))
+    found = find_mrz(reader, page, today=TODAY)
+    assert not found.verified and found.issuing_state is None
+
+
+def test_a_misread_name_that_verifies_is_only_ambiguous() -> None:
+    misread = (TD3_LINES[0].replace("ANNA", "AMNA"), TD3_LINES[1])
+    reading = correct_mrz(misread, today=TODAY)
+    assert reading.valid  # the check digits do not cover the name
+    margins = [5.0] * 88
+    unsure = list(margins)
+    unsure[TD3_LINES[0].index("ANNA") + 1] = 0.2  # the recognizer hesitated on that letter
+    assert _judged(reading, misread, tuple(margins)).valid
+    judged = _judged(reading, misread, tuple(unsure))
+    assert judged.status is ReadStatus.AMBIGUOUS and not judged.valid
+    # A second reader agreeing vouches for it; one disagreeing does not.
+    assert _judged(reading, misread, tuple(unsure), "".join(misread)).valid
+    assert not _judged(reading, misread, tuple(unsure), "".join(TD3_LINES)).valid
+
+
+def test_a_reading_other_than_the_constrained_decoding_is_only_ambiguous() -> None:
+    reading = correct_mrz(TD3_LINES, today=TODAY)
+    decoded = (TD3_LINES[0].replace("MARIA", "MAPIA"), TD3_LINES[1])
+    assert not _judged(reading, decoded, tuple([5.0] * 88)).valid
+    assert replace(reading).valid
+
+
+def test_names_and_codes_are_unprotected_but_numbers_are_covered() -> None:
+    td3 = set(unprotected(TD3))
+    assert set(range(0, 44)) <= td3  # line 1: code, state, name
+    assert not {44, 53, 57, 63, 65, 71, 87} & td3  # number, dates, checks
+    assert 54 in td3 and 64 in td3  # nationality, sex
+    td1 = set(unprotected(TD1))
+    assert set(range(60, 90)) <= td1 and 5 not in td1
+
+
+def test_tesseract_reads_an_ocr_b_line_when_installed() -> None:
+    second = TesseractLines()
+    if not second.available:
+        pytest.skip("tesseract-ocr is not installed")
+    page = _page((TD3_LINES[1],), size=(1100, 200))
+    strip = page[200 - 80 - 52 - 6 : 200 - 80 + 6, 60:1080]
+    read = second.read([strip])
+    assert read is not None and len(read[0]) >= 40
+
+
+def test_k_for_a_filler_in_a_number_field_verifies_blindly_so_is_only_ambiguous() -> None:
+    # K (20) and < (0) weigh the same mod 10 in every check digit: a personal number read
+    # "...K" for "...<" satisfies its check, so only a sure reading of it verifies.
+    truth = ("PAMDACIOBANAS<<RITA<<<<<<<<<<<<<<<<<<<<<<<<<",
+             "AA00000000MDA8107178F21052640000000000000<00")
+    misread = (truth[0], truth[1][:41] + "K" + truth[1][42:])
+    reading = correct_mrz(misread, today=TODAY)
+    assert reading.valid
+    unsure = [5.0] * 88
+    unsure[44 + 41] = 0.3
+    assert not _judged(reading, misread, tuple(unsure)).valid
+    assert _judged(reading, misread, tuple([5.0] * 88)).valid
