@@ -7,13 +7,23 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from datetime import UTC, datetime
 
+import httpx
 from playwright.sync_api import Page
-from web_world import Site
+from web_world import Inputs, Site, line_from_a_shop, person
 
-from simkyc.privacy.merkle import Frontier, build_proof, inclusion_ranges, leaf_hash
+from simkyc.api.state import log_keys
+from simkyc.privacy.merkle import (
+    Frontier,
+    build_proof,
+    inclusion_ranges,
+    leaf_hash,
+    verify_inclusion,
+)
 from simkyc.privacy.note import Checkpoint, Signer
 from simkyc.privacy.proof import EntryProof
+from simkyc.privacy.tlog import integrate
 
 CHECK = """async ({cases, vkey}) => {
   const log = await import("/web/static/tlog.js");
@@ -54,3 +64,94 @@ def test_the_browser_verifies_true_proofs_and_refuses_altered_ones(page: Page,
     page.goto(f"{site.url}/web/citizen")
     verdicts = page.evaluate(CHECK, {"cases": cases, "vkey": signer.verifier.encode()})
     assert verdicts == [True, True, True, False, False, False, False, False]
+
+
+SIZES = """async (cases) => {
+  const log = await import("/web/static/tlog.js");
+  const b64 = (t) => Uint8Array.from(atob(t), (c) => c.charCodeAt(0));
+  const out = [];
+  for (const [leaf, index, size, proof, root] of cases) {
+    out.push(await log.verifyInclusion(b64(leaf), index, size, proof.map(b64), b64(root)));
+  }
+  return out;
+}"""
+
+
+def test_the_browser_agrees_with_python_on_every_index_of_trees_up_to_300(
+        page: Page, site: Site) -> None:
+    """RFC 9162 inclusion for every (index, size) with size 1..300, the tree grown leaf by
+    leaf as the integrator does: the browser's verdict is Python's (true for every one)."""
+    b = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+    frontier, kept, leaves, cases, expected = Frontier(), {}, [], [], []
+    for size in range(1, 301):
+        leaf = leaf_hash(f"entry {size}".encode())
+        leaves.append(leaf)
+        kept.update(frontier.append(leaf))
+        root = frontier.root()
+        for index in range(size):
+            hashes = build_proof(inclusion_ranges(index, size), lambda w: {s: kept[s] for s in w})
+            expected.append(verify_inclusion(leaf=leaves[index], index=index, size=size,
+                                             proof=hashes, root=root))
+            cases.append([b(leaves[index]), index, size, [b(h) for h in hashes], b(root)])
+    assert all(expected)
+    page.goto(f"{site.url}/web/citizen")
+    verdicts = page.evaluate(SIZES, cases)
+    wrong = [c[1:3] for c, v, e in zip(cases, verdicts, expected, strict=True) if v != e]
+    assert wrong == []
+
+
+def _signer_whose_key(*, has_plus: bool) -> Signer:
+    """A log key (fixed seed) whose base64 part does, or does not, hold a "+"."""
+    for n in range(256):
+        signer = Signer("simkyc.test/audit", bytes([n]) * 32)
+        if ("+" in signer.verifier.encode().split("+", 2)[2]) == has_plus:
+            return signer
+    raise AssertionError("no such seed")
+
+
+def test_the_browser_reads_log_keys_whose_base64_holds_a_plus(page: Page, site: Site) -> None:
+    """A verifier key is name+hash+base64, and base64 has "+" among its digits: the key is
+    split at its first two "+" (as note.VerifierKey.decode does), whatever the key is."""
+    entries = [json.dumps({"seq": i, "action": "line.registered"}) for i in range(1, 40)]
+    cases = []
+    for has_plus in (True, False):
+        signer = _signer_whose_key(has_plus=has_plus)
+        cases += [[proof_for(i, entries, signer).to_json(), signer.verifier.encode()]
+                  for i in (0, 17, 38)]
+    page.goto(f"{site.url}/web/citizen")
+    assert page.evaluate(CHECK, {"cases": cases, "vkey": ""}) == [True] * 6
+
+
+PORTAL = """async (token) => {
+  const log = await import("/web/static/tlog.js");
+  const get = async (path) => (await fetch(path, {headers: {Authorization: `Bearer ${token}`}}))
+    .json();
+  const accesses = await get("/v1/me/accesses");
+  const vkey = log.trustedKey((await get("/v1/audit/checkpoint")).vkey);
+  const out = [];
+  for (const a of accesses) {
+    if (!a.proof) continue;
+    out.push([a.action, log.matches(a, a.proof) && await log.verifyEntry(a.proof, vkey)]);
+  }
+  return {vkey, out};
+}"""
+
+
+def test_the_portal_check_verifies_every_access_of_a_real_citizen(page: Page, site: Site,
+                                                                   inputs: Inputs) -> None:
+    """Real entries through the running site (a line, a self-service session, the citizen's
+    token), integrated and signed by the site's log key: the portal's check (citizen.js's
+    `matches` and `verifyEntry`, the key pinned by `trustedKey`) verifies every one."""
+    line_from_a_shop(site, inputs)
+    agent, reviewer = site.keys["agent"], site.keys["reviewer"]
+    with httpx.Client(base_url=site.url, timeout=120) as client:
+        api = site.shop(client, inputs)
+        selfservice = api.approved(agent, reviewer, person(inputs.card), purpose="self_service")
+        token = api.ok("POST", f"/v1/proofing-sessions/{selfservice}/citizen-token",
+                       agent)["token"]
+    with site.services.sessions() as db:
+        integrate(db, keys=log_keys(site.services), now=datetime.now(UTC))
+    page.goto(f"{site.url}/web/citizen")
+    checked = page.evaluate(PORTAL, token)
+    assert ["line.registered", True] in checked["out"], checked
+    assert all(ok for _, ok in checked["out"]), checked

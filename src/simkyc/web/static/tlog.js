@@ -25,9 +25,13 @@ function same(a, b) {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-// "<name>+<key hash hex>+<base64(0x01 || public key)>"
+// "<name>+<key hash hex>+<base64(0x01 || public key)>": split at the first two "+" only,
+// as base64 has "+" among its digits (a plain split cut about half of all keys short).
 export async function parseVkey(vkey) {
-  const [name, hashHex, raw] = vkey.split("+");
+  const first = vkey.indexOf("+"), second = vkey.indexOf("+", first + 1);
+  if (first < 0 || second < 0) throw new Error("not a verifier key");
+  const [name, hashHex, raw] = [vkey.slice(0, first), vkey.slice(first + 1, second),
+    vkey.slice(second + 1)];
   const bytes = b64(raw);
   if (!name || bytes[0] !== 1 || bytes.length !== 33) throw new Error("not an Ed25519 key");
   const public_ = bytes.slice(1);
