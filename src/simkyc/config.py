@@ -184,7 +184,9 @@ class Settings(BaseSettings):
     keyring_file: Path | None = Field(
         default=None,
         description="JSON keyring file: AES-GCM data keys and HMAC pseudonym keys, one active "
-        "of each; unset: <state_dir>/keyring.json, created (mode 0600) on first use.",
+        "of each; unset: <state_dir>-keys/keyring.json (apart from the database; an existing "
+        "<state_dir>/keyring.json is still used, with a warning), created (mode 0600) on "
+        "first use.",
     )
     approval_ttl_s: float = Field(
         default=1800.0, gt=0, description="How long an approved proofing session may be used."
@@ -282,6 +284,38 @@ class Settings(BaseSettings):
         default=True,
         description="Run the integrator inside `simkyc serve` (one process integrates at a "
         "time; off when a dedicated `simkyc audit integrate` worker runs).",
+    )
+    # --- bind ---
+    selfservice_max_attempts: int = Field(
+        default=5, ge=1,
+        description="Self-service sign-in attempts allowed per person (by pseudonym) and per "
+        "device within selfservice_window_s (counted in the database).",
+    )
+    selfservice_caller_max_attempts: int = Field(
+        default=200, ge=1,
+        description="Self-service sign-in attempts allowed per caller key (a shop's agent, the "
+        "citizen portal) within selfservice_window_s.",
+    )
+    selfservice_window_s: float = Field(
+        default=3600.0, gt=0, description="Window of the self-service sign-in attempt limits."
+    )
+    faces_verify_max_calls: int = Field(
+        default=60, ge=1,
+        description="POST /v1/faces/verify calls allowed per API key within "
+        "faces_verify_window_s (counted in the database).",
+    )
+    faces_verify_window_s: float = Field(
+        default=60.0, gt=0, description="Window of the /v1/faces/verify rate limit, seconds."
+    )
+    faces_verify_max_pixels: int = Field(
+        default=4_000_000,
+        description="Largest width x height /v1/faces/verify decodes (proofing uploads keep "
+        "max_image_pixels): the open comparison endpoint cannot tie up the engines.",
+    )
+    faces_verify_lock_wait_s: float = Field(
+        default=2.0, gt=0,
+        description="How long /v1/faces/verify waits to check an engine out of the pool before "
+        "answering 503 (proofing traffic goes first).",
     )
 
     # --- deploy ---

@@ -353,6 +353,72 @@ class ProofUnavailable(SimkycError):
     code = "PROOF_UNAVAILABLE"
 
 
+# --- bind ---
+
+
+class UnknownCountry(SimkycError):
+    """A country that is not an ISO 3166-1 code (typed, or read from the document)."""
+
+    code = "UNKNOWN_COUNTRY"
+
+
+class DocumentCountryMismatch(SimkycError):
+    """The typed country disagrees with the issuing state the document itself shows."""
+
+    code = "DOCUMENT_COUNTRY_MISMATCH"
+
+
+class InvalidDocumentNumber(SimkycError):
+    """The document number fails its own validation (a person is never keyed on it)."""
+
+    code = "INVALID_DOCUMENT_NUMBER"
+
+
+class PersonRecordsSplit(SimkycError):
+    """One document matches several person records (made before the country was taken from
+    the document): proofing waits until an administrator merges them."""
+
+    code = "PERSON_RECORDS_SPLIT"
+
+
+class SelfServiceNotProven(SimkycError):
+    """Self-service opens only for the holder: live face against their enrolled template,
+    typed name and birth date equal to the stored ones. One answer for every failure (and
+    for a number with nothing to show), so it tells nothing about whose number it is."""
+
+    code = "SELF_SERVICE_NOT_PROVEN"
+
+
+class TooManyAttempts(SimkycError):
+    """Too many attempts in the window (per person, session, device or API key)."""
+
+    code = "TOO_MANY_ATTEMPTS"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def details(self) -> dict[str, object]:
+        return {"retry_after_s": max(1, round(self.retry_after))}
+
+
+class EnginesBusy(SimkycError):
+    """The face engines are busy with proofing traffic; an open comparison waits its turn
+    only briefly."""
+
+    code = "ENGINES_BUSY"
+    retry_after = 1  # seconds (the Retry-After header)
+
+    def details(self) -> dict[str, object]:
+        return {"retry_after_s": 1}
+
+
+class OperatorExists(SimkycError):
+    """An operator of that name exists already (names are unique)."""
+
+    code = "OPERATOR_EXISTS"
+
+
 # --- deploy ---
 
 

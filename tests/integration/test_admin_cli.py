@@ -44,8 +44,8 @@ def test_purge_reports_what_it_removed(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.delenv("SIMKYC_DATABASE_URL", raising=False)
     done = CliRunner().invoke(app, ["admin", "purge"])
     assert done.exit_code == 0, done.output
-    assert json.loads(done.stdout) == {"images": 0, "idempotency_keys": 0, "proofing_state": 0,
-                                       "web_sessions": 0}
+    assert json.loads(done.stdout) == {"images": 0, "idempotency_keys": 0, "attempts": 0,
+                                       "proofing_state": 0, "web_sessions": 0}
 
 
 def test_audit_verify_finds_a_deleted_entry(tmp_path: Path,

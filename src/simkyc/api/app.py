@@ -7,20 +7,15 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, UploadFile
-from starlette.concurrency import run_in_threadpool
+from fastapi import FastAPI, Request
 
 from simkyc import __version__
-from simkyc.api import errors, limits, metrics
-from simkyc.api.deps import ServicesDep, read_upload
-from simkyc.api.locale import request_locale
-from simkyc.api.routes import admin, audit, lines, proofing, reviews, selfservice
+from simkyc.api import errors, headers, limits, metrics
+from simkyc.api.routes import admin, audit, faces, lines, proofing, reviews, selfservice
 from simkyc.api.startup import Startup, warm_models
 from simkyc.api.state import Services, log_keys
 from simkyc.config import Settings, get_settings
 from simkyc.errors import ModelsLoading
-from simkyc.i18n import catalogs
-from simkyc.i18n.messages import localized_quality
 from simkyc.privacy.integrator import Integrator
 from simkyc.testing import install_test_hooks
 from simkyc.web import routes as web
@@ -72,10 +67,10 @@ def create_app(settings: Settings, *, load_in_background: bool = False) -> FastA
     limit = limits.body_limit(settings)
     limits.keep_uploads_in_memory(limit)
     app.add_middleware(limits.BodyLimit, limit=limit)
+    app.add_middleware(headers.NoStore)
     app.add_api_route("/health", health, methods=["GET"])
     app.add_api_route("/ready", ready, methods=["GET"])
-    app.add_api_route("/v1/faces/verify", verify_faces, methods=["POST"])
-    for module in (proofing, lines, selfservice, reviews, audit, admin):
+    for module in (faces, proofing, lines, selfservice, reviews, audit, admin):
         app.include_router(module.router)
     web.install(app, settings)
     return app
@@ -123,18 +118,3 @@ async def ready(request: Request) -> dict[str, object]:
         raise ModelsLoading("the service has not started.")
     startup.ready()
     return {"status": "ready", "version": __version__, "models": "loaded"}
-
-
-async def verify_faces(
-    request: Request, services: ServicesDep, document: UploadFile, selfie: UploadFile
-) -> dict[str, object]:
-    """1:1 verification of a selfie against a document portrait (multipart: document, selfie)."""
-    limit = services.settings.max_image_bytes
-    document_bytes = await read_upload(document, limit)
-    selfie_bytes = await read_upload(selfie, limit)
-
-    def run() -> dict[str, object]:
-        with services.engines.checkout() as engines:
-            return engines.pipeline.verify(document_bytes, selfie_bytes).to_dict()
-
-    return localized_quality(catalogs(), request_locale(request), await run_in_threadpool(run))

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, UploadFile
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from simkyc.api.startup import Startup
@@ -81,17 +82,24 @@ IdempotencyKey = Annotated[
 ]
 
 
-def get_actor(request: Request, db: SessionDep, now: NowDep,
-              authorization: Annotated[str | None, Header()] = None) -> Actor:
+# Declares the bearer scheme in the OpenAPI spec; the checks below give our own errors.
+BEARER = HTTPBearer(auto_error=False, scheme_name="bearer",
+                    description="An API key (staff) or a citizen token.")
+
+
+def get_actor(
+    request: Request, db: SessionDep, now: NowDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
+) -> Actor:
     """The caller, from `Authorization: Bearer <api key or citizen token>`, or from the web
     pages' cookie session (simkyc.web.sessions: CSRF-checked)."""
+    authorization = request.headers.get("authorization")
     cookie = cookie_bearer(request, db) if authorization is None else None
     if cookie is not None:
         return accounts.authenticate(db, token=cookie, now=now)
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if credentials is None or not credentials.credentials.strip():
         raise InvalidCredentials("send 'Authorization: Bearer <api key>'.")
-    return accounts.authenticate(db, token=token.strip(), now=now)
+    return accounts.authenticate(db, token=credentials.credentials.strip(), now=now)
 
 
 def role(*roles: Role) -> Callable[[Actor], Actor]:

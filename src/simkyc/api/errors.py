@@ -67,6 +67,15 @@ STATUS: dict[type[errors.SimkycError], int] = {
     # --- tlog ---
     errors.CheckpointInvalid: 422,
     errors.ProofUnavailable: 404,
+    # --- bind ---
+    errors.UnknownCountry: 422,
+    errors.DocumentCountryMismatch: 422,
+    errors.InvalidDocumentNumber: 422,
+    errors.PersonRecordsSplit: 409,
+    errors.SelfServiceNotProven: 403,
+    errors.TooManyAttempts: 429,
+    errors.EnginesBusy: 503,
+    errors.OperatorExists: 409,
     # --- deploy ---
     errors.ModelsLoading: 503,
     errors.DatabaseUnavailable: 503,

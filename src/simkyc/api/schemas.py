@@ -37,7 +37,11 @@ class ApplicantIn(Request):
     """The applicant's document data as the agent typed it from the document."""
 
     document_kind: DocumentKind = DocumentKind.CN_RESIDENT_ID
-    country: str = Field(default="CN", min_length=2, max_length=3)
+    country: str | None = Field(
+        default=None, min_length=2, max_length=3,
+        description="The issuing country (ISO 3166-1 alpha-2 or alpha-3); it must agree with "
+        "the document's own (CHN for a CN resident ID, the MRZ's issuing state). Unset: taken "
+        "from the document; a passport without MRZ needs it.")
     number: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     birth_date: date
@@ -59,6 +63,10 @@ class ProofingCreate(Request):
     line_id: str | None = None
     applicant: ApplicantIn
     consent: ConsentIn
+    device_id: str | None = Field(
+        default=None, max_length=128,
+        description="The applicant's device, when the client knows it (self-service sign-in "
+        "attempts are limited per device as well as per person).")
 
     def typed_document(self) -> TypedDocument:
         """The typed applicant data, as the proofing flow takes it."""

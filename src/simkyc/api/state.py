@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from simkyc.api.metrics import Metrics
 from simkyc.config import Settings
-from simkyc.db.engine import engine_from_settings, session_factory
+from simkyc.db.engine import database_url, engine_from_settings, session_factory
 from simkyc.db.migrate import upgrade
 from simkyc.documents.ocr import CardReader
 from simkyc.faces.pipeline import FacePipeline
@@ -51,9 +51,10 @@ class Services:
         card OCR (its models load on the first card), once."""
         engine = engine_from_settings(settings)
         upgrade(engine)
+        keyring = load_keyring(settings, database=database_url(settings))
         return cls(
-            settings=settings, engine=engine, sessions=session_factory(engine),
-            keyring=load_keyring(settings), engines=EnginePool.from_settings(settings),
+            settings=settings, engine=engine, sessions=session_factory(engine, keyring),
+            keyring=keyring, engines=EnginePool.from_settings(settings),
             book=ChallengeBook(ttl_s=settings.challenge_ttl_s, slot_s=settings.challenge_slot_s),
             metrics=metrics,
             reader=CardReader.from_settings(settings) if settings.document_ocr else None,

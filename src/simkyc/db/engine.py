@@ -17,6 +17,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from simkyc.config import Settings
+from simkyc.db.idempotency import digest_info
+from simkyc.privacy.keyring import Keyring
 
 SQLITE_BUSY_TIMEOUT_S = 60.0
 
@@ -43,9 +45,12 @@ def engine_from_settings(settings: Settings) -> Engine:
     return create_db_engine(database_url(settings))
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects usable after commit (the services return views)."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def session_factory(engine: Engine, keyring: Keyring | None = None) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit (the services return views),
+    carrying the keys idempotency records are digested with (db.idempotency; without a
+    keyring they cannot store or check one)."""
+    info = digest_info(keyring) if keyring is not None else {}
+    return sessionmaker(bind=engine, expire_on_commit=False, info=info)
 
 
 def _sqlite_engine(url: URL, *, pool_size: int, echo: bool) -> Engine:

@@ -1,8 +1,16 @@
 """Idempotency keys: a retried state-changing request returns the first response, never acts
-twice. One row per (principal, key), holding the request's hash and the response."""
+twice. One row per (principal, key), holding the request's keyed digest and the response.
+
+The digest is an HMAC under a key derived from the keyring's pseudonym keys: the request holds
+typed applicant data (name, birth date, ID number), and a plain hash of it let anyone with a
+dump recover the number from a name and birth date by enumeration. The keys travel with the
+database session (`Session.info`, set by db.engine.session_factory), active key first.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, cast
@@ -11,10 +19,41 @@ from sqlalchemy import CursorResult, ForeignKey, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from simkyc.db.base import Base, UTCDateTime
-from simkyc.errors import IdempotencyKeyReused
-from simkyc.privacy.canonical import digest
+from simkyc.errors import IdempotencyKeyReused, KeyringInvalid
+from simkyc.privacy.canonical import canonical_json
+from simkyc.privacy.keyring import Keyring
 
 MAX_KEY_LENGTH = 128
+DIGEST_KEYS = "simkyc.request_digest_keys"
+_DIGEST_DOMAIN = b"simkyc/idempotency-request/v1"
+
+
+def request_digest_keys(keyring: Keyring) -> tuple[bytes, ...]:
+    """The request-digest keys derived from the pseudonym keys, the active one first (older
+    ones still verify records made before a rotation)."""
+    keys = keyring.pseudonym
+    ordered = [keys.active, *(k for k in keys.keys if k != keys.active)]
+    return tuple(hmac.new(keys.key(k), _DIGEST_DOMAIN, hashlib.sha256).digest()
+                 for k in ordered)
+
+
+def digest_info(keyring: Keyring) -> dict[str, object]:
+    """The `Session.info` a session needs to store or check idempotency records."""
+    return {DIGEST_KEYS: request_digest_keys(keyring)}
+
+
+def request_digests(session: Session, request: Mapping[str, Any]) -> list[str]:
+    """The request's HMAC-SHA256 under each digest key of the session (active first)."""
+    keys = session.info.get(DIGEST_KEYS)
+    if not keys:
+        raise KeyringInvalid("this database session has no request-digest key.")
+    text = canonical_json(request).encode("utf-8")
+    return [hmac.new(key, text, hashlib.sha256).hexdigest() for key in keys]
+
+
+def request_digest(session: Session, request: Mapping[str, Any]) -> str:
+    """The request's digest under the active key (what a new record stores)."""
+    return request_digests(session, request)[0]
 
 
 class IdempotencyRecord(Base):
@@ -38,14 +77,16 @@ def replay(
     record = session.get(IdempotencyRecord, (principal_id, key), populate_existing=True)
     if record is None:
         return None
-    return stored_response(record, operation=operation, request=request)
+    return stored_response(session, record, operation=operation, request=request)
 
 
-def stored_response(record: IdempotencyRecord, *, operation: str,
+def stored_response(session: Session, record: IdempotencyRecord, *, operation: str,
                     request: Mapping[str, Any]) -> str:
     """The record's response if it was stored for this very request; else the key was
     reused for another (IDEMPOTENCY_KEY_REUSED)."""
-    if record.operation != operation or record.request_sha256 != digest(request):
+    same = any(hmac.compare_digest(record.request_sha256, d)
+               for d in request_digests(session, request))
+    if record.operation != operation or not same:
         raise IdempotencyKeyReused(f"idempotency key {record.key!r} was used for another "
                                    "request.")
     return record.response
@@ -69,18 +110,19 @@ def remember(
     """Store the response in the request's own transaction (flushed; a concurrent twin that
     got there first makes this flush fail on the primary key)."""
     session.add(IdempotencyRecord(**record_row(
-        principal_id=principal_id, key=key, operation=operation, request=request,
-        response=response, now=now)))
+        principal_id=principal_id, key=key, operation=operation,
+        digest=request_digest(session, request), response=response, now=now)))
     session.flush()
 
 
-def record_row(*, principal_id: str, key: str, operation: str, request: Mapping[str, Any],
+def record_row(*, principal_id: str, key: str, operation: str, digest: str,
                response: str, now: datetime) -> dict[str, Any]:
-    """The columns of a record to insert (in bulk: `insert(IdempotencyRecord)`)."""
+    """The columns of a record to insert (in bulk: `insert(IdempotencyRecord)`); `digest`
+    from request_digest."""
     if not 0 < len(key) <= MAX_KEY_LENGTH:
         raise IdempotencyKeyReused(f"idempotency keys are 1-{MAX_KEY_LENGTH} characters.")
     return {"principal_id": principal_id, "key": key, "operation": operation,
-            "request_sha256": digest(request), "response": response, "created_at": now}
+            "request_sha256": digest, "response": response, "created_at": now}
 
 
 def purge_before(session: Session, *, before: datetime) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+from simkyc.db.attempts import Attempt
 from simkyc.db.base import Base
 from simkyc.db.idempotency import IdempotencyRecord
 from simkyc.liveness.store import LivenessAttempt, LivenessChallenge, LivenessLockout
@@ -19,6 +20,7 @@ from simkyc.web.store import WebSessionRow
 __all__ = [
     "SEALED_COLUMNS",
     "ApiKey",
+    "Attempt",
     "AuditEntry",
     "Dispute",
     "IdempotencyRecord",

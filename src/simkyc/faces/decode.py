@@ -15,6 +15,10 @@ from simkyc.errors import ImageTooLarge, InvalidImage
 from simkyc.types import Image
 
 _FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "BMP"})
+# No face, card or selfie is narrower than this or this elongated; such a file (a 1x4000 PNG
+# is 89 bytes) is refused from its header, before it reaches a resize with a zero scale.
+MIN_SIDE = 16
+MAX_ASPECT = 8.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class Decoder:
             raise ImageTooLarge(
                 f"The image is {width}x{height} pixels; the limit is {self.max_pixels:,} pixels."
             )
+        _check_shape(width, height)
         self._draft(image)
         pixels = self._load(image)
         return self._fit(pixels, width, height)
@@ -97,9 +102,19 @@ class Decoder:
         longest = max(pixels.shape[:2])
         if longest > self.max_side:
             factor = self.max_side / longest
-            size = (round(pixels.shape[1] * factor), round(pixels.shape[0] * factor))
+            size = (max(1, round(pixels.shape[1] * factor)),
+                    max(1, round(pixels.shape[0] * factor)))
             pixels = np.asarray(cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), np.uint8)
         return DecodedImage(pixels, width, height, pixels.shape[1] / width)
+
+
+def _check_shape(width: int, height: int) -> None:
+    """Refuse degenerate images: a side under MIN_SIDE pixels or an extreme aspect ratio."""
+    if min(width, height) < MIN_SIDE or max(width, height) > MAX_ASPECT * min(width, height):
+        raise InvalidImage(
+            f"The image is {width}x{height} pixels; each side must be at least {MIN_SIDE} "
+            f"pixels and the longer side at most {MAX_ASPECT:g} times the shorter one."
+        )
 
 
 def _to_rgb(image: PILImage.Image) -> Image:

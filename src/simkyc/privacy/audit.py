@@ -51,6 +51,8 @@ class AuditAction(StrEnum):
     IDEMPOTENCY_PURGED = "idempotency.purged"
     WEB_SESSIONS_PURGED = "web_sessions.purged"
     PROOFING_STATE_PURGED = "proofing.state_purged"
+    LINE_READ = "line.read"
+    FACES_COMPARED = "faces.compared"
 
 
 class AccessPurpose(StrEnum):
@@ -63,6 +65,7 @@ class AccessPurpose(StrEnum):
     REVIEW = "review"
     OVERSIGHT = "oversight"
     MAINTENANCE = "maintenance"
+    CUSTOMER_SERVICE = "customer_service"
 
 
 class AuditActor(Protocol):

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import secrets
@@ -28,6 +29,7 @@ from simkyc.config import Settings
 from simkyc.errors import KeyringInvalid
 
 KEY_BYTES = 32
+logger = logging.getLogger(__name__)
 _KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
 
 
@@ -138,15 +140,36 @@ def _load(raw: Mapping[str, Any]) -> KeySet:
 
 
 def keyring_path(settings: Settings) -> Path:
-    """Where the key file is: SIMKYC_KEYRING_FILE or <state_dir>/keyring.json."""
-    return settings.keyring_file or settings.state_dir / "keyring.json"
+    """Where the key file is: SIMKYC_KEYRING_FILE, else `<state_dir>-keys/keyring.json`, a
+    folder apart from the database's, so a copy of the database folder (a backup, a dump
+    handed over) does not carry the keys that open it. A key file an earlier version made at
+    `<state_dir>/keyring.json` is still used, so its data stays readable (with a warning)."""
+    if settings.keyring_file is not None:
+        return settings.keyring_file
+    legacy = settings.state_dir / "keyring.json"
+    if legacy.exists():
+        return legacy
+    return settings.state_dir.with_name(f"{settings.state_dir.name}-keys") / "keyring.json"
 
 
-def load_keyring(settings: Settings) -> Keyring:
-    """SIMKYC_KEYRING if set, else the key file, created with fresh keys when missing."""
+def shares_folder(key_file: Path, database: str) -> bool:
+    """Whether the key file sits in the folder of a SQLite database file (`database` is the
+    database URL; a server database has no folder here)."""
+    prefix = "sqlite:///"
+    if not database.startswith(prefix) or database == f"{prefix}:memory:":
+        return False
+    return Path(database[len(prefix):]).resolve().parent == key_file.resolve().parent
+
+
+def load_keyring(settings: Settings, *, database: str | None = None) -> Keyring:
+    """SIMKYC_KEYRING if set, else the key file, created with fresh keys when missing; warns
+    when the key file shares the folder of the database (URL `database`)."""
     if settings.keyring is not None:
         return Keyring.from_json(settings.keyring.get_secret_value())
     path = keyring_path(settings)
+    if database is not None and shares_folder(path, database):
+        logger.warning("the keyring %s is in the database's folder: a copy of that folder "
+                       "carries the keys that open it; move it (SIMKYC_KEYRING_FILE)", path)
     if not path.exists():
         write_keyring(path, Keyring.generate(), exclusive=True)
     return Keyring.from_json(path.read_text())

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from simkyc.config import Settings
+from simkyc.errors import EnginesBusy
 from simkyc.faces.detect import MeshLandmarks
 from simkyc.faces.pipeline import FacePipeline, build_detector
 from simkyc.liveness.pose import MeshPoseEstimator
@@ -63,9 +64,14 @@ class EnginePool:
         return cls(members)
 
     @contextmanager
-    def checkout(self) -> Iterator[Engines]:
-        """A member for the duration of one call (blocks while all are busy)."""
-        member = self._free.get()
+    def checkout(self, timeout_s: float | None = None) -> Iterator[Engines]:
+        """A member for the duration of one call: blocks while all are busy, or at most
+        `timeout_s` seconds, then ENGINES_BUSY (a caller that must not queue proofing)."""
+        try:
+            member = self._free.get(timeout=timeout_s)
+        except queue.Empty:
+            raise EnginesBusy("The face engines are busy with identity proofing; try again "
+                              "in a moment.") from None
         try:
             yield member
         finally:

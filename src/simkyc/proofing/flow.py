@@ -34,14 +34,14 @@ from simkyc.liveness.challenge import Challenge, ChallengeBook
 from simkyc.liveness.store import AttemptKeys, LockoutRule
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.models import MediaKind
-from simkyc.privacy.pseudonyms import DocumentIdentity
 from simkyc.privacy.retention import RetentionPolicy, retain_image
 from simkyc.proofing import held as held_store
 from simkyc.proofing import replies
 from simkyc.proofing import service as proofing
-from simkyc.proofing.documents import DocumentKind, document_checks, document_type, text_checks
+from simkyc.proofing.documents import DocumentKind, document_checks, text_checks
 from simkyc.proofing.engines import EnginePool
 from simkyc.proofing.held import Held, HeldStore
+from simkyc.proofing.identity import keyed_document
 from simkyc.proofing.models import DocumentCheck, Outcome, Purpose
 from simkyc.proofing.schemas import (
     CardFieldOut,
@@ -54,6 +54,7 @@ from simkyc.proofing.schemas import (
 from simkyc.proofing.verdicts import face_check, liveness_check
 from simkyc.registry.accounts import Actor, operator_profile
 from simkyc.registry.persons import Applicant
+from simkyc.registry.signin import sign_in_limits
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -63,7 +64,7 @@ class TypedDocument:
     """The applicant's document data as the agent typed it."""
 
     kind: DocumentKind
-    country: str
+    country: str | None
     number: str
     name: str
     birth_date: date
@@ -125,9 +126,15 @@ class ProofingFlow:
 
     def start(self, db: Session, *, actor: Actor, purpose: Purpose, typed: TypedDocument,
               consent: Consent, now: datetime, line_id: str | None = None,
-              key: str | None = None, request: dict[str, object] | None = None) -> Opened:
+              device_id: str | None = None, key: str | None = None,
+              request: dict[str, object] | None = None) -> Opened:
         """Open a session for an applicant who consented; the typed data is checked at once
-        and held with the session. A keyed retry (same `request`) gets the same session."""
+        and held with the session. A keyed retry (same `request`) gets the same session.
+        The person is keyed on the validated document (proofing.identity), never on the
+        typed country alone; self-service sign-ins are limited per person and `device_id`."""
+        keyed = keyed_document(kind=typed.kind, number=typed.number,
+                               typed_country=typed.country,
+                               mrz=list(typed.mrz) if typed.mrz else None, today=now.date())
         profile = operator_profile(db, actor, self.settings.jurisdiction_profiles)
         checks = document_checks(kind=typed.kind, number=typed.number,
                                  birth_date=typed.birth_date, today=now.date(),
@@ -135,11 +142,12 @@ class ProofingFlow:
                                  mrz=list(typed.mrz) if typed.mrz else None)
 
         def act() -> ProofingView:
-            applicant = Applicant(DocumentIdentity(document_type(typed.kind), typed.country,
-                                                   typed.number), typed.name, typed.birth_date)
+            applicant = Applicant(keyed.identity, typed.name, typed.birth_date,
+                                  legacy=keyed.legacy)
             view = proofing.start_session(
                 db, actor=actor, purpose=purpose, applicant=applicant, consent=consent,
-                keyring=self.keyring, now=now, line_id=line_id)
+                keyring=self.keyring, now=now, line_id=line_id, device_id=device_id,
+                sign_in=sign_in_limits(self.settings))
             self.held.open(db, proofing_id=view.id, now=now, checks=checks, typed=Typed(
                 typed.number, typed.name, typed.birth_date, typed.expiry))
             db.commit()
@@ -170,8 +178,15 @@ class ProofingFlow:
     def document(self, db: Session, *, actor: Actor, proofing_id: str, image: bytes,
                  card: bool, now: datetime, key: str | None = None) -> FaceSubmitted:
         """The document: a card photo (portrait found, flattened, upright; its text read and
-        compared with the typed data when OCR is on) or a portrait already cut out."""
-        self.pending(db, actor=actor, proofing_id=proofing_id)
+        compared with the typed data when OCR is on) or a portrait already cut out.
+        Self-service proves the holder on the card itself (portrait and text), never on a
+        portrait the caller cut out."""
+        view = self.pending(db, actor=actor, proofing_id=proofing_id)
+        if not card and view.purpose is Purpose.SELF_SERVICE:
+            db.rollback()
+            raise PermissionDenied("self-service needs a photo of the whole card "
+                                   "(source=card): its text is read and compared with the "
+                                   "typed data.")
         digest = sha256(image)
         request = f"{digest}/{card}"
         step = Step(proofing_id, "document", key, request)

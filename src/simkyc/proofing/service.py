@@ -32,8 +32,10 @@ from simkyc.privacy.crypto import place
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.retention import open_image
 from simkyc.proofing.decision import decide
+from simkyc.proofing.documents import TEXT_CHECK_PREFIX
 from simkyc.proofing.evidence import document_fields, record_evidence, stored_parts
 from simkyc.proofing.models import (
+    CheckKind,
     DocumentCheck,
     FaceCheck,
     LivenessCheck,
@@ -53,8 +55,11 @@ from simkyc.registry.persons import (
     seal_template,
     template_place,
 )
+from simkyc.registry.signin import DEFAULT_LIMITS, SignInLimits, holder_for_self_service
 
 ABOUT_A_LINE = (Purpose.SIM_SWAP, Purpose.DISPUTE_REPROOF)
+# Sessions whose live face must match the holder's enrolled template.
+HOLDER_BOUND = (*ABOUT_A_LINE, Purpose.SELF_SERVICE)
 AUDIT_PURPOSE = {
     Purpose.REGISTRATION: AccessPurpose.REGISTRATION, Purpose.SIM_SWAP: AccessPurpose.SIM_SWAP,
     Purpose.DISPUTE_REPROOF: AccessPurpose.DISPUTE,
@@ -65,13 +70,20 @@ AUDIT_PURPOSE = {
 def start_session(
     session: Session, *, actor: Actor, purpose: Purpose, applicant: Applicant,
     consent: Consent, keyring: Keyring, now: datetime, line_id: str | None = None,
+    device_id: str | None = None, sign_in: SignInLimits = DEFAULT_LIMITS,
 ) -> ProofingView:
     """Open a session for an applicant who consented; a swap or re-proof names its line, and
-    only that line's holder can be proofed for it."""
+    only that line's holder can be proofed for it; self-service only for a holder with an
+    enrolled template whose typed name and birth date are the stored ones (registry.signin)."""
     require(actor, Role.AGENT)
     if not consent.given:
         raise ConsentMissing("the applicant has not consented to identity proofing.")
-    person = find_or_enrol(session, keyring=keyring, applicant=applicant, now=now)
+    if purpose is Purpose.SELF_SERVICE:
+        person = holder_for_self_service(session, keyring=keyring, actor=actor,
+                                         applicant=applicant, device_id=device_id,
+                                         limits=sign_in, now=now)
+    else:
+        person = find_or_enrol(session, keyring=keyring, applicant=applicant, now=now)
     _check_line(session, actor=actor, purpose=purpose, person=person, line_id=line_id)
     record = ProofingSession(
         purpose=purpose, operator_id=actor.operator_id, agent_id=actor.principal_id,
@@ -98,8 +110,10 @@ def conclude(
     record = _pending(session, actor=actor, proofing_id=proofing_id)
     holder = _holder_check(session, keyring, actor=actor, record=record, face=face,
                            probe=probe, now=now)
+    if record.purpose is Purpose.SELF_SERVICE:
+        documents = [*documents, *card_text_gate(documents)]
     decision = decide(consent=True, documents=documents, face=face, liveness=liveness,
-                      holder=holder, holder_required=record.purpose in ABOUT_A_LINE)
+                      holder=holder, holder_required=record.purpose in HOLDER_BOUND)
     _fill_checks(record, face, liveness, holder)
     _settle(record, outcome=decision.outcome, reasons=decision.reasons, actor=actor,
             approval_ttl_s=approval_ttl_s, now=now)
@@ -274,7 +288,7 @@ def _holder_check(
 ) -> FaceCheck | None:
     """1:1 with the line holder's own enrolled template (the session's person is the holder,
     checked at start); None when there is nothing comparable (then: manual review)."""
-    if record.purpose not in ABOUT_A_LINE or probe is None:
+    if record.purpose not in HOLDER_BOUND or probe is None:
         return None
     person = session.get(Person, record.person_id)
     if person is None or person.template_ct is None:
@@ -289,6 +303,17 @@ def _holder_check(
         np.linalg.norm(enrolled.embedding) * np.linalg.norm(probe.embedding)))
     decision = FaceDecision.MATCH if score >= face.threshold else FaceDecision.NO_MATCH
     return FaceCheck(score, face.threshold, decision, face.model_id, face.calibration_id)
+
+
+def card_text_gate(documents: Sequence[DocumentCheck]) -> list[DocumentCheck]:
+    """Self-service is approved only on the card with its text read and matching the typed
+    data (no cut-out portrait, no unread card): else one failed cross-check (to review)."""
+    text = [c for c in documents if c.name.startswith(TEXT_CHECK_PREFIX)]
+    if text and all(c.passed is not False for c in text) and any(c.passed for c in text):
+        return []
+    return [DocumentCheck("card_text_required", False, "CARD_TEXT_REQUIRED",
+                          message="Self-service needs a photo of the card whose text is read "
+                          "and matches the typed data.", kind=CheckKind.CROSS_CHECK)]
 
 
 def _fill_checks(record: ProofingSession, face: FaceCheck, liveness: LivenessCheck,

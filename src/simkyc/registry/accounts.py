@@ -18,10 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from simkyc.config import JurisdictionProfile
-from simkyc.errors import InvalidCredentials, PermissionDenied, RecordNotFound
+from simkyc.errors import InvalidCredentials, OperatorExists, PermissionDenied, RecordNotFound
 from simkyc.registry.models import ApiKey, Operator, Principal, Role
 from simkyc.registry.rules import profile_for
 from simkyc.registry.schemas import IssuedKey, OperatorView, PrincipalView
@@ -58,9 +60,15 @@ def create_operator(
 ) -> OperatorView:
     """A new operator in a jurisdiction that has a rules profile (committed)."""
     profile_for(profiles, jurisdiction)
+    if session.scalar(select(Operator.id).where(Operator.name == name)) is not None:
+        raise OperatorExists(f"an operator named {name!r} exists already.")
     operator = Operator(name=name, jurisdiction=jurisdiction, created_at=now)
     session.add(operator)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # a concurrent twin got the name first
+        session.rollback()
+        raise OperatorExists(f"an operator named {name!r} exists already.") from None
     return OperatorView(id=operator.id, name=name, jurisdiction=jurisdiction)
 
 

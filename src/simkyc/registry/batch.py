@@ -24,7 +24,13 @@ from sqlalchemy.orm import Session
 
 from simkyc.config import JurisdictionProfile
 from simkyc.db.base import new_id
-from simkyc.db.idempotency import IdempotencyRecord, record_row, records_for, stored_response
+from simkyc.db.idempotency import (
+    IdempotencyRecord,
+    record_row,
+    records_for,
+    request_digest,
+    stored_response,
+)
 from simkyc.errors import (
     IdempotencyKeyReused,
     InvalidBatch,
@@ -37,7 +43,6 @@ from simkyc.errors import (
 )
 from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction, Event
-from simkyc.privacy.canonical import digest
 from simkyc.privacy.crypto import place
 from simkyc.privacy.keyring import Keyring
 from simkyc.proofing.models import ProofingSession, Purpose
@@ -81,6 +86,7 @@ class Outcome:
 class _Judgement:
     """Everything one judging pass read, and what it decided so far."""
 
+    db: Session  # its info carries the request-digest keys (db.idempotency)
     keyring: Keyring
     records: dict[str, ProofingSession]
     live: dict[str, str]  # blind index of a live line's msisdn or iccid -> its holder
@@ -161,7 +167,7 @@ def _read(session: Session, *, actor: Actor, items: Sequence[Registration],
               for index in blind_indexes(keyring, kind, number)]
     keys = {item.idempotency_key for item in items if item.idempotency_key is not None}
     return _Judgement(
-        keyring=keyring, records=records, live=_live_numbers(session, wanted),
+        db=session, keyring=keyring, records=records, live=_live_numbers(session, wanted),
         quarantine=_quarantined(session, wanted, now), held=_holdings(session, persons, operator),
         stored=records_for(session, principal_id=actor.principal_id, keys=keys))
 
@@ -213,12 +219,12 @@ def _decide(judged: _Judgement, *, actor: Actor, item: Registration,
     except SimkycError as error:
         return Outcome(error=error)
     if item.idempotency_key is not None:
-        judged.fresh[item.idempotency_key] = (digest(request), line)
+        judged.fresh[item.idempotency_key] = (request_digest(judged.db, request), line)
         response = sealed_response(judged.keyring, principal_id=actor.principal_id,
                                    key=item.idempotency_key, text=line.model_dump_json())
         judged.keys.append(record_row(
             principal_id=actor.principal_id, key=item.idempotency_key, operation=OPERATION,
-            request=request, response=response, now=now))
+            digest=judged.fresh[item.idempotency_key][0], response=response, now=now))
     return Outcome(line=line)
 
 
@@ -227,11 +233,11 @@ def _replayed(judged: _Judgement, key: str | None, request: dict[str, str]) -> L
     if key is None:
         return None
     if (record := judged.stored.get(key)) is not None:
-        stored = stored_response(record, operation=OPERATION, request=request)
+        stored = stored_response(judged.db, record, operation=OPERATION, request=request)
         return LineView.model_validate_json(opened_response(
             judged.keyring, principal_id=record.principal_id, key=key, stored=stored))
     if (earlier := judged.fresh.get(key)) is not None:
-        if earlier[0] != digest(request):
+        if earlier[0] != request_digest(judged.db, request):
             raise IdempotencyKeyReused(f"idempotency key {key!r} was used for another "
                                        "request.")
         return earlier[1]

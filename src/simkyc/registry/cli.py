@@ -90,15 +90,17 @@ def create_principal(
 @admin_app.command("purge")
 def purge() -> None:
     """Delete what retention allows: retained images past SIMKYC_IMAGE_RETENTION_DAYS,
-    idempotency records past SIMKYC_IDEMPOTENCY_RETENTION_HOURS, and the state of proofing
-    sessions idle past SIMKYC_PROOFING_IDLE_S (held evidence, upload replies, liveness
-    challenges, attempts, lockouts); prints the counts as JSON. Run it periodically (cron,
-    a systemd timer)."""
+    idempotency records past SIMKYC_IDEMPOTENCY_RETENTION_HOURS, attempt counters past
+    their limits' windows, and the state of proofing sessions idle past
+    SIMKYC_PROOFING_IDLE_S (held evidence, upload replies, liveness challenges, attempts,
+    lockouts); prints the counts as JSON. Run it periodically (cron, a systemd timer)."""
     from simkyc.registry import maintenance
     from simkyc.registry.accounts import SYSTEM
 
     settings = get_settings()
     retention = timedelta(hours=settings.idempotency_retention_hours)
+    windows = timedelta(seconds=max(settings.selfservice_window_s,
+                                    settings.faces_verify_window_s))
     # Answered or expired challenges stay a while, so a replayed nonce gets its own error.
     keep_s = max(10 * settings.challenge_ttl_s, settings.lockout_window_s)
 
@@ -107,11 +109,46 @@ def purge() -> None:
         return {"images": maintenance.purge_images(session, actor=SYSTEM, now=now),
                 "idempotency_keys": maintenance.purge_idempotency_keys(
                     session, actor=SYSTEM, now=now, retention=retention),
+                "attempts": maintenance.purge_attempt_counters(
+                    session, actor=SYSTEM, now=now, older_than=windows),
                 "proofing_state": maintenance.purge_proofing_state(
                     session, actor=SYSTEM, now=now, keep_s=keep_s),
                 "web_sessions": maintenance.purge_web_sessions(session, actor=SYSTEM, now=now)}
 
     print(json.dumps(_run(work)))
+
+
+@admin_app.command("find-split-persons")
+def find_split_persons(
+    number: Annotated[str | None, typer.Option(
+        help="A document number: list every person row it is keyed under, whatever country "
+        "was typed (exact). Unset: scan for rows sharing a name and birth date.")] = None,
+    document_kind: Annotated[str, typer.Option(
+        help="cn_resident_id or passport (with --number).")] = "cn_resident_id",
+) -> None:
+    """Find persons split by the typed-country bug (before 0003_bind, one document typed with
+    CN, CHN or XX made several persons, each with its own line cap); prints JSON groups of
+    person ids for an administrator to merge. Every row read is audited."""
+    from dataclasses import asdict
+
+    from simkyc.config import AcceptedDocument
+    from simkyc.privacy.keyring import load_keyring
+    from simkyc.proofing.documents import document_type
+    from simkyc.registry import splits
+    from simkyc.registry.accounts import SYSTEM
+
+    keyring = load_keyring(get_settings())
+    kind = document_type(AcceptedDocument(document_kind))
+
+    def work(session: Session) -> list[splits.SplitGroup]:
+        now = datetime.now(UTC)
+        if number is None:
+            return splits.by_scan(session, keyring=keyring, actor=SYSTEM, now=now)
+        found = splits.by_document(session, keyring=keyring, actor=SYSTEM, doc_type=kind,
+                                   number=number, now=now)
+        return [found] if found is not None else []
+
+    print(json.dumps([asdict(g) for g in _run(work)], default=str))
 
 
 audit_app = typer.Typer(no_args_is_help=True,

@@ -159,10 +159,18 @@ def request_transfer(
     raise transfer_forbidden(days)
 
 
-def get_line(session: Session, *, actor: Actor, line_id: str, keyring: Keyring) -> LineView:
-    """A line of the actor's operator (staff) or any line (admin, auditor)."""
+def get_line(session: Session, *, actor: Actor, line_id: str, keyring: Keyring,
+             now: datetime) -> LineView:
+    """A line of the actor's operator (staff) or any line (admin, auditor); the read is
+    audited (the holder sees it among their accesses)."""
     require(actor, Role.AGENT, Role.REVIEWER, Role.ADMIN, Role.AUDITOR)
-    return line_view(_staff_line(session, actor, line_id), keyring)
+    line = _staff_line(session, actor, line_id)
+    purpose = (AccessPurpose.OVERSIGHT if actor.role in (Role.ADMIN, Role.AUDITOR)
+               else AccessPurpose.CUSTOMER_SERVICE)
+    audit.append(session, actor=actor, action=AuditAction.LINE_READ, purpose=purpose,
+                 subject_id=line.holder_id, object_id=line.id, now=now)
+    session.commit()
+    return line_view(line, keyring)
 
 
 def transfer_forbidden(quarantine_days: int) -> TransferForbidden:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from simkyc.db.attempts import purge_attempts
 from simkyc.db.idempotency import purge_before
 from simkyc.db.models import SEALED_COLUMNS
 from simkyc.errors import PermissionDenied
@@ -62,6 +63,17 @@ def purge_web_sessions(session: Session, *, actor: Actor, now: datetime) -> int:
     count = web_store.purge_expired(session, now=now)
     _done(session, actor, AuditAction.WEB_SESSIONS_PURGED, now, count)
     logger.info("purged %d ended web sessions", count)
+    return count
+
+
+def purge_attempt_counters(session: Session, *, actor: Actor, now: datetime,
+                           older_than: timedelta) -> int:
+    """Delete attempt counters past every limit's window (they count nothing any more; they
+    hold no personal data, so the purge is logged, not audited); returns how many."""
+    require(actor, Role.SYSTEM, Role.ADMIN)
+    count = purge_attempts(session, before=now - older_than)
+    session.commit()
+    logger.info("purged %d attempt counters", count)
     return count
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, text
+from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from simkyc.db.base import Base, UTCDateTime, enum_column, new_id
@@ -107,6 +107,9 @@ class Person(Base):
     template_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # False for rows keyed on a freely typed country (before 0003_bind): possibly split.
+    keyed_from_document: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                      server_default=false())
 
 
 class Line(Base):

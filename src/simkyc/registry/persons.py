@@ -6,6 +6,7 @@ The person row is the lock every line operation of that person takes first
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -15,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from simkyc.db.base import new_id
-from simkyc.errors import RecordNotFound
+from simkyc.errors import PersonRecordsSplit, RecordNotFound
 from simkyc.privacy.crypto import place, seal, unseal
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.pseudonyms import DocumentIdentity, pseudonym, pseudonym_candidates
@@ -30,6 +31,9 @@ class Applicant:
     document: DocumentIdentity
     name: str = field(repr=False)
     birth_date: date = field(repr=False)
+    # Spellings of the same document that earlier versions keyed persons under (the typed
+    # country); found and re-keyed to `document` on lookup (proofing.identity).
+    legacy: tuple[DocumentIdentity, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -50,15 +54,26 @@ class Template:
     embedding: Embedding = field(repr=False)
 
 
-def find_person(session: Session, *, keyring: Keyring, document: DocumentIdentity
-                ) -> Person | None:
-    """The person with this document, under any pseudonym key (re-keyed to the active one)."""
+def find_person(session: Session, *, keyring: Keyring, document: DocumentIdentity,
+                legacy: Sequence[DocumentIdentity] = ()) -> Person | None:
+    """The person with this document, under any pseudonym key or legacy spelling (re-keyed
+    to the active key and the canonical spelling); PERSON_RECORDS_SPLIT when several rows
+    are the same document (an administrator merges them first)."""
     candidates = pseudonym_candidates(keyring, document)
-    person = session.execute(select(Person).where(
-        Person.pseudonym.in_(list(candidates.values())))).scalar_one_or_none()
-    if person is not None and person.pseudonym_key_id != keyring.pseudonym.active:
+    wanted = {*candidates.values(), *(p for old in legacy
+                                       for p in pseudonym_candidates(keyring, old).values())}
+    found = session.execute(select(Person).where(Person.pseudonym.in_(sorted(wanted)))
+                            ).scalars().all()
+    if len(found) > 1:
+        raise PersonRecordsSplit(
+            "This document matches several person records made before the issuing country "
+            "was taken from the document; an administrator must merge them (simkyc admin "
+            "find-split-persons) before this person can be proofed.")
+    person = found[0] if found else None
+    if person is not None and person.pseudonym != candidates[keyring.pseudonym.active]:
         person.pseudonym = candidates[keyring.pseudonym.active]
         person.pseudonym_key_id = keyring.pseudonym.active
+        person.keyed_from_document = True
         session.flush()
     return person
 
@@ -67,13 +82,15 @@ def find_or_enrol(session: Session, *, keyring: Keyring, applicant: Applicant, n
                   ) -> Person:
     """The applicant's person row, created if new (flushed). Two sessions enrolling the same
     person at once both end up with the one row (insert ... on conflict do nothing)."""
-    person = find_person(session, keyring=keyring, document=applicant.document)
+    person = find_person(session, keyring=keyring, document=applicant.document,
+                         legacy=applicant.legacy)
     if person is not None:
         return person
     person_id = new_id()
     values = {
         "id": person_id, "pseudonym": pseudonym(keyring, applicant.document),
         "pseudonym_key_id": keyring.pseudonym.active, "created_at": now, "updated_at": now,
+        "keyed_from_document": True,
         "name_ct": seal(keyring, applicant.name.encode(), where=_where("name_ct", person_id)),
         "birth_date_ct": seal(keyring, applicant.birth_date.isoformat().encode(),
                               where=_where("birth_date_ct", person_id)),

@@ -72,6 +72,17 @@ class DisputeView(Frozen):
     deadline: datetime
 
 
+class CitizenDisputeView(Frozen):
+    """The citizen's own "not mine" claim: the number masked, as in every citizen reply."""
+
+    id: str
+    line_id: str
+    msisdn_masked: str
+    status: DisputeStatus
+    opened_at: datetime
+    deadline: datetime
+
+
 class AccessView(Frozen):
     """One access to the citizen's data: when, by whom (role, operator), what and why."""
 

@@ -31,6 +31,7 @@ from simkyc.registry.numbers import mask_msisdn
 from simkyc.registry.persons import lock_person
 from simkyc.registry.schemas import (
     AccessView,
+    CitizenDisputeView,
     DisputeView,
     EntryProofView,
     IssuedKey,
@@ -98,16 +99,20 @@ def my_accesses(session: Session, *, actor: Actor, now: datetime,
 def dispute_line(
     session: Session, *, actor: Actor, line_id: str, reproof_hours: float, keyring: Keyring,
     now: datetime,
-) -> DisputeView:
+) -> CitizenDisputeView:
     """"Not mine": the line is disputed and queued to its operator; unless its holder
-    re-proofs within `reproof_hours` it is suspended. Disputing twice returns the open one."""
+    re-proofs within `reproof_hours` it is suspended. Disputing twice returns the open one.
+    The reply masks the number (the operator's queue shows it)."""
     person_id = _person_of(actor)
     line = session.get(Line, line_id)
     if line is None or line.holder_id != person_id:
         raise RecordNotFound("line", line_id)
     with rolled_back_on_error(session):
-        return _open_dispute(session, actor=actor, line=line, reproof_hours=reproof_hours,
+        view = _open_dispute(session, actor=actor, line=line, reproof_hours=reproof_hours,
                              keyring=keyring, now=now)
+    return CitizenDisputeView(id=view.id, line_id=view.line_id,
+                              msisdn_masked=mask_msisdn(view.msisdn), status=view.status,
+                              opened_at=view.opened_at, deadline=view.deadline)
 
 
 def _open_dispute(session: Session, *, actor: Actor, line: Line, reproof_hours: float,

@@ -40,7 +40,9 @@ def tenants(api: Api) -> Tenants:
     citizen = api.ok("POST", f"/v1/proofing-sessions/{self_service}/citizen-token",
                      agent)["token"]
     dispute = api.ok("POST", f"/v1/me/lines/{disputed['id']}/dispute", citizen)["id"]
-    other_citizen_session = api.approved(agent, reviewer, applicant(), purpose="self_service")
+    other = applicant()  # another holder: self-service needs lines and a template
+    api.line(agent, api.approved(agent, reviewer, other))
+    other_citizen_session = api.approved(agent, reviewer, other, purpose="self_service")
     stranger = api.ok("POST", f"/v1/proofing-sessions/{other_citizen_session}/citizen-token",
                       agent)["token"]
     pending = api.start(agent, holder)

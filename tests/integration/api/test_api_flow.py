@@ -46,13 +46,14 @@ def test_a_challenge_she_did_not_perform_is_not_live(api: Api) -> None:
     assert decided["outcome"] in ("rejected", "manual_review")
 
 
-def test_a_bad_id_number_rejects(api: Api) -> None:
+def test_a_bad_id_number_is_refused_before_any_session(api: Api) -> None:
+    """The person key comes from the validated document: an invalid number keys nobody."""
     agent = api.staff("agent", api.operator())
     person = {**applicant(), "number": "110105194912310021"}  # wrong check character
-    proofing_id = api.start(agent, person)
-    api.faces(agent, proofing_id)
-    decided = api.ok("POST", f"/v1/proofing-sessions/{proofing_id}/conclude", agent)
-    assert decided["outcome"] == "rejected" and "document_invalid" in decided["reasons"]
+    refused = api.call("POST", "/v1/proofing-sessions", agent, json={
+        "applicant": person, "consent": {"given": True, "version": "consent-v1"}})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "INVALID_DOCUMENT_NUMBER"
 
 
 def test_the_document_policy_rejects_with_its_own_reasons(api: Api) -> None:

@@ -83,10 +83,13 @@ def test_a_portal_session_reaches_only_its_own_proofing_session(
     closed = api.client.post("/web/portal/sessions",
                              json={"applicant": applicant(), "consent": CONSENT})
     assert closed.status_code == 403  # no portal key configured
-    portal = api.staff("agent", api.operator())
+    operator = api.operator()
+    portal = api.staff("agent", operator)
+    holder = applicant()  # self-service is for a holder (lines, an enrolled template)
+    api.line(portal, api.approved(portal, api.staff("reviewer", operator), holder))
     monkeypatch.setattr(api.services.settings, "web_portal_key", SecretStr(portal))
     started = api.client.post("/web/portal/sessions",
-                              json={"applicant": applicant(), "consent": CONSENT})
+                              json={"applicant": holder, "consent": CONSENT})
     assert started.status_code == 201, started.text
     out = started.json()
     assert portal not in started.text and out["kind"] == "portal"

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from simkyc.config import JurisdictionProfile, default_profiles
+from simkyc.db.idempotency import digest_info
 from simkyc.privacy.keyring import Keyring
 
 BACKENDS = ("sqlite", "postgresql")
@@ -28,12 +29,12 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture
-def db(engine: Engine) -> Iterator[Session]:
+def db(engine: Engine, keyring: Keyring) -> Iterator[Session]:
     """A session whose commits are savepoints inside one transaction rolled back at the end."""
     connection = engine.connect()
     outer = connection.begin()
     session = Session(bind=connection, join_transaction_mode="create_savepoint",
-                      expire_on_commit=False)
+                      expire_on_commit=False, info=digest_info(keyring))
     try:
         yield session
     finally:

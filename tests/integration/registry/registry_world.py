@@ -31,6 +31,7 @@ from simkyc.privacy.pseudonyms import DocumentIdentity
 from simkyc.privacy.tlog import LogKeys, LogVerification, integrate, verify_log
 from simkyc.proofing import service as proofing
 from simkyc.proofing.models import (
+    CheckKind,
     DocumentCheck,
     FaceCheck,
     LivenessCheck,
@@ -159,7 +160,10 @@ class World:
         score = {FaceDecision.MATCH: 0.8, FaceDecision.REVIEW: 0.6}.get(face, 0.2)
         return proofing.conclude(
             self.db, actor=agent, proofing_id=started.id,
-            documents=[DocumentCheck("cn_id_checksum", True)],
+            documents=[DocumentCheck("cn_id_checksum", True), *(
+                # Self-service is approved on the card with its text read and matching.
+                [DocumentCheck("card_text_name", True, kind=CheckKind.CROSS_CHECK)]
+                if purpose is Purpose.SELF_SERVICE else [])],
             face=FaceCheck(score, 0.6, face, MODEL, "test-calibration"),
             liveness=LivenessCheck(LivenessVerdict.LIVE, "liveness-v1"),
             keyring=self.keyring, approval_ttl_s=APPROVAL_TTL_S, now=self.now, probe=probe,

@@ -74,7 +74,7 @@ def setup(factory: sessionmaker[Session], keyring: Keyring, name: str, sessions:
 def test_1000_concurrent_registrations_under_a_cap_of_5(
     shared_engine: Engine, keyring: Keyring
 ) -> None:
-    factory = session_factory(shared_engine)
+    factory = session_factory(shared_engine, keyring)
     world, agent, proofing_ids = setup(factory, keyring, "cap-race", ATTEMPTS)
 
     def attempt(i: int) -> str:
@@ -103,7 +103,7 @@ def test_1000_concurrent_registrations_under_a_cap_of_5(
 def test_concurrent_retries_with_one_idempotency_key_make_one_line(
     shared_engine: Engine, keyring: Keyring
 ) -> None:
-    factory = session_factory(shared_engine)
+    factory = session_factory(shared_engine, keyring)
     world, agent, (proofing_id,) = setup(factory, keyring, "retry-race", 1)
     line_ids: set[str] = set()
 
@@ -126,7 +126,7 @@ def test_concurrent_retries_with_one_idempotency_key_make_one_line(
 def test_concurrent_batches_for_one_person_hold_the_cap(
     shared_engine: Engine, keyring: Keyring
 ) -> None:
-    factory = session_factory(shared_engine)
+    factory = session_factory(shared_engine, keyring)
     world, agent, proofing_ids = setup(factory, keyring, "batch-race", BATCHES * BATCH)
 
     def attempt(b: int) -> str:
@@ -153,7 +153,7 @@ def test_batches_racing_for_one_number_give_it_to_one_holder(
 ) -> None:
     """Different persons take no common lock: the live-number index decides, and the losing
     batch is judged again (its other items still go through)."""
-    factory = session_factory(shared_engine)
+    factory = session_factory(shared_engine, keyring)
     db = factory()
     world = World(db=db, keyring=keyring, profiles=default_profiles())
     agent = world.operator("number-race", "CN")
@@ -184,7 +184,7 @@ def test_a_batch_that_loses_a_number_at_commit_is_judged_again(
     the batch reads the number free, blocks on the unique index, fails when the other
     commits, and is judged again (the number refused, its other item registered); on SQLite
     the batch waits for the write lock and sees the number at once."""
-    factory = session_factory(shared_engine)
+    factory = session_factory(shared_engine, keyring)
     db = factory()
     world = World(db=db, keyring=keyring, profiles=default_profiles())
     agent = world.operator("commit-race", "CN")

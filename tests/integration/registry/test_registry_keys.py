@@ -43,7 +43,7 @@ def test_rotating_the_data_key_reseals_everything(world: World) -> None:
                                       now=world.now)
     assert (details.name, details.has_template) == ("WANG Fang", True)
     assert lines.get_line(world.db, actor=auditor, line_id=line.id,
-                          keyring=world.keyring) == line
+                          keyring=world.keyring, now=world.now) == line
 
 
 def test_rotating_the_pseudonym_key_keeps_one_person(world: World) -> None:

@@ -4,7 +4,7 @@ expire and are single-use, idempotency keys replay."""
 from __future__ import annotations
 
 import pytest
-from registry_world import World, iccid
+from registry_world import MODEL, World, iccid, unit_vector
 from sqlalchemy import func, select
 
 from simkyc.errors import (
@@ -25,6 +25,7 @@ from simkyc.proofing.models import Purpose
 from simkyc.registry import lines
 from simkyc.registry.accounts import Actor
 from simkyc.registry.models import Line, LineStatus, ServiceType
+from simkyc.registry.persons import Template
 from simkyc.registry.schemas import LineView
 
 
@@ -115,7 +116,9 @@ def test_only_an_approved_registration_session_registers(world: World) -> None:
     review = world.proofed(agent, alice, face=FaceDecision.REVIEW)
     with pytest.raises(ProofingNotApproved):
         register(world, agent, review.id, world.msisdn())
-    self_service = world.proofed(agent, alice, purpose=Purpose.SELF_SERVICE)
+    face = Template(MODEL, unit_vector(11))
+    world.register(agent, alice, probe=face)  # a holder, with a template to sign in with
+    self_service = world.proofed(agent, alice, purpose=Purpose.SELF_SERVICE, probe=face)
     with pytest.raises(ProofingMismatch):
         register(world, agent, self_service.id, world.msisdn())
 

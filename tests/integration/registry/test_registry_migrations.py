@@ -89,6 +89,7 @@ def test_line_numbers_are_sealed_by_the_migration(backend: str, tmp_path: Path,
     from sqlalchemy.orm import Session
 
     from simkyc.config import default_profiles
+    from simkyc.db.idempotency import digest_info
     from simkyc.privacy.keyring import Keyring
     from simkyc.registry import lines
     from simkyc.registry.models import ServiceType
@@ -96,7 +97,7 @@ def test_line_numbers_are_sealed_by_the_migration(backend: str, tmp_path: Path,
     keyring = Keyring.generate()
     monkeypatch.setenv("SIMKYC_KEYRING", keyring.to_json())
     with migrated_engine(backend, tmp_path) as engine:
-        with Session(engine, expire_on_commit=False) as db:
+        with Session(engine, expire_on_commit=False, info=digest_info(keyring)) as db:
             world = World(db=db, keyring=keyring, profiles=default_profiles())
             agent = world.operator("China Mobile", "CN")
             line = world.register(agent, world.applicant("A-1"), key="register-1")
@@ -105,17 +106,26 @@ def test_line_numbers_are_sealed_by_the_migration(backend: str, tmp_path: Path,
             clear = connection.execute(text("SELECT msisdn, iccid FROM lines")).one()
             reply = connection.execute(text("SELECT response FROM idempotency_keys")).scalar()
         assert tuple(clear) == (line.msisdn, line.iccid) and line.msisdn in reply
-        upgrade(engine)
+        upgrade(engine, "0003_tlog")
         with engine.connect() as connection:
             dumped = repr(connection.execute(text("SELECT * FROM lines")).all())
-            dumped += repr(connection.execute(text("SELECT * FROM idempotency_keys")).all())
+            stored = connection.execute(text("SELECT * FROM idempotency_keys")).all()
+            dumped += repr(stored)
+        assert stored and line.msisdn not in dumped and line.iccid not in dumped
+        upgrade(engine)  # 0003_bind drops the records whose digests were not keyed
+        with engine.connect() as connection:
+            dumped = repr(connection.execute(text("SELECT * FROM lines")).all())
+            assert connection.execute(text("SELECT count(*) FROM idempotency_keys")).scalar() == 0
         assert line.msisdn not in dumped and line.iccid not in dumped
-        with Session(engine) as db:
+        with Session(engine, info=digest_info(keyring)) as db:
             admin = Actor(principal_id="admin", role=Role.ADMIN)
-            assert lines.get_line(db, actor=admin, line_id=line.id, keyring=keyring) == line
+            assert lines.get_line(db, actor=admin, line_id=line.id, keyring=keyring,
+                                  now=world.now) == line
             world = World(db=db, keyring=keyring, profiles=default_profiles())
-            again = lines.register_line(
-                db, actor=agent, proofing_id=line.approved_by, msisdn=line.msisdn,
-                iccid=line.iccid, service=ServiceType.MOBILE, profiles=world.profiles,
-                keyring=keyring, now=world.now, idempotency_key="register-1")
-            assert again == line  # the sealed reply replays
+            again = world.register(agent, world.applicant("A-2"), msisdn="+8613900000001",
+                                   key="register-2")
+            replayed = lines.register_line(
+                db, actor=agent, proofing_id=again.approved_by, msisdn=again.msisdn,
+                iccid=again.iccid, service=ServiceType.MOBILE, profiles=world.profiles,
+                keyring=keyring, now=world.now, idempotency_key="register-2")
+            assert replayed == again  # a sealed, keyed reply replays at head

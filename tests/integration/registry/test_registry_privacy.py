@@ -51,7 +51,8 @@ def populate(world: World) -> None:
                  proofing_id=session.id, kind=MediaKind.SELFIE, image=IMAGE, now=world.now)
     world.db.commit()
     token = selfservice.issue_citizen_token(
-        world.db, proofing_id=world.proofed(agent, zhang, purpose=Purpose.SELF_SERVICE).id,
+        world.db, proofing_id=world.proofed(agent, zhang, purpose=Purpose.SELF_SERVICE,
+                                          probe=TEMPLATE).id,
         ttl_s=900, now=world.now)
     me = accounts.authenticate(world.db, token=token.token, now=world.now)
     selfservice.dispute_line(world.db, actor=me, line_id=line.id, reproof_hours=72,
@@ -94,7 +95,7 @@ def test_no_line_number_in_any_table_or_stored_reply(world: World) -> None:
     assert_no_line_number(text, data)
     agent_line = world.db.execute(select(Line)).scalars().one()
     view = lines.get_line(world.db, actor=SYSTEM_ADMIN, line_id=agent_line.id,
-                          keyring=world.keyring)
+                          keyring=world.keyring, now=world.now)
     assert (view.msisdn, view.iccid) == (MSISDN, ICCID)  # and they still read back
 
 
@@ -107,7 +108,7 @@ def test_no_personal_data_in_any_table(world: World) -> None:
 
 def test_no_personal_data_in_the_sqlite_file(tmp_path: Path, keyring: Keyring) -> None:
     with migrated_engine("sqlite", tmp_path) as engine:
-        with session_factory(engine)() as db:
+        with session_factory(engine, keyring)() as db:
             populate(World(db=db, keyring=keyring, profiles=default_profiles()))
         url = engine.url.database
     assert url is not None

@@ -25,7 +25,7 @@ REPROOF_HOURS = 72.0
 
 def citizen(world: World, agent: Actor, applicant: Applicant) -> Actor:
     """Proof the citizen for self-service, take the token, authenticate with it."""
-    session = world.proofed(agent, applicant, purpose=Purpose.SELF_SERVICE)
+    session = world.proofed(agent, applicant, purpose=Purpose.SELF_SERVICE, probe=FACE)
     issued = selfservice.issue_citizen_token(world.db, proofing_id=session.id, ttl_s=900,
                                              now=world.now)
     return accounts.authenticate(world.db, token=issued.token, now=world.now)
@@ -34,7 +34,7 @@ def citizen(world: World, agent: Actor, applicant: Applicant) -> Actor:
 def test_a_citizen_sees_every_line_under_their_id_masked(world: World) -> None:
     mobile, telecom = world.operator("China Mobile", "CN"), world.operator("China Telecom", "CN")
     alice = world.applicant("A-1")
-    first = world.register(mobile, alice, msisdn="+8613812345678")
+    first = world.register(mobile, alice, msisdn="+8613812345678", probe=FACE)
     world.tick(days=3)
     world.register(telecom, alice, msisdn="+8618987654321")
     world.register(telecom, world.applicant("B-2"))  # someone else's
@@ -51,7 +51,8 @@ def test_a_citizen_sees_every_line_under_their_id_masked(world: World) -> None:
 def test_the_citizen_token_expires_and_is_single_use(world: World) -> None:
     agent = world.operator("China Mobile", "CN")
     alice = world.applicant("A-1")
-    session = world.proofed(agent, alice, purpose=Purpose.SELF_SERVICE)
+    world.register(agent, alice, probe=FACE)
+    session = world.proofed(agent, alice, purpose=Purpose.SELF_SERVICE, probe=FACE)
     issued = selfservice.issue_citizen_token(world.db, proofing_id=session.id, ttl_s=900,
                                              now=world.now)
     with pytest.raises(ProofingMismatch):  # a registration session is not a login
@@ -92,7 +93,7 @@ def test_not_mine_then_reproof_keeps_the_line(world: World) -> None:
 def test_not_mine_without_reproof_is_suspended_at_the_deadline(world: World) -> None:
     agent = world.operator("China Mobile", "CN")
     alice = world.applicant("A-1")
-    kept, lost = world.register(agent, alice), world.register(agent, alice)
+    kept, lost = world.register(agent, alice, probe=FACE), world.register(agent, alice)
     me = citizen(world, agent, alice)
     selfservice.dispute_line(world.db, actor=me, line_id=lost.id, reproof_hours=REPROOF_HOURS,
                              keyring=world.keyring, now=world.now)
@@ -111,6 +112,7 @@ def test_not_mine_without_reproof_is_suspended_at_the_deadline(world: World) -> 
 def test_a_citizen_disputes_only_their_own_lines(world: World) -> None:
     agent = world.operator("China Mobile", "CN")
     bobs = world.register(agent, world.applicant("B-2"))
+    world.register(agent, world.applicant("A-1"), probe=FACE)
     me = citizen(world, agent, world.applicant("A-1"))
     with pytest.raises(RecordNotFound):
         selfservice.dispute_line(world.db, actor=me, line_id=bobs.id,
@@ -120,7 +122,7 @@ def test_a_citizen_disputes_only_their_own_lines(world: World) -> None:
 def test_the_citizen_lists_who_accessed_their_data(world: World) -> None:
     agent = world.operator("China Mobile", "CN")
     alice = world.applicant("A-1")
-    world.register(agent, alice)
+    world.register(agent, alice, probe=FACE)
     world.register(agent, world.applicant("B-2"))
     me = citizen(world, agent, alice)
     accesses = selfservice.my_accesses(world.db, actor=me, now=world.now)

@@ -10,12 +10,24 @@ from fastapi.testclient import TestClient
 
 from simkyc.api.app import create_app
 from simkyc.config import Settings
+from simkyc.registry import accounts
+from simkyc.registry.models import Role
 
 
 @pytest.fixture(scope="module")
-def client(examples: Path) -> Iterator[TestClient]:
-    app = create_app(Settings(population="lfw", fnmr_target=0.1))
+def client(examples: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The app on a scratch registry, called with an admin key (/v1/faces/verify needs an
+    agent's or an admin's)."""
+    settings = Settings(population="lfw", fnmr_target=0.1,
+                        state_dir=tmp_path_factory.mktemp("api"), database_url=None)
+    app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as test_client:
+        services = app.state.services
+        with services.sessions() as db:
+            admin = accounts.create_principal(db, role=Role.ADMIN, label="root",
+                                              now=services.clock())
+            key = accounts.issue_api_key(db, principal_id=admin.id, now=services.clock())
+        test_client.headers["Authorization"] = f"Bearer {key.token}"
         yield test_client
 
 

@@ -20,9 +20,10 @@ from simkyc.registry.models import LineStatus, Role, ServiceType
 
 HANDLER_CODES = {"INVALID_REQUEST", "INTERNAL_ERROR", "NOT_FOUND", "METHOD_NOT_ALLOWED",
                  "REQUEST_TOO_LARGE", "HTTP_ERROR", "NETWORK"}
-# Finding codes of proofing/documents.py that are not members of an enum.
+# Finding codes of proofing/documents.py (and proofing/service.py's self-service card gate)
+# that are not members of an enum.
 CHECK_CODES = {"BIRTH_DATE_MISMATCH", "MRZ_MISMATCH", "MRZ_NOT_GIVEN", "OCR_MISMATCH",
-               "OCR_UNREADABLE"}
+               "OCR_UNREADABLE", "CARD_TEXT_REQUIRED"}
 
 
 def enum_ids() -> frozenset[str]:

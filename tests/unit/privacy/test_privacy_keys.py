@@ -54,12 +54,12 @@ def test_keyring_json_round_trip_and_validation() -> None:
 
 
 def test_the_key_file_is_created_once_owner_only(tmp_path: Path) -> None:
-    settings = Settings(state_dir=tmp_path, keyring_file=None, keyring=None)
+    settings = Settings(state_dir=tmp_path / "state", keyring_file=None, keyring=None)
     first = load_keyring(settings)
-    path = tmp_path / "keyring.json"
+    path = tmp_path / "state-keys" / "keyring.json"  # apart from the database's folder
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_keyring(settings) == first
-    inline = Settings(state_dir=tmp_path, keyring=Keyring.generate().to_json())
+    inline = Settings(state_dir=tmp_path / "state", keyring=Keyring.generate().to_json())
     assert load_keyring(inline) != first
 
 

@@ -53,10 +53,10 @@ def register_lines(body: LineBatch, *, db: SessionDep, me: AgentDep, now: NowDep
 
 
 @router.get("/{line_id}")
-def get_line(line_id: str, *, db: SessionDep, me: StaffDep,
+def get_line(line_id: str, *, db: SessionDep, me: StaffDep, now: NowDep,
              services: ServicesDep) -> LineView:
-    """A line of the caller's operator."""
-    return lines.get_line(db, actor=me, line_id=line_id, keyring=services.keyring)
+    """A line of the caller's operator (the read is audited)."""
+    return lines.get_line(db, actor=me, line_id=line_id, keyring=services.keyring, now=now)
 
 
 @router.post("/{line_id}/swap-sim")

@@ -74,7 +74,8 @@ def create_session(body: ProofingCreate, *, db: SessionDep, me: AgentDep, now: N
     opened = services.flow().start(
         db, actor=me, purpose=body.purpose, typed=body.typed_document(),
         consent=Consent(body.consent.given, body.consent.version, now), now=now,
-        line_id=body.line_id, key=key, request=body.model_dump(mode="json"))
+        line_id=body.line_id, device_id=body.device_id, key=key,
+        request=body.model_dump(mode="json"))
     return localized(ProofingPublic.of(opened.view, opened.checks), locale)
 
 

@@ -8,7 +8,7 @@ from simkyc.api.deps import CitizenDep, IdempotencyKey, NowDep, ServicesDep, Ses
 from simkyc.api.idempotency import once
 from simkyc.api.state import log_keys
 from simkyc.registry import selfservice
-from simkyc.registry.schemas import AccessView, DisputeView, MaskedLine
+from simkyc.registry.schemas import AccessView, CitizenDisputeView, MaskedLine
 
 router = APIRouter(prefix="/v1/me", tags=["self-service"])
 
@@ -22,10 +22,10 @@ def my_lines(*, db: SessionDep, me: CitizenDep, now: NowDep,
 
 @router.post("/lines/{line_id}/dispute", status_code=status.HTTP_201_CREATED)
 def dispute_line(line_id: str, *, db: SessionDep, me: CitizenDep, now: NowDep,
-                 services: ServicesDep, key: IdempotencyKey = None) -> DisputeView:
+                 services: ServicesDep, key: IdempotencyKey = None) -> CitizenDisputeView:
     """Mark a line "not mine": it goes to its operator's queue."""
     return once(db, actor=me, key=key, operation="selfservice.dispute",
-                request={"line_id": line_id}, kind=DisputeView, now=now,
+                request={"line_id": line_id}, kind=CitizenDisputeView, now=now,
                 secret=services.keyring,  # the reply holds the MSISDN: stored sealed
                 act=lambda: selfservice.dispute_line(
                     db, actor=me, line_id=line_id, keyring=services.keyring,

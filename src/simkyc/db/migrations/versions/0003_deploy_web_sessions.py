@@ -2,7 +2,7 @@
 page, keyed by the SHA-256 of its cookie, its bearer and CSRF token sealed.
 
 Revision ID: 0003_deploy
-Revises: 0003_tlog
+Revises: 0003_bind
 Create Date: 2026-12-04
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_deploy"
-down_revision: str | None = "0003_tlog"
+down_revision: str | None = "0003_bind"
 branch_labels: str | None = None
 depends_on: str | None = None
 
