@@ -33,6 +33,8 @@ setup() {
 #   chromium            the web pages' browser tests (tests/e2e/web)
 #   fonts-wqy-microhei  CN specimen cards print the holder's name in Chinese; the OCR tests
 #                       read it back (5 MB)
+#   haproxy             the load balancer in front of several `simkyc serve` processes in the
+#                       multi-process tests (tests/deploy)
 #   tesseract-ocr       the second MRZ reader (documents/tesseract.py) and PassportEye's OCR
 #                       in bench/documents.py
 #   fonts-ocr-b         the MRZ face (OCR-B) the MRZ tests print their pages in
@@ -65,6 +67,7 @@ case "${1:-}" in
         export SIMKYC_TEST_POSTGRES_URL
         ensure_package /usr/bin/chromium chromium
         ensure_package /usr/share/fonts/truetype/wqy/wqy-microhei.ttc fonts-wqy-microhei
+        ensure_package /usr/sbin/haproxy haproxy
         ensure_package /usr/bin/tesseract tesseract-ocr
         ensure_package /usr/share/fonts/opentype/ocr-b/OCRB.otf fonts-ocr-b
         "$VENV/bin/ruff" check src tests bench scripts

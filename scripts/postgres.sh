@@ -4,6 +4,8 @@
 #                               cluster in $SIMKYC_PG_DIR on a free localhost port, create the
 #                               database, print postgresql+psycopg://postgres@127.0.0.1:PORT/simkyc_test
 #   scripts/postgres.sh stop    stop that cluster (only that one) and remove its directory
+#   scripts/postgres.sh halt    stop that cluster but keep its data; the next call starts it
+#                               again on the same port (the outage tests of tests/deploy)
 #   SIMKYC_PG_DURABLE=1 scripts/postgres.sh   the same with fsync on (benchmarks)
 # Idempotent: a second call reuses the running cluster. Runs the server as `postgres` when
 # started as root (initdb refuses root), as the calling user otherwise.
@@ -57,7 +59,7 @@ start_cluster() {
             --no-sync >/dev/null
     fi
     local port
-    port=$(free_port)
+    port=$(cat "$PG_DIR/port" 2>/dev/null || free_port)  # a halted cluster keeps its port
     # Throwaway data: durability off for speed; room for the concurrency tests' pools.
     as_owner "$BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start -o \
         "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 $DURABILITY" \
@@ -82,6 +84,11 @@ install_postgres
 BIN=$(pg_bin)
 if [ "${1:-}" = "stop" ]; then
     stop_cluster
+    exit 0
+fi
+if [ "${1:-}" = "halt" ]; then
+    running && as_owner "$BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
+    log "halted the cluster in $PG_DIR (data kept)"
     exit 0
 fi
 running || start_cluster

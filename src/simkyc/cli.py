@@ -261,13 +261,18 @@ def eval_documents(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes sharing the port (about one per core); "
+                          "each loads every model once at start.")
+    ] = 1,
 ) -> None:
-    """Run the HTTP API (OpenAPI at /docs)."""
+    """Run the HTTP API (OpenAPI at /docs). GET /health: the process is alive; GET /ready:
+    200 once its models are loaded and the database answers (503 with a code before)."""
     import uvicorn
 
-    from simkyc.api.app import create_app
-
-    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+    get_settings()  # a bad setting fails here, once, before any worker starts
+    uvicorn.run("simkyc.api.app:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, log_level="info")
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import os
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # src/simkyc/config.py -> the checkout's root; `../shared` sits beside the checkout.
@@ -319,6 +319,27 @@ class Settings(BaseSettings):
         description="The live probe is the fused embedding of this many best frames (by "
         "quality) of the selfie and liveness capture.",
     )
+
+    # --- deploy ---
+    testing: bool = Field(
+        default=False,
+        description="TEST DEPLOYMENTS ONLY: allow the testing_* hooks below (the service "
+        "logs a warning at start); never set in production.",
+    )
+    testing_challenge_script: list[str] | None = Field(
+        default=None,
+        description="TEST ONLY, refused unless SIMKYC_TESTING=true: every liveness challenge "
+        'asks for these actions, in order (e.g. ["turn_right","turn_left"]), so a recorded '
+        "clip can answer; the multi-process tests (tests/deploy) use it.",
+    )
+
+    @model_validator(mode="after")
+    def _test_hooks_need_the_testing_flag(self) -> Settings:
+        """A test hook in production would let a recorded clip pass liveness: refuse it."""
+        if self.testing_challenge_script is not None and not self.testing:
+            raise ValueError("SIMKYC_TESTING_CHALLENGE_SCRIPT is a test hook: it is refused "
+                             "unless SIMKYC_TESTING=true (test deployments only).")
+        return self
 
 
 def get_settings() -> Settings:

@@ -417,3 +417,20 @@ class OperatorExists(SimkycError):
     """An operator of that name exists already (names are unique)."""
 
     code = "OPERATOR_EXISTS"
+
+
+# --- deploy ---
+
+
+class ModelsLoading(SimkycError):
+    """The process is alive but its models are not loaded yet (or failed to load): not ready
+    to serve; a load balancer sends the request to another process."""
+
+    code = "MODELS_LOADING"
+
+
+class DatabaseUnavailable(SimkycError):
+    """The database did not answer (down, restarting, unreachable); nothing was changed by
+    the request that got this, and the service recovers by itself when the database does."""
+
+    code = "DATABASE_UNAVAILABLE"

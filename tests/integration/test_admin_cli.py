@@ -45,7 +45,7 @@ def test_purge_reports_what_it_removed(tmp_path: Path, monkeypatch: pytest.Monke
     done = CliRunner().invoke(app, ["admin", "purge"])
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout) == {"images": 0, "idempotency_keys": 0, "attempts": 0,
-                                       "proofing_state": 0}
+                                       "proofing_state": 0, "web_sessions": 0}
 
 
 def test_audit_verify_finds_a_deleted_entry(tmp_path: Path,
@@ -53,11 +53,11 @@ def test_audit_verify_finds_a_deleted_entry(tmp_path: Path,
     monkeypatch.setenv("SIMKYC_STATE_DIR", str(tmp_path))
     monkeypatch.delenv("SIMKYC_DATABASE_URL", raising=False)
     runner = CliRunner()
-    assert runner.invoke(app, ["admin", "purge"]).exit_code == 0  # three audited purges
+    assert runner.invoke(app, ["admin", "purge"]).exit_code == 0  # four audited purges
     assert runner.invoke(app, ["audit", "integrate", "--once"]).exit_code == 0
     intact = runner.invoke(app, ["audit", "verify"])
     assert intact.exit_code == 0, intact.output
-    assert json.loads(intact.stdout)["size"] == 3
+    assert json.loads(intact.stdout)["size"] == 4
     exported = runner.invoke(app, ["audit", "export-proof", "2"])
     assert exported.exit_code == 0, exported.output
     proof = tmp_path / "proof.json"

@@ -2,39 +2,65 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from starlette.concurrency import run_in_threadpool
+from fastapi import FastAPI, Request
 
 from simkyc import __version__
 from simkyc.api import errors, headers, limits, metrics
-from simkyc.api.deps import PipelineDep, ServicesDep
 from simkyc.api.routes import admin, audit, faces, lines, proofing, reviews, selfservice
+from simkyc.api.startup import Startup, warm_models
 from simkyc.api.state import Services, log_keys
-from simkyc.config import Settings
+from simkyc.config import Settings, get_settings
+from simkyc.errors import ModelsLoading
 from simkyc.faces.calibration import load_table
 from simkyc.faces.policy import overview
 from simkyc.privacy.integrator import Integrator
+from simkyc.testing import install_test_hooks
 from simkyc.web import routes as web
 
+logger = logging.getLogger(__name__)
 
-def create_app(settings: Settings) -> FastAPI:
-    """The API app; the registry, keyring and engines are built once at startup."""
+
+def create_app(settings: Settings, *, load_in_background: bool = False) -> FastAPI:
+    """The API app; the registry, keyring and engines are built, and every model loaded, once
+    at startup. `load_in_background`: the process answers (`/health`, `/ready` 503) while
+    the models load, instead of opening its port only when they are in."""
     counters = metrics.Metrics()
+
+    integrators: list[Integrator] = []  # the transparency log's, once the services are built
+
+    def build() -> Services:
+        started = time.perf_counter()
+        services = Services.from_settings(settings, counters)
+        install_test_hooks(services)
+        integrator = _integrator(services)
+        if integrator is not None:
+            integrators.append(integrator)
+        warm_models(services)
+        logger.info("services built and models loaded in %.1f s",
+                    time.perf_counter() - started)
+        return services
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await run_in_threadpool(Services.from_settings, settings, counters)
-        app.state.services = services
-        integrator = _integrator(services)
+        startup = app.state.startup = Startup(build)
+        task = startup.begin()
+        task.add_done_callback(
+            lambda done: setattr(app.state, "services", done.result())
+            if not done.cancelled() and done.exception() is None else None)
+        if not load_in_background:
+            await startup.services()
         try:
             yield
         finally:
-            if integrator is not None:
+            for integrator in integrators:
                 integrator.stop()
-            services.engine.dispose()
+            if task.done() and not task.cancelled() and task.exception() is None:
+                task.result().engine.dispose()
 
     app = FastAPI(title="simkyc", version=__version__, lifespan=lifespan)
     app.state.settings = settings
@@ -45,6 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(limits.BodyLimit, limit=limit)
     app.add_middleware(headers.NoStore)
     app.add_api_route("/health", health, methods=["GET"])
+    app.add_api_route("/ready", ready, methods=["GET"])
     for module in (faces, proofing, lines, selfservice, reviews, audit, admin):
         app.include_router(module.router)
     web.install(app, settings)
@@ -62,13 +89,35 @@ def _integrator(services: Services) -> Integrator | None:
     return integrator
 
 
-async def health(pipeline: PipelineDep, services: ServicesDep) -> dict[str, object]:
-    """Liveness of the service and the models it runs."""
+def app_from_environment() -> FastAPI:
+    """`simkyc serve`'s factory (each worker process calls it): settings from the
+    environment, models loaded in the background so `/ready` can say 503 meanwhile."""
+    return create_app(get_settings(), load_in_background=True)
+
+
+async def health(request: Request) -> dict[str, object]:
+    """Liveness: the process answers (it does not wait for the models or the database);
+    the models it runs once they are loaded."""
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is None:
+        return {"status": "ok", "version": __version__, "models": "loading"}
     return {
         "status": "ok",
         "version": __version__,
-        "recognizer": pipeline.policy.calibration.model_id,
-        "calibration": pipeline.policy.calibration.calibration_id,
-        "face_policy": overview(pipeline.policy, load_table()),
+        "recognizer": services.pipeline.policy.calibration.model_id,
+        "calibration": services.pipeline.policy.calibration.calibration_id,
+        "face_policy": overview(services.pipeline.policy, load_table()),
         "engines_idle": services.engines.idle(),
     }
+
+
+async def ready(request: Request) -> dict[str, object]:
+    """Readiness of this process: 200 once every model is loaded, else 503 MODELS_LOADING (a
+    load balancer's health check). The database is not probed here: during its outage every
+    process would look down and the balancer would answer for them; instead each request
+    that needs it gets 503 DATABASE_UNAVAILABLE from the process, with a sentence."""
+    startup: Startup | None = getattr(request.app.state, "startup", None)
+    if startup is None:
+        raise ModelsLoading("the service has not started.")
+    startup.ready()
+    return {"status": "ready", "version": __version__, "models": "loaded"}

@@ -10,10 +10,17 @@ from fastapi import Depends, Header, Request, UploadFile
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from simkyc.api.startup import Startup
 from simkyc.api.state import Services
 from simkyc.config import Settings
 from simkyc.db.idempotency import MAX_KEY_LENGTH
-from simkyc.errors import ImageTooLarge, InvalidCredentials, PermissionDenied, SimkycError
+from simkyc.errors import (
+    ImageTooLarge,
+    InvalidCredentials,
+    ModelsLoading,
+    PermissionDenied,
+    SimkycError,
+)
 from simkyc.faces.pipeline import FacePipeline
 from simkyc.privacy.keyring import Keyring
 from simkyc.registry import accounts
@@ -22,10 +29,15 @@ from simkyc.registry.models import Role
 from simkyc.web.sessions import cookie_bearer
 
 
-def get_services(request: Request) -> Services:
-    """What the app built at startup."""
-    services: Services = request.app.state.services
-    return services
+async def get_services(request: Request) -> Services:
+    """What the app built at startup (waiting for it while the models load)."""
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is not None:
+        return services
+    startup: Startup | None = getattr(request.app.state, "startup", None)
+    if startup is None:
+        raise ModelsLoading("the service has not started.")
+    return await startup.services()
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
@@ -82,7 +94,7 @@ def get_actor(
     """The caller, from `Authorization: Bearer <api key or citizen token>`, or from the web
     pages' cookie session (simkyc.web.sessions: CSRF-checked)."""
     authorization = request.headers.get("authorization")
-    cookie = cookie_bearer(request) if authorization is None else None
+    cookie = cookie_bearer(request, db) if authorization is None else None
     if cookie is not None:
         return accounts.authenticate(db, token=cookie, now=now)
     if credentials is None or not credentials.credentials.strip():

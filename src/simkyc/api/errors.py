@@ -12,10 +12,12 @@ import math
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from simkyc import errors
 from simkyc.api.locale import request_locale
+from simkyc.db.health import UNAVAILABLE, is_outage
 from simkyc.documents.findings import InvalidDocument
 from simkyc.i18n import catalogs
 from simkyc.i18n.messages import code_message, error_message, localized_details
@@ -74,6 +76,9 @@ STATUS: dict[type[errors.SimkycError], int] = {
     errors.TooManyAttempts: 429,
     errors.EnginesBusy: 503,
     errors.OperatorExists: 409,
+    # --- deploy ---
+    errors.ModelsLoading: 503,
+    errors.DatabaseUnavailable: 503,
 }
 
 
@@ -130,8 +135,21 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(_body("INTERNAL_ERROR", _said(request, "INTERNAL_ERROR", INTERNAL)), 500)
 
 
+async def _database(request: Request, exc: Exception) -> JSONResponse:
+    # A lost connection is the database's outage, not our bug: 503 with a code, and the pool
+    # (pre-ping) replaces the dead connections once the database is back.
+    assert isinstance(exc, DBAPIError)
+    if not is_outage(exc):
+        return await _unexpected(request, exc)
+    logger.warning("database unavailable (%s)", type(exc.orig).__name__)
+    code = errors.DatabaseUnavailable.code
+    return JSONResponse(_body(code, _said(request, code, UNAVAILABLE)), 503,
+                        headers={"Retry-After": "5"})
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on `app`."""
+    app.add_exception_handler(DBAPIError, _database)
     app.add_exception_handler(errors.SimkycError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)

@@ -6,9 +6,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 SCRIPT_LOCATION = "simkyc.db:migrations"
+# Several processes start at once against one PostgreSQL: the first migrates, the others wait
+# on this transaction-scoped advisory lock, then find the database at head. (SQLite: the
+# engine's BEGIN IMMEDIATE already serialises them.) Any constant unique to simkyc will do.
+MIGRATION_LOCK = 0x51AC_0003
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -21,8 +25,11 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to `revision` in one transaction."""
+    """Bring the database to `revision` in one transaction (one process at a time)."""
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": MIGRATION_LOCK})
         command.upgrade(alembic_config(connection), revision)
 
 

@@ -15,6 +15,7 @@ from simkyc.proofing.held import ProofingState
 from simkyc.proofing.models import ProofingSession
 from simkyc.proofing.replies import StepReply
 from simkyc.registry.models import ApiKey, Dispute, Line, Operator, Person, Principal
+from simkyc.web.store import WebSessionRow
 
 __all__ = [
     "SEALED_COLUMNS",
@@ -37,6 +38,7 @@ __all__ = [
     "TlogCheckpoint",
     "TlogLeaf",
     "TlogNode",
+    "WebSessionRow",
     "metadata",
 ]
 
@@ -45,4 +47,5 @@ metadata: MetaData = Base.metadata
 SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     Person.name_ct, Person.birth_date_ct, Person.template_ct, ProofingSession.template_ct,
     RetainedMedia.sealed, *HELD_SEALED, StepReply.response_ct, Line.msisdn_ct, Line.iccid_ct,
+    WebSessionRow.sealed,
 )

@@ -49,6 +49,7 @@ class AuditAction(StrEnum):
     MEDIA_PURGED = "media.purged"
     DATA_RESEALED = "keys.resealed"
     IDEMPOTENCY_PURGED = "idempotency.purged"
+    WEB_SESSIONS_PURGED = "web_sessions.purged"
     PROOFING_STATE_PURGED = "proofing.state_purged"
     LINE_READ = "line.read"
     FACES_COMPARED = "faces.compared"

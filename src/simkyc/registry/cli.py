@@ -112,7 +112,8 @@ def purge() -> None:
                 "attempts": maintenance.purge_attempt_counters(
                     session, actor=SYSTEM, now=now, older_than=windows),
                 "proofing_state": maintenance.purge_proofing_state(
-                    session, actor=SYSTEM, now=now, keep_s=keep_s)}
+                    session, actor=SYSTEM, now=now, keep_s=keep_s),
+                "web_sessions": maintenance.purge_web_sessions(session, actor=SYSTEM, now=now)}
 
     print(json.dumps(_run(work)))
 

@@ -1,6 +1,6 @@
 """Jobs and privileged reads: re-sealing after a key rotation, purging retained images,
-expired idempotency records and expired proofing state, reading a person's data in clear.
-Each is audited."""
+expired idempotency records, expired proofing state and ended web sign-ins, reading a
+person's data in clear. Each is audited."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from simkyc.proofing import held, replies
 from simkyc.registry.accounts import Actor, require
 from simkyc.registry.models import Role
 from simkyc.registry.persons import PersonDetails, lock_person, open_details
+from simkyc.web import store as web_store
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,15 @@ def purge_idempotency_keys(session: Session, *, actor: Actor, now: datetime,
     count = purge_before(session, before=now - retention)
     _done(session, actor, AuditAction.IDEMPOTENCY_PURGED, now, count)
     logger.info("purged %d idempotency records", count)
+    return count
+
+
+def purge_web_sessions(session: Session, *, actor: Actor, now: datetime) -> int:
+    """Delete web sign-in sessions that have ended; returns how many."""
+    require(actor, Role.SYSTEM, Role.ADMIN)
+    count = web_store.purge_expired(session, now=now)
+    _done(session, actor, AuditAction.WEB_SESSIONS_PURGED, now, count)
+    logger.info("purged %d ended web sessions", count)
     return count
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from simkyc.api import schemas
 from simkyc.api.deps import IdempotencyKey, NowDep, ServicesDep, SessionDep
@@ -63,7 +64,7 @@ class PortalOut(SessionOut):
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Mount the pages, their static files and the security headers on `app`."""
-    app.state.web_sessions = SessionStore(ttl_s=settings.web_session_ttl_s)
+    app.state.web_session_ttl_s = settings.web_session_ttl_s
     app.add_middleware(headers.SecurityHeaders)
     app.include_router(router)
     app.include_router(i18n.router)
@@ -100,17 +101,17 @@ def citizen_page(locale: LocaleDep) -> HTMLResponse:
 
 def _store(request: Request) -> SessionStore:
     store = store_of(request)
-    assert store is not None  # install() sets it
+    assert store is not None  # install() sets the TTL; the routes run after startup
     return store
 
 
-def _sign_in(request: Request, response: Response, settings: Settings, *, token: str,
-             kind: Kind, proofing_id: str | None = None,
+def _sign_in(request: Request, response: Response, settings: Settings, *, db: Session,
+             token: str, kind: Kind, proofing_id: str | None = None,
              expires_at: float | None = None) -> SessionOut:
-    found = _current_or_none(request)
+    found = _current_or_none(request, db)
     if found is not None:
-        _store(request).close(found[0])
-    sid, session = _store(request).open(token=token, kind=kind, now=time.time(),
+        _store(request).close(db, found[0])
+    sid, session = _store(request).open(db, token=token, kind=kind, now=time.time(),
                                         proofing_id=proofing_id, expires_at=expires_at)
     response.set_cookie(COOKIE, sid, max_age=int(session.expires_at - time.time()), path="/",
                         secure=settings.web_secure_cookie, httponly=True, samesite="strict")
@@ -121,10 +122,10 @@ def _out(session: WebSession) -> SessionOut:
     return SessionOut(csrf=session.csrf, kind=session.kind, proofing_id=session.proofing_id)
 
 
-def _current_or_none(request: Request) -> tuple[str, WebSession] | None:
+def _current_or_none(request: Request, db: Session) -> tuple[str, WebSession] | None:
     """The session, or None when there is none or it ended."""
     try:
-        return current(request)
+        return current(request, db)
     except InvalidCredentials:
         return None
 
@@ -138,26 +139,26 @@ def sign_in(body: SignIn, request: Request, response: Response, *, db: SessionDe
     kinds = {Role.AGENT: Kind.AGENT, Role.CITIZEN: Kind.CITIZEN}
     if actor.role not in kinds:
         raise PermissionDenied("these pages are for agents and citizens.")
-    return _sign_in(request, response, services.settings, token=body.key.strip(),
+    return _sign_in(request, response, services.settings, db=db, token=body.key.strip(),
                     kind=kinds[actor.role])
 
 
 @router.get("/session")
-def get_session(request: Request) -> SessionOut:
+def get_session(request: Request, db: SessionDep) -> SessionOut:
     """The page's session after a reload (the CSRF token lives in the page's memory only)."""
-    found = current(request)
+    found = current(request, db)
     if found is None:
         raise InvalidCredentials("not signed in.")
     return _out(found[1])
 
 
 @router.post("/session/end", status_code=status.HTTP_204_NO_CONTENT)
-def sign_out(request: Request, response: Response) -> None:
+def sign_out(request: Request, response: Response, db: SessionDep) -> None:
     """Forget the session (CSRF-checked like every state change)."""
-    found = _current_or_none(request)
+    found = _current_or_none(request, db)
     if found is not None:
         check_csrf(request, found[1])
-        _store(request).close(found[0])
+        _store(request).close(db, found[0])
     response.delete_cookie(COOKIE, path="/")
 
 
@@ -185,8 +186,8 @@ def portal_start(body: PortalStart, request: Request, response: Response, *, db:
         consent=Consent(create.consent.given, create.consent.version, now), now=now, key=key,
         request=create.model_dump(mode="json"))
     opened = localized(ProofingPublic.of(started.view, started.checks), locale)
-    out = _sign_in(request, response, services.settings, token=token, kind=Kind.PORTAL,
-                   proofing_id=opened.id)
+    out = _sign_in(request, response, services.settings, db=db, token=token,
+                   kind=Kind.PORTAL, proofing_id=opened.id)
     return PortalOut(**out.model_dump(), session=opened)
 
 
@@ -195,7 +196,7 @@ def portal_finish(request: Request, response: Response, *, db: SessionDep, now: 
                   services: ServicesDep) -> SessionOut:
     """The approved self-service session becomes a citizen session (the token stays on the
     server); a session still pending or in review is refused with the API's error."""
-    found = current(request)
+    found = current(request, db)
     if found is None or found[1].kind is not Kind.PORTAL or found[1].proofing_id is None:
         raise PermissionDenied("prove yourself first.")
     check_csrf(request, found[1])
@@ -205,5 +206,5 @@ def portal_finish(request: Request, response: Response, *, db: SessionDep, now: 
         db, proofing_id=found[1].proofing_id, ttl_s=services.settings.citizen_token_ttl_s,
         now=now)
     ends = issued.expires_at.timestamp() if issued.expires_at else None
-    return _sign_in(request, response, services.settings, token=issued.token,
+    return _sign_in(request, response, services.settings, db=db, token=issued.token,
                     kind=Kind.CITIZEN, expires_at=ends)

@@ -1,5 +1,6 @@
 """Cookie sessions of the web pages: the browser holds a random id (HttpOnly, SameSite=Strict),
 the server the bearer token it stands for, so the API key never reaches the page's script.
+The server side is a database row (simkyc.web.store): every process serves every session.
 
 State-changing requests must echo the session's CSRF token in `X-CSRF-Token` (the page gets
 it from the sign-in response and keeps it in memory). A portal session (a citizen proving
@@ -10,16 +11,20 @@ from __future__ import annotations
 
 import hmac
 import re
-import secrets
-import threading
 import time
-from dataclasses import dataclass
-from enum import StrEnum
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from simkyc.errors import InvalidCredentials, PermissionDenied
+from simkyc.web.store import Kind, SessionStore, WebSession
+
+if TYPE_CHECKING:
+    from simkyc.api.state import Services
+
+__all__ = ["COOKIE", "Kind", "SessionStore", "WebSession", "cookie_bearer", "current"]
 
 COOKIE = "simkyc_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -37,76 +42,26 @@ class CsrfRejected(PermissionDenied):
 
 
 class SessionEnded(InvalidCredentials):
-    """The cookie names no live session (signed out, expired, or the server restarted)."""
+    """The cookie names no live session (signed out or expired)."""
 
     code = "SESSION_ENDED"
 
 
-class Kind(StrEnum):
-    """Who the session is for."""
-
-    AGENT = "agent"
-    PORTAL = "portal"
-    CITIZEN = "citizen"
-
-
-@dataclass(frozen=True)
-class WebSession:
-    """One signed-in page: the bearer it stands for (never sent to the browser)."""
-
-    token: str
-    csrf: str
-    kind: Kind
-    expires_at: float
-    proofing_id: str | None = None
-
-
-class SessionStore:
-    """Sessions in memory (one process; a restart signs everyone out)."""
-
-    def __init__(self, ttl_s: float) -> None:
-        self.ttl_s = ttl_s
-        self._sessions: dict[str, WebSession] = {}
-        self._lock = threading.Lock()
-
-    def open(self, *, token: str, kind: Kind, now: float, proofing_id: str | None = None,
-             expires_at: float | None = None) -> tuple[str, WebSession]:
-        """A new session id (the cookie's value) and its session."""
-        sid = secrets.token_urlsafe(32)
-        ends = min(now + self.ttl_s, expires_at or float("inf"))
-        session = WebSession(token=token, csrf=secrets.token_urlsafe(32), kind=kind,
-                             expires_at=ends, proofing_id=proofing_id)
-        with self._lock:
-            self._drop_expired(now)
-            self._sessions[sid] = session
-        return sid, session
-
-    def get(self, sid: str, *, now: float) -> WebSession | None:
-        with self._lock:
-            session = self._sessions.get(sid)
-        return session if session is not None and session.expires_at > now else None
-
-    def close(self, sid: str) -> None:
-        with self._lock:
-            self._sessions.pop(sid, None)
-
-    def _drop_expired(self, now: float) -> None:
-        for sid in [s for s, v in self._sessions.items() if v.expires_at <= now]:
-            del self._sessions[sid]
-
-
 def store_of(request: Request) -> SessionStore | None:
-    """The app's store, when the web pages are installed."""
-    store: SessionStore | None = getattr(request.app.state, "web_sessions", None)
-    return store
+    """The sessions' store, when the web pages are installed (and the app has started)."""
+    ttl_s: float | None = getattr(request.app.state, "web_session_ttl_s", None)
+    services: Services | None = getattr(request.app.state, "services", None)
+    if ttl_s is None or services is None:
+        return None
+    return SessionStore(keyring=services.keyring, ttl_s=ttl_s)
 
 
-def current(request: Request) -> tuple[str, WebSession] | None:
+def current(request: Request, db: Session) -> tuple[str, WebSession] | None:
     """The cookie's session id and session; None without a cookie; SESSION_ENDED if stale."""
     store, sid = store_of(request), request.cookies.get(COOKIE)
     if store is None or not sid:
         return None
-    session = store.get(sid, now=time.time())
+    session = store.get(db, sid, now=time.time())
     if session is None:
         raise SessionEnded("your sign-in has ended; please sign in again.")
     return sid, session
@@ -129,10 +84,10 @@ def check_origin(request: Request) -> None:
         raise CsrfRejected("sign in from this service's own pages.")
 
 
-def cookie_bearer(request: Request) -> str | None:
+def cookie_bearer(request: Request, db: Session) -> str | None:
     """The bearer token of the request's cookie session (CSRF and portal scope checked),
     or None when the request has no session cookie."""
-    found = current(request)
+    found = current(request, db)
     if found is None:
         return None
     session = found[1]
