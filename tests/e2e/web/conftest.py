@@ -109,6 +109,7 @@ def inputs(headturn: Path, lfw_dir: Path, tmp_path_factory: pytest.TempPathFacto
     return Inputs(
         camera=y4m_from_video(headturn, folder / "headturn.y4m", seconds=CAMERA_SECONDS),
         card=specimen_card(last, detector, seed=11),
+        card_zh=specimen_card(last, detector, seed=13),
         selfie=bytes(cv2.imencode(".jpg", first[..., ::-1])[1].tobytes()),
         attack_camera=y4m_from_frames([f.pixels for f in attack], folder / "print.y4m"),
         attack_card=specimen_card(photo, detector, seed=12),

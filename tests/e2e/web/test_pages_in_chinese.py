@@ -185,7 +185,7 @@ def test_the_kiosk_in_chinese_from_sign_in_to_a_line(zh: Page, site: Site,
 
 def test_the_portal_in_chinese_lines_dispute_and_accesses(zh: Page, site: Site,
                                                           inputs: Inputs) -> None:
-    line = line_from_a_shop(site, inputs)
+    line = line_from_a_shop(site, inputs, inputs.card_zh, chinese=True)
     # The operators' registered names are data (the kiosk tests may have given her a line at
     # the capped operator too).
     operators = ("Example Telecom CN", "Example Telecom ZZ")
@@ -194,12 +194,12 @@ def test_the_portal_in_chinese_lines_dispute_and_accesses(zh: Page, site: Site,
     screens = Screens(page, "zh-citizen")
     page.goto(f"{site.url}/web/citizen")
     expect(page.get_by_role("heading", name="我的身份证名下登记了哪些号码？")).to_be_visible()
-    fill_in_chinese(page, inputs.card)
+    fill_in_chinese(page, inputs.card_zh)
     page.get_by_label(re.compile("我已阅读隐私声明")).check()
     assert_chinese(page)
     screens.shot("0-start")
     page.get_by_role("button", name="证明是我本人").click()
-    prove_in_chinese(page, inputs.card)
+    prove_in_chinese(page, inputs.card_zh)
     expect(page.get_by_role("heading", name="我名下的号码")).to_be_visible(timeout=JUDGED_MS)
     last4 = line["msisdn"][-4:]
     row = page.locator("#lines tbody tr", has_text=re.compile(rf"\*{last4}"))

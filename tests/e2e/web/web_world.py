@@ -60,25 +60,29 @@ class Site:
     services: Services
     keys: dict[str, str]
 
-    def shop(self, client: httpx.Client, inputs: Inputs) -> Api:
+    def shop(self, client: httpx.Client, inputs: Inputs, card: Card | None = None) -> Api:
         """The API as a shop's systems call it (no browser), with her card and a selfie."""
+        document = (card or inputs.card).jpeg
         return Api(client=client, services=self.services, admin="",  # type: ignore[arg-type]
-                   shots=Shots(document=inputs.card.jpeg, selfie=inputs.selfie, video=b""))
+                   shots=Shots(document=document, selfie=inputs.selfie, video=b""))
 
 
 @dataclass(frozen=True)
 class Inputs:
     camera: Path  # the head-turn video's first seconds, y4m
     card: Card  # her card, portrait from the video's last frame
+    card_zh: Card  # another card of hers, typed with the name in characters (zh-CN tests)
     selfie: bytes  # JPEG of the video's first frame, for the API-only steps of a test
     attack_camera: Path  # a printed LFW photo swung in perspective, y4m
     attack_card: Card  # the card of the person on that photo
 
 
-def person(card: Card) -> dict[str, str]:
-    """The applicant data an agent types from `card`."""
+def person(card: Card, *, chinese: bool = False) -> dict[str, str]:
+    """The applicant data an agent types from `card` (the name in characters, as printed on
+    a resident ID card, when `chinese`)."""
     data = card.data
-    return {"number": data.number, "name": f"{data.surname} {data.given_names}",
+    name = data.name_zh if chinese and data.name_zh else f"{data.surname} {data.given_names}"
+    return {"number": data.number, "name": name,
             "birth_date": data.birth_date.isoformat(), "expiry": data.expiry_date.isoformat()}
 
 
@@ -242,12 +246,14 @@ def prove(page: Page, card: Card, screens: Screens | None = None) -> None:
     expect(judged.first).to_be_attached(timeout=JUDGED_MS)
 
 
-def line_from_a_shop(site: Site, inputs: Inputs) -> dict[str, str]:
+def line_from_a_shop(site: Site, inputs: Inputs, card: Card | None = None, *,
+                     chinese: bool = False) -> dict[str, str]:
     """A line registered for her through the API (a reviewed session, no browser)."""
+    card = card or inputs.card
     with httpx.Client(base_url=site.url, timeout=120) as client:
-        api = site.shop(client, inputs)
+        api = site.shop(client, inputs, card)
         agent = site.keys["agent"]
-        proofing_id = api.approved(agent, site.keys["reviewer"], person(inputs.card))
+        proofing_id = api.approved(agent, site.keys["reviewer"], person(card, chinese=chinese))
         response = api.line(agent, proofing_id)
         assert response.status_code == 201, response.text
         line: dict[str, str] = response.json()
