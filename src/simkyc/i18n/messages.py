@@ -15,9 +15,12 @@ from collections.abc import Mapping, Sequence
 from simkyc.documents.findings import InvalidDocument
 from simkyc.errors import PoorQuality, SimkycError
 from simkyc.i18n.catalog import DEFAULT_LOCALE, Catalogs
+from simkyc.liveness.challenge import PROMPTS
 
-# The challenge check's sentence (liveness/analyzer.py `_challenge`) names the missed actions.
+# The challenge check's sentence (liveness/analyzer.py `_challenge`) names the missed actions
+# by their lower-cased English prompts (liveness/challenge.py PROMPTS).
 _NOT_SEEN = re.compile(r"^not seen (in order and on time|in order): (.*)$")
+_ACTION_OF = {text.lower(): action.value for action, text in PROMPTS.items()}
 
 
 def error_message(cat: Catalogs, locale: str, exc: SimkycError) -> str:
@@ -94,9 +97,7 @@ def liveness_reason(cat: Catalogs, locale: str, english: str) -> str:
         return english
     match = _NOT_SEEN.match(english)
     if match:
-        by_prompt = {v.lower(): k.removeprefix("prompt.")
-                     for k, v in cat.messages[DEFAULT_LOCALE].items() if k.startswith("prompt.")}
-        names = [cat.text(locale, f"prompt.{by_prompt[p]}", p) if p in by_prompt else p
+        names = [prompt(cat, locale, _ACTION_OF[p], p) if p in _ACTION_OF else p
                  for p in match.group(2).split(", ")]
         key = "liveness.not_seen_timed" if "on time" in match.group(1) else "liveness.not_seen"
         return cat.text(locale, key, english,

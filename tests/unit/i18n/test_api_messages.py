@@ -14,7 +14,9 @@ from simkyc import errors
 from simkyc.api import errors as api_errors
 from simkyc.documents.findings import DocumentError, DocumentField, Finding, InvalidDocument
 from simkyc.i18n import catalogs
-from simkyc.i18n.messages import localized_quality
+from simkyc.i18n.messages import liveness_reason, localized_quality
+from simkyc.liveness.analyzer import _challenge
+from simkyc.liveness.challenge import Action
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
 
@@ -131,3 +133,22 @@ def test_a_verification_replys_quality_advice_is_translated() -> None:
     assert zh["decision"] == "review"
     assert zh["document_quality"] == {"findings": [{**finding, "advice": "请让脸部光线更充足"}]}
     assert localized_quality(catalogs(), "en", reply) == reply
+
+
+@pytest.mark.parametrize(("slot_s", "zh"), [
+    (2.5, "未按顺序及时检测到：请向左转头；请眨眼"),
+    (None, "未按顺序检测到：请向左转头；请眨眼"),
+])
+def test_the_challenges_reason_names_the_missed_actions_in_chinese(
+        slot_s: float | None, zh: str) -> None:
+    """The sentence the analyzer builds (no action seen) is read back to its actions."""
+    english = _challenge([], [Action.TURN_LEFT, Action.BLINK], 5.0, slot_s).reason
+    assert liveness_reason(catalogs(), "zh-CN", english) == zh
+    assert liveness_reason(catalogs(), "en", english) == english
+
+
+def test_a_fixed_liveness_reason_is_found_by_its_english_sentence() -> None:
+    assert liveness_reason(catalogs(), "zh-CN", "only the applicant may be in view") == (
+        "画面中只能有申请人本人")
+    assert liveness_reason(catalogs(), "zh-CN", "a reason no catalog has") == (
+        "a reason no catalog has")
