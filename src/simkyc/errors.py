@@ -128,17 +128,22 @@ class ChallengeForeign(SimkycError):
     code = "CHALLENGE_FOREIGN"
 
 
-class LivenessLocked(SimkycError):
-    """Too many failed liveness attempts: locked out for a while."""
-
-    code = "LIVENESS_LOCKED"
+class TryLater(SimkycError):
+    """A refusal that ends by itself: `retry_after` seconds to wait (the API also sends it as
+    Retry-After, never under 1 s, so `retry_after_s` is never under 1 either)."""
 
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
     def details(self) -> dict[str, object]:
-        return {"retry_after_s": round(self.retry_after)}
+        return {"retry_after_s": max(1, round(self.retry_after))}
+
+
+class LivenessLocked(TryLater):
+    """Too many failed liveness attempts: locked out for a while."""
+
+    code = "LIVENESS_LOCKED"
 
 
 class NoDocumentFound(SimkycError):
@@ -389,17 +394,10 @@ class SelfServiceNotProven(SimkycError):
     code = "SELF_SERVICE_NOT_PROVEN"
 
 
-class TooManyAttempts(SimkycError):
+class TooManyAttempts(TryLater):
     """Too many attempts in the window (per person, session, device or API key)."""
 
     code = "TOO_MANY_ATTEMPTS"
-
-    def __init__(self, message: str, retry_after: float) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-    def details(self) -> dict[str, object]:
-        return {"retry_after_s": max(1, round(self.retry_after))}
 
 
 class EnginesBusy(SimkycError):
