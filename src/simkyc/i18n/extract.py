@@ -1,6 +1,7 @@
 """The message ids the code uses, read from the code itself: error codes (classes with a
 `code`), the pages' `data-i18n*` attributes and `t("...")` calls, quality checks, liveness
-reasons; and which of them a catalog lacks.
+reasons, the values of the enums the pages and the API translate; and which of them a catalog
+lacks.
 
     python -m simkyc.i18n.extract          # prints the ids each catalog lacks (exit 1 if any)
 """
@@ -11,14 +12,38 @@ import ast
 import re
 import sys
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
+from simkyc.documents.crosscheck import FieldStatus, TypedField
+from simkyc.documents.findings import DocumentError
+from simkyc.documents.policy import PolicyFinding
 from simkyc.i18n.catalog import Catalogs, catalogs
+from simkyc.liveness.challenge import Action
+from simkyc.privacy.audit import AccessPurpose, AuditAction
+from simkyc.proofing.models import LivenessVerdict, Outcome, Purpose, Reason
+from simkyc.registry.models import LineStatus, Role, ServiceType
 
 PACKAGE = Path(__file__).resolve().parents[1]
 STATIC = PACKAGE / "web" / "static"
 _ATTRIBUTE = re.compile(r'data-i18n(?:-[a-z-]+)?="([^"]+)"')
 _CALL = re.compile(r'\bt\(\s*"([^"]+)"')
+# Codes outside the error tree: the API's own handlers (api/errors.py) and the pages' NETWORK.
+HANDLER_CODES = frozenset({"INVALID_REQUEST", "INTERNAL_ERROR", "NOT_FOUND",
+                           "METHOD_NOT_ALLOWED", "REQUEST_TOO_LARGE", "HTTP_ERROR", "NETWORK"})
+# Finding codes of proofing/documents.py (and proofing/service.py's self-service card gate)
+# that are not members of an enum.
+CHECK_CODES = frozenset({"BIRTH_DATE_MISMATCH", "MRZ_MISMATCH", "MRZ_NOT_GIVEN",
+                         "OCR_MISMATCH", "OCR_UNREADABLE", "CARD_TEXT_REQUIRED"})
+# The enums whose values the pages and the API translate, by message-id prefix.
+ENUMS: tuple[tuple[str, type[StrEnum]], ...] = (
+    ("reason", Reason), ("outcome", Outcome), ("verdict", LivenessVerdict),
+    ("verdict_name", LivenessVerdict), ("prompt", Action), ("audit_action", AuditAction),
+    ("audit_purpose", AccessPurpose), ("role", Role), ("status", LineStatus),
+    ("service", ServiceType), ("service.option", ServiceType),
+    ("finding", DocumentError), ("check", DocumentError), ("check", PolicyFinding),
+    ("agent.purpose", Purpose), ("field", TypedField), ("field_status", FieldStatus),
+)
 
 
 @dataclass(frozen=True)
@@ -29,12 +54,13 @@ class Extracted:
     page_ids: frozenset[str]
     quality_checks: frozenset[str]
     liveness_reasons: frozenset[str]
+    built_ids: frozenset[str]
 
     def ids(self) -> frozenset[str]:
         """Every id that must be in every catalog (liveness reasons are English sentences,
         looked up among the catalog's `liveness.*` values, so they are not ids)."""
         return (frozenset(f"error.{c}" for c in self.error_codes) | self.page_ids
-                | frozenset(f"advice.{c}" for c in self.quality_checks))
+                | frozenset(f"advice.{c}" for c in self.quality_checks) | self.built_ids)
 
 
 def _classes_with_code(tree: ast.AST) -> set[str]:
@@ -89,21 +115,29 @@ def liveness_reasons(path: Path = PACKAGE / "liveness" / "analyzer.py") -> froze
                      and isinstance(node.args[4].value, str))
 
 
+def built_ids() -> frozenset[str]:
+    """Ids built from the enums' values and the fixed codes above."""
+    ids = {f"{prefix}.{member.value}" for prefix, enum in ENUMS for member in enum}
+    ids |= {f"check.{code}" for code in CHECK_CODES}
+    ids |= {f"error.{code}" for code in HANDLER_CODES}
+    return frozenset(ids)
+
+
 def extract() -> Extracted:
     """Everything above, from the installed package's sources."""
-    return Extracted(error_codes(), page_ids(), quality_checks(), liveness_reasons())
+    return Extracted(error_codes(), page_ids(), quality_checks(), liveness_reasons(),
+                     built_ids())
 
 
-def missing(cat: Catalogs, found: Extracted, required: frozenset[str] = frozenset()
-            ) -> dict[str, list[str]]:
+def missing(cat: Catalogs, found: Extracted) -> dict[str, list[str]]:
     """Per locale, the ids (and liveness sentences) its catalog lacks; empty lists when
-    complete. `required`: ids the caller adds (those built from enums, say)."""
+    complete."""
     english = cat.messages["en"]
     sentences = {k for k, v in english.items() if k.startswith("liveness.")
                  and v in found.liveness_reasons}
     lacking_sentences = sorted(r for r in found.liveness_reasons
                                if r not in {english[k] for k in sentences})
-    needed = found.ids() | required | sentences
+    needed = found.ids() | sentences
     out = {}
     for tag in cat.locales:
         keys = cat.messages[tag].keys()
