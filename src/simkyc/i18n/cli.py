@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from simkyc.errors import SimkycError
 from simkyc.i18n.catalog import DEFAULT_LOCALE, catalogs
-from simkyc.i18n.messages import error_message, liveness_reason
+from simkyc.i18n.messages import error_message, finding_message, liveness_reason
 
 # Set by `simkyc --lang TAG` for the rest of the process (the sub-commands read it here).
 LANG_VARIABLE = "SIMKYC_LANG"
@@ -39,10 +39,7 @@ def said(error: SimkycError) -> str:
 
 def finding_said(code: str, english: str) -> str:
     """A document finding's sentence in the CLI's language, by its code."""
-    locale = cli_locale()
-    if locale == DEFAULT_LOCALE:
-        return english
-    return catalogs().text(locale, f"finding.{code}", english)
+    return finding_message(catalogs(), cli_locale(), code, english)
 
 
 def liveness_said(english: str) -> str:

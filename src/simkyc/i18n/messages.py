@@ -31,9 +31,16 @@ def error_message(cat: Catalogs, locale: str, exc: SimkycError) -> str:
     if isinstance(exc, PoorQuality):
         return poor_quality_message(cat, locale, [f.check for f in exc.findings], exc.message)
     if isinstance(exc, InvalidDocument):
-        return cat.text(locale, f"finding.{exc.finding.code.value}", exc.message)
+        return finding_message(cat, locale, exc.finding.code.value, exc.message)
     params = {k: v for k, v in exc.details().items() if isinstance(v, (str, int, float))}
     return cat.text(locale, f"error.{exc.code}", exc.message, **params)
+
+
+def finding_message(cat: Catalogs, locale: str, code: str, english: str) -> str:
+    """A document finding's sentence in `locale`, by its code (English: its own sentence)."""
+    if locale == DEFAULT_LOCALE:
+        return english
+    return cat.text(locale, f"finding.{code}", english)
 
 
 def code_message(cat: Catalogs, locale: str, code: str, english: str,
@@ -61,8 +68,8 @@ def _finding(cat: Catalogs, locale: str, finding: dict[str, object]) -> dict[str
     if "advice" in finding and "check" in finding:
         out["advice"] = cat.text(locale, f"advice.{finding['check']}", str(finding["advice"]))
     if "message" in finding and "code" in finding:
-        out["message"] = cat.text(locale, f"finding.{finding['code']}",
-                                  str(finding["message"]))
+        out["message"] = finding_message(cat, locale, str(finding["code"]),
+                                         str(finding["message"]))
     return out
 
 
