@@ -18,7 +18,7 @@ from simkyc.registry.models import Role
 def client(examples: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """The app on a scratch registry, called with an admin key (/v1/faces/verify needs an
     agent's or an admin's)."""
-    settings = Settings(population="lfw", fnmr_target=0.1,
+    settings = Settings(population="lfw",
                         state_dir=tmp_path_factory.mktemp("api"), database_url=None)
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as test_client:
