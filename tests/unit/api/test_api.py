@@ -48,6 +48,19 @@ def test_health(client: TestClient) -> None:
     assert 0 <= east["impostors_refused_automatically"] <= 1 and east["n_impostor"] > 0
 
 
+def test_health_does_not_reparse_the_calibration_table(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The face policy overview is computed once at startup, not on every /health call."""
+    before = client.get("/health").json()["face_policy"]
+
+    def parsed_per_call() -> None:
+        raise AssertionError("/health parsed the calibration table")
+
+    monkeypatch.setattr("simkyc.api.app.load_table", parsed_per_call)
+    assert client.get("/health").json()["face_policy"] == before
+
+
 def test_verify_match(client: TestClient, examples: Path) -> None:
     response = client.post(
         "/v1/faces/verify",
