@@ -54,7 +54,7 @@ def test_lfw_fold_accuracy(lfw_pipeline: FacePipeline, settings: Settings) -> No
     lfw = datasets.lfw(settings.data_dir, None)
     assert lfw.protocol is not None
     chosen = np.flatnonzero(lfw.protocol.fold == 0)
-    threshold = lfw_pipeline.policy.point.threshold
+    threshold = lfw_pipeline.policy.accept.threshold
     correct = 0
     for index in chosen:
         a = _labelled_face(lfw_pipeline, lfw.images[lfw.protocol.first[index]])

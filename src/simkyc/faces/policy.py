@@ -64,11 +64,6 @@ class FacePolicy:
         return self.calibration.at(self.fmr_target)
 
     @property
-    def point(self) -> CalibrationPoint:
-        """Alias of `accept` (the single threshold callers used before two)."""
-        return self.accept
-
-    @property
     def reject(self) -> RejectPoint | None:
         """The reject threshold at the false-reject target, if the calibration has it."""
         return self.calibration.reject_at(self.false_reject_target)
