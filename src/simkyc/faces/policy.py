@@ -154,10 +154,6 @@ def overview(policy: FacePolicy, table: list[Calibration]) -> dict[str, object]:
         c.population: automation(c, **targets)
         for c in table
         if (c.model_id, c.pipeline) == (deployed.model_id, deployed.pipeline)
-        and _calibrated(c, policy.fmr_target)
+        and c.calibrates(policy.fmr_target)
     }
     return {"population": deployed.population, **targets, "populations": populations}
-
-
-def _calibrated(calibration: Calibration, fmr: float) -> bool:
-    return any(abs(p.fmr - fmr) <= fmr * 1e-6 for p in calibration.points)
