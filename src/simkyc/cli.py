@@ -115,7 +115,7 @@ def _verify_pairs(pipeline: FacePipeline, pairs: Path) -> None:
                 out |= {
                     "decision": "error",
                     "score": None,
-                    "threshold": pipeline.policy.point.threshold,
+                    "threshold": pipeline.policy.accept.threshold,
                     "error": error.code,
                     "message": said(error),
                 }

@@ -240,7 +240,6 @@ def backend_env(database_url: str, keyring: Keyring, script: tuple[str, ...]) ->
         "SIMKYC_DATABASE_URL": database_url,
         "SIMKYC_KEYRING": keyring.to_json(),
         "SIMKYC_POPULATION": "lfw",
-        "SIMKYC_FNMR_TARGET": "0.1",
         "SIMKYC_DOCUMENT_OCR": "false",
         "SIMKYC_THREADS": "1",
         "SIMKYC_TESTING": "true",

@@ -22,7 +22,7 @@ def _simkyc(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
-LFW_DECIDES = {"SIMKYC_POPULATION": "lfw", "SIMKYC_FNMR_TARGET": "0.1"}
+LFW_DECIDES = {"SIMKYC_POPULATION": "lfw"}
 
 
 def test_verify_match_exits_0(examples: Path) -> None:

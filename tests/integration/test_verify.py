@@ -17,7 +17,7 @@ from simkyc.faces.pipeline import FacePipeline, FaceSample, best_frames
 @pytest.fixture(scope="module")
 def lfw_pipeline(lfw_dir: Path) -> FacePipeline:
     # LFW's calibration meets a 10% FNMR target at FMR 1e-3, so this deployment decides.
-    return FacePipeline.from_settings(Settings(population="lfw", fnmr_target=0.10))
+    return FacePipeline.from_settings(Settings(population="lfw"))
 
 
 def test_same_person_matches(lfw_pipeline: FacePipeline, examples: Path) -> None:
@@ -54,7 +54,7 @@ def test_lfw_fold_accuracy(lfw_pipeline: FacePipeline, settings: Settings) -> No
     lfw = datasets.lfw(settings.data_dir, None)
     assert lfw.protocol is not None
     chosen = np.flatnonzero(lfw.protocol.fold == 0)
-    threshold = lfw_pipeline.policy.point.threshold
+    threshold = lfw_pipeline.policy.accept.threshold
     correct = 0
     for index in chosen:
         a = _labelled_face(lfw_pipeline, lfw.images[lfw.protocol.first[index]])

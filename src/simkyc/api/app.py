@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -49,9 +50,7 @@ def create_app(settings: Settings, *, load_in_background: bool = False) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         startup = app.state.startup = Startup(build)
         task = startup.begin()
-        task.add_done_callback(
-            lambda done: setattr(app.state, "services", done.result())
-            if not done.cancelled() and done.exception() is None else None)
+        task.add_done_callback(lambda done: _install(app, done))
         if not load_in_background:
             await startup.services()
         try:
@@ -76,6 +75,16 @@ def create_app(settings: Settings, *, load_in_background: bool = False) -> FastA
         app.include_router(module.router)
     web.install(app, settings)
     return app
+
+
+def _install(app: FastAPI, done: asyncio.Task[Services]) -> None:
+    """Once the services are built: keep them, and the face policy `/health` reports (computed
+    here once, not per call: it parses the calibration table)."""
+    if done.cancelled() or done.exception() is not None:
+        return
+    services = done.result()
+    app.state.face_policy = overview(services.pipeline.policy, load_table())
+    app.state.services = services
 
 
 def _integrator(services: Services) -> Integrator | None:
@@ -106,7 +115,7 @@ async def health(request: Request) -> dict[str, object]:
         "version": __version__,
         "recognizer": services.pipeline.policy.calibration.model_id,
         "calibration": services.pipeline.policy.calibration.calibration_id,
-        "face_policy": overview(services.pipeline.policy, load_table()),
+        "face_policy": request.app.state.face_policy,
         "engines_idle": services.engines.idle(),
     }
 

@@ -338,7 +338,7 @@ def _check_timing(outcomes: list[Outcome]) -> dict[str, float]:
 def _matching(settings: Settings, population: str, group: list[Outcome]) -> dict[str, object]:
     """TAR and FMR at the population's deployed threshold: card portraits and originals."""
     pipeline = FacePipeline.from_settings(settings.model_copy(update={"population": population}))
-    threshold = pipeline.policy.point.threshold
+    threshold = pipeline.policy.accept.threshold
     selfies = np.stack([o.selfie for o in group])
     return {
         "threshold": threshold,

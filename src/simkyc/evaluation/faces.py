@@ -64,15 +64,14 @@ def run_face_evaluation(
     """Measure every named data set, print a table, write report.json and det.png to `out`;
     with `compare_with`, measure that recognizer too (its calibrations, its DET curves on the
     same plot, and the fusion of both models' scores)."""
-    report, _, populations = _evaluate(settings, names, limit, workers)
+    report, populations = _evaluate(settings, names, limit, workers)
     out.mkdir(parents=True, exist_ok=True)
     curves = {f"{settings.recognizer}: {name}": det_curve(scores)
               for name, scores in populations.items()}
     models = [report]
     if compare_with is not None:
         other_settings = settings.model_copy(update={"recognizer": compare_with})
-        other, _, other_populations = _evaluate(other_settings, names, limit,
-                                                             workers)
+        other, other_populations = _evaluate(other_settings, names, limit, workers)
         models.append(other)
         curves |= {f"{compare_with}: {name}": det_curve(scores)
                    for name, scores in other_populations.items()}
@@ -90,8 +89,9 @@ def run_face_evaluation(
 
 def _evaluate(
     settings: Settings, names: list[str], limit: int | None, workers: int
-) -> tuple[dict[str, Any], dict[str, Measured], dict[str, ScoreSet]]:
-    """One recognizer over the named sets: figures, calibrations and the deployed policy."""
+) -> tuple[dict[str, Any], dict[str, ScoreSet]]:
+    """One recognizer over the named sets: its report (figures, calibrations, the deployed
+    policy) and the score set of each population."""
     measured = {
         name: _measure(settings, datasets.load(name, settings.data_dir, limit), workers)
         for name in names
@@ -112,7 +112,7 @@ def _evaluate(
     ]
     report["calibrations"] = calibrations
     report["policy"] = _policy_report(settings, measured, populations, calibrations)
-    return report, measured, populations
+    return report, populations
 
 
 def _members(measured: dict[str, Measured], population: str) -> dict[str, ScoreSet]:

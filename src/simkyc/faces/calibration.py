@@ -53,17 +53,26 @@ class Calibration:
 
     def reject_at(self, fnmr: float) -> RejectPoint | None:
         """The reject point calibrated for this false-reject target (None if not measured)."""
-        return next((p for p in self.reject_points if abs(p.fnmr - fnmr) <= fnmr * 1e-6), None)
+        return next((p for p in self.reject_points if _same_rate(p.fnmr, fnmr)), None)
+
+    def calibrates(self, fmr: float) -> bool:
+        """Whether this calibration has a threshold for this FMR target."""
+        return any(_same_rate(p.fmr, fmr) for p in self.points)
 
     def at(self, fmr: float) -> CalibrationPoint:
         """The point calibrated for this FMR target."""
         for point in self.points:
-            if abs(point.fmr - fmr) <= fmr * 1e-6:
+            if _same_rate(point.fmr, fmr):
                 return point
         raise CalibrationMissing(
             f"Calibration {self.calibration_id} has no threshold for FMR {fmr:g}; "
             f"calibrated: {', '.join(f'{p.fmr:g}' for p in self.points)}."
         )
+
+
+def _same_rate(stored: float, target: float) -> bool:
+    """A rate read back from the JSON table equals the target to a millionth of it."""
+    return abs(stored - target) <= target * 1e-6
 
 
 def load_table() -> list[Calibration]:

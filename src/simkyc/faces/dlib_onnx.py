@@ -28,6 +28,8 @@ import numpy.typing as npt
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from simkyc.files import write_atomically
+
 __all__ = ["INPUT_NAME", "OUTPUT_NAME", "DlibModelFormatError", "convert_dlib_resnet"]
 
 INPUT_NAME: Final = "chips"
@@ -696,7 +698,4 @@ def convert_dlib_resnet(dat_path: Path, onnx_path: Path) -> None:
     """
     spec, layers = _read_network(Path(dat_path).read_bytes())
     model = _build_model(spec, layers)
-    target = Path(onnx_path)
-    partial = target.with_name(target.name + ".partial")
-    onnx.save_model(model, os.fspath(partial))
-    partial.replace(target)
+    write_atomically(Path(onnx_path), lambda path: onnx.save_model(model, os.fspath(path)))

@@ -26,6 +26,8 @@ import numpy.typing as npt
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from simkyc.files import write_atomically
+
 __all__ = ["INPUT_NAME", "OUTPUT_NAME", "IrFormatError", "convert_openvino_ir", "ir_operations"]
 
 INPUT_NAME: Final = "chips"
@@ -466,7 +468,4 @@ def convert_openvino_ir(xml_path: Path, bin_path: Path, onnx_path: Path) -> None
     conversion never leaves a partial model.
     """
     model = _build(Path(xml_path).read_text(), Path(bin_path).read_bytes(), Path(xml_path).stem)
-    target = Path(onnx_path)
-    partial = target.with_name(target.name + ".partial")
-    onnx.save_model(model, os.fspath(partial))
-    partial.replace(target)
+    write_atomically(Path(onnx_path), lambda path: onnx.save_model(model, os.fspath(path)))

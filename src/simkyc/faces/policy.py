@@ -64,11 +64,6 @@ class FacePolicy:
         return self.calibration.at(self.fmr_target)
 
     @property
-    def point(self) -> CalibrationPoint:
-        """Alias of `accept` (the single threshold callers used before two)."""
-        return self.accept
-
-    @property
     def reject(self) -> RejectPoint | None:
         """The reject threshold at the false-reject target, if the calibration has it."""
         return self.calibration.reject_at(self.false_reject_target)
@@ -159,10 +154,6 @@ def overview(policy: FacePolicy, table: list[Calibration]) -> dict[str, object]:
         c.population: automation(c, **targets)
         for c in table
         if (c.model_id, c.pipeline) == (deployed.model_id, deployed.pipeline)
-        and _calibrated(c, policy.fmr_target)
+        and c.calibrates(policy.fmr_target)
     }
     return {"population": deployed.population, **targets, "populations": populations}
-
-
-def _calibrated(calibration: Calibration, fmr: float) -> bool:
-    return any(abs(p.fmr - fmr) <= fmr * 1e-6 for p in calibration.points)

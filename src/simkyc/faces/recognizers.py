@@ -169,10 +169,7 @@ def _dlib_resnet_onnx(cache_dir: Path) -> Path:
     target = cache_dir / f"{DLIB_RESNET_ID}-{DLIB_RESNET_SHA256[:12]}.onnx"
     if not target.is_file():
         logger.info("Converting the dlib ResNet to ONNX into %s (once)", target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".partial")
-        convert_dlib_resnet(source, partial)
-        partial.replace(target)
+        convert_dlib_resnet(source, target)
     return target
 
 
@@ -186,7 +183,6 @@ def _openvino_ir_onnx(spec: RecognizerSpec, models_dir: Path, cache_dir: Path) -
     target = cache_dir / f"{spec.model_id}-{digest}-v2.onnx"
     if not target.is_file():
         logger.info("Converting the OpenVINO IR %s to ONNX into %s (once)", xml, target)
-        target.parent.mkdir(parents=True, exist_ok=True)
         convert_openvino_ir(xml, weights, target)
     return target
 

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from simkyc.faces.detect import face_from_mesh
 from simkyc.faces.match import Decision, fuse
-from simkyc.faces.pipeline import FaceEncoder, FaceSample, best_frames
+from simkyc.faces.pipeline import FaceEncoder, FaceSample, best_frames, live_probe
 from simkyc.faces.policy import Comparison, FacePolicy
 from simkyc.liveness.challenge import PROMPTS, Action
 from simkyc.liveness.media import Frame
@@ -219,7 +219,7 @@ class LivenessAnalyzer:
             continuity.accept_threshold, "the face changed during the capture",
             Verdict.SPOOF if continuity.decision is Decision.NO_MATCH else Verdict.RETRY)]
         if selfie is not None:
-            probe = fuse([s.embedding for s in best_frames(samples, 3)])
+            probe = live_probe(samples, 3)
             outcome = self.policy.compare(selfie, probe, comparison=Comparison.SELFIE_VS_LIVENESS)
             # `review` is not judged here: the document comparison at conclusion decides.
             passed = {Decision.MATCH: True, Decision.NO_MATCH: False}.get(outcome.decision)

@@ -28,6 +28,7 @@ import numpy.typing as npt
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from simkyc.files import write_atomically
 from simkyc.liveness.torch_pickle import StateDict, read_legacy_state_dict
 
 __all__ = [
@@ -369,7 +370,4 @@ def convert_minifasnet(pth_path: Path, onnx_path: Path, variant: Variant) -> Non
     written to a temporary file first and renamed, so a failed conversion leaves no partial model.
     """
     model = build_minifasnet(read_legacy_state_dict(Path(pth_path).read_bytes()), variant)
-    target = Path(onnx_path)
-    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
-    onnx.save_model(model, os.fspath(partial))
-    partial.replace(target)
+    write_atomically(Path(onnx_path), lambda path: onnx.save_model(model, os.fspath(path)))

@@ -67,7 +67,6 @@ class PatchModel:
         target = cache_dir / f"{self.variant}-{self.sha256[:12]}-v{_CONVERTER_VERSION}.onnx"
         if not target.is_file():
             logger.info("Converting %s to ONNX into %s (once)", source, target)
-            target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 convert_minifasnet(source, target, self.variant)
             except (TorchFileError, MiniFASNetFormatError) as exc:

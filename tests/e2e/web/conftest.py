@@ -86,7 +86,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("web")
     url = f"sqlite:///{folder / 'simkyc.db'}"
     keys = _keys(url, utc_now())
-    settings = Settings(population="lfw", fnmr_target=0.1, state_dir=folder, database_url=url,
+    settings = Settings(population="lfw", state_dir=folder, database_url=url,
                         jurisdiction_profiles=PROFILES,
                         web_portal_key=SecretStr(keys.pop("portal")))
     app = create_app(settings)

@@ -67,7 +67,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     with scratch_database(request.param, folder) as url:
         # OCR off: the one card photo all tests share carries another specimen's data than
         # the applicants they type; test_api_card_text.py turns it on for its own cards.
-        settings = Settings(population="lfw", fnmr_target=0.1, state_dir=folder,
+        settings = Settings(population="lfw", state_dir=folder,
                             database_url=url, document_ocr=False)
         app = create_app(settings)
         with TestClient(app, raise_server_exceptions=False) as client:

@@ -55,7 +55,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             shots: Shots) -> Iterator[Cluster]:
     folder = tmp_path_factory.mktemp("cluster")
     with scratch_database(request.param, folder) as url, ExitStack() as stack:
-        settings = Settings(population="lfw", fnmr_target=0.1, state_dir=folder,
+        settings = Settings(population="lfw", state_dir=folder,
                             database_url=url, document_ocr=False, engine_pool=1)
         a, b = make_api(settings, shots, stack), make_api(settings, shots, stack)
         with a.services.sessions() as db:

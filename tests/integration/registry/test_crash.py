@@ -85,7 +85,7 @@ def prepare(engine: Engine, folder: Path) -> Prepared:
                for p in range(PERSONS) for _ in range(SESSIONS_EACH)]
     env = {**os.environ, "SIMKYC_DATABASE_URL": engine.url.render_as_string(False),
            "SIMKYC_KEYRING": keyring.to_json(), "SIMKYC_STATE_DIR": str(folder),
-           "SIMKYC_POPULATION": "lfw", "SIMKYC_FNMR_TARGET": "0.1"}
+           "SIMKYC_POPULATION": "lfw"}
     return Prepared(engine=engine, env=env, token=token, proofing_ids=ids, keyring=keyring)
 
 

@@ -18,7 +18,7 @@ from simkyc.registry.models import Role
 def client(examples: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """The app on a scratch registry, called with an admin key (/v1/faces/verify needs an
     agent's or an admin's)."""
-    settings = Settings(population="lfw", fnmr_target=0.1,
+    settings = Settings(population="lfw",
                         state_dir=tmp_path_factory.mktemp("api"), database_url=None)
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as test_client:
@@ -46,6 +46,19 @@ def test_health(client: TestClient) -> None:
     east = policy["populations"]["east-asian"]
     assert 0 < east["genuine_matched_automatically"] <= 1
     assert 0 <= east["impostors_refused_automatically"] <= 1 and east["n_impostor"] > 0
+
+
+def test_health_does_not_reparse_the_calibration_table(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The face policy overview is computed once at startup, not on every /health call."""
+    before = client.get("/health").json()["face_policy"]
+
+    def parsed_per_call() -> None:
+        raise AssertionError("/health parsed the calibration table")
+
+    monkeypatch.setattr("simkyc.api.app.load_table", parsed_per_call)
+    assert client.get("/health").json()["face_policy"] == before
 
 
 def test_verify_match(client: TestClient, examples: Path) -> None:

@@ -87,7 +87,7 @@ def bush_card(encoder: FaceEncoder, lfw_dir: Path) -> Image:
 @pytest.fixture(scope="module")
 def lfw_pipeline() -> FacePipeline:
     # LFW's calibration misses the default 5% FNMR target (every decision would be `review`).
-    return FacePipeline.from_settings(Settings(population="lfw", fnmr_target=0.1))
+    return FacePipeline.from_settings(Settings(population="lfw"))
 
 
 # --------------------------------------------------------------------------- #

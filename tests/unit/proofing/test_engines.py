@@ -61,7 +61,7 @@ def test_a_call_waits_only_for_a_free_member() -> None:
 def test_members_share_the_onnx_models_but_not_the_detectors() -> None:
     from simkyc.config import Settings
 
-    pool = EnginePool.from_settings(Settings(population="lfw", fnmr_target=0.1, engine_pool=2))
+    pool = EnginePool.from_settings(Settings(population="lfw", engine_pool=2))
     with pool.checkout() as one, pool.checkout() as two:
         assert one.pipeline.encoder.detector is not two.pipeline.encoder.detector
         assert one.liveness.analyzer.tracker is not two.liveness.analyzer.tracker
