@@ -150,7 +150,6 @@ class ProofingFlow:
                 sign_in=sign_in_limits(self.settings))
             self.held.open(db, proofing_id=view.id, now=now, checks=checks, typed=Typed(
                 typed.number, typed.name, typed.birth_date, typed.expiry))
-            db.commit()
             return view
 
         view = self._keyed_start(db, actor=actor, key=key, request=request or {}, now=now,
@@ -160,18 +159,37 @@ class ProofingFlow:
     def _keyed_start(self, db: Session, *, actor: Actor, key: str | None,
                      request: dict[str, object], now: datetime,
                      act: Callable[[], ProofingView]) -> ProofingView:
+        """`act()` (flushed) and, for a keyed start, its reply committed in one transaction:
+        a crash before the commit leaves no session, so a retry opens the one session. A
+        concurrent twin with the same key that stored first wins, and its reply is
+        returned."""
         if key is None:
-            return act()
+            view = act()
+            db.commit()
+            return view
+        kept = self._replay_start(db, actor=actor, key=key, request=request)
+        if kept is not None:
+            return kept
+        try:
+            view = act()
+            remember_start(db, principal_id=actor.principal_id, key=key,
+                           operation="proofing.start", request=request,
+                           response=view.model_dump_json(), now=now)
+            db.commit()
+        except IntegrityError:
+            db.rollback()
+            kept = self._replay_start(db, actor=actor, key=key, request=request)
+            if kept is None:
+                raise
+            return kept
+        return view
+
+    @staticmethod
+    def _replay_start(db: Session, *, actor: Actor, key: str,
+                      request: dict[str, object]) -> ProofingView | None:
         stored = replay_start(db, principal_id=actor.principal_id, key=key,
                               operation="proofing.start", request=request)
-        if stored is not None:
-            return ProofingView.model_validate_json(stored)
-        view = act()
-        remember_start(db, principal_id=actor.principal_id, key=key,
-                       operation="proofing.start", request=request,
-                       response=view.model_dump_json(), now=now)
-        db.commit()
-        return view
+        return None if stored is None else ProofingView.model_validate_json(stored)
 
     # --- evidence ----------------------------------------------------------------------
 
