@@ -235,7 +235,7 @@ class ProofingFlow:
         step = Step(proofing_id, "selfie", key, request)
         if (kept := self._replay(db, step, FaceSubmitted)) is not None:
             return kept
-        self.held.load(db, proofing_id=proofing_id, now=now)  # PROOFING_EXPIRED first
+        self.held.alive(db, proofing_id=proofing_id, now=now)  # PROOFING_EXPIRED first
         db.rollback()
         with self.engines.checkout() as engines:
             sample = engines.pipeline.encoder.sample(image)
@@ -257,7 +257,7 @@ class ProofingFlow:
         step = Step(proofing_id, "challenge", key, request)
         if (kept := self._replay(db, step, ChallengeOut)) is not None:
             return kept
-        self.held.load(db, proofing_id=proofing_id, now=now)
+        self.held.alive(db, proofing_id=proofing_id, now=now)
         keys = AttemptKeys(proofing_id, view.person_id, device_id).keys()
         self._gate(db, keys=keys, now=now, adding=1)
         issued = challenges.issue(db, book=self.book, proofing_id=proofing_id, now=now)
