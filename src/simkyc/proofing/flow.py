@@ -322,13 +322,6 @@ class ProofingFlow:
         db.commit()
         return view
 
-    def checks(self, db: Session, *, proofing_id: str, now: datetime) -> list[DocumentCheck]:
-        """The document checks of a session whose evidence is held (none once decided)."""
-        try:
-            return self.held.load(db, proofing_id=proofing_id, now=now).documents
-        finally:
-            db.rollback()
-
     # --- parts -------------------------------------------------------------------------
 
     def pending(self, db: Session, *, actor: Actor, proofing_id: str) -> ProofingView:
