@@ -26,8 +26,9 @@ from simkyc.documents.specimen import (
 )
 from simkyc.documents.virtual_photo import Shot, photograph
 from simkyc.faces.detect import YuNetDetector
-from simkyc.liveness.challenge import Action, ChallengeBook
+from simkyc.liveness.challenge import Action
 from simkyc.liveness.media import MediaLimits, decode_video
+from simkyc.testing import ScriptedChallengeBook
 
 # The head-turn video: she turns to her right, then to her left, then faces the camera.
 PERFORMED = (Action.TURN_RIGHT, Action.TURN_LEFT)
@@ -35,15 +36,11 @@ _serial = itertools.count(1)
 
 
 @dataclass
-class ScriptedBook(ChallengeBook):
-    """TEST-ONLY hook: draws `script` instead of random actions, so a recorded video can
-    answer. Installed by the tests on `app.state.services.book`; never in the app. The
-    challenges it makes are stored and redeemed in the database like any other."""
+class ScriptedBook(ScriptedChallengeBook):
+    """TEST-ONLY hook (simkyc.testing's, asking for what the head-turn video performs):
+    installed by the tests on `app.state.services.book`; never in the app."""
 
     script: tuple[Action, ...] = PERFORMED
-
-    def draw(self) -> tuple[Action, ...]:
-        return self.script
 
 
 @dataclass(frozen=True)
