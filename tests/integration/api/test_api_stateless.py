@@ -191,6 +191,24 @@ def test_a_start_killed_before_its_reply_was_kept_opens_one_session(
     assert counts() == (before[0] + 1, before[1] + 1)
 
 
+def test_two_apps_starting_with_one_key_at_once_open_one_session(cluster: Cluster) -> None:
+    """A twin that stored the key first wins: the other rolls back and replays its reply."""
+    agent = cluster.a.staff("agent", cluster.a.operator())
+    body = {"purpose": "registration", "applicant": applicant(),
+            "consent": {"given": True, "version": "consent-v1"}}
+    key = {"Idempotency-Key": "start-twins"}
+    with cluster.a.services.sessions() as db:
+        before = db.scalar(select(func.count()).select_from(ProofingSession))
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda api: api.call("POST", "/v1/proofing-sessions", agent,
+                                                     json=body, headers=key),
+                                (cluster.a, cluster.b)))
+    assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
+    assert answers[0].json()["id"] == answers[1].json()["id"]
+    with cluster.a.services.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(ProofingSession)) == (before or 0) + 1
+
+
 def expired_error(response: httpx.Response) -> None:
     assert response.status_code == 410, response.text
     assert response.json()["error"]["code"] == "PROOFING_EXPIRED"
