@@ -89,10 +89,8 @@ class HeldStore:
 
     def open(self, db: Session, *, proofing_id: str, typed: Typed,
              checks: list[DocumentCheck], now: datetime) -> None:
-        """Hold a new session's typed data and checks (flushed; kept if already held, as
-        for a retried start)."""
-        if db.get(ProofingState, proofing_id) is not None:
-            return
+        """Hold a new session's typed data and checks (flushed; a retried start replays
+        its kept reply and never comes here)."""
         db.add(ProofingState(
             id=proofing_id, typed_ct=self._seal("typed_ct", proofing_id,
                                                 codec.typed_to_json(typed)),
