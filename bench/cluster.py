@@ -26,8 +26,8 @@ Setup (untimed)
 
 Caveats
     Server and clients share the machine's cores (the client threads mostly wait on the
-    network). One keep-alive connection per client keeps a client on one worker, which the
-    proofing steps need until proofing state lives in the database (lane core). Figures are
+    network). One keep-alive connection per client keeps a client on one worker (the
+    proofing state is in the database, so the steps no longer need that). Figures are
     noisy on a shared machine: the script prints the load average before and after.
 
 Run

@@ -267,7 +267,7 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the HTTP API (OpenAPI at /docs). GET /health: the process is alive; GET /ready:
-    200 once its models are loaded and the database answers (503 with a code before)."""
+    200 once its models are loaded (503 MODELS_LOADING before; the database is not probed)."""
     import uvicorn
 
     get_settings()  # a bad setting fails here, once, before any worker starts

@@ -8,47 +8,19 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 from shared_files import require
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration" / "registry"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration" / "api"))
 
-from api_world import PERFORMED, Shots
+from api_world import PERFORMED, Shots, shots_of
 from cluster_world import HAPROXY, POSTGRES_SH, Cluster, running_cluster
-
-from simkyc.config import Settings
-from simkyc.documents.specimen import (
-    DocumentKind,
-    portrait_from_photo,
-    random_specimen,
-    render_card,
-)
-from simkyc.documents.virtual_photo import Shot, photograph
-from simkyc.faces.detect import YuNetDetector
-from simkyc.liveness.media import MediaLimits, decode_video
-
-
-def _jpeg(pixels: np.ndarray) -> bytes:  # type: ignore[type-arg]
-    ok, encoded = cv2.imencode(".jpg", pixels[..., ::-1])
-    assert ok
-    return bytes(encoded.tobytes())
 
 
 @pytest.fixture(scope="session")
 def shots(headturn: Path) -> Shots:
-    video = headturn.read_bytes()
-    frames = decode_video(video, MediaLimits())
-    first = frames[0].pixels
-    face = YuNetDetector(Settings().models_dir / "yunet" / "face_detection_yunet_2023mar.onnx")
-    box = face.detect(first)[0].box
-    rng = np.random.default_rng(5)
-    card = render_card(random_specimen(rng, DocumentKind.CN_RESIDENT_ID),
-                       portrait_from_photo(first, box))
-    photo = photograph(card, rng, shot=Shot(turn_deg=8.0, tilt_deg=15.0, glare=False))
-    return Shots(document=photo.jpeg, selfie=_jpeg(frames[-1].pixels), video=video)
+    return shots_of(headturn.read_bytes())
 
 
 @pytest.fixture(scope="module")

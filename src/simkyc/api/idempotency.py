@@ -1,10 +1,10 @@
 """Idempotency-Key for the POSTs whose services take no key: the first response is stored
 (db.idempotency) and a retry with the same key and body gets it back instead of acting twice.
 
-The registry's line operations take the key themselves (stored in their own transaction).
-Here the response is stored right after the service commits, so a crash between the two
-leaves the operation done but unkeyed: a retry then acts again (for proofing sessions: a
-second pending session, harmless).
+The registry's line operations and a proofing session's start and evidence steps take the
+key themselves (stored in their own transaction). Here the response is stored right after
+the service commits, so a crash between the two leaves the operation done but unkeyed: a
+retry then acts again (a conclusion: PROOFING_ALREADY_DECIDED).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import CursorResult, String, delete, func, select
+from sqlalchemy import CursorResult, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from simkyc.db.base import Base, UTCDateTime, new_id
@@ -50,12 +50,6 @@ def count_attempt(session: Session, *, buckets: Sequence[str], limit: Limit, now
                 f"{max(1, round(retry))} s.", retry_after=retry)
     session.add_all(Attempt(bucket=b, at=now) for b in buckets)
     session.flush()
-
-
-def attempts_in(session: Session, *, bucket: str, since: datetime) -> int:
-    """How many attempts a bucket has had since `since`."""
-    return int(session.execute(select(func.count()).where(
-        Attempt.bucket == bucket, Attempt.at > since)).scalar_one())
 
 
 def purge_attempts(session: Session, *, before: datetime) -> int:

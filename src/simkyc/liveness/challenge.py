@@ -27,7 +27,7 @@ PROMPTS = {
 
 @dataclass(frozen=True)
 class Challenge:
-    """An issued challenge; `used` once it has been answered."""
+    """An issued challenge (whether it was answered is the store's: simkyc.liveness.store)."""
 
     nonce: str
     session_id: str
@@ -35,7 +35,6 @@ class Challenge:
     issued_at: float
     expires_at: float
     slot_s: float | None = None  # prompts shown one every slot_s seconds from the start
-    used: bool = False
 
     def prompts(self) -> list[str]:
         """What to show the applicant, one at a time."""

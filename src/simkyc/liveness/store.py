@@ -164,7 +164,7 @@ def _challenge(row: LivenessChallenge, nonce: str) -> Challenge:
         nonce=nonce, session_id=row.proofing_id,
         actions=tuple(Action(a) for a in json.loads(row.actions)),
         issued_at=row.issued_at.timestamp(), expires_at=row.expires_at.timestamp(),
-        slot_s=row.slot_s, used=row.used_at is not None)
+        slot_s=row.slot_s)
 
 
 def gate(db: Session, *, keys: Sequence[str], rule: LockoutRule, now: datetime,

@@ -150,7 +150,6 @@ class ProofingFlow:
                 sign_in=sign_in_limits(self.settings))
             self.held.open(db, proofing_id=view.id, now=now, checks=checks, typed=Typed(
                 typed.number, typed.name, typed.birth_date, typed.expiry))
-            db.commit()
             return view
 
         view = self._keyed_start(db, actor=actor, key=key, request=request or {}, now=now,
@@ -160,18 +159,37 @@ class ProofingFlow:
     def _keyed_start(self, db: Session, *, actor: Actor, key: str | None,
                      request: dict[str, object], now: datetime,
                      act: Callable[[], ProofingView]) -> ProofingView:
+        """`act()` (flushed) and, for a keyed start, its reply committed in one transaction:
+        a crash before the commit leaves no session, so a retry opens the one session. A
+        concurrent twin with the same key that stored first wins, and its reply is
+        returned."""
         if key is None:
-            return act()
+            view = act()
+            db.commit()
+            return view
+        kept = self._replay_start(db, actor=actor, key=key, request=request)
+        if kept is not None:
+            return kept
+        try:
+            view = act()
+            remember_start(db, principal_id=actor.principal_id, key=key,
+                           operation="proofing.start", request=request,
+                           response=view.model_dump_json(), now=now)
+            db.commit()
+        except IntegrityError:
+            db.rollback()
+            kept = self._replay_start(db, actor=actor, key=key, request=request)
+            if kept is None:
+                raise
+            return kept
+        return view
+
+    @staticmethod
+    def _replay_start(db: Session, *, actor: Actor, key: str,
+                      request: dict[str, object]) -> ProofingView | None:
         stored = replay_start(db, principal_id=actor.principal_id, key=key,
                               operation="proofing.start", request=request)
-        if stored is not None:
-            return ProofingView.model_validate_json(stored)
-        view = act()
-        remember_start(db, principal_id=actor.principal_id, key=key,
-                       operation="proofing.start", request=request,
-                       response=view.model_dump_json(), now=now)
-        db.commit()
-        return view
+        return None if stored is None else ProofingView.model_validate_json(stored)
 
     # --- evidence ----------------------------------------------------------------------
 
@@ -217,7 +235,7 @@ class ProofingFlow:
         step = Step(proofing_id, "selfie", key, request)
         if (kept := self._replay(db, step, FaceSubmitted)) is not None:
             return kept
-        self.held.load(db, proofing_id=proofing_id, now=now)  # PROOFING_EXPIRED first
+        self.held.alive(db, proofing_id=proofing_id, now=now)  # PROOFING_EXPIRED first
         db.rollback()
         with self.engines.checkout() as engines:
             sample = engines.pipeline.encoder.sample(image)
@@ -239,7 +257,7 @@ class ProofingFlow:
         step = Step(proofing_id, "challenge", key, request)
         if (kept := self._replay(db, step, ChallengeOut)) is not None:
             return kept
-        self.held.load(db, proofing_id=proofing_id, now=now)
+        self.held.alive(db, proofing_id=proofing_id, now=now)
         keys = AttemptKeys(proofing_id, view.person_id, device_id).keys()
         self._gate(db, keys=keys, now=now, adding=1)
         issued = challenges.issue(db, book=self.book, proofing_id=proofing_id, now=now)
@@ -303,13 +321,6 @@ class ProofingFlow:
         replies.discard(db, proofing_id=proofing_id)
         db.commit()
         return view
-
-    def checks(self, db: Session, *, proofing_id: str, now: datetime) -> list[DocumentCheck]:
-        """The document checks of a session whose evidence is held (none once decided)."""
-        try:
-            return self.held.load(db, proofing_id=proofing_id, now=now).documents
-        finally:
-            db.rollback()
 
     # --- parts -------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, LargeBinary, String, delete, update
+from sqlalchemy import CursorResult, LargeBinary, String, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from simkyc.db.base import Base, UTCDateTime
@@ -89,16 +89,22 @@ class HeldStore:
 
     def open(self, db: Session, *, proofing_id: str, typed: Typed,
              checks: list[DocumentCheck], now: datetime) -> None:
-        """Hold a new session's typed data and checks (flushed; kept if already held, as
-        for a retried start)."""
-        if db.get(ProofingState, proofing_id) is not None:
-            return
+        """Hold a new session's typed data and checks (flushed; a retried start replays
+        its kept reply and never comes here)."""
         db.add(ProofingState(
             id=proofing_id, typed_ct=self._seal("typed_ct", proofing_id,
                                                 codec.typed_to_json(typed)),
             checks_ct=self._seal("checks_ct", proofing_id, codec.checks_to_json(checks)),
             created_at=now, expires_at=self._until(now)))
         db.flush()
+
+    def alive(self, db: Session, *, proofing_id: str, now: datetime) -> None:
+        """PROOFING_EXPIRED when the session's evidence is no longer held (nothing unsealed:
+        for the steps that need none of it)."""
+        until = db.scalar(select(ProofingState.expires_at)
+                          .where(ProofingState.id == proofing_id))
+        if until is None or until <= now:
+            raise _expired()
 
     def load(self, db: Session, *, proofing_id: str, now: datetime) -> Held:
         """The session's held evidence; PROOFING_EXPIRED when none is held any more."""

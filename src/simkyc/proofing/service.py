@@ -1,7 +1,8 @@
 """Proofing sessions: start (consent, person), conclude (checks -> decision -> evidence),
 review, and consume (an approved session authorises one line operation, before it expires).
 
-Every function that reads or writes a person's data appends an audit entry and commits.
+Every function that reads or writes a person's data appends an audit entry and commits
+(start_session only flushes: the proofing flow commits it with the session's held data).
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ def start_session(
 ) -> ProofingView:
     """Open a session for an applicant who consented; a swap or re-proof names its line, and
     only that line's holder can be proofed for it; self-service only for a holder with an
-    enrolled template whose typed name and birth date are the stored ones (registry.signin)."""
+    enrolled template whose typed name and birth date are the stored ones (registry.signin).
+    Flushed, not committed: the caller commits it with what else the start keeps (the held
+    typed data, a kept reply), so a crash between them leaves nothing half-started."""
     require(actor, Role.AGENT)
     if not consent.given:
         raise ConsentMissing("the applicant has not consented to identity proofing.")
@@ -93,7 +96,6 @@ def start_session(
     session.add(record)
     session.flush()
     _audit(session, actor, AuditAction.PROOFING_STARTED, record, now)
-    session.commit()
     return view(record)
 
 

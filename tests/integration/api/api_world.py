@@ -9,13 +9,26 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import cv2
 import httpx
+import numpy as np
 from fastapi.testclient import TestClient
 from registry_world import iccid
 
 from simkyc.api.state import Services
+from simkyc.config import Settings
 from simkyc.documents.cn_id import check_character
-from simkyc.liveness.challenge import Action, ChallengeBook
+from simkyc.documents.specimen import (
+    DocumentKind,
+    portrait_from_photo,
+    random_specimen,
+    render_card,
+)
+from simkyc.documents.virtual_photo import Shot, photograph
+from simkyc.faces.detect import YuNetDetector
+from simkyc.liveness.challenge import Action
+from simkyc.liveness.media import MediaLimits, decode_video
+from simkyc.testing import ScriptedChallengeBook
 
 # The head-turn video: she turns to her right, then to her left, then faces the camera.
 PERFORMED = (Action.TURN_RIGHT, Action.TURN_LEFT)
@@ -23,15 +36,11 @@ _serial = itertools.count(1)
 
 
 @dataclass
-class ScriptedBook(ChallengeBook):
-    """TEST-ONLY hook: draws `script` instead of random actions, so a recorded video can
-    answer. Installed by the tests on `app.state.services.book`; never in the app. The
-    challenges it makes are stored and redeemed in the database like any other."""
+class ScriptedBook(ScriptedChallengeBook):
+    """TEST-ONLY hook (simkyc.testing's, asking for what the head-turn video performs):
+    installed by the tests on `app.state.services.book`; never in the app."""
 
     script: tuple[Action, ...] = PERFORMED
-
-    def draw(self) -> tuple[Action, ...]:
-        return self.script
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,26 @@ class Shots:
     document: bytes
     selfie: bytes
     video: bytes
+
+
+def _jpeg(pixels: np.ndarray) -> bytes:  # type: ignore[type-arg]
+    ok, encoded = cv2.imencode(".jpg", pixels[..., ::-1])
+    assert ok
+    return bytes(encoded.tobytes())
+
+
+def shots_of(video: bytes) -> Shots:
+    """The document: a SPECIMEN card carrying the first frame's portrait, photographed
+    virtually at an angle; a frontal selfie (last frame); the video."""
+    frames = decode_video(video, MediaLimits())
+    first = frames[0].pixels
+    face = YuNetDetector(Settings().models_dir / "yunet" / "face_detection_yunet_2023mar.onnx")
+    box = face.detect(first)[0].box
+    rng = np.random.default_rng(5)
+    card = render_card(random_specimen(rng, DocumentKind.CN_RESIDENT_ID),
+                       portrait_from_photo(first, box))
+    photo = photograph(card, rng, shot=Shot(turn_deg=8.0, tilt_deg=15.0, glare=False))
+    return Shots(document=photo.jpeg, selfie=_jpeg(frames[-1].pixels), video=video)
 
 
 def cn_id(born: date) -> str:

@@ -11,52 +11,24 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "registry"))  # the scratch databases
 
-from api_world import Api, ScriptedBook, Shots
+from api_world import Api, ScriptedBook, Shots, shots_of
 from registry_world import scratch_database
 
 from simkyc.api.app import create_app
 from simkyc.api.state import Services
 from simkyc.config import Settings
-from simkyc.documents.specimen import (
-    DocumentKind,
-    portrait_from_photo,
-    random_specimen,
-    render_card,
-)
-from simkyc.documents.virtual_photo import Shot, photograph
-from simkyc.faces.detect import YuNetDetector
-from simkyc.liveness.media import MediaLimits, decode_video
 from simkyc.registry import accounts
 from simkyc.registry.models import Role
 
 
-def _jpeg(pixels: object) -> bytes:
-    ok, encoded = cv2.imencode(".jpg", pixels[..., ::-1])  # type: ignore[index]
-    assert ok
-    return bytes(encoded.tobytes())
-
-
 @pytest.fixture(scope="session")
 def shots(headturn: Path) -> Shots:
-    """The document: a SPECIMEN card carrying the first frame's portrait, photographed
-    virtually at an angle; a frontal selfie (last frame); the video."""
-    video = headturn.read_bytes()
-    frames = decode_video(video, MediaLimits())
-    first = frames[0].pixels
-    face = YuNetDetector(Settings().models_dir / "yunet" / "face_detection_yunet_2023mar.onnx")
-    box = face.detect(first)[0].box
-    rng = np.random.default_rng(5)
-    card = render_card(random_specimen(rng, DocumentKind.CN_RESIDENT_ID),
-                       portrait_from_photo(first, box))
-    photo = photograph(card, rng, shot=Shot(turn_deg=8.0, tilt_deg=15.0, glare=False))
-    return Shots(document=photo.jpeg, selfie=_jpeg(frames[-1].pixels), video=video)
+    return shots_of(headturn.read_bytes())
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

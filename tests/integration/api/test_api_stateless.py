@@ -28,7 +28,9 @@ from simkyc.api.app import create_app
 from simkyc.api.state import Services, utc_now
 from simkyc.config import Settings
 from simkyc.liveness.store import LivenessChallenge
+from simkyc.proofing import flow
 from simkyc.proofing.held import ProofingState
+from simkyc.proofing.models import ProofingSession
 from simkyc.registry import accounts, maintenance
 from simkyc.registry.accounts import SYSTEM
 from simkyc.registry.models import Role
@@ -156,6 +158,55 @@ def test_two_apps_answering_one_challenge_at_once_redeem_it_once(cluster: Cluste
     assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
     refused = next(a for a in answers if a.status_code == 409)
     assert refused.json()["error"]["code"] == "CHALLENGE_ALREADY_USED"
+
+
+def test_a_start_killed_before_its_reply_was_kept_opens_one_session(
+        cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A keyed start is one transaction: the session, its held data and the kept reply. A
+    process killed before the reply is stored leaves nothing, so the retry opens the one
+    session (it used to find the first session committed and open a second)."""
+    agent = cluster.a.staff("agent", cluster.a.operator())
+    body = {"purpose": "registration", "applicant": applicant(),
+            "consent": {"given": True, "version": "consent-v1"}}
+    key = {"Idempotency-Key": "start-1"}
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("killed before the reply was stored")
+
+    def counts() -> tuple[int, int]:
+        with cluster.a.services.sessions() as db:
+            return (db.scalar(select(func.count()).select_from(ProofingSession)) or 0,
+                    db.scalar(select(func.count()).select_from(ProofingState)) or 0)
+
+    before = counts()
+    with monkeypatch.context() as patch:
+        patch.setattr(flow, "remember_start", killed)
+        crashed = cluster.a.call("POST", "/v1/proofing-sessions", agent, json=body,
+                                 headers=key)
+        assert crashed.status_code == 500, crashed.text
+    assert counts() == before
+    first = cluster.b.ok("POST", "/v1/proofing-sessions", agent, json=body, headers=key)
+    again = cluster.a.ok("POST", "/v1/proofing-sessions", agent, json=body, headers=key)
+    assert again["id"] == first["id"]
+    assert counts() == (before[0] + 1, before[1] + 1)
+
+
+def test_two_apps_starting_with_one_key_at_once_open_one_session(cluster: Cluster) -> None:
+    """A twin that stored the key first wins: the other rolls back and replays its reply."""
+    agent = cluster.a.staff("agent", cluster.a.operator())
+    body = {"purpose": "registration", "applicant": applicant(),
+            "consent": {"given": True, "version": "consent-v1"}}
+    key = {"Idempotency-Key": "start-twins"}
+    with cluster.a.services.sessions() as db:
+        before = db.scalar(select(func.count()).select_from(ProofingSession))
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda api: api.call("POST", "/v1/proofing-sessions", agent,
+                                                     json=body, headers=key),
+                                (cluster.a, cluster.b)))
+    assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
+    assert answers[0].json()["id"] == answers[1].json()["id"]
+    with cluster.a.services.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(ProofingSession)) == (before or 0) + 1
 
 
 def expired_error(response: httpx.Response) -> None:
