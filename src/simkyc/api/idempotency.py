@@ -9,7 +9,6 @@ second pending session, harmless).
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
@@ -18,9 +17,9 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from simkyc.db.idempotency import remember, replay
-from simkyc.privacy.crypto import place, seal, unseal
 from simkyc.privacy.keyring import Keyring
 from simkyc.registry.accounts import Actor
+from simkyc.registry.idempotent import opened_response, sealed_response
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -34,18 +33,17 @@ def once(
     keyring: never in clear, and gone with the record when it expires."""
     if key is None:
         return act()
-    where = place("idempotency_keys", "response", f"{actor.principal_id}/{key}")
-    stored = replay(db, principal_id=actor.principal_id, key=key, operation=operation,
-                    request=request)
+    who = actor.principal_id
+    stored = replay(db, principal_id=who, key=key, operation=operation, request=request)
     if stored is not None:
         if secret is not None:
-            stored = unseal(secret, base64.b64decode(stored), where=where).decode()
+            stored = opened_response(secret, principal_id=who, key=key, stored=stored)
         return kind.model_validate_json(stored)
     result = act()
     response = result.model_dump_json()
     if secret is not None:
-        response = base64.b64encode(seal(secret, response.encode(), where=where)).decode()
-    remember(db, principal_id=actor.principal_id, key=key, operation=operation,
-             request=request, response=response, now=now)
+        response = sealed_response(secret, principal_id=who, key=key, text=response)
+    remember(db, principal_id=who, key=key, operation=operation, request=request,
+             response=response, now=now)
     db.commit()
     return result
