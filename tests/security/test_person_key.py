@@ -132,3 +132,22 @@ def test_the_scan_audits_every_person_whose_details_it_opens(api: Api) -> None:
         reads = [e for e in audit.entries_about(db, subject_id=alone)
                  if e.action is AuditAction.PERSON_READ]
     assert [e.purpose for e in reads] == [AccessPurpose.MAINTENANCE]
+
+
+def test_the_scan_groups_names_as_self_service_compares_them(api: Api) -> None:
+    """A full-width spelling (typed at a Chinese-reading shop) is the same name at sign-in,
+    so the scan groups it too."""
+    number = applicant()["number"]
+    with api.services.sessions() as db:
+        rows = []
+        for country, name in (("CN", "\uff3a\uff28\uff2f\uff35 Xun"), ("XX", "Zhou  XUN")):
+            made = find_or_enrol(db, keyring=api.services.keyring, now=api.services.clock(),
+                                 applicant=Applicant(DocumentIdentity("national_id", country,
+                                                                      number), name,
+                                                     date(1971, 3, 5)))
+            made.keyed_from_document = False
+            rows.append(made.id)
+        db.commit()
+        groups = splits.by_scan(db, keyring=api.services.keyring, actor=SYSTEM,
+                                now=api.services.clock())
+    assert any(set(rows) <= {m.person_id for m in g.members} for g in groups)

@@ -31,6 +31,7 @@ from simkyc.privacy.pseudonyms import DocumentIdentity, pseudonym_candidates
 from simkyc.registry.accounts import Actor
 from simkyc.registry.models import Line, LineStatus, Person
 from simkyc.registry.persons import open_details
+from simkyc.registry.signin import name_key
 
 _CHUNK = 2000
 
@@ -76,7 +77,7 @@ def by_scan(session: Session, *, keyring: Keyring, actor: Actor, now: datetime
     everyone = list(session.execute(select(Person).order_by(Person.created_at)).scalars())
     for person in everyone:
         details = open_details(keyring, person)
-        groups[(" ".join(details.name.casefold().split()), details.birth_date)].append(person)
+        groups[(name_key(details.name), details.birth_date)].append(person)
     _audit_reads(session, actor=actor, persons=everyone, check="scan", now=now)
     suspect = [g for g in groups.values()
                if len(g) > 1 and not all(p.keyed_from_document for p in g)]
