@@ -21,7 +21,7 @@ Lookups (timed, printed)
     For `--lookups` persons drawn at random (fixed seed), one thread, through SQLAlchemy:
     - `query`: the statement `registry.selfservice.my_lines` runs (lines joined to
       operators where holder_id = ?, ordered);
-    - `holdings`: the two counts `registry.lines` runs for the cap check;
+    - `holdings`: the count `registry.batch` runs for the cap check (one holder);
     - `my_lines`: the whole self-service call, which also appends an audit entry and
       commits.
 
@@ -53,7 +53,7 @@ from simkyc.privacy.pseudonyms import DocumentIdentity, pseudonym
 from simkyc.proofing.models import ProofingSession
 from simkyc.registry import selfservice
 from simkyc.registry.accounts import Actor
-from simkyc.registry.lines import holdings
+from simkyc.registry.batch import holdings
 from simkyc.registry.models import Line, Operator, Person, Role
 from simkyc.registry.sealed_numbers import number_columns
 
@@ -248,7 +248,7 @@ def lookups(engine: Engine, ids: list[str], operator_id: str, count: int) -> Non
                 Line.holder_id == person_id).order_by(Line.created_at, Line.id)).all()
 
         def counts(person_id: str) -> object:
-            return holdings(db, person_id, operator)
+            return holdings(db, [person_id], operator)
 
         def my_lines(person_id: str) -> object:
             citizen = Actor(principal_id="bench-citizen", role=Role.CITIZEN, person_id=person_id)

@@ -15,7 +15,11 @@ from typer.testing import CliRunner
 
 from simkyc import errors
 from simkyc.cli import app
+from simkyc.privacy import audit
+from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.privacy.pseudonyms import DocumentIdentity
+from simkyc.registry import splits
+from simkyc.registry.accounts import SYSTEM
 from simkyc.registry.models import Person
 from simkyc.registry.persons import Applicant, find_or_enrol, find_person
 
@@ -113,3 +117,37 @@ def test_one_document_under_two_rows_is_refused_until_merged(api: Api) -> None:
                     document=DocumentIdentity("national_id", "CHN", number),
                     legacy=(DocumentIdentity("national_id", "CN", number),))
     assert refused.value.code == "PERSON_RECORDS_SPLIT"
+
+
+def test_the_scan_audits_every_person_whose_details_it_opens(api: Api) -> None:
+    with api.services.sessions() as db:
+        alone = find_or_enrol(db, keyring=api.services.keyring, now=api.services.clock(),
+                              applicant=Applicant(DocumentIdentity(
+                                  "national_id", "CHN", applicant()["number"]), "WANG Fang",
+                                  date(1990, 1, 1))).id  # in no split, but its name opened
+        db.commit()
+        groups = splits.by_scan(db, keyring=api.services.keyring, actor=SYSTEM,
+                                now=api.services.clock())
+        assert alone not in {m.person_id for g in groups for m in g.members}
+        reads = [e for e in audit.entries_about(db, subject_id=alone)
+                 if e.action is AuditAction.PERSON_READ]
+    assert [e.purpose for e in reads] == [AccessPurpose.MAINTENANCE]
+
+
+def test_the_scan_groups_names_as_self_service_compares_them(api: Api) -> None:
+    """A full-width spelling (typed at a Chinese-reading shop) is the same name at sign-in,
+    so the scan groups it too."""
+    number = applicant()["number"]
+    with api.services.sessions() as db:
+        rows = []
+        for country, name in (("CN", "\uff3a\uff28\uff2f\uff35 Xun"), ("XX", "Zhou  XUN")):
+            made = find_or_enrol(db, keyring=api.services.keyring, now=api.services.clock(),
+                                 applicant=Applicant(DocumentIdentity("national_id", country,
+                                                                      number), name,
+                                                     date(1971, 3, 5)))
+            made.keyed_from_document = False
+            rows.append(made.id)
+        db.commit()
+        groups = splits.by_scan(db, keyring=api.services.keyring, actor=SYSTEM,
+                                now=api.services.clock())
+    assert any(set(rows) <= {m.person_id for m in g.members} for g in groups)

@@ -27,7 +27,8 @@ def test_a_dump_of_the_idempotency_record_cannot_be_checked_against_a_guess(api:
     key = f"k-{uuid.uuid4().hex}"
     body = {"purpose": "registration", "line_id": None, "applicant": applicant(),
             "consent": {"given": True, "version": "consent-v1"}}
-    api.ok("POST", "/v1/proofing-sessions", agent, json=body, headers={"Idempotency-Key": key})
+    first = api.ok("POST", "/v1/proofing-sessions", agent, json=body,
+                   headers={"Idempotency-Key": key})
     with api.services.sessions() as db:
         stored = db.execute(select(IdempotencyRecord.request_sha256)
                             .where(IdempotencyRecord.key == key)).scalar_one()
@@ -38,7 +39,12 @@ def test_a_dump_of_the_idempotency_record_cannot_be_checked_against_a_guess(api:
     # The key still does its job: the retry replays, another body is refused.
     again = api.call("POST", "/v1/proofing-sessions", agent, json=body,
                      headers={"Idempotency-Key": key})
-    assert again.status_code == 201
+    assert again.status_code == 201 and again.json()["id"] == first["id"]
+    other = {**body, "applicant": {**body["applicant"], "name": "Someone Else"}}
+    refused = api.call("POST", "/v1/proofing-sessions", agent, json=other,
+                       headers={"Idempotency-Key": key})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
 
 
 @pytest.mark.parametrize("path", ["/v1/me/lines", "/v1/admin/principals"])

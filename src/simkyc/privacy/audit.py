@@ -9,6 +9,7 @@ SHA-256 of that JSON. Entries written before the log kept their hash chain (`pre
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from simkyc.privacy.canonical import canonical_json, digest
+from simkyc.privacy.canonical import canonical_json
 from simkyc.privacy.models import AuditEntry
 
 HASHED_FIELDS = ("seq", "at", "actor_id", "actor_role", "operator_id", "action", "purpose",
@@ -123,17 +124,20 @@ def append_many(session: Session, *, actor: AuditActor, events: Sequence[Event],
         return []
     at = now.astimezone(UTC).isoformat(timespec="microseconds")
     rows: list[dict[str, Any]] = []
+    records: list[AuditRecord] = []
     for seq, event in zip(_next_seqs(session, len(events)), events, strict=True):
         row: dict[str, Any] = {"seq": seq, "at": at, "actor_id": actor.principal_id,
                "actor_role": str(actor.role), "operator_id": actor.operator_id,
                "action": event.action.value, "purpose": event.purpose.value,
                "subject_id": event.subject_id, "object_id": event.object_id,
                "detail": canonical_json(dict(event.detail or {})), "prev_hash": ""}
-        row["hash"] = digest(row)
+        leaf = leaf_data(row)  # serialised once: the hash column and the record's leaf
+        row["hash"] = hashlib.sha256(leaf).hexdigest()
         rows.append(row)
+        records.append(_record_of(row, leaf))
     session.execute(insert(AuditEntry), rows)
     session.flush()
-    return [_record_of(row) for row in rows]
+    return records
 
 
 def _next_seqs(session: Session, count: int) -> list[int]:
@@ -170,14 +174,14 @@ def entries_about(session: Session, *, subject_id: str, limit: int = 500) -> lis
 
 def record_of(entry: AuditEntry) -> AuditRecord:
     """An entry row as a record."""
-    return _record_of({**entry_fields(entry), "hash": entry.hash})
+    fields = entry_fields(entry)
+    return _record_of({**fields, "hash": entry.hash}, leaf_data(fields))
 
 
-def _record_of(row: Mapping[str, Any]) -> AuditRecord:
+def _record_of(row: Mapping[str, Any], leaf: bytes) -> AuditRecord:
     return AuditRecord(
         seq=row["seq"], at=datetime.fromisoformat(row["at"]), actor_id=row["actor_id"],
         actor_role=row["actor_role"], operator_id=row["operator_id"],
         action=AuditAction(row["action"]), purpose=AccessPurpose(row["purpose"]),
-        subject_id=row["subject_id"], object_id=row["object_id"], hash=row["hash"],
-        leaf=leaf_data(row),
+        subject_id=row["subject_id"], object_id=row["object_id"], hash=row["hash"], leaf=leaf,
     )

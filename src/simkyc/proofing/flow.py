@@ -22,8 +22,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from simkyc.config import Settings
-from simkyc.db.idempotency import remember as remember_start
-from simkyc.db.idempotency import replay as replay_start
 from simkyc.documents.crosscheck import TextCheck, Typed, check_text
 from simkyc.documents.ocr import CardReader
 from simkyc.errors import PermissionDenied, ProofingAlreadyDecided
@@ -53,6 +51,7 @@ from simkyc.proofing.schemas import (
 )
 from simkyc.proofing.verdicts import face_check, liveness_check
 from simkyc.registry.accounts import Actor, operator_profile
+from simkyc.registry.idempotent import once
 from simkyc.registry.persons import Applicant
 from simkyc.registry.signin import sign_in_limits
 
@@ -152,44 +151,9 @@ class ProofingFlow:
                 typed.number, typed.name, typed.birth_date, typed.expiry))
             return view
 
-        view = self._keyed_start(db, actor=actor, key=key, request=request or {}, now=now,
-                                 act=act)
+        view = once(db, actor=actor, key=key, operation="proofing.start",
+                    request=request or {}, kind=ProofingView, now=now, act=act)
         return Opened(view, checks)
-
-    def _keyed_start(self, db: Session, *, actor: Actor, key: str | None,
-                     request: dict[str, object], now: datetime,
-                     act: Callable[[], ProofingView]) -> ProofingView:
-        """`act()` (flushed) and, for a keyed start, its reply committed in one transaction:
-        a crash before the commit leaves no session, so a retry opens the one session. A
-        concurrent twin with the same key that stored first wins, and its reply is
-        returned."""
-        if key is None:
-            view = act()
-            db.commit()
-            return view
-        kept = self._replay_start(db, actor=actor, key=key, request=request)
-        if kept is not None:
-            return kept
-        try:
-            view = act()
-            remember_start(db, principal_id=actor.principal_id, key=key,
-                           operation="proofing.start", request=request,
-                           response=view.model_dump_json(), now=now)
-            db.commit()
-        except IntegrityError:
-            db.rollback()
-            kept = self._replay_start(db, actor=actor, key=key, request=request)
-            if kept is None:
-                raise
-            return kept
-        return view
-
-    @staticmethod
-    def _replay_start(db: Session, *, actor: Actor, key: str,
-                      request: dict[str, object]) -> ProofingView | None:
-        stored = replay_start(db, principal_id=actor.principal_id, key=key,
-                              operation="proofing.start", request=request)
-        return None if stored is None else ProofingView.model_validate_json(stored)
 
     # --- evidence ----------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ was typed freely and never checked, so `CN`, `CHN`, `C N` or `XX` with one resid
 made four persons, each with a fresh line cap. Now the document decides: a CN resident ID is
 issued by CHN; a passport's MRZ names its issuing state (ICAO 9303 Part 3 codes, which are
 ISO 3166-1 alpha-3 but for Germany's `D`). A typed country must be an ISO 3166-1 code and
-agree with it; the number must pass its own validation before any person row is made.
+agree with it; the number must pass its own validation (with an MRZ: be the MRZ's, whose
+check digit holds) before any person row is made.
 """
 
 from __future__ import annotations
@@ -95,6 +96,9 @@ def _issuer_and_number(*, kind: DocumentKind, number: str, mrz: Sequence[str] | 
         if not number_ok or not parsed.issuing_state:
             raise InvalidDocumentNumber("The MRZ's document number or issuing state does not "
                                         "pass its check digit; re-read the MRZ lines.")
+        if parsed.document_number != clean:  # the key is the document's number, not a typed one
+            raise InvalidDocumentNumber("The passport number typed is not the one in the MRZ; "
+                                        "check it against the document.")
         return alpha3(parsed.issuing_state), clean
     if not _PASSPORT_NUMBER.match(clean):
         raise InvalidDocumentNumber("A passport number is 5 to 20 letters and digits; check "

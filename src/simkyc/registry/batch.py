@@ -168,7 +168,7 @@ def _read(session: Session, *, actor: Actor, items: Sequence[Registration],
     keys = {item.idempotency_key for item in items if item.idempotency_key is not None}
     return _Judgement(
         db=session, keyring=keyring, records=records, live=_live_numbers(session, wanted),
-        quarantine=_quarantined(session, wanted, now), held=_holdings(session, persons, operator),
+        quarantine=_quarantined(session, wanted, now), held=holdings(session, persons, operator),
         stored=records_for(session, principal_id=actor.principal_id, keys=keys))
 
 
@@ -187,7 +187,7 @@ def _quarantined(session: Session, indexes: list[str], now: datetime) -> dict[st
     return {index: until for index, until in rows if until is not None}
 
 
-def _holdings(session: Session, persons: list[str], operator: Operator) -> dict[str, Holdings]:
+def holdings(session: Session, persons: list[str], operator: Operator) -> dict[str, Holdings]:
     """Each holder's live lines at this operator and in its jurisdiction (one query)."""
     rows = session.execute(
         select(Line.holder_id, Line.operator_id, func.count(Line.id))

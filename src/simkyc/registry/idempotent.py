@@ -6,6 +6,11 @@ A flow calls `replayed()` once it holds the person's lock (so a twin that commit
 visible), does its work, and ends with `finish()`. `guarded()` turns a unique-constraint
 failure at commit (a twin that raced past the lock, or a number taken meanwhile) into the
 twin's stored response, or into the domain error the flow names.
+
+`once()` keys a call whose service takes no key (reviews, disputes, admin, proofing start
+and conclude, citizen tokens): the response is stored right after the service commits, so
+a crash between the two leaves the operation done but unkeyed: a retry then acts again
+(for proofing sessions: a second pending session, harmless).
 """
 
 from __future__ import annotations
@@ -79,6 +84,56 @@ def finish(session: Session, *, actor: Actor, key: str | None, operation: str,
                  request=request, response=response, now=now)
     session.commit()
     return result
+
+
+def once(
+    db: Session, *, actor: Actor, key: str | None, operation: str, request: Mapping[str, Any],
+    kind: type[M], now: datetime, act: Callable[[], M], secret: Keyring | None = None,
+) -> M:
+    """`act()`'s result, or the stored result of the first request with this key. `act` may
+    only flush: its writes and the stored result are committed together, so a crash before
+    the commit leaves nothing and a retry acts once; a concurrent twin that stored first
+    wins and its result is returned. A result carrying a secret (an API key, a citizen
+    token) is stored sealed with `secret`, the keyring: never in clear, and gone with the
+    record when it expires."""
+    if key is None:
+        result = act()
+        db.commit()
+        return result
+    stored = _stored(db, actor=actor, key=key, operation=operation, request=request,
+                     kind=kind, secret=secret)
+    if stored is not None:
+        return stored
+    try:
+        result = act()
+        response = result.model_dump_json()
+        if secret is not None:
+            response = sealed_response(secret, principal_id=actor.principal_id, key=key,
+                                       text=response)
+        remember(db, principal_id=actor.principal_id, key=key, operation=operation,
+                 request=request, response=response, now=now)
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        twin = _stored(db, actor=actor, key=key, operation=operation, request=request,
+                       kind=kind, secret=secret)
+        if twin is None:
+            raise
+        return twin
+    return result
+
+
+def _stored(db: Session, *, actor: Actor, key: str, operation: str,
+            request: Mapping[str, Any], kind: type[M], secret: Keyring | None) -> M | None:
+    """The result stored for this key (opened with `secret` when it was sealed), if any."""
+    stored = replay(db, principal_id=actor.principal_id, key=key, operation=operation,
+                    request=request)
+    if stored is None:
+        return None
+    if secret is not None:
+        stored = opened_response(secret, principal_id=actor.principal_id, key=key,
+                                 stored=stored)
+    return kind.model_validate_json(stored)
 
 
 def guarded(session: Session, flow: Callable[[], M], *, actor: Actor, key: str | None,

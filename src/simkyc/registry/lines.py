@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from simkyc.config import JurisdictionProfile
@@ -36,7 +36,7 @@ from simkyc.registry.models import (
 )
 from simkyc.registry.numbers import normalise_iccid
 from simkyc.registry.persons import lock_person
-from simkyc.registry.rules import Holdings, profile_for
+from simkyc.registry.rules import profile_for
 from simkyc.registry.schemas import LineView
 from simkyc.registry.sealed_numbers import NumberKind, blind_indexes, number_columns, open_number
 
@@ -216,17 +216,6 @@ def _fresh_line(session: Session, line_id: str) -> Line:
 def _live_with(session: Session, *conditions: ColumnElement[bool]) -> list[Line]:
     stmt = select(Line).where(Line.status != LineStatus.CANCELLED, or_(*conditions))
     return list(session.execute(stmt).scalars())
-
-
-def holdings(session: Session, person_id: str, operator: Operator) -> Holdings:
-    """The person's lines that count toward caps: at this operator, in its jurisdiction."""
-    live = (Line.holder_id == person_id, Line.status != LineStatus.CANCELLED)
-    at_operator = session.execute(select(func.count(Line.id)).where(
-        *live, Line.operator_id == operator.id)).scalar_one()
-    in_jurisdiction = session.execute(
-        select(func.count(Line.id)).join(Operator, Operator.id == Line.operator_id)
-        .where(*live, Operator.jurisdiction == operator.jurisdiction)).scalar_one()
-    return Holdings(at_operator=at_operator, in_jurisdiction=in_jurisdiction)
 
 
 def _close_disputes(session: Session, line_id: str, now: datetime) -> None:

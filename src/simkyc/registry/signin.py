@@ -88,10 +88,12 @@ def _count(session: Session, *, keyring: Keyring, actor: Actor, applicant: Appli
 
 def _same_details(keyring: Keyring, person: Person, applicant: Applicant) -> bool:
     stored = open_details(keyring, person)
-    same_name = hmac.compare_digest(_name(stored.name).encode(), _name(applicant.name).encode())
+    same_name = hmac.compare_digest(name_key(stored.name).encode(),
+                                    name_key(applicant.name).encode())
     return same_name and stored.birth_date == applicant.birth_date
 
 
-def _name(text: str) -> str:
-    """Case, width and spacing do not make another name ("WANG  fang" = "Wang Fang")."""
+def name_key(text: str) -> str:
+    """A name as compared: case, width and spacing do not make another name ("WANG  fang" =
+    "Wang Fang")."""
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())

@@ -7,7 +7,9 @@ with its own line cap. Two ways to find them:
 - by scan (candidates for a person to check): rows keyed before 0003_bind that share a name
   and birth date with another row.
 
-Reads of persons' data are audited (maintenance). Merging is left to an administrator.
+Reads of persons' data are audited (maintenance): by document, the rows of a split; by
+scan, every row, as each one's name and birth date is opened. Merging is left to an
+administrator.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from simkyc.privacy import audit
-from simkyc.privacy.audit import AccessPurpose, AuditAction
+from simkyc.privacy.audit import AccessPurpose, AuditAction, Event
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.pseudonyms import DocumentIdentity, pseudonym_candidates
 from simkyc.registry.accounts import Actor
 from simkyc.registry.models import Line, LineStatus, Person
 from simkyc.registry.persons import open_details
+from simkyc.registry.signin import name_key
 
 _CHUNK = 2000
 
@@ -63,33 +66,40 @@ def by_document(session: Session, *, keyring: Keyring, actor: Actor, doc_type: s
             Person.pseudonym.in_(wanted[start:start + _CHUNK]))).scalars().all()
     if len(rows) < 2:
         return None
-    return _group(session, actor=actor, persons=rows, exact=True, now=now)
+    _audit_reads(session, actor=actor, persons=rows, check="exact", now=now)
+    return _group(session, persons=rows, exact=True)
 
 
 def by_scan(session: Session, *, keyring: Keyring, actor: Actor, now: datetime
             ) -> list[SplitGroup]:
     """Groups of rows with one name and birth date, at least one keyed before 0003_bind."""
     groups: dict[tuple[str, date], list[Person]] = defaultdict(list)
-    for person in session.execute(select(Person).order_by(Person.created_at)).scalars():
+    everyone = list(session.execute(select(Person).order_by(Person.created_at)).scalars())
+    for person in everyone:
         details = open_details(keyring, person)
-        groups[(" ".join(details.name.casefold().split()), details.birth_date)].append(person)
+        groups[(name_key(details.name), details.birth_date)].append(person)
+    _audit_reads(session, actor=actor, persons=everyone, check="scan", now=now)
     suspect = [g for g in groups.values()
                if len(g) > 1 and not all(p.keyed_from_document for p in g)]
-    return [_group(session, actor=actor, persons=g, exact=False, now=now) for g in suspect]
+    return [_group(session, persons=g, exact=False) for g in suspect]
 
 
-def _group(session: Session, *, actor: Actor, persons: list[Person], exact: bool,
-           now: datetime) -> SplitGroup:
+def _audit_reads(session: Session, *, actor: Actor, persons: list[Person], check: str,
+                 now: datetime) -> None:
+    """One PERSON_READ entry per row read (committed): the holder sees the check."""
+    for start in range(0, len(persons), _CHUNK):
+        audit.append_many(session, actor=actor, now=now, events=[
+            Event(AuditAction.PERSON_READ, AccessPurpose.MAINTENANCE, person.id, None,
+                  {"split_check": check}) for person in persons[start:start + _CHUNK]])
+    session.commit()
+
+
+def _group(session: Session, *, persons: list[Person], exact: bool) -> SplitGroup:
     ids = [p.id for p in persons]
     counts = {holder: count for holder, count in session.execute(
         select(Line.holder_id, func.count(Line.id)).where(
             Line.holder_id.in_(ids), Line.status != LineStatus.CANCELLED)
         .group_by(Line.holder_id)).all()}
-    for person in persons:
-        audit.append(session, actor=actor, action=AuditAction.PERSON_READ,
-                     purpose=AccessPurpose.MAINTENANCE, subject_id=person.id, object_id=None,
-                     now=now, detail={"split_check": "exact" if exact else "scan"})
-    session.commit()
     return SplitGroup(exact, tuple(SplitMember(p.id, p.created_at, p.keyed_from_document,
                                                int(counts.get(p.id, 0))) for p in persons))
 

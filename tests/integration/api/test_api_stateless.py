@@ -28,10 +28,9 @@ from simkyc.api.app import create_app
 from simkyc.api.state import Services, utc_now
 from simkyc.config import Settings
 from simkyc.liveness.store import LivenessChallenge
-from simkyc.proofing import flow
 from simkyc.proofing.held import ProofingState
 from simkyc.proofing.models import ProofingSession
-from simkyc.registry import accounts, maintenance
+from simkyc.registry import accounts, idempotent, maintenance
 from simkyc.registry.accounts import SYSTEM
 from simkyc.registry.models import Role
 
@@ -180,7 +179,7 @@ def test_a_start_killed_before_its_reply_was_kept_opens_one_session(
 
     before = counts()
     with monkeypatch.context() as patch:
-        patch.setattr(flow, "remember_start", killed)
+        patch.setattr(idempotent, "remember", killed)
         crashed = cluster.a.call("POST", "/v1/proofing-sessions", agent, json=body,
                                  headers=key)
         assert crashed.status_code == 500, crashed.text

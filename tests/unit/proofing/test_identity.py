@@ -69,3 +69,16 @@ def test_a_passport_without_mrz_needs_a_typed_country() -> None:
     with pytest.raises(UnknownCountry):
         keyed_document(kind=AcceptedDocument.PASSPORT, number="E12345678",
                        typed_country=None, mrz=None, today=TODAY)
+
+
+def test_a_passport_number_that_is_not_the_mrzs_is_refused() -> None:
+    """With an MRZ the person is keyed on its number: another typed one (which only a later
+    cross-check caught) would key a person nobody's document carries."""
+    french = ["P<FRAERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+              "L898902C36FRA7408122F1204159ZE184226B<<<<<10"]
+    with pytest.raises(InvalidDocumentNumber, match="MRZ"):
+        keyed_document(kind=AcceptedDocument.PASSPORT, number="E12345678",
+                       typed_country=None, mrz=french, today=TODAY)
+    keyed = keyed_document(kind=AcceptedDocument.PASSPORT, number="l898-902c3",
+                           typed_country=None, mrz=french, today=TODAY)
+    assert (keyed.identity.country, keyed.identity.number) == ("FRA", "L898902C3")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from simkyc.api.deps import AdminDep, IdempotencyKey, NowDep, ServicesDep, SessionDep
-from simkyc.api.idempotency import once
 from simkyc.api.schemas import KeyOut, OperatorCreate, PrincipalCreate
 from simkyc.errors import PermissionDenied
 from simkyc.registry import accounts
+from simkyc.registry.idempotent import once
 from simkyc.registry.models import Role
 from simkyc.registry.schemas import OperatorView
 

@@ -21,7 +21,6 @@ from simkyc.api.deps import (
     StaffDep,
     read_upload,
 )
-from simkyc.api.idempotency import once
 from simkyc.api.locale import LocaleDep
 from simkyc.api.schemas import (
     ChallengeOut,
@@ -40,6 +39,7 @@ from simkyc.proofing import service as proofing
 from simkyc.proofing.flow import LivenessMedia
 from simkyc.proofing.schemas import Consent, ProofingView
 from simkyc.registry import selfservice
+from simkyc.registry.idempotent import once
 
 router = APIRouter(prefix="/v1/proofing-sessions", tags=["proofing"])
 

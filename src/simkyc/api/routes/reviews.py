@@ -13,11 +13,11 @@ from simkyc.api.deps import (
     ServicesDep,
     SessionDep,
 )
-from simkyc.api.idempotency import once
 from simkyc.api.schemas import DisputeResolution, ReviewDecision
 from simkyc.proofing import service as proofing
 from simkyc.proofing.schemas import ProofingView
 from simkyc.registry import disputes
+from simkyc.registry.idempotent import once
 from simkyc.registry.schemas import DisputeView
 
 router = APIRouter(prefix="/v1/reviews", tags=["review"])

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from simkyc.api.deps import CitizenDep, IdempotencyKey, NowDep, ServicesDep, SessionDep
-from simkyc.api.idempotency import once
 from simkyc.api.state import log_keys
 from simkyc.registry import selfservice
+from simkyc.registry.idempotent import once
 from simkyc.registry.schemas import AccessView, CitizenDisputeView, MaskedLine
 
 router = APIRouter(prefix="/v1/me", tags=["self-service"])
