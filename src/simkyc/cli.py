@@ -268,11 +268,24 @@ def serve(
 ) -> None:
     """Run the HTTP API (OpenAPI at /docs). GET /health: the process is alive; GET /ready:
     200 once its models are loaded (503 MODELS_LOADING before; the database is not probed)."""
+    import shutil
+    import tempfile
+
     import uvicorn
 
+    from simkyc.api.metrics import MULTIPROCESS_DIR
+
     get_settings()  # a bad setting fails here, once, before any worker starts
-    uvicorn.run("simkyc.api.app:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, log_level="info")
+    counts = None
+    if workers > 1 and MULTIPROCESS_DIR not in os.environ:
+        # The workers' metric counts, added up by /metrics whichever worker it reaches.
+        counts = os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="simkyc-metrics-")
+    try:
+        uvicorn.run("simkyc.api.app:app_from_environment", factory=True, host=host, port=port,
+                    workers=workers, log_level="info")
+    finally:
+        if counts is not None:
+            shutil.rmtree(counts, ignore_errors=True)
 
 
 def main() -> None:

@@ -97,6 +97,7 @@ class Backend:
     port: int
     folder: Path
     process: subprocess.Popen[bytes] | None = None
+    workers: int = 1
 
     @property
     def url(self) -> str:
@@ -106,7 +107,8 @@ class Backend:
         self.folder.mkdir(parents=True, exist_ok=True)
         with (self.folder / "serve.log").open("ab") as log:  # the child keeps its own copy
             self.process = subprocess.Popen(
-                [*SIMKYC, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [*SIMKYC, "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--workers", str(self.workers)],
                 env={**env, "SIMKYC_STATE_DIR": str(self.folder)}, stdout=log, stderr=log)
 
     def wait_ready(self) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from api_world import Shots, applicant
-from cluster_world import STEER, Cluster, wait_until
+from cluster_world import STEER, Backend, Cluster, free_port, wait_until
 from sqlalchemy import create_engine, text
 
 CONSENT = {"given": True, "version": "consent-v1"}
@@ -60,6 +60,32 @@ def test_every_process_is_ready_and_the_balancer_spreads_requests(cluster: Clust
         assert httpx.get(f"{backend.url}/health").json()["status"] == "ok"
     answered = {cluster.request("GET", "/ready", None).headers[STEER] for _ in range(6)}
     assert answered == {"s0", "s1"}
+
+
+def test_metrics_count_every_worker_of_one_port(cluster: Cluster) -> None:
+    """`serve --workers 2` shares one port: whichever worker a scrape reaches, /metrics adds
+    up both workers' counts (each used to report only its own)."""
+    served = Backend("w2", free_port(), cluster.folder / "w2", workers=2)
+    served.start(cluster.env)
+    try:
+        served.wait_ready()
+        with httpx.Client(base_url=served.url, timeout=30) as client:
+            for _ in range(40):  # a new connection each: the kernel spreads them
+                answer = client.get("/v1/no-such-route", headers={"Connection": "close"})
+                assert answer.status_code == 404
+            for _ in range(6):
+                exposition = client.get("/metrics", headers={"Connection": "close"}).text
+                assert _count(exposition, route="unmatched", status="404") == 40, exposition
+    finally:
+        served.stop()
+
+
+def _count(exposition: str, *, route: str, status: str) -> float:
+    """The value of simkyc_http_requests_total for one route template and status."""
+    wanted = f'route="{route}"'
+    return sum(float(line.rsplit(" ", 1)[1]) for line in exposition.splitlines()
+               if line.startswith("simkyc_http_requests_total{") and wanted in line
+               and f'status="{status}"' in line and 'method="GET"' in line)
 
 
 def test_a_web_sign_in_made_on_one_process_works_on_the_other(cluster: Cluster) -> None:

@@ -1,16 +1,24 @@
 """Prometheus metrics: requests by route and status, proofing decisions by outcome.
 
-One registry per app (nothing global), served at /metrics in the text format.
+One registry per app (nothing global), served at /metrics in the text format. Under
+`simkyc serve --workers N` the workers share one port, so a scrape reaches one of them: each
+then writes its counts to PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode,
+set by `serve` before the workers start) and /metrics adds up every worker's.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.routing import Route
+
+# prometheus_client reads it before the first metric is made; `serve` sets it.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def _registry() -> CollectorRegistry:
@@ -32,8 +40,13 @@ class Metrics:
             registry=self.registry)
 
     def render(self) -> bytes:
-        """The Prometheus text exposition."""
-        return generate_latest(self.registry)
+        """The Prometheus text exposition: this process's counts, or every worker's when
+        they share PROMETHEUS_MULTIPROC_DIR."""
+        if MULTIPROCESS_DIR not in os.environ:
+            return generate_latest(self.registry)
+        workers = CollectorRegistry()
+        MultiProcessCollector(workers)  # type: ignore[no-untyped-call]  # untyped upstream
+        return generate_latest(workers)
 
 
 def _route(request: Request) -> str:
