@@ -14,7 +14,7 @@ from simkyc import __version__
 from simkyc.api import errors, headers, limits, metrics
 from simkyc.api.routes import admin, audit, faces, lines, proofing, reviews, selfservice
 from simkyc.api.startup import Startup, warm_models
-from simkyc.api.state import Services, log_keys
+from simkyc.api.state import Services
 from simkyc.config import Settings, get_settings
 from simkyc.errors import ModelsLoading
 from simkyc.faces.calibration import load_table
@@ -92,7 +92,7 @@ def _integrator(services: Services) -> Integrator | None:
     settings = services.settings
     if not settings.log_integrator:
         return None
-    integrator = Integrator(sessions=services.sessions, keys=log_keys(services),
+    integrator = Integrator(sessions=services.sessions, keys=services.log_keys,
                             interval_s=settings.log_integrate_interval_s, clock=services.clock)
     integrator.start()
     return integrator

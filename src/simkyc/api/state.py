@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -65,11 +66,13 @@ class Services:
         """A face pipeline for what needs no detector (its calibrated policy, comparisons)."""
         return self.engines.first.pipeline
 
+    @cached_property
+    def log_keys(self) -> LogKeys:
+        """The transparency log's origin and keys (from the keyring and SIMKYC_LOG_ORIGIN),
+        derived once per process: signers and verifiers are not rebuilt per request."""
+        return LogKeys.from_keyring(self.keyring, origin=self.settings.log_origin)
+
     def flow(self) -> ProofingFlow:
         """The proofing flow over these services (cheap: built per request)."""
         return ProofingFlow(settings=self.settings, keyring=self.keyring, engines=self.engines,
                             book=self.book, reader=self.reader)
-
-def log_keys(services: Services) -> LogKeys:
-    """The transparency log's origin and keys (from the keyring and SIMKYC_LOG_ORIGIN)."""
-    return LogKeys.from_keyring(services.keyring, origin=services.settings.log_origin)

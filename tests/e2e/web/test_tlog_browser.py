@@ -13,7 +13,6 @@ import httpx
 from playwright.sync_api import Page
 from web_world import Inputs, Site, line_from_a_shop, person
 
-from simkyc.api.state import log_keys
 from simkyc.privacy.merkle import (
     Frontier,
     build_proof,
@@ -150,7 +149,7 @@ def test_the_portal_check_verifies_every_access_of_a_real_citizen(page: Page, si
         token = api.ok("POST", f"/v1/proofing-sessions/{selfservice}/citizen-token",
                        agent)["token"]
     with site.services.sessions() as db:
-        integrate(db, keys=log_keys(site.services), now=datetime.now(UTC))
+        integrate(db, keys=site.services.log_keys, now=datetime.now(UTC))
     page.goto(f"{site.url}/web/citizen")
     checked = page.evaluate(PORTAL, token)
     assert ["line.registered", True] in checked["out"], checked

@@ -13,7 +13,6 @@ from pathlib import Path
 from api_world import Api, applicant
 from typer.testing import CliRunner
 
-from simkyc.api.state import log_keys
 from simkyc.cli import app as cli
 from simkyc.privacy.merkle import leaf_hash, verify_consistency, verify_inclusion
 from simkyc.privacy.note import VerifierKey
@@ -24,7 +23,7 @@ from simkyc.privacy.tlog import integrate
 def integrated(api: Api) -> None:
     """One integrator round now (the serving thread also runs them, on its own clock)."""
     with api.services.sessions() as db:
-        integrate(db, keys=log_keys(api.services), now=datetime.now(UTC))
+        integrate(db, keys=api.services.log_keys, now=datetime.now(UTC))
 
 
 def test_a_citizens_accesses_carry_proofs_that_check_offline(api: Api, tmp_path: Path

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query
 
 from simkyc.api.deps import AuditorDep, NowDep, ServicesDep, SessionDep
 from simkyc.api.schemas import AuditEntryOut, CheckpointOut, LogVerificationOut, ProofOut
-from simkyc.api.state import log_keys
 from simkyc.errors import ProofUnavailable
 from simkyc.privacy import audit, tlog
 from simkyc.privacy.audit import AccessPurpose, AuditAction
@@ -30,7 +29,7 @@ def checkpoint(*, db: SessionDep, services: ServicesDep) -> CheckpointOut:
     body = parse_checkpoint(latest.note.partition("\n\n")[0] + "\n")
     return CheckpointOut(note=latest.note, origin=body.origin, size=latest.size,
                          root=_b64(latest.root),
-                         vkey=log_keys(services).verifiers[latest.key_id].encode())
+                         vkey=services.log_keys.verifiers[latest.key_id].encode())
 
 
 @router.get("/proof/inclusion")
@@ -51,7 +50,7 @@ def consistency(*, db: SessionDep, first: Size, second: Size) -> ProofOut:
 @router.get("/chain")
 def verify_log(*, db: SessionDep, me: AuditorDep, services: ServicesDep) -> LogVerificationOut:
     """Recompute the whole log: leaves, tree, every checkpoint's signature and root."""
-    result = tlog.verify_log(db, keys=log_keys(services))
+    result = tlog.verify_log(db, keys=services.log_keys)
     return LogVerificationOut(ok=result.ok, size=result.size, checkpoints=result.checkpoints,
                               first_bad_index=result.first_bad_index,
                               problems=[asdict(p) for p in result.problems])

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from simkyc.api.deps import CitizenDep, IdempotencyKey, NowDep, ServicesDep, SessionDep
-from simkyc.api.state import log_keys
 from simkyc.registry import selfservice
 from simkyc.registry.idempotent import once
 from simkyc.registry.schemas import AccessView, CitizenDisputeView, MaskedLine
@@ -36,4 +35,4 @@ def dispute_line(line_id: str, *, db: SessionDep, me: CitizenDep, now: NowDep,
 def my_accesses(*, db: SessionDep, me: CitizenDep, now: NowDep,
                 services: ServicesDep) -> list[AccessView]:
     """Who accessed my data, when and why; each entry with its transparency-log proof."""
-    return selfservice.my_accesses(db, actor=me, now=now, keys=log_keys(services))
+    return selfservice.my_accesses(db, actor=me, now=now, keys=services.log_keys)
