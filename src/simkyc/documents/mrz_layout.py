@@ -7,7 +7,7 @@ give the standard's 1-based line/position numbers. Sources: Part 4 §4.2.2 (TD3)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 
@@ -113,47 +113,24 @@ TD1 = Layout(
     can_overflow=True,
 )
 
-# Machine readable visas (Part 7 §4.2.2): line 1 as a passport's; line 2 without a composite
-# check digit, its optional data running to the end of the line.
-MRV_A = Layout(
+# Machine readable visas (Part 7 §4.2.2): the passport's (MRV-A) and the TD2 card's (MRV-B)
+# lines, except line 2 has no composite check digit (nor a personal number's), its optional
+# data running to the end of the line.
+MRV_A = replace(
+    TD3,
     format=MrzFormat.MRV_A,
-    lines=2,
-    width=44,
     document_letters=("V",),
-    document_code=slice(0, 2),  # line 1, 1-2
-    issuing_state=slice(2, 5),  # line 1, 3-5
-    name=slice(5, 44),  # line 1, 6-44
-    document_number=slice(44, 53),  # line 2, 1-9
-    document_number_check=53,  # line 2, 10
-    nationality=slice(54, 57),  # line 2, 11-13
-    birth_date=slice(57, 63),  # line 2, 14-19
-    birth_date_check=63,  # line 2, 20
-    expiry_date=slice(65, 71),  # line 2, 22-27 (21 is sex)
-    expiry_date_check=71,  # line 2, 28
     optional_data=(slice(72, 88),),  # line 2, 29-44
     personal_number_check=None,
     composite=(),
     composite_check=None,
-    can_overflow=False,
 )
 
-MRV_B = Layout(
+MRV_B = replace(
+    TD2,
     format=MrzFormat.MRV_B,
-    lines=2,
-    width=36,
     document_letters=("V",),
-    document_code=slice(0, 2),  # line 1, 1-2
-    issuing_state=slice(2, 5),  # line 1, 3-5
-    name=slice(5, 36),  # line 1, 6-36
-    document_number=slice(36, 45),  # line 2, 1-9
-    document_number_check=45,  # line 2, 10
-    nationality=slice(46, 49),  # line 2, 11-13
-    birth_date=slice(49, 55),  # line 2, 14-19
-    birth_date_check=55,  # line 2, 20
-    expiry_date=slice(57, 63),  # line 2, 22-27 (21 is sex)
-    expiry_date_check=63,  # line 2, 28
     optional_data=(slice(64, 72),),  # line 2, 29-36
-    personal_number_check=None,
     composite=(),
     composite_check=None,
     can_overflow=False,
