@@ -94,7 +94,7 @@ def correct_mrz(
     `number_hint` is the document number read elsewhere on the card (the visual zone).
     """
     raw = tuple(lines)
-    layout = _layout(raw)
+    layout = layout_for(raw)
     if layout is None:
         return _reading(raw, raw, ReadStatus.INVALID, today=today)
     kinds = position_kinds(layout)
@@ -111,11 +111,6 @@ def correct_mrz(
     unsure = hinted != read and _blind(read, layout)
     status = ReadStatus.AMBIGUOUS if unsure else ReadStatus.VERIFIED
     return _reading(_split(read, layout), raw, status, today=today)
-
-
-def _layout(lines: tuple[str, ...]) -> Layout | None:
-    """The format whose shape the lines have."""
-    return layout_for(lines)
 
 
 def _by_kind(char: str, kind: PositionKind) -> str:
