@@ -7,9 +7,15 @@ found in OCR's lines wherever it sits (OCR often joins a label and its value int
 or splits a label's spaced characters); its value is the rest of that line, else the next
 text on the same row.
 
-Never read: 民族 (ethnicity) and 性别 (sex). Text after 民族 on the row it starts is cut
-off before anything is kept, and no field holds either; simkyc never classifies people by
-ethnicity or sex, and a document's statement of them is no evidence it needs.
+Never read: 民族 (ethnicity). Text after 民族 on the row it starts is cut off before
+anything is kept, and no field holds it; simkyc never classifies people by ethnicity.
+
+性别 (sex) is read for one purpose only: a document-consistency check. The number's 17th
+digit is odd for a man and even for a woman (GB 11643-1999 sequence code); a card whose
+printed 性别 disagrees with its own number has been altered or badly forged. The printed
+value is compared with that digit inside `read_cn_lines` and dropped there: what leaves is
+`sex_consistent` (True, False, or None when either was not read) and, when False, a
+document finding that names neither value. No field, log or report holds the sex.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from datetime import date
 from enum import StrEnum
 
 from simkyc.documents.card_text import resident_number
+from simkyc.documents.findings import DocumentError, DocumentField, Finding
 from simkyc.documents.ocr import CardReader, TextLine
 from simkyc.types import Image
 
@@ -45,8 +52,15 @@ LABELS = {
     "\u7b7e\u53d1\u673a\u5173": CnField.AUTHORITY,  # 签发机关
     "\u6709\u6548\u671f\u9650": CnField.VALIDITY,  # 有效期限
 }
-# Labels whose value is never read: 民族 (ethnicity) and 性别 (sex).
+# Labels whose value is never kept: 民族 (ethnicity) and 性别 (sex; compared with the
+# number, then dropped: see the module docstring).
 NEVER_READ = ("\u6c11\u65cf", "\u6027\u522b")
+SEX_LABEL = "\u6027\u522b"  # 性别
+# The printed values and the parity of the number's 17th digit each stands for (1: odd).
+_SEX_PARITY = {"\u7537": 1, "\u5973": 0}  # 男, 女
+INCONSISTENT = Finding(
+    DocumentError.INCONSISTENT_DOCUMENT, DocumentField.NUMBER,
+    "The card's printed details disagree with its own ID number (an altered card?).")
 LIFELONG = "\u957f\u671f"  # 长期
 _BIRTH = re.compile(r"(\d{4})\D{0,3}?(\d{1,2})\D{0,3}?(\d{1,2})")
 _VALIDITY = re.compile(r"(\d{4})\.?(\d{2})\.?(\d{2})\s*[-\u2014\u2013~\u81f3]+\s*"
@@ -58,6 +72,14 @@ class CnCardText:
     """What was read on one side of a resident ID card (None where not read)."""
 
     values: dict[CnField, str]
+    # Whether the printed 性别 agrees with the number's 17th digit (None: either unread).
+    # Only this outcome is kept, never the value.
+    sex_consistent: bool | None = None
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Document-consistency findings: the printed 性别 disagreeing with the number."""
+        return (INCONSISTENT,) if self.sex_consistent is False else ()
 
     @property
     def birth_date(self) -> date | None:
@@ -85,7 +107,9 @@ def read_cn_card(reader: CardReader, card: Image) -> CnCardText:
 
 
 def read_cn_lines(lines: Sequence[TextLine]) -> CnCardText:
-    """The labelled values among OCR's lines (card pixels); 民族 and 性别 dropped first."""
+    """The labelled values among OCR's lines (card pixels); 民族 and 性别 dropped first
+    (性别 once compared with the number's sex digit)."""
+    parity = _printed_sex_parity(lines)
     kept = [_without_never_read(line) for line in lines]
     cleaned = [line for line in kept if line is not None and _squeeze(line.text)]
     values: dict[CnField, str] = {}
@@ -99,7 +123,29 @@ def read_cn_lines(lines: Sequence[TextLine]) -> CnCardText:
                     value += _continuation(line, cleaned[index + 1 :])
                 if value:
                     values[field] = value
-    return CnCardText(values)
+    text = CnCardText(values)
+    number = text.number
+    if parity is None or number is None:
+        return text
+    return CnCardText(values, sex_consistent=int(number[16]) % 2 == parity)
+
+
+def _printed_sex_parity(lines: Sequence[TextLine]) -> int | None:
+    """The parity (1: odd, 0: even) the printed 性别 stands for, or None if unread: the
+    first character after the label on its line, else the text to its right on its row.
+    The character itself is not returned, only its parity."""
+    for line in lines:
+        squeezed = _squeeze(line.text)
+        if SEX_LABEL not in squeezed:
+            continue
+        rest = squeezed[squeezed.index(SEX_LABEL) + len(SEX_LABEL):]
+        if not rest:
+            right = [other for other in lines if other is not line
+                     and other.left > line.right - 2
+                     and abs(other.centre_y - line.centre_y) < 0.6 * line.height]
+            rest = _squeeze(min(right, key=lambda other: other.left).text) if right else ""
+        return _SEX_PARITY.get(rest[:1])
+    return None
 
 
 def _without_never_read(line: TextLine) -> TextLine | None:

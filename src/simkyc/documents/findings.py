@@ -25,6 +25,8 @@ class DocumentError(StrEnum):
     BAD_COUNTRY_CODE = "BAD_COUNTRY_CODE"
     BAD_NAME = "BAD_NAME"
     EXPIRED = "EXPIRED"
+    # --- mrz ---
+    INCONSISTENT_DOCUMENT = "INCONSISTENT_DOCUMENT"  # the card's fields disagree
 
 
 class DocumentField(StrEnum):

@@ -16,6 +16,7 @@ from simkyc.documents.cn_card_specimen import (
     render_front,
 )
 from simkyc.documents.cn_id import check_character
+from simkyc.documents.findings import DocumentError
 from simkyc.documents.ocr import CardReader, TextLine
 from simkyc.documents.specimen import cjk_font_path
 
@@ -78,3 +79,60 @@ def test_a_value_joined_after_the_ethnicity_label_is_cut_off() -> None:
 def test_a_label_read_apart_from_its_value_takes_the_text_to_its_right() -> None:
     lines = [_line("\u59d3\u540d", 70, 80), _line("\u674e\u660e", 200, 82)]
     assert read_cn_lines(lines).values == {CnField.NAME: "\u674e\u660e"}
+
+
+# 性别 is compared with the number's 17th digit (odd: 男, even: 女), then dropped.
+MALE_17, FEMALE_17 = FIRST_17[:16] + "1", FIRST_17[:16] + "2"
+MALE_NUMBER = MALE_17 + check_character(MALE_17)
+FEMALE_NUMBER = FEMALE_17 + check_character(FEMALE_17)
+MAN, WOMAN = "\u7537", "\u5973"
+
+
+def _front(sex: str, number: str, *, joined: bool = True) -> list[TextLine]:
+    sex_row = ([_line(f"\u6027\u522b{sex}\u6c11\u65cf\u6c49", 70, 160)] if joined else
+               [_line("\u6027\u522b", 70, 160), _line(sex, 200, 162),
+                _line("\u6c11\u65cf", 400, 160)])
+    return [_line("\u59d3\u540d \u674e\u660e", 70, 80), *sex_row,
+            _line(f"\u516c\u6c11\u8eab\u4efd\u53f7\u7801 {number}", 70, 500)]
+
+
+@pytest.mark.parametrize("joined", [True, False])
+@pytest.mark.parametrize(("sex", "number"), [(MAN, MALE_NUMBER), (WOMAN, FEMALE_NUMBER)])
+def test_a_printed_sex_that_agrees_with_the_number_raises_no_finding(
+    sex: str, number: str, joined: bool
+) -> None:
+    text = read_cn_lines(_front(sex, number, joined=joined))
+    assert text.sex_consistent is True and text.findings == ()
+    assert text.number == number
+
+
+@pytest.mark.parametrize("joined", [True, False])
+@pytest.mark.parametrize(("sex", "number"), [(WOMAN, MALE_NUMBER), (MAN, FEMALE_NUMBER)])
+def test_a_printed_sex_that_disagrees_with_the_number_is_a_document_inconsistency(
+    sex: str, number: str, joined: bool
+) -> None:
+    text = read_cn_lines(_front(sex, number, joined=joined))
+    assert text.sex_consistent is False
+    assert [f.code for f in text.findings] == [DocumentError.INCONSISTENT_DOCUMENT]
+    # No sex value leaves the check: not in the fields, not in the finding's words.
+    shown = "".join(text.values.values()) + str(text.findings[0].to_dict())
+    assert MAN not in shown and WOMAN not in shown
+    assert not any(word in shown.lower() for word in ("male", "female", " sex"))
+
+
+def test_without_a_readable_sex_or_number_the_check_says_nothing() -> None:
+    assert read_cn_lines(_front("?", MALE_NUMBER)).sex_consistent is None
+    wrong_check = MALE_NUMBER[:17] + ("0" if MALE_NUMBER[17] != "0" else "1")
+    unread = read_cn_lines(_front(WOMAN, wrong_check))
+    assert unread.sex_consistent is None and unread.findings == ()
+
+
+def test_a_drawn_card_whose_sex_disagrees_with_its_number_is_flagged(
+    reader: CardReader,
+) -> None:
+    man = replace(DATA, number=MALE_NUMBER, sex_printed=MAN)
+    agreeing = read_cn_card(reader, render_front(man, None))
+    altered = read_cn_card(reader, render_front(replace(man, sex_printed=WOMAN), None))
+    assert agreeing.sex_consistent is True
+    assert altered.sex_consistent is False
+    assert [f.code for f in altered.findings] == [DocumentError.INCONSISTENT_DOCUMENT]
