@@ -125,6 +125,7 @@ def run_specimens(folder: Path, limit: int | None) -> dict[str, object]:
     from simkyc.config import get_settings
     from simkyc.documents.mrz import parse_mrz
     from simkyc.documents.ocr import CardReader
+    from simkyc.documents.ocrb import OcrbRecognizer
     from simkyc.documents.reading import read_document
     from simkyc.documents.specimens import load_manifest
     from simkyc.documents.tesseract import TesseractLines
@@ -134,6 +135,7 @@ def run_specimens(folder: Path, limit: int | None) -> dict[str, object]:
     encoder = FaceEncoder.from_settings(settings)
     reader = CardReader.from_settings(settings)
     second = TesseractLines()
+    own = OcrbRecognizer.load()
     today = date.today()
     specimens = [s for s in load_manifest(folder) if s.mrz_lines is not None][:limit]
     tallies = {name: {"verified": 0, "verified_wrong": 0, "seconds": []}
@@ -146,7 +148,7 @@ def run_specimens(folder: Path, limit: int | None) -> dict[str, object]:
         def ours(data: bytes = data) -> tuple[bool, str]:
             pixels = encoder.decoder.decode(data).pixels
             found = read_document(pixels, encoder=encoder, reader=reader, today=today,
-                                  second=second)
+                                  second=second, own=own)
             lines = found.mrz.reading.lines if found.mrz.reading else ()
             nonlocal portraits
             portraits += found.portrait is not None

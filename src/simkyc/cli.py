@@ -236,6 +236,9 @@ def eval_documents(
     today: Annotated[
         str | None, typer.Option(help="Reference date YYYY-MM-DD (default: today).")
     ] = None,
+    own_ocrb: Annotated[bool, typer.Option(
+        help="Read MRZs with simkyc's own OCR-B recognizer too (--no-own-ocrb: RapidOCR "
+             "and Tesseract only, for comparison).")] = True,
 ) -> None:
     """Real documents: MRZ found / read / verified, portrait found, fields agreeing, seconds;
     per document type and country."""
@@ -246,7 +249,7 @@ def eval_documents(
     reference = date.fromisoformat(today) if today else date.today()
     try:
         result = run_specimen_evaluation(
-            get_settings(), data, today=reference, limit=limit, out=out,
+            get_settings(), data, today=reference, limit=limit, out=out, own_ocrb=own_ocrb,
             progress=lambda o: typer.echo(
                 f"{o.specimen.path.name}: mrz {'verified' if o.mrz_verified else '-'}, "
                 f"portrait {'found' if o.portrait_found else o.portrait_error}, "

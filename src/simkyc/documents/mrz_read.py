@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
+from numpy.typing import NDArray
 
 from simkyc.documents.mrz_correct import (
     MrzReading,
@@ -36,9 +37,11 @@ from simkyc.documents.mrz_locate import (
     band_strips,
     detection_copy,
     find_bands,
+    morphology_boxes,
     text_boxes,
 )
 from simkyc.documents.ocr import CardReader
+from simkyc.documents.ocrb import CLASSES, OcrbRecognizer
 from simkyc.documents.tesseract import TesseractLines
 from simkyc.types import Image
 
@@ -78,25 +81,40 @@ class MrzFound:
 
 def find_mrz(reader: CardReader, image: Image, *, today: date,
              number_hint: str | None = None,
-             second: TesseractLines | None = None) -> MrzFound:
-    """The MRZ anywhere in the RGB `image`: located, read both ways up by RapidOCR, then
-    (if none verified) the likeliest band by `second` too; judged by its check digits."""
+             second: TesseractLines | None = None,
+             own: OcrbRecognizer | None = None) -> MrzFound:
+    """The MRZ anywhere in the RGB `image`, read both ways up and judged by its check digits.
+    With `own` (the project's OCR-B recognizer, milliseconds a band): first the bands
+    morphology finds (`morphology_boxes`, milliseconds) read by `own` alone; then the bands
+    the text detector finds, read by `own`, then by RapidOCR with `own` as a witness. Then
+    (if none verified) the likeliest band by `second` too."""
     start = time.perf_counter()
+    if own is not None:
+        # The fast path: bands found by morphology, read by the own recognizer alone.
+        quick = find_bands(image, morphology_boxes(image))
+        for band in quick:
+            for upside_down in (False, True):
+                reading = read_band(reader, image, band, upside_down=upside_down, today=today,
+                                    number_hint=number_hint, own=own, rapid=False)
+                if reading is not None and reading.valid:
+                    return MrzFound(reading, len(quick), time.perf_counter() - start)
     small, scale = detection_copy(image)
     bands = find_bands(image, text_boxes(reader.detect(small), scale))
     best: tuple[MrzReading, MrzBand, bool] | None = None
-    for band in bands:
-        for upside_down in (False, True):
-            reading = read_band(reader, image, band, upside_down=upside_down, today=today,
-                                number_hint=number_hint)
-            if reading is not None and reading.valid:
-                return MrzFound(reading, len(bands), time.perf_counter() - start)
-            if reading is not None and (best is None or _rank(reading) < _rank(best[0])):
-                best = (reading, band, upside_down)
+    passes = ([False] if own is not None else []) + [True]
+    for rapid in passes:
+        for band in bands:
+            for upside_down in (False, True):
+                reading = read_band(reader, image, band, upside_down=upside_down, today=today,
+                                    number_hint=number_hint, own=own, rapid=rapid)
+                if reading is not None and reading.valid:
+                    return MrzFound(reading, len(bands), time.perf_counter() - start)
+                if reading is not None and (best is None or _rank(reading) < _rank(best[0])):
+                    best = (reading, band, upside_down)
     if best is not None and second is not None and second.available:
         _, band, upside_down = best
         reading = read_band(reader, image, band, upside_down=upside_down, today=today,
-                            number_hint=number_hint, second=second)
+                            number_hint=number_hint, second=second, own=own)
         if reading is not None and (reading.valid or _rank(reading) < _rank(best[0])):
             return MrzFound(reading, len(bands), time.perf_counter() - start)
     found = None if best is None else best[0]
@@ -105,28 +123,45 @@ def find_mrz(reader: CardReader, image: Image, *, today: date,
 
 def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: bool,
               today: date, number_hint: str | None = None,
-              second: TesseractLines | None = None) -> MrzReading | None:
+              second: TesseractLines | None = None, own: OcrbRecognizer | None = None,
+              rapid: bool = True) -> MrzReading | None:
     """The band's rows read as an MRZ of each format with that many lines (each line as
-    RapidOCR decodes it to the format's shape, as it reads it freely, and as `second`
-    reads it); the first that verifies, else the one with the fewest failed checks."""
+    RapidOCR (when `rapid`) and `own` decode it to the format's shape, as RapidOCR reads it
+    freely, and as `second` reads it); the first that verifies, else the one with the
+    fewest failed checks."""
     strips = [_normalised(strip) for strip in band_strips(image, band, upside_down=upside_down)]
-    frames = [reader.frame_probabilities(strip, stretch=MRZ_STRETCH) for strip in strips]
-    scores = [mrz_scores(*frame) for frame in frames]
-    greedy = tuple(mrz_text(greedy_text(*frame)) for frame in frames)
-    others = [greedy] + ([] if second is None else [second.read(strips) or ()])
+    sources: list[list[NDArray[np.float64]]] = []
+    greedy: tuple[str, ...] = ()
+    if rapid:
+        frames = [reader.frame_probabilities(strip, stretch=MRZ_STRETCH) for strip in strips]
+        sources.append([mrz_scores(*frame) for frame in frames])
+        greedy = tuple(mrz_text(greedy_text(*frame)) for frame in frames)
+    if own is not None:
+        own_scores = [own.line_scores(strip) for strip in strips]
+        sources.append(own_scores)
+        greedy = greedy or tuple(
+            mrz_text(greedy_text(np.exp(scores), CLASSES).replace("\x00", ""))
+            for scores in own_scores)
+    if not sources:
+        return None
+    others = ([greedy] if rapid else []) + ([] if second is None else [second.read(strips) or ()])
     best: MrzReading | None = None
     for layout in _layouts(len(strips), greedy):
-        decoded = decode_lines_margins(scores, layout)
-        if decoded is None:
+        shaped = [decoded for decoded in (decode_lines_margins(scores, layout)
+                                          for scores in sources) if decoded is not None]
+        if not shaped:
             continue
-        lines, margins = decoded
         witness = _fitting(others[-1], layout) if second is not None else None
+        firsts = [lines for lines, _ in shaped]
         options = [tuple(dict.fromkeys(
-            [line] + [o[i] for o in others if len(o) == len(lines) and len(o[i]) == len(line)]))
-            for i, line in enumerate(lines)]
+            [lines[i] for lines in firsts]
+            + [o[i] for o in others if len(o) == layout.lines and len(o[i]) == layout.width]))
+            for i in range(layout.lines)]
+        lines, margins = shaped[0]
+        rest = tuple(("".join(other), other_margins) for other, other_margins in shaped[1:])
         for candidate in itertools.islice(itertools.product(*options), MAX_COMBINATIONS):
             reading = _judged(correct_mrz(candidate, today=today, number_hint=number_hint),
-                              lines, margins, witness)
+                              lines, margins, witness, others=rest)
             if reading.valid:
                 return reading
             best = _better(best, reading)
@@ -181,22 +216,31 @@ def _rank(reading: MrzReading) -> tuple[int, int]:
 
 
 def _judged(reading: MrzReading, decoded: tuple[str, ...],
-            margins: tuple[float, ...], witness: str | None = None) -> MrzReading:
+            margins: tuple[float, ...], witness: str | None = None, *,
+            others: tuple[tuple[str, tuple[float, ...]], ...] = ()) -> MrzReading:
     """A reading whose check digits hold stays VERIFIED only if every character no check
-    digit covers (names, state codes, visas' optional data) is one RapidOCR's
-    shape-constrained decoding also gives, and it was sure of it (ahead of its position's
-    next likeliest symbol by MIN_MARGIN) or the second reader (`witness`, the lines joined)
-    reads it too. Else it is AMBIGUOUS: a misread name verifies as well as a right one."""
+    digit covers (names, state codes, visas' optional data) is vouched for: a recognizer's
+    shape-constrained decoding (`decoded` with its `margins`, then each of `others`, the
+    lines joined) gives it and was sure of it (ahead of its position's next likeliest symbol
+    by MIN_MARGIN), or two readers give it (the recognizers and the second reader,
+    `witness`); and no recognizer is sure of another symbol there. Else it is AMBIGUOUS: a
+    misread name verifies as well as a right one."""
     if not reading.valid:
         return reading
     layout = layout_for(reading.lines)
-    text, shaped = "".join(reading.lines), "".join(decoded)
-    if layout is None or len(shaped) != len(text):
+    text = "".join(reading.lines)
+    readers = [("".join(decoded), margins), *others]
+    if layout is None or any(len(shaped) != len(text) for shaped, _ in readers):
         return replace(reading, status=ReadStatus.AMBIGUOUS)
-    sure = all(text[i] == shaped[i]
-               and (margins[i] >= MIN_MARGIN or (witness is not None and witness[i] == text[i]))
-               for i in unsure_positions(layout))
-    return reading if sure else replace(reading, status=ReadStatus.AMBIGUOUS)
+    for i in unsure_positions(layout):
+        char = text[i]
+        votes = sum(shaped[i] == char for shaped, _ in readers)
+        votes += witness is not None and witness[i] == char
+        sure = any(shaped[i] == char and m[i] >= MIN_MARGIN for shaped, m in readers)
+        contested = any(shaped[i] != char and m[i] >= MIN_MARGIN for shaped, m in readers)
+        if contested or not (sure or votes >= 2):
+            return replace(reading, status=ReadStatus.AMBIGUOUS)
+    return reading
 
 
 def unsure_positions(layout: Layout) -> tuple[int, ...]:

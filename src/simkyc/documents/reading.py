@@ -15,6 +15,7 @@ from datetime import date
 
 from simkyc.documents.mrz_read import MrzFound, find_mrz
 from simkyc.documents.ocr import CardReader
+from simkyc.documents.ocrb import OcrbRecognizer
 from simkyc.documents.portrait import PortraitResult, extract_portrait
 from simkyc.documents.tesseract import TesseractLines
 from simkyc.errors import SimkycError
@@ -44,11 +45,12 @@ class DocumentReading:
 
 
 def read_document(image: Image, *, encoder: FaceEncoder, reader: CardReader, today: date,
-                  second: TesseractLines | None = None) -> DocumentReading:
+                  second: TesseractLines | None = None,
+                  own: OcrbRecognizer | None = None) -> DocumentReading:
     """The MRZ and the portrait of the document in the RGB `image` (decoded, within the
-    face engine's size limits)."""
+    face engine's size limits); `own` is the project's OCR-B recognizer (`ocrb`)."""
     start = time.perf_counter()
-    mrz = find_mrz(reader, image, today=today, second=second)
+    mrz = find_mrz(reader, image, today=today, second=second, own=own)
     middle = time.perf_counter()
     portrait: PortraitResult | None = None
     error: str | None = None

@@ -32,6 +32,7 @@ from pathlib import Path
 from simkyc.config import Settings
 from simkyc.documents.mrz import MrzResult, parse_mrz
 from simkyc.documents.ocr import CardReader
+from simkyc.documents.ocrb import OcrbRecognizer
 from simkyc.documents.reading import DocumentReading, read_document
 from simkyc.documents.tesseract import TesseractLines
 from simkyc.errors import SimkycError
@@ -176,17 +177,19 @@ def _row(outcome: SpecimenOutcome) -> dict[str, object]:
 def run_specimen_evaluation(settings: Settings, data_dir: Path, *, today: date,
                             limit: int | None = None, out: Path | None = None,
                             progress: Callable[[SpecimenOutcome], None] | None = None,
-                            ) -> dict[str, object]:
+                            own_ocrb: bool = True) -> dict[str, object]:
     """Read every specimen of `data_dir` (the first `limit`) and report; the JSON report
-    goes to `out` when given."""
+    goes to `out` when given. `own_ocrb=False` reads without the project's own OCR-B
+    recognizer (RapidOCR and Tesseract only), for comparison."""
     encoder = FaceEncoder.from_settings(settings)
     reader = CardReader.from_settings(settings)
     second = TesseractLines()
+    own = OcrbRecognizer.load() if own_ocrb else None
 
     def read(data: bytes) -> DocumentReading:
         pixels = encoder.decoder.decode(data).pixels
         return read_document(pixels, encoder=encoder, reader=reader, today=today,
-                             second=second)
+                             second=second, own=own)
 
     outcomes = []
     for specimen in load_manifest(data_dir)[:limit]:
@@ -196,6 +199,7 @@ def run_specimen_evaluation(settings: Settings, data_dir: Path, *, today: date,
             progress(outcome)
     result = report(outcomes)
     result["second_reader"] = "tesseract" if second.available else None
+    result["own_ocrb"] = own_ocrb
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2))

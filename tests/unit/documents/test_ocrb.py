@@ -1,0 +1,113 @@
+"""simkyc's own OCR-B recognizer on MRZ lines rendered in the real OCR-B face (no shared data:
+the lines are drawn here), its pinned weights, and its place beside the other readers."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simkyc.documents.mrz_correct import ReadStatus, correct_mrz
+from simkyc.documents.mrz_decode import MRZ_ALPHABET, decode_line_margins, decode_lines_margins
+from simkyc.documents.mrz_layout import TD1, TD3, Layout
+from simkyc.documents.mrz_read import _judged
+from simkyc.documents.ocrb import (
+    WEIGHTS,
+    WEIGHTS_SHA256,
+    OcrbRecognizer,
+    RecognizerWeightsMismatch,
+    grey,
+    text_rows,
+)
+from simkyc.documents.ocrb_synth import OCRB_FONT, random_text, render_line
+
+TODAY = date(2026, 12, 4)
+ANY = (frozenset(MRZ_ALPHABET),)  # a position that may hold any MRZ symbol
+TD3_LINES = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+             "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
+TD1_LINES = ("I<UTOD231458907<<<<<<<<<<<<<<<", "7408122F1204159UTO<<<<<<<<<<<6",
+             "ERIKSSON<<ANNA<MARIA<<<<<<<<<<")
+
+
+@pytest.fixture(scope="module")
+def model() -> OcrbRecognizer:
+    if not OCRB_FONT.is_file():
+        pytest.skip("Debian fonts-ocr-b is not installed")
+    return OcrbRecognizer.load()
+
+
+def test_the_weights_are_the_pinned_ones() -> None:
+    assert hashlib.sha256(WEIGHTS.read_bytes()).hexdigest() == WEIGHTS_SHA256
+    assert WEIGHTS.stat().st_size < 2_000_000
+
+
+def test_other_weights_are_refused(tmp_path: Path) -> None:
+    forged = tmp_path / "ocrb.npz"
+    forged.write_bytes(WEIGHTS.read_bytes() + b"\0")
+    with pytest.raises(RecognizerWeightsMismatch):
+        OcrbRecognizer.load(forged)
+
+
+@pytest.mark.parametrize("height", [12.0, 20.0, 32.0])
+def test_the_capital_height_and_pitch_are_measured_from_the_strip(height: float) -> None:
+    if not OCRB_FONT.is_file():
+        pytest.skip("Debian fonts-ocr-b is not installed")
+    line = render_line(TD3_LINES[1], np.random.default_rng(1), height=height, clean=True)
+    rows = text_rows(grey(line.strip))
+    assert rows.height == pytest.approx(height, abs=2.0)
+    assert rows.pitch == pytest.approx(line.pitch, rel=0.12)
+
+
+@pytest.mark.parametrize(("lines", "layout"), [(TD3_LINES, TD3), (TD1_LINES, TD1)])
+@pytest.mark.parametrize("height", [14.0, 24.0])
+def test_clean_rendered_lines_are_read_and_verify(
+    model: OcrbRecognizer, lines: tuple[str, ...], layout: Layout, height: float
+) -> None:
+    rng = np.random.default_rng(3)
+    scores = [model.line_scores(render_line(text, rng, height=height, clean=True).strip)
+              for text in lines]
+    decoded = decode_lines_margins(scores, layout)
+    assert decoded is not None
+    read, margins = decoded
+    assert read == lines
+    reading = _judged(correct_mrz(read, today=TODAY), read, margins)
+    assert reading.status is ReadStatus.VERIFIED
+
+
+def test_degraded_rendered_lines_are_mostly_read_right(model: OcrbRecognizer) -> None:
+    # Photographed print (blur, noise, tint, tilt, JPEG): fixed seed, so the figure is exact.
+    rng = np.random.default_rng(11)
+    right = total = 0
+    for _ in range(20):
+        text = random_text(rng, 44)
+        line = render_line(text, rng)
+        read, _ = decode_line_margins(model.line_scores(line.strip), ANY * 44)
+        right += sum(a == b for a, b in zip(read, text, strict=True))
+        total += len(text)
+    assert right / total >= 0.95
+
+
+def test_a_filler_is_not_read_as_k(model: OcrbRecognizer) -> None:
+    # RapidOCR reads OCR-B's `<` as K on many real documents; OCR-B's shapes differ a lot.
+    rng = np.random.default_rng(5)
+    text = "SAMPLE<<SUSANNA<K<KK<<<<<<<<"
+    line = render_line(text + "<" * (44 - len(text)), rng, height=18.0, clean=True)
+    read, _ = decode_line_margins(model.line_scores(line.strip), ANY * 44)
+    assert read.startswith(text)
+
+
+def test_a_sure_recognizer_that_disagrees_keeps_a_reading_from_being_verified() -> None:
+    reading = correct_mrz(TD3_LINES, today=TODAY)
+    sure = tuple([5.0] * 88)
+    assert _judged(reading, TD3_LINES, sure).valid
+    other = ("P<UTOERIKSSON<<ANNA<MARIK<<<<<<<<<<<<<<<<<<<", TD3_LINES[1])
+    judged = _judged(reading, TD3_LINES, sure, others=(("".join(other), sure),))
+    assert judged.status is ReadStatus.AMBIGUOUS
+    unsure = tuple([0.5] * 88)
+    # Two recognizers agreeing, neither sure: vouched for.
+    assert _judged(reading, TD3_LINES, unsure, others=(("".join(TD3_LINES), unsure),)).valid
+    # One unsure recognizer alone: not.
+    assert not _judged(reading, TD3_LINES, unsure).valid
