@@ -87,11 +87,16 @@ def position_kinds(layout: Layout) -> tuple[PositionKind, ...]:
 
 
 def correct_mrz(
-    lines: Sequence[str], *, today: date, number_hint: str | None = None
+    lines: Sequence[str], *, today: date, number_hint: str | None = None,
+    number_vouched: bool = False,
 ) -> MrzReading:
     """The MRZ `lines` (as OCR read them, already of the format's shape) corrected and parsed.
 
     `number_hint` is the document number read elsewhere on the card (the visual zone).
+    `number_vouched`: the caller judges every character of the document number itself
+    (`mrz_read._judged`: a recognizer sure of it, or two agreeing), so a number holding a
+    character its check digit cannot tell from a look-alike (`<` and `0`, ...) is not
+    AMBIGUOUS for that alone.
     """
     raw = tuple(lines)
     layout = layout_for(raw)
@@ -108,7 +113,7 @@ def correct_mrz(
                         status, today=today)
     if not holds:
         return _reading(_split(read, layout), raw, ReadStatus.INVALID, today=today)
-    unsure = hinted != read and _blind(read, layout)
+    unsure = hinted != read and _blind(read, layout) and not number_vouched
     status = ReadStatus.AMBIGUOUS if unsure else ReadStatus.VERIFIED
     return _reading(_split(read, layout), raw, status, today=today)
 

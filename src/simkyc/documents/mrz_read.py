@@ -160,8 +160,9 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
         lines, margins = shaped[0]
         rest = tuple(("".join(other), other_margins) for other, other_margins in shaped[1:])
         for candidate in itertools.islice(itertools.product(*options), MAX_COMBINATIONS):
-            reading = _judged(correct_mrz(candidate, today=today, number_hint=number_hint),
-                              lines, margins, witness, others=rest)
+            corrected = correct_mrz(candidate, today=today, number_hint=number_hint,
+                                    number_vouched=True)
+            reading = _judged(corrected, lines, margins, witness, others=rest)
             if reading.valid:
                 return reading
             best = _better(best, reading)

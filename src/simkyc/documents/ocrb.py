@@ -37,8 +37,9 @@ WINDOW_MARGIN = 0.25
 PITCH_PER_HEIGHT = 0.99  # OCR-B: advance / capital height (Debian fonts-ocr-b, OCRB.otf)
 STRIDE = 0.25  # windows a quarter pitch apart: each character centred within 1/8 pitch once
 WEIGHTS = Path(__file__).with_name("ocrb_mlp.npz")
-# SHA-256 of WEIGHTS, as `scripts/train_ocrb.py --seed 7` writes them.
-WEIGHTS_SHA256 = "unset"
+# SHA-256 of WEIGHTS, as `scripts/train_ocrb.py --seed 7 --lines 3000 --epochs 8` wrote them
+# (323 KB; 99.0% of held-out synthetic windows right).
+WEIGHTS_SHA256 = "86cd874874180964bedae258979abc4b41ad6e659a523f1e09cc02ea16529d6e"
 
 
 class RecognizerWeightsMismatch(SimkycError):
@@ -157,7 +158,9 @@ class OcrbRecognizer:
 
     def line_scores(self, strip: Image) -> NDArray[np.float64]:
         """The per-window scores of one cut-out line (any size, RGB or grey), left to right,
-        in `mrz_decode`'s column layout."""
+        in `mrz_decode`'s column layout. (Choosing among pitches from the line's own period
+        as well read more synthetic lines but fewer real ones, and verified 3 wrong: the
+        capitals' height alone decides the pitch.)"""
         g = grey(strip)
         inputs, _ = windows(g, text_rows(g))
         return self.log_probabilities(inputs)
