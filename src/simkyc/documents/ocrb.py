@@ -35,6 +35,7 @@ WINDOW_W, WINDOW_H = 20, 24  # the classifier's input, pixels
 # A window spans one pitch across, and the capital height plus this share above and below.
 WINDOW_MARGIN = 0.25
 PITCH_PER_HEIGHT = 0.99  # OCR-B: advance / capital height (Debian fonts-ocr-b, OCRB.otf)
+MIN_STRIP_HEIGHT = 6  # px: a strip this low holds no legible line
 STRIDE = 0.25  # windows a quarter pitch apart: each character centred within 1/8 pitch once
 WEIGHTS = Path(__file__).with_name("ocrb_mlp.npz")
 # SHA-256 of WEIGHTS, as `scripts/train_ocrb.py --seed 7 --lines 3000 --epochs 8` wrote them
@@ -161,6 +162,8 @@ class OcrbRecognizer:
         in `mrz_decode`'s column layout. (Choosing among pitches from the line's own period
         as well read more synthetic lines but fewer real ones, and verified 3 wrong: the
         capitals' height alone decides the pitch.)"""
+        if strip.shape[0] < MIN_STRIP_HEIGHT or strip.shape[1] < 2 * MIN_STRIP_HEIGHT:
+            return np.zeros((0, len(CLASSES)))  # a band cut at the image's edge: no frames
         g = grey(strip)
         inputs, _ = windows(g, text_rows(g))
         return self.log_probabilities(inputs)

@@ -114,3 +114,10 @@ def test_a_sure_recognizer_that_disagrees_keeps_a_reading_from_being_verified() 
     assert _judged(reading, TD3_LINES, unsure, others=(("".join(TD3_LINES), unsure),)).valid
     # One unsure recognizer alone: not.
     assert not _judged(reading, TD3_LINES, unsure).valid
+
+
+@pytest.mark.parametrize("shape", [(0, 0, 3), (0, 40, 3), (3, 200, 3), (40, 5, 3)])
+def test_an_empty_or_sliver_strip_gives_no_frames(model: OcrbRecognizer,
+                                                  shape: tuple[int, int, int]) -> None:
+    # A band at the image's edge cuts out to nothing: no frames, no error.
+    assert model.line_scores(np.zeros(shape, np.uint8)).shape == (0, 38)

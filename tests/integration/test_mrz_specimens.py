@@ -1,0 +1,48 @@
+"""The MRZ of real specimen documents (evaluation data: required in CI, skipped elsewhere)
+read by the project's own OCR-B recognizer: verified, and equal to the transcription."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import cv2
+import pytest
+from conftest import require_data
+
+from simkyc.documents.mrz_locate import find_bands, morphology_boxes
+from simkyc.documents.mrz_read import find_mrz
+from simkyc.documents.ocr import CardReader
+from simkyc.documents.ocrb import OcrbRecognizer
+from simkyc.documents.specimens import Specimen, load_manifest
+from simkyc.types import Image
+
+TODAY = date(2026, 12, 1)
+# A passport page, an ID card and a visa, each of another issuer and layout.
+NAMES = ("uto-passport-td3-1.jpg", "nld-id-card-td1-1.jpg", "usa-visa-mrva-1.png")
+
+
+def _specimens() -> dict[str, Specimen]:
+    folder = require_data("documents-specimens")
+    return {s.path.name: s for s in load_manifest(folder) if s.path.name in NAMES}
+
+
+def _pixels(specimen: Specimen) -> Image:
+    return cv2.cvtColor(cv2.imread(str(specimen.path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_real_specimen_mrz_is_verified_as_transcribed(name: str) -> None:
+    specimen = _specimens().get(name)
+    if specimen is None:
+        pytest.fail(f"{name} is not in the specimens' manifest")
+    found = find_mrz(CardReader(threads=2), _pixels(specimen), today=TODAY,
+                     own=OcrbRecognizer.load())
+    assert found.verified
+    assert found.reading is not None and found.reading.lines == specimen.mrz_lines
+
+
+def test_morphology_finds_the_band_the_own_recognizer_reads() -> None:
+    specimen = _specimens()["uto-passport-td3-1.jpg"]
+    image = _pixels(specimen)
+    bands = find_bands(image, morphology_boxes(image))
+    assert any(len(band.rows) == 2 for band in bands)
