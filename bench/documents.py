@@ -20,7 +20,8 @@ How
 
 Real specimens (--specimens DIR, e.g. ../shared/data/documents-specimens)
     Instead, every image of the folder's manifest.csv that carries a transcribed MRZ is read
-    by simkyc (`reading.read_document`: the MRZ anywhere, RapidOCR + Tesseract, and the
+    by simkyc (`reading.read_document`: the MRZ anywhere, its own OCR-B recognizer, RapidOCR
+    + Tesseract, and the
     portrait) and by PassportEye (`passporteye.read_mrz`, with Debian's Tesseract), from the
     same file, in turn, in the same run. For each: MRZ verified (every check digit holds),
     verified but differing from the transcription (must be 0), seconds p50 / p95; simkyc

@@ -15,7 +15,8 @@ With `--strips DIR` the located bands' rows are saved (both ways up, PNG) for me
 recognizers on the same cuts without detecting again. Evaluation data: never train on it.
 
     PYTHONPATH=src nice -n 5 python scripts/mrz_breakdown.py \
-        --specimens ../shared/data/documents-specimens --out /tmp/mrz-breakdown.json
+        --specimens ../shared/data/documents-specimens --out /tmp/mrz-breakdown.json \
+        [--no-own-ocrb]
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from simkyc.config import get_settings
 from simkyc.documents.mrz_locate import band_strips, detection_copy, find_bands, text_boxes
 from simkyc.documents.mrz_read import find_mrz
 from simkyc.documents.ocr import CardReader
+from simkyc.documents.ocrb import OcrbRecognizer
 from simkyc.documents.specimens import load_manifest
 from simkyc.documents.tesseract import TesseractLines
 
@@ -58,10 +60,13 @@ def main() -> None:
     parser.add_argument("--strips", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--today", default="2026-12-01")
+    parser.add_argument("--no-own-ocrb", action="store_true",
+                        help="RapidOCR and Tesseract only (the readers before the own one)")
     args = parser.parse_args()
     today = date.fromisoformat(args.today)
     reader = CardReader.from_settings(get_settings())
     second = TesseractLines()
+    own = None if args.no_own_ocrb else OcrbRecognizer.load()
     rows = []
     for specimen in load_manifest(args.specimens)[: args.limit]:
         if specimen.mrz_lines is None:
@@ -73,7 +78,7 @@ def main() -> None:
         bands = find_bands(image, text_boxes(reader.detect(small), scale))
         detect_s = time.perf_counter() - start
         start = time.perf_counter()
-        found = find_mrz(reader, image, today=today, second=second)
+        found = find_mrz(reader, image, today=today, second=second, own=own)
         total_s = time.perf_counter() - start
         lines = found.reading.lines if found.reading is not None else None
         name, wrong = bucket(specimen.mrz_lines, lines, found.verified, found.bands)
