@@ -14,6 +14,7 @@ import itertools
 import time
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -244,15 +245,43 @@ def _judged(reading: MrzReading, decoded: tuple[str, ...],
     readers = [("".join(decoded), margins), *others]
     if layout is None or any(len(shaped) != len(text) for shaped, _ in readers):
         return replace(reading, status=ReadStatus.AMBIGUOUS)
+    strange = _unknown_state_positions(text, layout)
     for i in unsure_positions(layout):
         char = text[i]
         votes = sum(shaped[i] == char for shaped, _ in readers)
         votes += witness is not None and witness[i] == char
-        sure = any(shaped[i] == char and m[i] >= MIN_MARGIN for shaped, m in readers)
+        sure = i not in strange and any(
+            shaped[i] == char and m[i] >= MIN_MARGIN for shaped, m in readers)
         contested = any(shaped[i] != char and m[i] >= MIN_MARGIN for shaped, m in readers)
         if contested or not (sure or votes >= 2):
             return replace(reading, status=ReadStatus.AMBIGUOUS)
     return reading
+
+
+# ICAO Doc 9303 Part 3 codes beside ISO 3166-1 alpha-3: Germany, the specimen states, the
+# British nationals' codes, the UN, the EU, Kosovo, stateless and refugee codes.
+ICAO_CODES = frozenset({"D", "UTO", "XPO", "XOM", "XXA", "XXB", "XXC", "XXX", "UNO", "UNA",
+                        "UNK", "EUE", "GBD", "GBN", "GBO", "GBP", "GBS", "RKS", "XBA", "XIM",
+                        "XCC", "XCE", "XCO", "XEC", "XES", "XMP", "XDC"})
+
+
+@cache
+def _state_codes() -> frozenset[str]:
+    import pycountry
+
+    return frozenset(country.alpha_3 for country in pycountry.countries) | ICAO_CODES
+
+
+def _unknown_state_positions(text: str, layout: Layout) -> frozenset[int]:
+    """The positions of an issuing state or nationality that is no known state code (`O<<`
+    read for Germany's `D<<`): there one sure reader is not enough, two must agree."""
+    positions: set[int] = set()
+    for span in (layout.issuing_state, layout.nationality):
+        indices = range(*span.indices(len(text)))
+        code = "".join(text[i] for i in indices).rstrip("<")
+        if code and code not in _state_codes():
+            positions.update(indices)
+    return frozenset(positions)
 
 
 def unsure_positions(layout: Layout) -> tuple[int, ...]:

@@ -121,3 +121,19 @@ def test_an_empty_or_sliver_strip_gives_no_frames(model: OcrbRecognizer,
                                                   shape: tuple[int, int, int]) -> None:
     # A band at the image's edge cuts out to nothing: no frames, no error.
     assert model.line_scores(np.zeros(shape, np.uint8)).shape == (0, 38)
+
+
+def test_a_sure_reading_of_no_known_state_code_needs_a_second_reader() -> None:
+    # Germany's passport read with `O<<` for `D<<` (a real specimen): the check digits do not
+    # cover the issuing state, and O is no state; one sure recognizer is not enough there.
+    german = ("P<D<<MUSTERMANN<<ERIKA<<<<<<<<<<<<<<<<<<<<<<",
+              "C01X00T478D<<6408125F2702283<<<<<<<<<<<<<<<4")
+    misread = ("P<O<<MUSTERMANN<<ERIKA<<<<<<<<<<<<<<<<<<<<<<", german[1])
+    sure = tuple([5.0] * 88)
+    assert _judged(correct_mrz(german, today=TODAY), german, sure).valid
+    judged = _judged(correct_mrz(misread, today=TODAY), misread, sure)
+    assert judged.status is ReadStatus.AMBIGUOUS
+    # Two readers agreeing on an unlisted code still vouch for it.
+    agreeing = _judged(correct_mrz(misread, today=TODAY), misread, sure,
+                       others=(("".join(misread), sure),))
+    assert agreeing.valid
