@@ -1,5 +1,6 @@
 """The PRC second-generation resident ID card, drawn as printed (front and back) and read by
-its labels with real OCR; its ethnicity (民族) and sex (性别) are never read or kept."""
+its labels with real OCR; its ethnicity (民族) is never read or kept, its sex (性别) only
+checked against the number's sex digit and never kept."""
 
 from __future__ import annotations
 
