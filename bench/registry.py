@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import multiprocessing
 import random
 import tempfile
 import threading
@@ -51,6 +52,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -229,6 +231,56 @@ def run_workers(factory: sessionmaker[Session], actor: Actor, keyring: Keyring,
     return time.perf_counter() - started, time.process_time() - cpu, outcomes, latencies
 
 
+def run_processes(url: str, actor: Actor, keyring: Keyring, attempts: list[Attempt], *,
+                  clients: int, size: int) -> tuple[float, float, Counter[str], list[float]]:
+    """Each client its own process (own engine, one connection), as `simkyc serve --workers
+    N` runs them: no GIL shared between clients. Attempts are dealt round-robin; the
+    processes start together (a barrier) and the wall time is the slowest one's."""
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(clients + 1), context.Queue()
+    procs = [context.Process(target=_client, args=(
+        ClientJob(url, actor, keyring, attempts[i::clients], size), barrier, results))
+        for i in range(clients)]
+    for proc in procs:
+        proc.start()
+    barrier.wait()
+    started = time.perf_counter()
+    parts = [results.get() for _ in procs]
+    wall = time.perf_counter() - started
+    for proc in procs:
+        proc.join()
+    outcomes, latencies = Counter[str](), list[float]()
+    for codes, timings, _ in parts:
+        outcomes.update(codes)
+        latencies.extend(timings)
+    return wall, sum(cpu for _, _, cpu in parts), outcomes, latencies
+
+
+@dataclass(frozen=True)
+class ClientJob:
+    """What one client process registers, and where."""
+
+    url: str
+    actor: Actor
+    keyring: Keyring
+    attempts: list[Attempt]
+    size: int
+
+
+def _client(job: ClientJob, barrier: Any, results: Any) -> None:
+    engine = create_db_engine(job.url, pool_size=1)
+    try:
+        factory = session_factory(engine)
+        with factory() as db:  # connect before the start line
+            db.execute(text("SELECT 1"))
+        barrier.wait()
+        _, cpu, outcomes, latencies = run_workers(factory, job.actor, job.keyring,
+                                                  job.attempts, threads=1, size=job.size)
+        results.put((outcomes, latencies, cpu))
+    finally:
+        engine.dispose()
+
+
 @contextmanager
 def wait_sampler(engine: Engine) -> Iterator[Counter[str]]:
     """On PostgreSQL, what the other backends of this database wait on, sampled every 5 ms."""
@@ -272,7 +324,7 @@ def check(factory: sessionmaker[Session], result: RunResult) -> str:
 
 
 def bench(url: str, *, threads: int, size: int, persons: int, sessions: int,
-          pool: int) -> RunResult:
+          pool: int, processes: bool = False) -> RunResult:
     """Reset, prepare (untimed), run the registrations (timed), check."""
     engine = create_db_engine(url, pool_size=pool)
     try:
@@ -281,7 +333,13 @@ def bench(url: str, *, threads: int, size: int, persons: int, sessions: int,
         actor = agent(factory)
         attempts = prepare(factory, keyring, actor, persons=persons, sessions=sessions)
         with wait_sampler(engine) as waits:
-            timings = run_workers(factory, actor, keyring, attempts, threads=threads, size=size)
+            if processes:
+                engine.dispose()  # the clients fork: no pooled connection crosses over
+                timings = run_processes(url, actor, keyring, attempts, clients=threads,
+                                        size=size)
+            else:
+                timings = run_workers(factory, actor, keyring, attempts, threads=threads,
+                                      size=size)
         result = RunResult(engine.dialect.name, threads, size, *timings, waits)
         print(f"  check: {check(factory, result)}")
         return result
@@ -316,6 +374,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 500],
                         help="registrations per transaction (1: the single-line service)")
+    parser.add_argument("--processes", action="store_true",
+                        help="each client (--threads) its own process instead of a thread")
     parser.add_argument("--persons", type=int, default=1000)
     parser.add_argument("--sessions", type=int, default=CAP + 1, help="attempts per person")
     args = parser.parse_args()
@@ -325,7 +385,8 @@ def main() -> None:
             sqlite_url = f"sqlite:///{Path(folder) / f'{threads}-{size}.db'}"
             for url in (args.url, sqlite_url) if args.sqlite else (args.url,):
                 result = bench(url, threads=threads, size=size, persons=args.persons,
-                               sessions=args.sessions, pool=max(threads, 2) + 2)
+                               sessions=args.sessions, pool=max(threads, 2) + 2,
+                               processes=args.processes)
                 results[(result.backend, threads, size)] = result
                 report(result)
     ratios(results)
