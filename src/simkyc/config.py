@@ -273,6 +273,12 @@ class Settings(BaseSettings):
         description="Run the integrator inside `simkyc serve` (one process integrates at a "
         "time; off when a dedicated `simkyc audit integrate` worker runs).",
     )
+    database_pool: int = Field(
+        default=20, ge=1, le=200,
+        description="Database connections each process keeps (as many again may open under "
+        "load): at least the concurrent requests a worker serves, so none queues for a "
+        "connection (the old fixed 5 + 5 queued 16 concurrent registrations).",
+    )
     # --- bind ---
     selfservice_max_attempts: int = Field(
         default=5, ge=1,
