@@ -325,7 +325,7 @@ def _write(session: Session, judged: _Judgement, *, actor: Actor, keyring: Keyri
            now: datetime) -> None:
     """Lines, spent sessions, enrolled templates, idempotency records, the audit entries."""
     if judged.lines:
-        session.execute(insert(Line), judged.lines)
+        session.execute(insert(Line).execution_options(render_nulls=True), judged.lines)
         spent = [line["approved_by"] for line in judged.lines]
         result = cast(CursorResult[tuple[()]], session.execute(
             update(ProofingSession)
