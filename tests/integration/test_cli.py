@@ -83,6 +83,7 @@ def test_verify_pairs_keeps_order_and_reports_bad_rows(examples: Path, tmp_path:
     assert all(isinstance(line["threshold"], float) for line in lines)
 
 
+@pytest.mark.data  # the model files in SIMKYC_MODELS_DIR
 def test_models_lists_recognizers_and_calibrations() -> None:
     done = _simkyc("models")
     assert done.returncode == 0, done.stderr

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from simkyc.config import Settings
 from simkyc.documents.specimen import (
@@ -67,6 +68,7 @@ def test_a_typed_number_that_is_not_the_cards_is_invalid(lfw_dir: Path,
                               "read": data.number, "source": "number_band"}]
 
 
+@pytest.mark.data  # the CLI loads its models first
 def test_not_an_image_is_a_clear_error(tmp_path: Path) -> None:
     junk = tmp_path / "card.jpg"
     junk.write_text("not a photo")

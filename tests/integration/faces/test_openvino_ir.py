@@ -22,6 +22,8 @@ from simkyc.faces.openvino_ir import IrFormatError, convert_openvino_ir, ir_oper
 from simkyc.faces.pipeline import FaceEncoder, recognizer_spec
 from simkyc.faces.recognizers import BUILTIN, OMZ_REID_ID, OMZ_REID_INT8_ID
 
+pytestmark = pytest.mark.data  # the OpenVINO IR files in SIMKYC_MODELS_DIR
+
 MIN_COSINE = 0.9999  # FP16 weights in float32 on both sides: measured 0.99999994
 # INT8: OpenVINO runs true int8 kernels (u8 x i8, int32 accumulation); the ONNX graph
 # emulates each FakeQuantize in float32 (OpenVINO's reference formula): measured >= 0.9966.

@@ -7,6 +7,8 @@ import threading
 import time
 from typing import cast
 
+import pytest
+
 from simkyc.proofing.engines import EnginePool, Engines
 
 
@@ -58,6 +60,7 @@ def test_a_call_waits_only_for_a_free_member() -> None:
     assert waited and pool.idle() == 1
 
 
+@pytest.mark.data  # YuNet and the recognizers in SIMKYC_MODELS_DIR
 def test_members_share_the_onnx_models_but_not_the_detectors() -> None:
     from simkyc.config import Settings
 
