@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
+from shared_files import require_module
 
 from simkyc.config import Settings
 from simkyc.errors import ModelUnavailable
@@ -52,7 +53,7 @@ def photos(east_asian_dir: Path, lfw_dir: Path) -> list[Path]:
 
 def _both(settings: Settings, model_id: str, photos: list[Path]) -> tuple[Vectors, Vectors]:
     """(ONNX Runtime, OpenVINO) embeddings of the same chips, unit length."""
-    ov = pytest.importorskip("openvino")
+    ov = require_module("openvino", "OpenVINO (dev extra): the reference")
     spec = recognizer_spec(settings.model_copy(update={"recognizer": model_id}))
     onnx_path = spec.locate(settings.models_dir, settings.cache_dir)
     import onnxruntime as ort

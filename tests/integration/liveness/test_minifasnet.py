@@ -19,6 +19,7 @@ import numpy.typing as npt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from shared_files import require_module
 
 from simkyc.config import Settings
 from simkyc.errors import ModelUnavailable
@@ -152,10 +153,7 @@ def test_rejects_truncated_or_padded_weights(minifasnet_dir: Path, cut: int) -> 
 
 def test_reads_what_torch_writes(tmp_path: Path) -> None:
     """Views, offsets, shared storages and every common dtype, saved by torch's legacy writer."""
-    torch = pytest.importorskip(
-        "torch",
-        reason="PyTorch is not installed (dev extra, torch==2.13.0): it writes the reference file",
-    )
+    torch = require_module("torch", "PyTorch (dev extra): it writes the reference file")
     base = torch.arange(60, dtype=torch.float32).reshape(3, 4, 5)
     tensors = OrderedDict(
         [
@@ -182,9 +180,7 @@ def test_reads_what_torch_writes(tmp_path: Path) -> None:
 
 def test_refuses_a_tensor_larger_than_its_storage(tmp_path: Path) -> None:
     """A stride-0 view would let a few bytes unfold into gigabytes: not in a state dict."""
-    torch = pytest.importorskip(
-        "torch", reason="PyTorch is not installed (dev extra, torch==2.13.0): it writes the file"
-    )
+    torch = require_module("torch", "PyTorch (dev extra, torch==2.13.0; it writes the file)")
     path = tmp_path / "expanded.pth"
     torch.save({"w": torch.ones(1).expand(1000)}, path, _use_new_zipfile_serialization=False)
     with pytest.raises(TorchFileError, match="does not fit"):
@@ -192,10 +188,7 @@ def test_refuses_a_tensor_larger_than_its_storage(tmp_path: Path) -> None:
 
 
 def test_rejects_torch_zip_format(tmp_path: Path) -> None:
-    torch = pytest.importorskip(
-        "torch",
-        reason="PyTorch is not installed (dev extra, torch==2.13.0): it writes the reference file",
-    )
+    torch = require_module("torch", "PyTorch (dev extra): it writes the reference file")
     path = tmp_path / "zip.pth"
     torch.save({"w": torch.ones(2)}, path)
     with pytest.raises(TorchFileError, match="zip"):
@@ -325,9 +318,7 @@ def _assert_same_logits(
     minifasnet_dir: Path, variant: Variant, batch: npt.NDArray[np.float32]
 ) -> None:
     """ONNX and PyTorch agree on every logit and on every decision."""
-    torch = pytest.importorskip(
-        "torch", reason="PyTorch is not installed (dev extra, torch==2.13.0): it is the reference"
-    )
+    torch = require_module("torch", "PyTorch (dev extra, torch==2.13.0; it is the reference)")
     torch.set_num_threads(1)
     path = minifasnet_dir / FILES[variant]
     expected = _torch_logits(torch, path, variant, batch)

@@ -11,6 +11,8 @@ from simkyc.liveness.media import Frame
 from simkyc.liveness.synthetic import FPS, HEIGHT, WIDTH, print_attack, screen_attack
 from simkyc.types import Image
 
+pytestmark = pytest.mark.slow  # each renders 3 s clips: 5-20 s (pytest --durations)
+
 TURNS = (Action.TURN_LEFT, Action.TURN_RIGHT)
 
 
