@@ -76,6 +76,7 @@ def test_fp16_gives_openvinos_embeddings(settings: Settings, photos: list[Path])
     assert cosines.min() >= MIN_COSINE, cosines
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations)
 def test_int8_is_close_to_openvinos_int8_kernels(settings: Settings, photos: list[Path]) -> None:
     ours, theirs = _both(settings, OMZ_REID_INT8_ID, photos)
     assert np.sum(ours * theirs, axis=1).min() >= MIN_COSINE_INT8

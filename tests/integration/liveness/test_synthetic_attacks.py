@@ -27,6 +27,7 @@ def lfw_photo(lfw_dir: Path) -> Image:
     return np.ascontiguousarray(cv2.imread(str(path))[..., ::-1])
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations)
 def test_a_print_attack_performing_head_turns_is_not_live(
     lfw_photo: Image, liveness_service: LivenessService
 ) -> None:
