@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from simkyc import errors
 from simkyc.api import errors as api_errors
 from simkyc.errors import LivenessLocked, SimkycError, TooManyAttempts, TryLater
+from simkyc.i18n import catalogs
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "simkyc"
@@ -72,6 +73,15 @@ def test_every_error_class_has_its_own_code_and_status() -> None:
 def test_error_codes_are_unique() -> None:
     codes = [k.code for k in error_classes()]
     assert sorted({c for c in codes if codes.count(c) > 1}) == []
+
+
+def test_every_error_code_has_a_sentence_in_english_and_chinese() -> None:
+    """The API answers in the request's language (tests/unit/i18n/test_catalogs.py checks the
+    same from the sources, with the handlers' own codes)."""
+    messages = catalogs().messages
+    lacking = {tag: sorted(k.code for k in error_classes() if f"error.{k.code}" not in
+                           messages[tag]) for tag in ("en", "zh-CN")}
+    assert lacking == {"en": [], "zh-CN": []}
 
 
 @pytest.mark.parametrize("body", [{"code": "NO_STATUS"}, {"status": 422},
