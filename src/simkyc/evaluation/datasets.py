@@ -18,6 +18,7 @@ class DatasetMissing(SimkycError):
     """The evaluation data is not where the settings say."""
 
     code = "DATASET_MISSING"
+    status = 503
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ class InvalidArgument(SimkycError):
     """A command-line value the command cannot use (an unknown action, a bad frame rate)."""
 
     code = "INVALID_ARGUMENT"
+    status = 400
 
 
 @liveness_app.callback()

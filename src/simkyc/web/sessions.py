@@ -39,12 +39,14 @@ class CsrfRejected(PermissionDenied):
     """A state-changing request from a cookie session without its CSRF token."""
 
     code = "CSRF_TOKEN_INVALID"
+    status = 403
 
 
 class SessionEnded(InvalidCredentials):
     """The cookie names no live session (signed out or expired)."""
 
     code = "SESSION_ENDED"
+    status = 401
 
 
 def store_of(request: Request) -> SessionStore | None:

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-import pytest
+from shared_files import missing
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -58,10 +58,7 @@ def postgres_url() -> str:
     """The test server's URL; missing: fail in CI, skip elsewhere."""
     url = os.environ.get("SIMKYC_TEST_POSTGRES_URL")
     if not url:
-        message = "SIMKYC_TEST_POSTGRES_URL is not set (run scripts/postgres.sh)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("SIMKYC_TEST_POSTGRES_URL is not set (run scripts/postgres.sh)")
     return url
 
 

@@ -189,6 +189,7 @@ def assert_whole(db: Session, acks: list[Ack]) -> None:
         assert found[ack.line_id].approved_by == ack.proofing_id
 
 
+@pytest.mark.data  # the server it kills loads the real models at startup
 def test_kill_9_during_registrations_loses_no_acknowledged_line(
     prepared: Prepared, tmp_path: Path
 ) -> None:

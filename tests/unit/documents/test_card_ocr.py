@@ -22,6 +22,8 @@ from simkyc.documents.specimen import (
 )
 from simkyc.types import Image
 
+pytestmark = pytest.mark.slow  # each OCRs whole cards: 5-15 s (pytest --durations)
+
 TODAY = date(2026, 11, 22)
 WQY_MICROHEI = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 SURE = 0.95

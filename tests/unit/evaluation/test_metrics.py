@@ -206,6 +206,7 @@ def test_eer_hand_cases(
 
 @settings(max_examples=300, deadline=None)
 @given(st.data())
+@pytest.mark.slow  # over 5 s (pytest --durations, tests/unit)
 def test_eer_lies_between_the_error_curves(data: st.DataObject) -> None:
     dtype = data.draw(DTYPES)
     gen, imp = data.draw(score_arrays(dtype)), data.draw(score_arrays(dtype))
@@ -321,6 +322,7 @@ def test_kfold_hand_case() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.data())
+@pytest.mark.slow  # over 5 s (pytest --durations, tests/unit)
 def test_kfold_matches_brute_force(data: st.DataObject) -> None:
     dtype = data.draw(DTYPES)
     s = data.draw(score_arrays(dtype, max_size=40))

