@@ -166,7 +166,8 @@ def cli_ids() -> frozenset[str]:
     from simkyc.i18n.help import FIXED_IDS
 
     return (frozenset(cli_help()) | FIXED_IDS | said_ids()
-            | frozenset(f"cli.check.{name}" for name in liveness_checks()))
+            | frozenset(f"cli.check.{name}" for name in liveness_checks())
+            | frozenset(i for i in built_ids() if i.startswith("cli.")))
 
 
 def built_ids() -> frozenset[str]:

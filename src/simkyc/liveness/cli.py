@@ -130,9 +130,9 @@ def _print_result(result: LivenessResult) -> None:
                      actions=say("cli.list_separator").join(seen) or say("cli.none")))
     )
     for c in result.checks:
-        mark = {True: f"[green]{say('cli.liveness.pass')}[/]",
-                False: f"[red]{say('cli.liveness.fail')}[/]",
-                None: f"[yellow]{say('cli.liveness.not_applicable')}[/]"}[c.passed]
+        mark = {True: f"[green]{column(say('cli.liveness.pass'), 6)}[/]",
+                False: f"[red]{column(say('cli.liveness.fail'), 6)}[/]",
+                None: f"[yellow]{column(say('cli.liveness.not_applicable'), 6)}[/]"}[c.passed]
         value = "-" if c.value is None else f"{c.value:.3f}"
         limit = "-" if c.threshold is None else f"{c.threshold:g}"
         reason = f"  {escape(liveness_said(c.reason))}" if c.passed is not True else ""
