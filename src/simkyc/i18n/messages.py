@@ -97,23 +97,36 @@ def prompt(cat: Catalogs, locale: str, action: str, english: str) -> str:
     return cat.text(locale, f"prompt.{action}", english)
 
 
-def liveness_reason(cat: Catalogs, locale: str, english: str) -> str:
-    """A liveness check's reason in `locale`, looked up by its English sentence (the checks
-    have no codes of their own: the sentence is the key, as a gettext msgid is)."""
-    if locale == DEFAULT_LOCALE:
-        return english
+def liveness_reason_key(cat: Catalogs, english: str) -> dict[str, object] | None:
+    """The catalog id of a liveness check's reason, with the missed actions of the
+    challenge's sentence: `{"id": "liveness.not_seen", "actions": ["turn_right"]}`; None for
+    a sentence the catalog does not know. The pages keep it to say the reason again in
+    another language (the checks have no codes of their own: the sentence is the key, as a
+    gettext msgid is)."""
     match = _NOT_SEEN.match(english)
     if match:
-        names = [prompt(cat, locale, _ACTION_OF[p], p) if p in _ACTION_OF else p
-                 for p in match.group(2).split(", ")]
+        prompts = match.group(2).split(", ")
+        if not all(p in _ACTION_OF for p in prompts):
+            return None
         key = "liveness.not_seen_timed" if "on time" in match.group(1) else "liveness.not_seen"
-        return cat.text(locale, key, english,
-                        actions=cat.text(locale, "advice.separator", ", ").join(names))
-    english_catalog = cat.messages[DEFAULT_LOCALE]
-    for key, text in english_catalog.items():
+        return {"id": key, "actions": [_ACTION_OF[p] for p in prompts]}
+    for key, text in cat.messages[DEFAULT_LOCALE].items():
         if key.startswith("liveness.") and text == english:
-            return cat.text(locale, key, english)
-    return english
+            return {"id": key}
+    return None
+
+
+def liveness_reason(cat: Catalogs, locale: str, english: str) -> str:
+    """A liveness check's reason in `locale`, by its key (`liveness_reason_key`)."""
+    found = liveness_reason_key(cat, english)
+    if locale == DEFAULT_LOCALE or found is None:
+        return english
+    actions = found.get("actions")
+    if isinstance(actions, list):
+        names = [prompt(cat, locale, action, action) for action in actions]
+        return cat.text(locale, str(found["id"]), english,
+                        actions=cat.text(locale, "advice.separator", ", ").join(names))
+    return cat.text(locale, str(found["id"]), english)
 
 
 def check_message(cat: Catalogs, locale: str, *, name: str, code: str | None,
