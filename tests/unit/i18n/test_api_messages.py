@@ -17,7 +17,12 @@ from simkyc.documents.findings import DocumentError, DocumentField, Finding, Inv
 from simkyc.faces.calibration import Calibration, CalibrationPoint, RejectPoint
 from simkyc.faces.policy import FacePolicy
 from simkyc.i18n import catalogs
-from simkyc.i18n.messages import liveness_reason, localized_face_reasons, localized_quality
+from simkyc.i18n.messages import (
+    liveness_reason,
+    liveness_reason_key,
+    localized_face_reasons,
+    localized_quality,
+)
 from simkyc.liveness.analyzer import _challenge
 from simkyc.liveness.challenge import Action
 
@@ -155,6 +160,17 @@ def test_a_fixed_liveness_reason_is_found_by_its_english_sentence() -> None:
         "画面中只能有申请人本人")
     assert liveness_reason(catalogs(), "zh-CN", "a reason no catalog has") == (
         "a reason no catalog has")
+
+
+def test_a_liveness_reason_has_a_key_the_pages_say_it_again_with() -> None:
+    """The liveness reply's `reason_keys`: the catalog id, and the missed actions of the
+    challenge's sentence, so a page switched to another language says the reason again."""
+    english = _challenge([], [Action.TURN_LEFT, Action.BLINK], 5.0, None).reason
+    assert liveness_reason_key(catalogs(), english) == {
+        "id": "liveness.not_seen", "actions": ["turn_left", "blink"]}
+    assert liveness_reason_key(catalogs(), "only the applicant may be in view") == {
+        "id": "liveness.single_face"}
+    assert liveness_reason_key(catalogs(), "a reason no catalog has") is None
 
 
 def _policy(*, accept_supported: bool = True, reject: RejectPoint | None = None) -> FacePolicy:
