@@ -217,7 +217,9 @@ export class Proofing {
     } finally {
       camera.close();
     }
-    this.label($("#liveness-start"), "steps.liveness.checking");
+    // data-i18n: translate() says the button's new label again after a change of language.
+    $("#liveness-start").dataset.i18n = "steps.liveness.checking";
+    $("#liveness-start").textContent = t("steps.liveness.checking");
     const form = new FormData();
     form.append("nonce", challenge.nonce);
     if (evidence.video) {
@@ -240,12 +242,6 @@ export class Proofing {
     shown.hidden = !prompt;
   }
 
-  // `button` says the catalog's `id` now and after a change of language.
-  label(button, id) {
-    button.dataset.i18n = id;
-    button.textContent = t(id);
-  }
-
   showVerdict(result) {
     this.shown.verdict = result;
     const box = $("#liveness-result");
@@ -255,7 +251,8 @@ export class Proofing {
     const keys = result.reason_keys || [];
     list($(".reasons", box), result.reasons.map((said, i) => reasonSaid(keys[i], said,
       result.lang)));
-    this.label($("#liveness-start"), "steps.liveness.again");
+    $("#liveness-start").dataset.i18n = "steps.liveness.again";
+    $("#liveness-start").textContent = t("steps.liveness.again");
     $("#liveness-finish").hidden = result.verdict === "live";
   }
 
