@@ -10,12 +10,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from simkyc.config import get_settings
 from simkyc.documents.cli import document_app
 from simkyc.errors import SimkycError
 from simkyc.files import read_input
-from simkyc.i18n.cli import LANG_VARIABLE, said
+from simkyc.i18n import catalogs
+from simkyc.i18n.cli import LANG_VARIABLE, BadValue, cli_locale, said, say
+from simkyc.i18n.messages import face_reason
 from simkyc.liveness.cli import eval_liveness_command, liveness_app
 from simkyc.registry.cli import admin_app, audit_app
 
@@ -83,7 +86,7 @@ def verify(
         _verify_pairs(pipeline, pairs)
         return
     if document is None or selfie is None:
-        raise typer.BadParameter("give DOCUMENT and SELFIE, or --pairs FILE")
+        raise BadValue(say("cli.verify.give_images"))
     try:
         result = pipeline.verify(read_input(document), read_input(selfie))
     except SimkycError as error:
@@ -124,24 +127,27 @@ def _verify_pairs(pipeline: FacePipeline, pairs: Path) -> None:
 
 def _print_result(result: dict[str, object]) -> None:
     """A readable summary of a verification."""
-    colour = {"match": "green", "no_match": "red", "review": "yellow"}[str(result["decision"])]
+    decision = str(result["decision"])
+    colour = {"match": "green", "no_match": "red", "review": "yellow"}[decision]
     out = Console()
     out.print(
-        f"[bold {colour}]{result['decision']}[/]  score {result['score']} "
-        f"threshold {result['threshold']:.4f} (FMR {result['fmr_target']:g}, "
-        f"model {result['model_id']}, calibration {result['calibration_id']})"
+        f"[bold {colour}]{say(f'cli.decision.{decision}')}[/]  "
+        + escape(say("cli.verify.summary", score=result["score"],
+                     threshold=f"{result['threshold']:.4f}", fmr=f"{result['fmr_target']:g}",
+                     model=result["model_id"], calibration=result["calibration_id"]))
     )
     for reason in result["reasons"]:  # type: ignore[attr-defined]
-        out.print(f"  review: {reason}")
+        out.print("  " + escape(say("cli.verify.review", reason=face_reason(
+            catalogs(), cli_locale(), reason))))
     for role in ("document_quality", "selfie_quality"):
         quality = result[role]
         assert isinstance(quality, dict)
         pose = quality["pose"]
-        out.print(
-            f"  {role.split('_')[0]}: eyes {quality['eye_distance']:.0f}px, sharpness "
-            f"{quality['sharpness']:.0f}, brightness {quality['brightness']:.0f}, yaw "
-            f"{pose['yaw']:.0f} pitch {pose['pitch']:.0f} roll {pose['roll']:.0f}"
-        )
+        who = say("cli.verify.document") if role == "document_quality" else say("cli.verify.selfie")
+        out.print("  " + escape(say(
+            "cli.verify.quality", who=who, eyes=f"{quality['eye_distance']:.0f}",
+            sharpness=f"{quality['sharpness']:.0f}", brightness=f"{quality['brightness']:.0f}",
+            yaw=f"{pose['yaw']:.0f}", pitch=f"{pose['pitch']:.0f}", roll=f"{pose['roll']:.0f}")))
 
 
 @app.command()
@@ -247,10 +253,12 @@ def eval_documents(
     try:
         result = run_specimen_evaluation(
             get_settings(), data, today=reference, limit=limit, out=out,
-            progress=lambda o: typer.echo(
-                f"{o.specimen.path.name}: mrz {'verified' if o.mrz_verified else '-'}, "
-                f"portrait {'found' if o.portrait_found else o.portrait_error}, "
-                f"{o.seconds:.2f} s", err=True))
+            progress=lambda o: typer.echo(say(
+                "cli.eval_documents.progress", file=o.specimen.path.name,
+                mrz=say("cli.eval_documents.verified") if o.mrz_verified else "-",
+                portrait=(say("cli.eval_documents.found") if o.portrait_found
+                          else o.portrait_error),
+                seconds=f"{o.seconds:.2f}"), err=True))
     except SimkycError as error:
         raise _fail(error, False) from None
     for key in ("by_type", "by_country"):
@@ -289,8 +297,10 @@ def serve(
 
 
 def main() -> None:
-    """Entry point of the `simkyc` script."""
-    app(prog_name="simkyc")
+    """Entry point of the `simkyc` script: its help and sentences in the CLI's language."""
+    from simkyc.i18n.help import run
+
+    run(app, prog_name="simkyc")
 
 
 if __name__ == "__main__":

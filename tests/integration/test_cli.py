@@ -132,3 +132,19 @@ def test_eval_faces_writes_report_and_det_plot(tmp_path: Path) -> None:
     assert shares["population"] == "casia" and shares["n_genuine"] + shares["n_impostor"] > 0
     total = shares["genuine_matched"] + shares["genuine_review"] + shares["genuine_refused"]
     assert total == pytest.approx(1.0)
+
+
+def test_the_verify_summary_in_chinese(examples: Path) -> None:
+    """Under LANG=zh_CN the human summary is Chinese (decision, figures' names, the review
+    reason, the quality lines); it was English whatever LANG said."""
+    done = _simkyc("verify", str(examples / "obama.jpg"), str(examples / "biden.jpg"),
+                   env={"SIMKYC_FALSE_REJECT_TARGET": "0.001", "LANG": "zh_CN.UTF-8",
+                        "LC_ALL": "", "LANGUAGE": "", "COLUMNS": "200"})
+    assert done.returncode == 2
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("需审核  分数 ") and "阈值" in lines[0], done.stdout
+    assert "需审核：校准所用的 6,523 对同人样本不足以支撑 0.001 的拒识率" in done.stdout
+    assert lines[-2].startswith("  证件：两眼间距") and lines[-1].startswith("  自拍：两眼间距")
+    for english in ("score", "threshold", "review", "eyes", "sharpness", "document", "selfie",
+                    "not supported"):
+        assert english not in done.stdout, english

@@ -24,7 +24,7 @@ from simkyc.documents.mrz import MrzResult, parse_mrz
 from simkyc.documents.ocr import CardReader
 from simkyc.errors import SimkycError
 from simkyc.files import read_input
-from simkyc.i18n.cli import finding_said, said
+from simkyc.i18n.cli import BadValue, column, finding_said, said, say
 
 if TYPE_CHECKING:
     from simkyc.documents.portrait import PortraitResult
@@ -166,8 +166,8 @@ def _date(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a YYYY-MM-DD date",
-                                 param_hint=option) from None
+        raise BadValue(say("cli.document.not_a_date", option=option,
+                           value=repr(value))) from None
 
 
 def _number_type(kind: str) -> NumberType:
@@ -188,8 +188,8 @@ def _today(value: str | None) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        message = f"{value!r} is not a YYYY-MM-DD date"
-        raise typer.BadParameter(message, param_hint="--today") from None
+        message = say("cli.document.not_a_date", option="--today", value=repr(value))
+        raise BadValue(message) from None
 
 
 def _fail(error: SimkycError, as_json: bool) -> typer.Exit:
@@ -215,47 +215,55 @@ def _fail(error: SimkycError, as_json: bool) -> typer.Exit:
 def _print_cn_id(result: CnIdResult) -> None:
     """A readable account of a resident ID number check."""
     out = Console(soft_wrap=True)
-    _print_verdict(out, result.valid, f"Chinese resident ID number {result.number}")
+    _print_verdict(out, result.valid, say("cli.document.cn_id", number=result.number))
     if result.converted_from_15:
-        out.print("  converted from the 15-digit format")
+        out.print("  " + say("cli.document.converted_from_15"))
     if result.region_code is not None:
-        place = result.province.label if result.province else "unknown province"
-        out.print(f"  region code      {result.region_code} ({place})")
+        place = (say(f"cli.province.{result.province.value}") if result.province
+                 else say("cli.document.province_unknown"))
+        out.print(f"  {column(say('cli.field.region_code'), 16)} {result.region_code} ({place})")
     if result.birth_date is not None:
-        out.print(f"  birth date       {result.birth_date.isoformat()}")
+        out.print(f"  {column(say('cli.field.birth_date'), 16)} {result.birth_date.isoformat()}")
     _print_findings(out, result.errors)
 
 
 def _print_mrz(result: MrzResult, *, today: date) -> None:
     """A readable account of an MRZ check: the fields read, then each check digit."""
     out = Console(soft_wrap=True)
-    title = f"{result.format.value} MRZ" if result.format else "MRZ"
+    title = (say("cli.document.mrz_of", format=result.format.value) if result.format
+             else say("cli.document.mrz"))
     _print_verdict(out, result.valid, title)
     if result.format is not None:
-        expiry = result.expiry_date.isoformat() if result.expiry_date else "unreadable"
-        expired = " (expired)" if result.is_expired(today) else ""
+        expiry = (result.expiry_date.isoformat() if result.expiry_date
+                  else say("cli.document.unreadable"))
+        expired = say("cli.document.expired") if result.is_expired(today) else ""
+        unknown = say("cli.document.unknown")
         rows = {
-            "document code": result.document_code,
-            "issuing state": result.issuing_state,
-            "document number": result.document_number,
-            "nationality": result.nationality,
-            "birth date": result.birth_date.isoformat() if result.birth_date else "unknown",
-            "expiry date": expiry + expired,
-            "surname": result.surname,
-            "given names": result.given_names,
-            "optional data": " / ".join(result.optional_data),
+            say("cli.field.document_code"): result.document_code,
+            say("cli.field.issuing_state"): result.issuing_state,
+            say("cli.field.document_number"): result.document_number,
+            say("cli.field.nationality"): result.nationality,
+            say("cli.field.birth_date"): (result.birth_date.isoformat() if result.birth_date
+                                          else unknown),
+            say("cli.field.expiry_date"): expiry + expired,
+            say("cli.document.surname"): result.surname,
+            say("cli.document.given_names"): result.given_names,
+            say("cli.field.optional_data"): " / ".join(result.optional_data),
         }
         for label, text in rows.items():
-            out.print(f"  {label:<16} {escape(text)}")
+            out.print(f"  {column(label, 16)} {escape(text)}")
         for check in result.checks:
-            mark = "[green]ok[/green]" if check.ok else "[red]FAILED[/red]"
-            out.print(f"  check digit      {check.name.value.replace('_', ' ')}: {mark}")
+            mark = (f"[green]{say('cli.document.ok')}[/green]" if check.ok
+                    else f"[red]{say('cli.document.failed')}[/red]")
+            out.print(f"  {column(say('cli.document.check_digit'), 16)} "
+                      f"{say(f'cli.digit.{check.name.value}')}: {mark}")
     _print_findings(out, result.errors)
 
 
 def _print_verdict(out: Console, valid: bool, what: str) -> None:
     """The first line: valid or invalid, and what was checked."""
-    verdict = "[bold green]valid[/]" if valid else "[bold red]invalid[/]"
+    verdict = (f"[bold green]{say('cli.document.valid')}[/]" if valid
+               else f"[bold red]{say('cli.document.invalid')}[/]")
     out.print(f"{verdict}  {escape(what)}")
 
 
@@ -263,6 +271,6 @@ def _print_findings(out: Console, findings: tuple[Finding, ...]) -> None:
     """One line per finding: code, field, sentence."""
     for finding in findings:
         out.print(
-            f"  [red]{finding.code.value}[/red] ({finding.field.value}): "
+            f"  [red]{finding.code.value}[/red] ({say(f'cli.field.{finding.field.value}')}): "
             f"{escape(finding_said(finding.code.value, finding.message))}"
         )

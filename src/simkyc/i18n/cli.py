@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+import typer
+
 from simkyc.errors import SimkycError
 from simkyc.i18n.catalog import DEFAULT_LOCALE, catalogs
 from simkyc.i18n.messages import error_message, finding_message, liveness_reason
@@ -45,3 +47,26 @@ def finding_said(code: str, english: str) -> str:
 def liveness_said(english: str) -> str:
     """A liveness check's reason in the CLI's language."""
     return liveness_reason(catalogs(), cli_locale(), english)
+
+
+def say(msg_id: str, **params: object) -> str:
+    """The CLI's sentence `msg_id` (a `cli.*` catalog id) in the CLI's language, filled from
+    `params`; the English catalog is its source (`python -m simkyc.i18n.extract` finds the
+    ids of every `say("...")` call)."""
+    return catalogs().text(cli_locale(), msg_id, None, **params)
+
+
+def column(text: str, width: int) -> str:
+    """`text` padded to `width` terminal cells (a Chinese character takes two)."""
+    from rich.cells import cell_len
+
+    return text + " " * max(0, width - cell_len(text))
+
+
+class BadValue(typer.BadParameter):
+    """A bad command-line value whose whole sentence is the CLI's (click's BadParameter
+    prefixes an English "Invalid value for ..."); exit 2 like any usage error."""
+
+    def format_message(self) -> str:
+        """The sentence as given (already in the CLI's language)."""
+        return self.message

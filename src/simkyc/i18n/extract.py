@@ -15,10 +15,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from simkyc.documents.cn_id import Province
 from simkyc.documents.crosscheck import FieldStatus, TypedField
-from simkyc.documents.findings import DocumentError
+from simkyc.documents.findings import DocumentError, DocumentField
+from simkyc.documents.mrz import CheckName
 from simkyc.documents.policy import PolicyFinding
+from simkyc.faces.match import Decision
 from simkyc.i18n.catalog import Catalogs, catalogs
+from simkyc.i18n.messages import FACE_REASONS
+from simkyc.liveness.analyzer import Verdict
 from simkyc.liveness.challenge import Action
 from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.proofing.models import LivenessVerdict, Outcome, Purpose, Reason
@@ -43,7 +48,12 @@ ENUMS: tuple[tuple[str, type[StrEnum]], ...] = (
     ("service", ServiceType), ("service.option", ServiceType),
     ("finding", DocumentError), ("check", DocumentError), ("check", PolicyFinding),
     ("agent.purpose", Purpose), ("field", TypedField), ("field_status", FieldStatus),
+    # The CLI's summaries (simkyc verify, document check-*, liveness check).
+    ("cli.decision", Decision), ("cli.verdict", Verdict), ("cli.action", Action),
+    ("cli.field", DocumentField), ("cli.digit", CheckName), ("cli.province", Province),
 )
+# The function the CLI says its sentences with (i18n/cli.py `say`): `say("cli.x", ...)`.
+SAY = "say"
 
 
 @dataclass(frozen=True)
@@ -55,12 +65,14 @@ class Extracted:
     quality_checks: frozenset[str]
     liveness_reasons: frozenset[str]
     built_ids: frozenset[str]
+    cli_ids: frozenset[str] = frozenset()
 
     def ids(self) -> frozenset[str]:
         """Every id that must be in every catalog (liveness reasons are English sentences,
         looked up among the catalog's `liveness.*` values, so they are not ids)."""
         return (frozenset(f"error.{c}" for c in self.error_codes) | self.page_ids
-                | frozenset(f"advice.{c}" for c in self.quality_checks) | self.built_ids)
+                | frozenset(f"advice.{c}" for c in self.quality_checks) | self.built_ids
+                | self.cli_ids)
 
 
 def _classes_with_code(tree: ast.AST) -> set[str]:
@@ -115,9 +127,53 @@ def liveness_reasons(path: Path = PACKAGE / "liveness" / "analyzer.py") -> froze
                      and isinstance(node.args[4].value, str))
 
 
+def said_ids(package: Path = PACKAGE) -> frozenset[str]:
+    """The ids of every `say("id", ...)` call in the package (the CLI's sentences)."""
+    found: set[str] = set()
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == SAY and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)):
+                found.add(node.args[0].value)
+    return frozenset(found)
+
+
+def liveness_checks(path: Path = PACKAGE / "liveness" / "analyzer.py") -> frozenset[str]:
+    """The liveness checks' names: `CheckResult("name", ...)`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return frozenset(node.args[0].value for node in ast.walk(tree)
+                     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                     and node.func.id == "CheckResult" and node.args
+                     and isinstance(node.args[0], ast.Constant)
+                     and isinstance(node.args[0].value, str))
+
+
+def cli_help() -> dict[str, str]:
+    """The English help of every command and option of `simkyc`, by catalog id."""
+    from typer.main import get_command
+
+    from simkyc.cli import app
+    from simkyc.i18n.help import help_texts
+
+    return help_texts(get_command(app))
+
+
+def cli_ids() -> frozenset[str]:
+    """Every id the command line says: its help, Typer's own words, its sentences, its
+    summaries' names."""
+    from simkyc.i18n.help import FIXED_IDS
+
+    return (frozenset(cli_help()) | FIXED_IDS | said_ids()
+            | frozenset(f"cli.check.{name}" for name in liveness_checks())
+            | frozenset(i for i in built_ids() if i.startswith("cli.")))
+
+
 def built_ids() -> frozenset[str]:
     """Ids built from the enums' values and the fixed codes above."""
     ids = {f"{prefix}.{member.value}" for prefix, enum in ENUMS for member in enum}
+    ids |= {f"face_reason.{code}" for code, _ in FACE_REASONS}
     ids |= {f"check.{code}" for code in CHECK_CODES}
     ids |= {f"error.{code}" for code in HANDLER_CODES}
     return frozenset(ids)
@@ -126,7 +182,7 @@ def built_ids() -> frozenset[str]:
 def extract() -> Extracted:
     """Everything above, from the installed package's sources."""
     return Extracted(error_codes(), page_ids(), quality_checks(), liveness_reasons(),
-                     built_ids())
+                     built_ids(), cli_ids())
 
 
 def missing(cat: Catalogs, found: Extracted) -> dict[str, list[str]]:

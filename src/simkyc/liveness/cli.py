@@ -18,7 +18,7 @@ from rich.markup import escape
 from simkyc.config import get_settings
 from simkyc.errors import InvalidMedia, SimkycError
 from simkyc.files import read_input
-from simkyc.i18n.cli import liveness_said, said
+from simkyc.i18n.cli import column, liveness_said, said, say
 from simkyc.liveness.challenge import Action
 
 if TYPE_CHECKING:
@@ -124,16 +124,21 @@ def _print_result(result: LivenessResult) -> None:
     """The verdict, then one line per check."""
     colour = {"live": "green", "spoof": "red", "retry": "yellow"}[result.verdict.value]
     out = Console()
+    seen = [say(f"cli.action.{a}") for a, _ in result.actions_seen]
     out.print(
-        f"[bold {colour}]{result.verdict.value}[/]  {result.frames_analysed} frames, "
-        f"actions seen: {', '.join(a for a, _ in result.actions_seen) or 'none'}"
+        f"[bold {colour}]{say(f'cli.verdict.{result.verdict.value}')}[/]  "
+        + escape(say("cli.liveness.summary", frames=result.frames_analysed,
+                     actions=say("cli.list_separator").join(seen) or say("cli.none")))
     )
     for c in result.checks:
-        mark = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[yellow]n/a[/]"}[c.passed]
+        mark = {True: f"[green]{column(say('cli.liveness.pass'), 6)}[/]",
+                False: f"[red]{column(say('cli.liveness.fail'), 6)}[/]",
+                None: f"[yellow]{column(say('cli.liveness.not_applicable'), 6)}[/]"}[c.passed]
         value = "-" if c.value is None else f"{c.value:.3f}"
         limit = "-" if c.threshold is None else f"{c.threshold:g}"
         reason = f"  {escape(liveness_said(c.reason))}" if c.passed is not True else ""
-        out.print(f"  {mark}  {c.name:<16} {value:>8} (threshold {limit}){reason}")
+        out.print(f"  {mark}  {column(say(f'cli.check.{c.name}'), 16)} {value:>8} "
+                  f"({escape(say('cli.liveness.threshold', limit=limit))}){reason}")
 
 
 def eval_liveness_command(
@@ -166,4 +171,6 @@ def eval_liveness_command(
 
 
 if __name__ == "__main__":
-    liveness_app(prog_name="simkyc liveness")
+    from simkyc.i18n.help import run
+
+    run(liveness_app, prog_name="simkyc liveness")

@@ -231,7 +231,7 @@ def verify_proof(
         key = VerifierKey.decode(vkey or proof.vkey)
         checkpoint = check_entry_proof(proof, key)
     except SimkycError as error:
-        print(json.dumps({"verified": False, "code": error.code, "message": error.message}))
+        print(json.dumps({"verified": False, "code": error.code, "message": said(error)}))
         raise typer.Exit(1) from None
     print(json.dumps({"verified": True, "index": proof.index, "tree_size": checkpoint.size,
                       "origin": checkpoint.origin, "key": key.encode(),

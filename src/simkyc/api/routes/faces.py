@@ -27,7 +27,7 @@ from simkyc.db.attempts import Limit, count_attempt
 from simkyc.errors import ImageTooLarge, InvalidImage
 from simkyc.faces.pipeline import FaceSample
 from simkyc.i18n import catalogs
-from simkyc.i18n.messages import localized_quality
+from simkyc.i18n.messages import localized_face_reasons, localized_quality
 from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.registry.accounts import Actor
@@ -58,7 +58,9 @@ async def verify_faces(request: Request, document: UploadFile, selfie: UploadFil
 
     result = await run_in_threadpool(run)
     await run_in_threadpool(_audit, db, me, now, str(result["decision"]))
-    return localized_quality(catalogs(), request_locale(request), result)
+    locale = request_locale(request)
+    return localized_face_reasons(catalogs(), locale,
+                                  localized_quality(catalogs(), locale, result))
 
 
 def _count_call(db: Session, me: Actor, limit: Limit, now: datetime) -> None:

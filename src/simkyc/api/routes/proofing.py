@@ -34,7 +34,7 @@ from simkyc.api.schemas import (
 )
 from simkyc.errors import MediaTooLarge
 from simkyc.i18n import DEFAULT_LOCALE, catalogs
-from simkyc.i18n.messages import check_message, liveness_reason, prompt
+from simkyc.i18n.messages import check_message, liveness_reason, liveness_reason_key, prompt
 from simkyc.proofing import service as proofing
 from simkyc.proofing.flow import LivenessMedia
 from simkyc.proofing.schemas import Consent, ProofingView
@@ -61,9 +61,11 @@ def _prompts(out: ChallengeOut, locale: str) -> ChallengeOut:
 
 
 def _reasons(out: LivenessOut, locale: str) -> LivenessOut:
-    """The liveness verdict's reasons in the reader's language."""
+    """The liveness verdict's reasons in the reader's language, and their catalog keys (the
+    pages say them again after a change of language)."""
     return out.model_copy(update={
-        "reasons": [liveness_reason(catalogs(), locale, r) for r in out.reasons]})
+        "reasons": [liveness_reason(catalogs(), locale, r) for r in out.reasons],
+        "reason_keys": [liveness_reason_key(catalogs(), r) for r in out.reasons]})
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
