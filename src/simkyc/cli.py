@@ -207,8 +207,8 @@ def eval_faces(  # noqa: PLR0917 - one parameter per command-line option
     ] = None,
 ) -> None:
     """Accuracy per data set: 10-fold (LFW), EER, TAR at FAR 1e-2/1e-3/1e-4, DET curves, fusion."""
-    from simkyc.evaluation.datasets import NAMES
-    from simkyc.evaluation.faces import run_face_evaluation
+    from simkyc.eval.datasets import NAMES
+    from simkyc.eval.faces import run_face_evaluation
 
     try:
         run_face_evaluation(
@@ -241,7 +241,7 @@ def eval_documents(
     per document type and country."""
     from datetime import date
 
-    from simkyc.documents.specimens import format_table, run_specimen_evaluation
+    from simkyc.eval.document_specimens import format_table, run_specimen_evaluation
 
     reference = date.fromisoformat(today) if today else date.today()
     try:

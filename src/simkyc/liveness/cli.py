@@ -149,7 +149,7 @@ def eval_liveness_command(
 ) -> None:
     """Liveness figures: challenges, blinks, APCER/BPCER on photos, videos and synthetic
     attacks (ISO/IEC 30107-3), speed."""
-    from simkyc.liveness.evaluation import SETS, run_liveness_evaluation
+    from simkyc.eval.liveness import SETS, run_liveness_evaluation
 
     chosen = sets or list(SETS)
     unknown = [name for name in chosen if name not in SETS]

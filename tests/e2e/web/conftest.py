@@ -41,9 +41,9 @@ from simkyc.db.migrate import upgrade
 from simkyc.faces.detect import YuNetDetector
 from simkyc.liveness.challenge import Action
 from simkyc.liveness.media import MediaLimits, decode_video
-from simkyc.liveness.synthetic import print_attack
 from simkyc.registry import accounts
 from simkyc.registry.models import Role
+from simkyc.synth.liveness_attacks import print_attack
 
 # The head-turn video lasts 6.5 s as its decoder reads it (88 frames, irregular timestamps):
 # she turns to her right (~0.6 s), to her left (~3.5 s), then faces the camera. The camera

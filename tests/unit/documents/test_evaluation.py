@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from simkyc.config import Settings
-from simkyc.documents.evaluation import run_document_evaluation
+from simkyc.eval.documents import run_document_evaluation
 
 
 def test_a_small_evaluation_writes_its_report(

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from simkyc.faces.dlib_onnx import (
+from simkyc.convert.dlib_onnx import (
     INPUT_NAME,
     OUTPUT_NAME,
     DlibModelFormatError,

@@ -21,8 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simkyc.config import Settings
-from simkyc.errors import ModelUnavailable
-from simkyc.liveness.minifasnet import (
+from simkyc.convert.minifasnet import (
     INPUT_NAME,
     NUM_CLASSES,
     OUTPUT_NAME,
@@ -30,6 +29,8 @@ from simkyc.liveness.minifasnet import (
     Variant,
     build_minifasnet,
 )
+from simkyc.convert.torch_pickle import TorchFileError, UnsafePickleError, read_legacy_state_dict
+from simkyc.errors import ModelUnavailable
 from simkyc.liveness.passive import (
     ENSEMBLE,
     LIVE_CLASS,
@@ -40,7 +41,6 @@ from simkyc.liveness.passive import (
     crop_patch,
     patch_tensor,
 )
-from simkyc.liveness.torch_pickle import TorchFileError, UnsafePickleError, read_legacy_state_dict
 from simkyc.types import BBox, Image
 
 MAX_LOGIT_DIFF = 1e-3  # logits reach ~16 on real faces; the port is within ~1.2e-5 of PyTorch

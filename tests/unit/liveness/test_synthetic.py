@@ -12,7 +12,7 @@ from simkyc.liveness.analyzer import Verdict
 from simkyc.liveness.challenge import Action
 from simkyc.liveness.media import Frame
 from simkyc.liveness.service import LivenessService
-from simkyc.liveness.synthetic import FPS, HEIGHT, WIDTH, print_attack, screen_attack
+from simkyc.synth.liveness_attacks import FPS, HEIGHT, WIDTH, print_attack, screen_attack
 from simkyc.types import Image
 
 TURNS = (Action.TURN_LEFT, Action.TURN_RIGHT)

@@ -14,10 +14,10 @@ from rich.progress import Progress
 from rich.table import Table
 
 from simkyc.config import Settings
-from simkyc.evaluation import datasets, scoring
-from simkyc.evaluation.det import plot_det
-from simkyc.evaluation.embedding import EmbeddedSet, embed_dataset
-from simkyc.evaluation.metrics import (
+from simkyc.eval import datasets, scoring
+from simkyc.eval.det import plot_det
+from simkyc.eval.embedding import EmbeddedSet, embed_dataset
+from simkyc.eval.metrics import (
     ScoreSet,
     VerificationSummary,
     det_curve,
@@ -26,13 +26,7 @@ from simkyc.evaluation.metrics import (
     kfold_accuracy,
     summary,
 )
-from simkyc.evaluation.policy_eval import (
-    ZNorm,
-    fuse_scores,
-    policy_shares,
-    reject_points,
-    round_up,
-)
+from simkyc.eval.policy_eval import ZNorm, fuse_scores, policy_shares, reject_points, round_up
 from simkyc.faces.calibration import TABLE, calibration_from_entry
 from simkyc.faces.pipeline import pipeline_id
 

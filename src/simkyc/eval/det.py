@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from simkyc.evaluation.metrics import DetCurve
+from simkyc.eval.metrics import DetCurve
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -9,14 +9,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from simkyc.evaluation.metrics import (
-    RULE_OF_30_ERRORS,
-    ScoreSet,
-    fmr_at,
-    fnmr_at,
-    threshold_at_fnmr,
-)
-from simkyc.evaluation.scoring import FAILED_SCORE
+from simkyc.eval.metrics import RULE_OF_30_ERRORS, ScoreSet, fmr_at, fnmr_at, threshold_at_fnmr
+from simkyc.eval.scoring import FAILED_SCORE
 from simkyc.faces.calibration import Calibration, RejectPoint
 
 

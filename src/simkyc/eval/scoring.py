@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from simkyc.evaluation.metrics import ScoreSet
+from simkyc.eval.metrics import ScoreSet
 
 FAILED_SCORE = -1.0  # a pair with an image where no face was found counts as a non-match
 

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from simkyc.documents.specimen import CORNER_RADIUS, PORTRAIT_BOX
+from simkyc.synth.specimen import CORNER_RADIUS, PORTRAIT_BOX
 from simkyc.types import Image
 
 Points = NDArray[np.float32]

@@ -43,8 +43,8 @@ from simkyc.liveness.signals import (
     performed_in_order,
     series,
 )
-from simkyc.liveness.synthetic import print_attack, screen_attack
 from simkyc.liveness.tracking import MeshTracker
+from simkyc.synth.liveness_attacks import print_attack, screen_attack
 from simkyc.types import Image
 
 console = Console(stderr=True)

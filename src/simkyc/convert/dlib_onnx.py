@@ -682,7 +682,7 @@ def _build_model(spec: _InputSpec, layers: list[_Layer]) -> onnx.ModelProto:
         onnx_graph,
         opset_imports=[helper.make_opsetid("", _OPSET)],
         ir_version=_IR_VERSION,
-        producer_name="simkyc.faces.dlib_onnx",
+        producer_name="simkyc.convert.dlib_onnx",
     )
     onnx.checker.check_model(model)
     return model

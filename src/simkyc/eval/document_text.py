@@ -21,7 +21,7 @@ from rich.table import Table
 
 from simkyc.documents.crosscheck import FieldStatus, Typed, TypedField, check_text, cross_check
 from simkyc.documents.ocr import CardReader
-from simkyc.documents.specimen import DocumentKind, SpecimenData, cjk_font_path
+from simkyc.synth.specimen import DocumentKind, SpecimenData, cjk_font_path
 from simkyc.types import Image
 
 

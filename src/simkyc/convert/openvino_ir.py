@@ -453,7 +453,7 @@ def _build(xml_text: str, weights: bytes, name: str) -> onnx.ModelProto:
         graph,
         opset_imports=[helper.make_opsetid("", _OPSET)],
         ir_version=_IR_VERSION,
-        producer_name="simkyc.faces.openvino_ir",
+        producer_name="simkyc.convert.openvino_ir",
     )
     onnx.checker.check_model(model)
     return model

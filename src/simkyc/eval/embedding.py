@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from simkyc import __version__
 from simkyc.config import Settings
 from simkyc.errors import SimkycError
-from simkyc.evaluation.datasets import FaceDataset
+from simkyc.eval.datasets import FaceDataset
 from simkyc.faces.detect import central_face
 from simkyc.faces.pipeline import FaceEncoder, pipeline_id
 

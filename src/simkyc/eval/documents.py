@@ -8,7 +8,7 @@ FMR against every other person's selfie, beside the same figures for the origina
 so the loss the card and the photo cause is visible; and the card's text (OCR) against the
 typed data (`text_evaluation`). Images stay in memory.
 
-    python -m simkyc.documents.evaluation --count 200 --seed 1 --out /tmp/documents-eval
+    python -m simkyc.eval.documents --count 200 --seed 1 --out /tmp/documents-eval
 """
 
 from __future__ import annotations
@@ -29,18 +29,13 @@ from rich.table import Table
 from simkyc.config import Settings, get_settings
 from simkyc.documents.ocr import CardReader
 from simkyc.documents.portrait import extract_portrait_from_bytes
-from simkyc.documents.specimen import (
-    DocumentKind,
-    portrait_from_photo,
-    random_specimen,
-    render_card,
-)
-from simkyc.documents.text_evaluation import TextOutcome, measure_text, print_text, text_figures
-from simkyc.documents.virtual_photo import VirtualPhoto, photograph
 from simkyc.errors import SimkycError
-from simkyc.evaluation.datasets import IMAGE_SUFFIXES
+from simkyc.eval.datasets import IMAGE_SUFFIXES
+from simkyc.eval.document_text import TextOutcome, measure_text, print_text, text_figures
 from simkyc.faces.detect import central_face
 from simkyc.faces.pipeline import FaceEncoder, FacePipeline, pipeline_id
+from simkyc.synth.specimen import DocumentKind, portrait_from_photo, random_specimen, render_card
+from simkyc.synth.virtual_photo import VirtualPhoto, photograph
 from simkyc.types import Embedding, Face, Image
 
 console = Console(stderr=True)
@@ -263,7 +258,7 @@ def _report(
     """Every figure, JSON-ready."""
     return {
         "date": time.strftime("%Y-%m-%d"),
-        "command": f"python -m simkyc.documents.evaluation --count {count} --seed {seed}",
+        "command": f"python -m simkyc.eval.documents --count {count} --seed {seed}",
         "model_id": settings.recognizer,
         "pipeline": pipeline_id(settings),
         "fmr_target": settings.fmr_target,

@@ -28,8 +28,8 @@ import numpy.typing as npt
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from simkyc.convert.torch_pickle import StateDict, read_legacy_state_dict
 from simkyc.files import write_atomically
-from simkyc.liveness.torch_pickle import StateDict, read_legacy_state_dict
 
 __all__ = [
     "INPUT_NAME",
@@ -356,7 +356,7 @@ def build_minifasnet(tensors: StateDict, variant: Variant) -> onnx.ModelProto:
         onnx_graph,
         opset_imports=[helper.make_opsetid("", _OPSET)],
         ir_version=_IR_VERSION,
-        producer_name="simkyc.liveness.minifasnet",
+        producer_name="simkyc.convert.minifasnet",
     )
     onnx.checker.check_model(model)
     return model
