@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from simkyc.documents.card_geometry import CARD_SIZE
 from simkyc.errors import MultipleDocuments, NoDocumentFound
-from simkyc.synth.specimen import CARD_SIZE
 from simkyc.types import Image
 
 Points = NDArray[np.float32]

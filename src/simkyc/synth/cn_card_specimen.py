@@ -23,7 +23,8 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 
-from simkyc.synth.specimen import CARD_SIZE, PX_PER_MM, cjk_font_path, cover
+from simkyc.documents.card_geometry import CARD_SIZE, PX_PER_MM
+from simkyc.synth.specimen import cjk_font_path, cover
 from simkyc.types import Image
 
 INK = (30, 30, 30)

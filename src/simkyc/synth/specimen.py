@@ -24,14 +24,11 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 
+from simkyc.documents.card_geometry import CARD_SIZE, PX_PER_MM
 from simkyc.documents.cn_id import Province, check_character
 from simkyc.documents.mrz import check_digit
 from simkyc.types import BBox, Image
 
-PX_PER_MM = 12.0
-# ISO/IEC 7810 ID-1: 85.60 x 53.98 mm, corner radius 3.18 mm.
-CARD_SIZE = (round(85.6 * PX_PER_MM), round(54.0 * PX_PER_MM))  # (1027, 648) width, height
-CORNER_RADIUS = round(3.18 * PX_PER_MM)
 # The portrait box, 26 x 32 mm, on the left below the header.
 PORTRAIT_BOX = (48, 100, 48 + round(26 * PX_PER_MM), 100 + round(32 * PX_PER_MM))
 ISSUING_STATE = "UTO"  # ICAO Doc 9303's fictitious Utopia: no real state's document.

@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from simkyc.synth.specimen import CORNER_RADIUS, PORTRAIT_BOX
+from simkyc.documents.card_geometry import CORNER_RADIUS
+from simkyc.synth.specimen import PORTRAIT_BOX
 from simkyc.types import Image
 
 Points = NDArray[np.float32]
