@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from simkyc.cli import app
+from simkyc.cli.main import app
 from simkyc.config import Settings
 from simkyc.db.engine import engine_from_settings, session_factory
 from simkyc.registry import accounts

@@ -1,6 +1,6 @@
 """`simkyc liveness check` as a user runs it: exit codes 0 live / 2 retry / 3 error, JSON shape.
 
-Runs the sub-app's module entry point (`python -m simkyc.liveness.cli`), the same Typer app
+Runs the sub-app's module entry point (`python -m simkyc.cli.liveness`), the same Typer app
 that `simkyc liveness` mounts.
 """
 
@@ -19,7 +19,7 @@ from simkyc.liveness.media import MediaLimits, decode_video
 
 def _liveness(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "simkyc.liveness.cli", *args],
+        [sys.executable, "-m", "simkyc.cli.liveness", *args],
         capture_output=True,
         text=True,
         timeout=300,

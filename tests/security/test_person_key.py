@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from simkyc import errors
-from simkyc.cli import app
+from simkyc.cli.main import app
 from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.privacy.pseudonyms import DocumentIdentity

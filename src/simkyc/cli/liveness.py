@@ -15,10 +15,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from simkyc.cli.lang import liveness_said, said
 from simkyc.config import get_settings
 from simkyc.errors import InvalidMedia, SimkycError
 from simkyc.files import read_input
-from simkyc.i18n.cli import liveness_said, said
 from simkyc.liveness.challenge import Action
 
 if TYPE_CHECKING:

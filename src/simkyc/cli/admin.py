@@ -15,9 +15,9 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session
 
+from simkyc.cli.lang import said
 from simkyc.config import get_settings
 from simkyc.errors import SimkycError
-from simkyc.i18n.cli import said
 from simkyc.registry.models import Role
 
 if TYPE_CHECKING:

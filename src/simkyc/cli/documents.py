@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from simkyc.cli.lang import finding_said, said
 from simkyc.config import Settings
 from simkyc.documents.cn_id import CnIdResult, validate_cn_resident_id
 from simkyc.documents.crosscheck import FieldStatus, TextCheck, Typed, check_text
@@ -24,7 +25,6 @@ from simkyc.documents.mrz import MrzResult, parse_mrz
 from simkyc.documents.ocr import CardReader
 from simkyc.errors import SimkycError
 from simkyc.files import read_input
-from simkyc.i18n.cli import finding_said, said
 
 if TYPE_CHECKING:
     from simkyc.documents.portrait import PortraitResult

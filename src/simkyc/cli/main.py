@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from simkyc.cli.admin import admin_app, audit_app
+from simkyc.cli.documents import document_app
+from simkyc.cli.lang import LANG_VARIABLE, said
+from simkyc.cli.liveness import eval_liveness_command, liveness_app
 from simkyc.config import get_settings
-from simkyc.documents.cli import document_app
 from simkyc.errors import SimkycError
 from simkyc.files import read_input
-from simkyc.i18n.cli import LANG_VARIABLE, said
-from simkyc.liveness.cli import eval_liveness_command, liveness_app
-from simkyc.registry.cli import admin_app, audit_app
 
 if TYPE_CHECKING:
     from simkyc.faces.pipeline import FacePipeline
