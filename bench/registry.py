@@ -55,6 +55,8 @@ from pathlib import Path
 from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from simkyc.auth.actors import Actor
+from simkyc.auth.models import Role
 from simkyc.config import default_profiles
 from simkyc.db.base import new_id
 from simkyc.db.engine import create_db_engine, session_factory
@@ -66,9 +68,8 @@ from simkyc.privacy.pseudonyms import DocumentIdentity, pseudonym
 from simkyc.privacy.tlog import LogKeys, integrate, verify_log
 from simkyc.proofing.models import Outcome, ProofingSession, Purpose
 from simkyc.registry import accounts, batch, lines
-from simkyc.registry.accounts import Actor
 from simkyc.registry.batch import Registration
-from simkyc.registry.models import Line, LineStatus, Person, Role, ServiceType
+from simkyc.registry.models import Line, LineStatus, Person, ServiceType
 from simkyc.registry.numbers import luhn_valid
 
 JURISDICTION, CAP = "CN", 5

@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session
 
 from simkyc.api.startup import Startup
 from simkyc.api.state import Services
+from simkyc.auth.actors import Actor
+from simkyc.auth.keys import authenticate
+from simkyc.auth.models import Role
 from simkyc.config import Settings
 from simkyc.db.idempotency import MAX_KEY_LENGTH
 from simkyc.errors import (
@@ -23,9 +26,6 @@ from simkyc.errors import (
 )
 from simkyc.faces.pipeline import FacePipeline
 from simkyc.privacy.keyring import Keyring
-from simkyc.registry import accounts
-from simkyc.registry.accounts import Actor
-from simkyc.registry.models import Role
 from simkyc.web.sessions import cookie_bearer
 
 
@@ -96,10 +96,10 @@ def get_actor(
     authorization = request.headers.get("authorization")
     cookie = cookie_bearer(request, db) if authorization is None else None
     if cookie is not None:
-        return accounts.authenticate(db, token=cookie, now=now)
+        return authenticate(db, token=cookie, now=now)
     if credentials is None or not credentials.credentials.strip():
         raise InvalidCredentials("send 'Authorization: Bearer <api key>'.")
-    return accounts.authenticate(db, token=credentials.credentials.strip(), now=now)
+    return authenticate(db, token=credentials.credentials.strip(), now=now)
 
 
 def role(*roles: Role) -> Callable[[Actor], Actor]:

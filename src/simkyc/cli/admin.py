@@ -15,10 +15,10 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session
 
+from simkyc.auth.models import Role
 from simkyc.cli.lang import said
 from simkyc.config import get_settings
 from simkyc.errors import SimkycError
-from simkyc.registry.models import Role
 
 if TYPE_CHECKING:
     from simkyc.privacy.tlog import LogKeys
@@ -94,8 +94,8 @@ def purge() -> None:
     their limits' windows, and the state of proofing sessions idle past
     SIMKYC_PROOFING_IDLE_S (held evidence, upload replies, liveness challenges, attempts,
     lockouts); prints the counts as JSON. Run it periodically (cron, a systemd timer)."""
+    from simkyc.auth.actors import SYSTEM
     from simkyc.registry import maintenance
-    from simkyc.registry.accounts import SYSTEM
 
     settings = get_settings()
     retention = timedelta(hours=settings.idempotency_retention_hours)
@@ -131,11 +131,11 @@ def find_split_persons(
     person ids for an administrator to merge. Every row read is audited."""
     from dataclasses import asdict
 
+    from simkyc.auth.actors import SYSTEM
     from simkyc.config import AcceptedDocument
     from simkyc.privacy.keyring import load_keyring
     from simkyc.proofing.documents import document_type
     from simkyc.registry import splits
-    from simkyc.registry.accounts import SYSTEM
 
     keyring = load_keyring(get_settings())
     kind = document_type(AcceptedDocument(document_kind))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+from simkyc.auth.models import ApiKey, Principal
 from simkyc.db.attempts import Attempt
 from simkyc.db.base import Base
 from simkyc.db.idempotency import IdempotencyRecord
@@ -14,7 +15,7 @@ from simkyc.proofing.held import SEALED as HELD_SEALED
 from simkyc.proofing.held import ProofingState
 from simkyc.proofing.models import ProofingSession
 from simkyc.proofing.replies import StepReply
-from simkyc.registry.models import ApiKey, Dispute, Line, Operator, Person, Principal
+from simkyc.registry.models import Dispute, Line, Operator, Person
 from simkyc.web.store import WebSessionRow
 
 __all__ = [

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from simkyc.auth.models import Role
 from simkyc.documents.crosscheck import FieldStatus, TypedField
 from simkyc.documents.findings import DocumentError
 from simkyc.documents.policy import PolicyFinding
@@ -22,7 +23,7 @@ from simkyc.i18n.catalog import Catalogs, catalogs
 from simkyc.liveness.challenge import Action
 from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.proofing.models import LivenessVerdict, Outcome, Purpose, Reason
-from simkyc.registry.models import LineStatus, Role, ServiceType
+from simkyc.registry.models import LineStatus, ServiceType
 
 PACKAGE = Path(__file__).resolve().parents[1]
 STATIC = PACKAGE / "web" / "static"

@@ -15,6 +15,8 @@ from typing import cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from simkyc.auth.actors import Actor, require
+from simkyc.auth.models import Role
 from simkyc.errors import (
     ConsentMissing,
     PermissionDenied,
@@ -46,8 +48,7 @@ from simkyc.proofing.models import (
     Reason,
 )
 from simkyc.proofing.schemas import Consent, ProofingView
-from simkyc.registry.accounts import Actor, require
-from simkyc.registry.models import Line, Person, Role
+from simkyc.registry.models import Line, Person
 from simkyc.registry.persons import (
     Applicant,
     Template,

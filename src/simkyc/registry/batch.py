@@ -22,6 +22,8 @@ from sqlalchemy import CursorResult, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from simkyc.auth.actors import Actor, require
+from simkyc.auth.models import Role
 from simkyc.config import JurisdictionProfile
 from simkyc.db.base import new_id
 from simkyc.db.idempotency import (
@@ -47,10 +49,9 @@ from simkyc.privacy.crypto import place
 from simkyc.privacy.keyring import Keyring
 from simkyc.proofing.models import ProofingSession, Purpose
 from simkyc.proofing.service import require_usable
-from simkyc.registry.accounts import Actor, require
 from simkyc.registry.idempotent import opened_response, sealed_response
 from simkyc.registry.lines import operator_of, transfer_forbidden
-from simkyc.registry.models import Line, LineStatus, Operator, Person, Role, ServiceType
+from simkyc.registry.models import Line, LineStatus, Operator, Person, ServiceType
 from simkyc.registry.numbers import normalise_iccid, normalise_msisdn
 from simkyc.registry.persons import open_template, seal_template, template_place
 from simkyc.registry.rules import Holdings, check_one_more, profile_for

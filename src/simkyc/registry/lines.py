@@ -11,6 +11,8 @@ from typing import NoReturn
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
+from simkyc.auth.actors import Actor, require
+from simkyc.auth.models import Role
 from simkyc.config import JurisdictionProfile
 from simkyc.errors import (
     InvalidLineState,
@@ -23,17 +25,8 @@ from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.privacy.keyring import Keyring
 from simkyc.proofing.models import Purpose
 from simkyc.proofing.service import consume, require_holder_match, usable
-from simkyc.registry.accounts import Actor, require
 from simkyc.registry.idempotent import finish, guarded, replayed
-from simkyc.registry.models import (
-    Dispute,
-    DisputeStatus,
-    Line,
-    LineStatus,
-    Operator,
-    Role,
-    ServiceType,
-)
+from simkyc.registry.models import Dispute, DisputeStatus, Line, LineStatus, Operator, ServiceType
 from simkyc.registry.numbers import normalise_iccid
 from simkyc.registry.persons import lock_person
 from simkyc.registry.rules import profile_for

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from simkyc.auth.actors import Actor, require
+from simkyc.auth.models import Role
 from simkyc.db.attempts import purge_attempts
 from simkyc.db.idempotency import purge_before
 from simkyc.db.models import SEALED_COLUMNS
@@ -20,8 +22,6 @@ from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.retention import purge_expired
 from simkyc.privacy.rotation import reencrypt
 from simkyc.proofing import held, replies
-from simkyc.registry.accounts import Actor, require
-from simkyc.registry.models import Role
 from simkyc.registry.persons import PersonDetails, lock_person, open_details
 from simkyc.web import store as web_store
 

@@ -22,6 +22,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from simkyc.auth.actors import Actor
+from simkyc.auth.models import Role
 from simkyc.config import JurisdictionProfile
 from simkyc.db.engine import create_db_engine
 from simkyc.db.migrate import upgrade
@@ -41,8 +43,7 @@ from simkyc.proofing.models import (
 )
 from simkyc.proofing.schemas import Consent, ProofingView
 from simkyc.registry import accounts, lines
-from simkyc.registry.accounts import Actor
-from simkyc.registry.models import Role, ServiceType
+from simkyc.registry.models import ServiceType
 from simkyc.registry.numbers import luhn_valid
 from simkyc.registry.persons import Applicant, Template
 from simkyc.registry.schemas import LineView

@@ -8,12 +8,13 @@ from dataclasses import replace
 from registry_world import MODEL, World, unit_vector
 from sqlalchemy import func, select
 
+from simkyc.auth.actors import SYSTEM
+from simkyc.auth.models import Role
 from simkyc.db.models import SEALED_COLUMNS
 from simkyc.privacy.audit import AccessPurpose
 from simkyc.privacy.crypto import key_id_of
 from simkyc.registry import lines, maintenance
-from simkyc.registry.accounts import SYSTEM
-from simkyc.registry.models import Person, Role
+from simkyc.registry.models import Person
 from simkyc.registry.persons import Template
 
 
