@@ -47,13 +47,13 @@ from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction, Event
 from simkyc.privacy.crypto import place
 from simkyc.privacy.keyring import Keyring
+from simkyc.privacy.templates import open_template, seal_template, template_place
 from simkyc.proofing.models import ProofingSession, Purpose
 from simkyc.proofing.service import require_usable
 from simkyc.registry.idempotent import opened_response, sealed_response
 from simkyc.registry.lines import operator_of, transfer_forbidden
 from simkyc.registry.models import Line, LineStatus, Operator, Person, ServiceType
 from simkyc.registry.numbers import normalise_iccid, normalise_msisdn
-from simkyc.registry.persons import open_template, seal_template, template_place
 from simkyc.registry.rules import Holdings, check_one_more, profile_for
 from simkyc.registry.schemas import LineView
 from simkyc.registry.sealed_numbers import NumberKind, blind_index, blind_indexes, number_columns

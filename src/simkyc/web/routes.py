@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from simkyc.api import schemas
 from simkyc.api.deps import IdempotencyKey, NowDep, ServicesDep, SessionDep
 from simkyc.api.locale import LocaleDep
-from simkyc.api.routes.proofing import localized
 from simkyc.api.schemas import ApplicantIn, ConsentIn, ProofingCreate, ProofingPublic
+from simkyc.api.translated import localized
 from simkyc.auth.actors import Actor
 from simkyc.auth.keys import authenticate
 from simkyc.auth.models import Role

@@ -31,6 +31,7 @@ from simkyc.faces.match import Decision as FaceDecision
 from simkyc.faces.policy import FacePolicy
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.pseudonyms import DocumentIdentity
+from simkyc.privacy.templates import Template
 from simkyc.privacy.tlog import LogKeys, LogVerification, integrate, verify_log
 from simkyc.proofing import service as proofing
 from simkyc.proofing.models import (
@@ -45,7 +46,7 @@ from simkyc.proofing.schemas import Consent, ProofingView
 from simkyc.registry import accounts, lines
 from simkyc.registry.models import ServiceType
 from simkyc.registry.numbers import luhn_valid
-from simkyc.registry.persons import Applicant, Template
+from simkyc.registry.persons import Applicant
 from simkyc.registry.schemas import LineView
 from simkyc.types import Embedding
 

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from simkyc.auth.actors import Actor
 from simkyc.errors import InvalidBatch
 from simkyc.privacy.models import AuditEntry
+from simkyc.privacy.templates import Template
 from simkyc.registry.batch import Outcome, Registration, register_lines
 from simkyc.registry.models import Line, Person
-from simkyc.registry.persons import Template
 
 
 def run(world: World, agent: Actor, items: list[Registration]) -> list[Outcome]:

@@ -13,9 +13,9 @@ from simkyc.auth.models import Role
 from simkyc.db.models import SEALED_COLUMNS
 from simkyc.privacy.audit import AccessPurpose
 from simkyc.privacy.crypto import key_id_of
+from simkyc.privacy.templates import Template
 from simkyc.registry import lines, maintenance
 from simkyc.registry.models import Person
-from simkyc.registry.persons import Template
 
 
 def sealed_key_ids(world: World) -> set[str]:

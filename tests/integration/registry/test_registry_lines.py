@@ -22,10 +22,10 @@ from simkyc.errors import (
     TransferForbidden,
 )
 from simkyc.faces.match import Decision as FaceDecision
+from simkyc.privacy.templates import Template
 from simkyc.proofing.models import Purpose
 from simkyc.registry import lines
 from simkyc.registry.models import Line, LineStatus, ServiceType
-from simkyc.registry.persons import Template
 from simkyc.registry.schemas import LineView
 
 

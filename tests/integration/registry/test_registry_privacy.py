@@ -22,10 +22,11 @@ from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.models import MediaKind
 from simkyc.privacy.pseudonyms import DocumentIdentity
 from simkyc.privacy.retention import RetentionPolicy, retain_image
+from simkyc.privacy.templates import Template
 from simkyc.proofing.models import Purpose
 from simkyc.registry import lines, selfservice
 from simkyc.registry.models import Line
-from simkyc.registry.persons import Applicant, Template
+from simkyc.registry.persons import Applicant
 
 NUMBER = "11010519491231002X"
 NAME = "ZHANG Xiaoming 张小明"

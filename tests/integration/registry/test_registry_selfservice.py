@@ -15,10 +15,11 @@ from simkyc.errors import (
     ProofingMismatch,
     RecordNotFound,
 )
+from simkyc.privacy.templates import Template
 from simkyc.proofing.models import Purpose
 from simkyc.registry import disputes, selfservice
 from simkyc.registry.models import LineStatus
-from simkyc.registry.persons import Applicant, Template
+from simkyc.registry.persons import Applicant
 
 FACE = Template(MODEL, unit_vector(11))
 REPROOF_HOURS = 72.0

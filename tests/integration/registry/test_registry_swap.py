@@ -17,10 +17,10 @@ from simkyc.errors import (
 )
 from simkyc.faces.calibration import Calibration, CalibrationPoint, RejectPoint
 from simkyc.faces.policy import FacePolicy
+from simkyc.privacy.templates import Template
 from simkyc.proofing import service as proofing
 from simkyc.proofing.models import Purpose
 from simkyc.registry import lines
-from simkyc.registry.persons import Template
 from simkyc.registry.schemas import LineView
 
 HOLDER = Template(MODEL, unit_vector(1))
