@@ -94,8 +94,8 @@ def purge() -> None:
     their limits' windows, and the state of proofing sessions idle past
     SIMKYC_PROOFING_IDLE_S (held evidence, upload replies, liveness challenges, attempts,
     lockouts); prints the counts as JSON. Run it periodically (cron, a systemd timer)."""
+    from simkyc import maintenance
     from simkyc.auth.actors import SYSTEM
-    from simkyc.registry import maintenance
 
     settings = get_settings()
     retention = timedelta(hours=settings.idempotency_retention_hours)

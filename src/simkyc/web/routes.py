@@ -18,16 +18,7 @@ from simkyc.api.locale import LocaleDep
 from simkyc.api.schemas import ApplicantIn, ConsentIn, ProofingCreate, ProofingPublic
 from simkyc.api.translated import localized
 from simkyc.auth.actors import Actor
-from simkyc.auth.keys import authenticate
-from simkyc.auth.models import Role
-from simkyc.config import Settings
-from simkyc.errors import InvalidCredentials, PermissionDenied
-from simkyc.proofing import service as proofing
-from simkyc.proofing.models import Purpose
-from simkyc.proofing.schemas import Consent
-from simkyc.registry import selfservice
-from simkyc.web import headers, i18n
-from simkyc.web.sessions import (
+from simkyc.auth.cookies import (
     COOKIE,
     Kind,
     SessionStore,
@@ -37,6 +28,15 @@ from simkyc.web.sessions import (
     current,
     store_of,
 )
+from simkyc.auth.keys import authenticate
+from simkyc.auth.models import Role
+from simkyc.config import Settings
+from simkyc.errors import InvalidCredentials, PermissionDenied
+from simkyc.proofing import service as proofing
+from simkyc.proofing.models import Purpose
+from simkyc.proofing.schemas import Consent
+from simkyc.registry import selfservice
+from simkyc.web import headers, i18n
 
 STATIC = Path(__file__).parent / "static"
 router = APIRouter(prefix="/web", include_in_schema=False)

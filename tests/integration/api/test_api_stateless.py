@@ -24,6 +24,7 @@ from api_world import Api, ScriptedBook, Shots, applicant
 from registry_world import BACKENDS, scratch_database
 from sqlalchemy import func, select
 
+from simkyc import maintenance
 from simkyc.api.app import create_app
 from simkyc.api.state import Services, utc_now
 from simkyc.auth.actors import SYSTEM
@@ -32,7 +33,7 @@ from simkyc.config import Settings
 from simkyc.liveness.store import LivenessChallenge
 from simkyc.proofing.held import ProofingState
 from simkyc.proofing.models import ProofingSession
-from simkyc.registry import accounts, idempotent, maintenance
+from simkyc.registry import accounts, idempotent
 
 
 def make_api(settings: Settings, shots: Shots, stack: ExitStack, admin: str = "") -> Api:

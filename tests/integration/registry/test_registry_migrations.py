@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from simkyc.auth.actors import Actor
 from simkyc.auth.models import Role
 from simkyc.db.migrate import current_revision, downgrade, head_revision, upgrade
-from simkyc.db.models import metadata
+from simkyc.tables import metadata
 
 
 def differences(engine: Engine) -> list[object]:

@@ -17,7 +17,6 @@ from simkyc.auth.keys import authenticate
 from simkyc.auth.models import Role
 from simkyc.config import default_profiles
 from simkyc.db.engine import session_factory
-from simkyc.db.models import metadata
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.models import MediaKind
 from simkyc.privacy.pseudonyms import DocumentIdentity
@@ -27,6 +26,7 @@ from simkyc.proofing.models import Purpose
 from simkyc.registry import lines, selfservice
 from simkyc.registry.models import Line
 from simkyc.registry.persons import Applicant
+from simkyc.tables import metadata
 
 NUMBER = "11010519491231002X"
 NAME = "ZHANG Xiaoming 张小明"

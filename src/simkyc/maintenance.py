@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from simkyc.auth import cookie_store as web_store
 from simkyc.auth.actors import Actor, require
 from simkyc.auth.models import Role
 from simkyc.db.attempts import purge_attempts
 from simkyc.db.idempotency import purge_before
-from simkyc.db.models import SEALED_COLUMNS
 from simkyc.errors import PermissionDenied
 from simkyc.liveness import store as challenges
 from simkyc.privacy import audit
@@ -23,7 +23,7 @@ from simkyc.privacy.retention import purge_expired
 from simkyc.privacy.rotation import reencrypt
 from simkyc.proofing import held, replies
 from simkyc.registry.persons import PersonDetails, lock_person, open_details
-from simkyc.web import store as web_store
+from simkyc.tables import SEALED_COLUMNS
 
 logger = logging.getLogger(__name__)
 

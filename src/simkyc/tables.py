@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+from simkyc.auth.cookie_store import WebSessionRow
 from simkyc.auth.models import ApiKey, Principal
 from simkyc.db.attempts import Attempt
 from simkyc.db.base import Base
@@ -16,7 +17,6 @@ from simkyc.proofing.held import ProofingState
 from simkyc.proofing.models import ProofingSession
 from simkyc.proofing.replies import StepReply
 from simkyc.registry.models import Dispute, Line, Operator, Person
-from simkyc.web.store import WebSessionRow
 
 __all__ = [
     "SEALED_COLUMNS",

@@ -1,6 +1,6 @@
 """Cookie sessions of the web pages: the browser holds a random id (HttpOnly, SameSite=Strict),
 the server the bearer token it stands for, so the API key never reaches the page's script.
-The server side is a database row (simkyc.web.store): every process serves every session.
+The server side is a database row (simkyc.auth.cookie_store): every process serves every session.
 
 State-changing requests must echo the session's CSRF token in `X-CSRF-Token` (the page gets
 it from the sign-in response and keeps it in memory). A portal session (a citizen proving
@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
+from simkyc.auth.cookie_store import Kind, SessionStore, WebSession
 from simkyc.errors import InvalidCredentials, PermissionDenied
-from simkyc.web.store import Kind, SessionStore, WebSession
 
 if TYPE_CHECKING:
     from simkyc.api.state import Services
