@@ -37,22 +37,23 @@ RANKS: dict[str, int] = {
     "faces": 10,
     "documents": 11,
     "liveness": 11,
-    # Cross-cutting services the flows use.
+    # Who is calling (principals, keys, cookie sessions): used by the flows and the API.
     "auth": 20,
-    "i18n": 20,
     # Flows: a proofing, then what is done with it (lines, disputes, self-service).
     "proofing": 30,
     "registry": 31,
+    # The words: what the domains and flows say, in the reader's language.
+    "i18n": 35,
     # The HTTP surface, then the pages on top of it.
     "api": 40,
     "testing": 41,  # test-only hooks the app installs when settings ask for them
     "web": 50,
     # Composition: every table (migrations), jobs that sweep every table.
     "tables": 60,
-    "maintenance": 60,
+    "maintenance": 61,
     # Tooling: never imported by the runtime.
-    "eval": TOOLING,
     "synth": TOOLING,
+    "eval": TOOLING + 1,
     "cli": TOOLING + 10,
 }
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hmac
 import re
 import time
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
@@ -20,9 +19,7 @@ from starlette.requests import Request
 
 from simkyc.auth.cookie_store import Kind, SessionStore, WebSession
 from simkyc.errors import InvalidCredentials, PermissionDenied
-
-if TYPE_CHECKING:
-    from simkyc.api.state import Services
+from simkyc.privacy.keyring import Keyring
 
 __all__ = ["COOKIE", "Kind", "SessionStore", "WebSession", "cookie_bearer", "current"]
 
@@ -50,10 +47,11 @@ class SessionEnded(InvalidCredentials):
 def store_of(request: Request) -> SessionStore | None:
     """The sessions' store, when the web pages are installed (and the app has started)."""
     ttl_s: float | None = getattr(request.app.state, "web_session_ttl_s", None)
-    services: Services | None = getattr(request.app.state, "services", None)
-    if ttl_s is None or services is None:
+    services = getattr(request.app.state, "services", None)  # the app's Services, once started
+    keyring: Keyring | None = getattr(services, "keyring", None)
+    if ttl_s is None or keyring is None:
         return None
-    return SessionStore(keyring=services.keyring, ttl_s=ttl_s)
+    return SessionStore(keyring=keyring, ttl_s=ttl_s)
 
 
 def current(request: Request, db: Session) -> tuple[str, WebSession] | None:
