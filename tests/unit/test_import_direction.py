@@ -32,6 +32,7 @@ RANKS: dict[str, int] = {
     "files": BASE,
     "db": BASE,
     "privacy": BASE,
+    "rules": BASE,  # a jurisdiction's profile, line caps, document policy: data, pure functions
     "convert": 1,  # third-party weights -> ONNX, run by the loaders on a first load
     # Domains: what a face, a liveness video, a document is.
     "faces": 10,

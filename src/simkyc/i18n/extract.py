@@ -18,12 +18,12 @@ from pathlib import Path
 from simkyc.auth.models import Role
 from simkyc.documents.crosscheck import FieldStatus, TypedField
 from simkyc.documents.findings import DocumentError
-from simkyc.documents.policy import PolicyFinding
 from simkyc.i18n.catalog import Catalogs, catalogs
 from simkyc.liveness.challenge import Action
 from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.proofing.models import LivenessVerdict, Outcome, Purpose, Reason
 from simkyc.registry.models import LineStatus, ServiceType
+from simkyc.rules.document_policy import PolicyFinding
 
 PACKAGE = Path(__file__).resolve().parents[1]
 STATIC = PACKAGE / "web" / "static"

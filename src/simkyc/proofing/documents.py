@@ -12,8 +12,8 @@ from simkyc.config import JurisdictionProfile
 from simkyc.documents.cn_id import validate_cn_resident_id
 from simkyc.documents.crosscheck import FieldCheck, FieldStatus
 from simkyc.documents.mrz import parse_mrz
-from simkyc.documents.policy import policy_checks
 from simkyc.proofing.models import CheckKind, DocumentCheck
+from simkyc.rules.document_policy import policy_checks
 
 TEXT_CHECK_PREFIX = "card_text_"
 

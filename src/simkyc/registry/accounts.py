@@ -22,8 +22,8 @@ from simkyc.auth.models import ApiKey, Principal, Role
 from simkyc.config import JurisdictionProfile
 from simkyc.errors import OperatorExists, PermissionDenied, RecordNotFound
 from simkyc.registry.models import Operator
-from simkyc.registry.rules import profile_for
 from simkyc.registry.schemas import IssuedKey, OperatorView, PrincipalView
+from simkyc.rules.line_caps import profile_for
 
 
 def create_operator(

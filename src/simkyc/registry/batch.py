@@ -54,9 +54,9 @@ from simkyc.registry.idempotent import opened_response, sealed_response
 from simkyc.registry.lines import operator_of, transfer_forbidden
 from simkyc.registry.models import Line, LineStatus, Operator, Person, ServiceType
 from simkyc.registry.numbers import normalise_iccid, normalise_msisdn
-from simkyc.registry.rules import Holdings, check_one_more, profile_for
 from simkyc.registry.schemas import LineView
 from simkyc.registry.sealed_numbers import NumberKind, blind_index, blind_indexes, number_columns
+from simkyc.rules.line_caps import Holdings, check_one_more, profile_for
 
 OPERATION = "register"  # the single path's operation name: a key serves either path
 ATTEMPTS = 3  # re-judgements after a concurrent transaction took a number first

@@ -29,9 +29,9 @@ from simkyc.registry.idempotent import finish, guarded, replayed
 from simkyc.registry.models import Dispute, DisputeStatus, Line, LineStatus, Operator, ServiceType
 from simkyc.registry.numbers import normalise_iccid
 from simkyc.registry.persons import lock_person
-from simkyc.registry.rules import profile_for
 from simkyc.registry.schemas import LineView
 from simkyc.registry.sealed_numbers import NumberKind, blind_indexes, number_columns, open_number
+from simkyc.rules.line_caps import profile_for
 
 Profiles = Mapping[str, JurisdictionProfile]
 
