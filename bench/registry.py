@@ -57,7 +57,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from simkyc.auth.actors import Actor
 from simkyc.auth.models import Role
-from simkyc.config import default_profiles
 from simkyc.db.base import new_id
 from simkyc.db.engine import create_db_engine, session_factory
 from simkyc.db.migrate import upgrade
@@ -71,6 +70,7 @@ from simkyc.registry import accounts, batch, lines
 from simkyc.registry.batch import Registration
 from simkyc.registry.models import Line, LineStatus, Person, ServiceType
 from simkyc.registry.numbers import luhn_valid
+from simkyc.rules.profiles import default_profiles
 
 JURISDICTION, CAP = "CN", 5
 NOW = datetime.now(UTC)

@@ -132,10 +132,10 @@ def find_split_persons(
     from dataclasses import asdict
 
     from simkyc.auth.actors import SYSTEM
-    from simkyc.config import AcceptedDocument
     from simkyc.privacy.keyring import load_keyring
     from simkyc.proofing.documents import document_type
     from simkyc.registry import splits
+    from simkyc.rules.profiles import AcceptedDocument
 
     keyring = load_keyring(get_settings())
     kind = document_type(AcceptedDocument(document_kind))

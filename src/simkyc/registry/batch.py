@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from simkyc.auth.actors import Actor, require
 from simkyc.auth.models import Role
-from simkyc.config import JurisdictionProfile
 from simkyc.db.base import new_id
 from simkyc.db.idempotency import (
     IdempotencyRecord,
@@ -57,6 +56,7 @@ from simkyc.registry.numbers import normalise_iccid, normalise_msisdn
 from simkyc.registry.schemas import LineView
 from simkyc.registry.sealed_numbers import NumberKind, blind_index, blind_indexes, number_columns
 from simkyc.rules.line_caps import Holdings, check_one_more, profile_for
+from simkyc.rules.profiles import JurisdictionProfile
 
 OPERATION = "register"  # the single path's operation name: a key serves either path
 ATTEMPTS = 3  # re-judgements after a concurrent transaction took a number first

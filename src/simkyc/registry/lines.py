@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from simkyc.auth.actors import Actor, require
 from simkyc.auth.models import Role
-from simkyc.config import JurisdictionProfile
 from simkyc.errors import (
     InvalidLineState,
     NumberInUse,
@@ -32,6 +31,7 @@ from simkyc.registry.persons import lock_person
 from simkyc.registry.schemas import LineView
 from simkyc.registry.sealed_numbers import NumberKind, blind_indexes, number_columns, open_number
 from simkyc.rules.line_caps import profile_for
+from simkyc.rules.profiles import JurisdictionProfile
 
 Profiles = Mapping[str, JurisdictionProfile]
 

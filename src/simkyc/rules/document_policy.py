@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from simkyc.config import AcceptedDocument, JurisdictionProfile, MinorRule
+from simkyc.rules.profiles import AcceptedDocument, JurisdictionProfile, MinorRule
 
 
 class PolicyFinding(StrEnum):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from simkyc.config import JurisdictionProfile
 from simkyc.errors import LineCapExceeded, UnknownJurisdiction
+from simkyc.rules.profiles import JurisdictionProfile
 
 PER_OPERATOR = "max_lines_per_operator"
 TOTAL = "max_lines_total"

@@ -36,13 +36,14 @@ from web_world import (
 from simkyc.api.app import create_app
 from simkyc.api.state import Services, utc_now
 from simkyc.auth.models import Role
-from simkyc.config import JurisdictionProfile, Settings, default_profiles
+from simkyc.config import Settings
 from simkyc.db.engine import create_db_engine, session_factory
 from simkyc.db.migrate import upgrade
 from simkyc.faces.detect import YuNetDetector
 from simkyc.liveness.challenge import Action
 from simkyc.liveness.media import MediaLimits, decode_video
 from simkyc.registry import accounts
+from simkyc.rules.profiles import JurisdictionProfile, default_profiles
 from simkyc.synth.liveness_attacks import print_attack
 
 # The head-turn video lasts 6.5 s as its decoder reads it (88 frames, irregular timestamps):

@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from simkyc.auth.actors import Actor
 from simkyc.auth.models import Role
-from simkyc.config import JurisdictionProfile
 from simkyc.db.engine import create_db_engine
 from simkyc.db.migrate import upgrade
 from simkyc.faces.match import Decision as FaceDecision
@@ -48,6 +47,7 @@ from simkyc.registry.models import ServiceType
 from simkyc.registry.numbers import luhn_valid
 from simkyc.registry.persons import Applicant
 from simkyc.registry.schemas import LineView
+from simkyc.rules.profiles import JurisdictionProfile
 from simkyc.types import Embedding
 
 BACKENDS = ("sqlite", "postgresql")

@@ -88,11 +88,11 @@ def test_line_numbers_are_sealed_by_the_migration(backend: str, tmp_path: Path,
     from sqlalchemy import text
     from sqlalchemy.orm import Session
 
-    from simkyc.config import default_profiles
     from simkyc.db.idempotency import digest_info
     from simkyc.privacy.keyring import Keyring
     from simkyc.registry import lines
     from simkyc.registry.models import ServiceType
+    from simkyc.rules.profiles import default_profiles
 
     keyring = Keyring.generate()
     monkeypatch.setenv("SIMKYC_KEYRING", keyring.to_json())

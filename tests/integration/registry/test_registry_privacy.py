@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from simkyc.auth.actors import Actor
 from simkyc.auth.keys import authenticate
 from simkyc.auth.models import Role
-from simkyc.config import default_profiles
 from simkyc.db.engine import session_factory
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.models import MediaKind
@@ -26,6 +25,7 @@ from simkyc.proofing.models import Purpose
 from simkyc.registry import lines, selfservice
 from simkyc.registry.models import Line
 from simkyc.registry.persons import Applicant
+from simkyc.rules.profiles import default_profiles
 from simkyc.tables import metadata
 
 NUMBER = "11010519491231002X"
