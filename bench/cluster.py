@@ -57,16 +57,11 @@ import httpx
 import numpy as np
 
 from simkyc.config import Settings
-from simkyc.documents.specimen import (
-    DocumentKind,
-    portrait_from_photo,
-    random_specimen,
-    render_card,
-)
-from simkyc.documents.virtual_photo import Shot, photograph
 from simkyc.faces.detect import YuNetDetector
 from simkyc.liveness.media import MediaLimits, decode_video
 from simkyc.privacy.keyring import Keyring
+from simkyc.synth.specimen import DocumentKind, portrait_from_photo, random_specimen, render_card
+from simkyc.synth.virtual_photo import Shot, photograph
 
 ROOT = Path(__file__).resolve().parents[1]
 SIMKYC = [sys.executable, "-m", "simkyc.cli"]

@@ -68,7 +68,8 @@ from typing import Any
 from sqlalchemy import Engine, event, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from simkyc.config import default_profiles
+from simkyc.auth.actors import Actor
+from simkyc.auth.models import Role
 from simkyc.db.base import new_id
 from simkyc.db.engine import create_db_engine, session_factory
 from simkyc.db.migrate import upgrade
@@ -79,10 +80,10 @@ from simkyc.privacy.pseudonyms import DocumentIdentity, pseudonym
 from simkyc.privacy.tlog import LogKeys, integrate, verify_log
 from simkyc.proofing.models import Outcome, ProofingSession, Purpose
 from simkyc.registry import accounts, batch, lines
-from simkyc.registry.accounts import Actor
 from simkyc.registry.batch import Registration
-from simkyc.registry.models import Line, LineStatus, Person, Role, ServiceType
+from simkyc.registry.models import Line, LineStatus, Person, ServiceType
 from simkyc.registry.numbers import luhn_valid
+from simkyc.rules.profiles import default_profiles
 
 JURISDICTION, CAP = "CN", 5
 NOW = datetime.now(UTC)

@@ -38,13 +38,13 @@ from datetime import UTC, datetime
 import numpy as np
 from sqlalchemy import Engine, bindparam, select, text
 
+from simkyc.auth.actors import SYSTEM
 from simkyc.db.engine import create_db_engine, session_factory
 from simkyc.db.migrate import upgrade
 from simkyc.privacy import audit, merkle, tlog
 from simkyc.privacy.integrator import Integrator
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.models import TlogCheckpoint, TlogLeaf, TlogNode
-from simkyc.registry.accounts import SYSTEM
 
 BLOCK = 100_000
 STAMP = "2026-01-01T00:00:00.000000+00:00"

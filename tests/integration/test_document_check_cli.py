@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 
 from simkyc.config import Settings
-from simkyc.documents.specimen import (
+from simkyc.faces.detect import YuNetDetector
+from simkyc.synth.specimen import (
     DocumentKind,
     SpecimenData,
     portrait_from_photo,
     random_specimen,
     render_card,
 )
-from simkyc.documents.virtual_photo import Shot, photograph
-from simkyc.faces.detect import YuNetDetector
+from simkyc.synth.virtual_photo import Shot, photograph
 
 
 def _card(lfw_dir: Path, tmp_path: Path) -> tuple[Path, SpecimenData]:

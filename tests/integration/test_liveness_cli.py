@@ -1,6 +1,6 @@
 """`simkyc liveness check` as a user runs it: exit codes 0 live / 2 retry / 3 error, JSON shape.
 
-Runs the sub-app's module entry point (`python -m simkyc.liveness.cli`), the same Typer app
+Runs the sub-app's module entry point (`python -m simkyc.cli.liveness`), the same Typer app
 that `simkyc liveness` mounts.
 """
 
@@ -19,7 +19,7 @@ from simkyc.liveness.media import MediaLimits, decode_video
 
 def _liveness(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "simkyc.liveness.cli", *args],
+        [sys.executable, "-m", "simkyc.cli.liveness", *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -95,7 +95,7 @@ def test_the_summary_in_chinese(headturn: Path) -> None:
     Chinese; they were English whatever LANG said."""
     env = {**os.environ, "LANG": "zh_CN.UTF-8", "LC_ALL": "", "LANGUAGE": "", "COLUMNS": "200"}
     done = subprocess.run(
-        [sys.executable, "-m", "simkyc.liveness.cli", "check", str(headturn), "--challenge",
+        [sys.executable, "-m", "simkyc.cli.liveness", "check", str(headturn), "--challenge",
          "turn_left,turn_right"], capture_output=True, text=True, timeout=300, env=env,
         check=False)
     assert done.returncode == 2, done.stdout + done.stderr

@@ -161,7 +161,7 @@ def _spec_from_json(entry: Mapping[str, object]) -> RecognizerSpec:
 
 def _dlib_resnet_onnx(cache_dir: Path) -> Path:
     """The dlib ResNet as ONNX, converted once from the packaged .dat into the cache."""
-    from simkyc.faces.dlib_onnx import convert_dlib_resnet
+    from simkyc.convert.dlib_onnx import convert_dlib_resnet
 
     source = verified_file(
         dlib_model_file("dlib_face_recognition_resnet_model_v1.dat"), DLIB_RESNET_SHA256
@@ -175,7 +175,7 @@ def _dlib_resnet_onnx(cache_dir: Path) -> Path:
 
 def _openvino_ir_onnx(spec: RecognizerSpec, models_dir: Path, cache_dir: Path) -> Path:
     """An OpenVINO IR as ONNX, converted once by the project's own reader into the cache."""
-    from simkyc.faces.openvino_ir import convert_openvino_ir
+    from simkyc.convert.openvino_ir import convert_openvino_ir
 
     xml = verified_file(models_dir / spec.filename, spec.sha256)
     weights = verified_file(xml.with_suffix(".bin"), spec.weights_sha256)

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from simkyc.auth.models import Role
 from simkyc.documents.cn_id import Province
 from simkyc.documents.crosscheck import FieldStatus, TypedField
 from simkyc.documents.findings import DocumentError, DocumentField
 from simkyc.documents.mrz import CheckName
-from simkyc.documents.policy import PolicyFinding
 from simkyc.faces.match import Decision
 from simkyc.i18n.catalog import Catalogs, catalogs
 from simkyc.i18n.messages import FACE_REASONS
@@ -27,7 +27,8 @@ from simkyc.liveness.analyzer import Verdict
 from simkyc.liveness.challenge import Action
 from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.proofing.models import LivenessVerdict, Outcome, Purpose, Reason
-from simkyc.registry.models import LineStatus, Role, ServiceType
+from simkyc.registry.models import LineStatus, ServiceType
+from simkyc.rules.document_policy import PolicyFinding
 
 PACKAGE = Path(__file__).resolve().parents[1]
 STATIC = PACKAGE / "web" / "static"
@@ -154,7 +155,7 @@ def cli_help() -> dict[str, str]:
     """The English help of every command and option of `simkyc`, by catalog id."""
     from typer.main import get_command
 
-    from simkyc.cli import app
+    from simkyc.cli.main import app
     from simkyc.i18n.help import help_texts
 
     return help_texts(get_command(app))

@@ -23,8 +23,8 @@ from typer._click.formatting import HelpFormatter
 from typer.core import TyperArgument, TyperGroup, TyperOption
 from typer.main import get_command
 
+from simkyc.cli.lang import LANG_VARIABLE, cli_locale
 from simkyc.i18n.catalog import DEFAULT_LOCALE, Catalogs, catalogs
-from simkyc.i18n.cli import LANG_VARIABLE, cli_locale
 
 ROOT = "simkyc"
 HELP_PREFIX = "cli.help."

@@ -70,7 +70,7 @@ class AccessPurpose(StrEnum):
 
 
 class AuditActor(Protocol):
-    """Who: any object with these attributes (simkyc.registry.accounts.Actor is one)."""
+    """Who: any object with these attributes (simkyc.auth.actors.Actor is one)."""
 
     @property
     def principal_id(self) -> str: ...

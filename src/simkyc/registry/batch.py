@@ -33,7 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from simkyc.config import JurisdictionProfile
+from simkyc.auth.actors import Actor, require
+from simkyc.auth.models import Role
 from simkyc.db.base import new_id
 from simkyc.db.idempotency import (
     IdempotencyRecord,
@@ -56,17 +57,17 @@ from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction, Event
 from simkyc.privacy.crypto import place
 from simkyc.privacy.keyring import Keyring
+from simkyc.privacy.templates import open_template, seal_template, template_place
 from simkyc.proofing.models import ProofingSession, Purpose
 from simkyc.proofing.service import require_usable
-from simkyc.registry.accounts import Actor, require
 from simkyc.registry.idempotent import opened_response, sealed_response
 from simkyc.registry.lines import operator_of, transfer_forbidden
-from simkyc.registry.models import Line, LineStatus, Operator, Person, Role, ServiceType
+from simkyc.registry.models import Line, LineStatus, Operator, Person, ServiceType
 from simkyc.registry.numbers import normalise_iccid, normalise_msisdn
-from simkyc.registry.persons import open_template, seal_template, template_place
-from simkyc.registry.rules import Holdings, check_one_more, profile_for
 from simkyc.registry.schemas import LineView
 from simkyc.registry.sealed_numbers import NumberKind, blind_index, blind_indexes, number_columns
+from simkyc.rules.line_caps import Holdings, check_one_more, profile_for
+from simkyc.rules.profiles import JurisdictionProfile
 
 OPERATION = "register"  # the single path's operation name: a key serves either path
 ATTEMPTS = 3  # re-judgements after a concurrent transaction took a number first

@@ -23,11 +23,11 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from simkyc.auth.actors import Actor
 from simkyc.db.idempotency import remember, replay
 from simkyc.errors import SimkycError
 from simkyc.privacy.crypto import place, seal, unseal
 from simkyc.privacy.keyring import Keyring
-from simkyc.registry.accounts import Actor
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -11,7 +11,8 @@ from typing import NoReturn
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
-from simkyc.config import JurisdictionProfile
+from simkyc.auth.actors import Actor, require
+from simkyc.auth.models import Role
 from simkyc.errors import (
     InvalidLineState,
     NumberInUse,
@@ -23,22 +24,14 @@ from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.privacy.keyring import Keyring
 from simkyc.proofing.models import Purpose
 from simkyc.proofing.service import consume, require_holder_match, usable
-from simkyc.registry.accounts import Actor, require
 from simkyc.registry.idempotent import once
-from simkyc.registry.models import (
-    Dispute,
-    DisputeStatus,
-    Line,
-    LineStatus,
-    Operator,
-    Role,
-    ServiceType,
-)
+from simkyc.registry.models import Dispute, DisputeStatus, Line, LineStatus, Operator, ServiceType
 from simkyc.registry.numbers import normalise_iccid
 from simkyc.registry.persons import lock_person
-from simkyc.registry.rules import profile_for
 from simkyc.registry.schemas import LineView
 from simkyc.registry.sealed_numbers import NumberKind, blind_indexes, number_columns, open_number
+from simkyc.rules.line_caps import profile_for
+from simkyc.rules.profiles import JurisdictionProfile
 
 Profiles = Mapping[str, JurisdictionProfile]
 

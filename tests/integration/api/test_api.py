@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from simkyc.api.app import create_app
+from simkyc.auth.models import Role
 from simkyc.config import Settings
 from simkyc.registry import accounts
-from simkyc.registry.models import Role
 
 
 @pytest.fixture(scope="module")

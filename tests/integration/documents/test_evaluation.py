@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from simkyc.config import Settings
-from simkyc.documents.evaluation import run_document_evaluation
+from simkyc.eval.documents import run_document_evaluation
 
 
 @pytest.mark.slow  # over 5 s (pytest --durations)

@@ -21,20 +21,6 @@ from simkyc.documents.portrait import (
     find_cards,
     rectify,
 )
-from simkyc.documents.specimen import (
-    CARD_SIZE,
-    DocumentKind,
-    portrait_from_photo,
-    random_specimen,
-    render_card,
-)
-from simkyc.documents.virtual_photo import (
-    Shot,
-    VirtualPhoto,
-    desk_background,
-    photograph,
-    photograph_cards,
-)
 from simkyc.errors import (
     ImageTooLarge,
     InvalidImage,
@@ -45,6 +31,20 @@ from simkyc.errors import (
 from simkyc.faces.detect import central_face
 from simkyc.faces.match import Decision
 from simkyc.faces.pipeline import FaceEncoder, FacePipeline
+from simkyc.synth.specimen import (
+    CARD_SIZE,
+    DocumentKind,
+    portrait_from_photo,
+    random_specimen,
+    render_card,
+)
+from simkyc.synth.virtual_photo import (
+    Shot,
+    VirtualPhoto,
+    desk_background,
+    photograph,
+    photograph_cards,
+)
 from simkyc.types import Image
 
 BUSH = ("George_W_Bush", 7)

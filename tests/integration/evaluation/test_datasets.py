@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from simkyc.evaluation import datasets
-from simkyc.evaluation.datasets import person_key
+from simkyc.eval import datasets
+from simkyc.eval.datasets import person_key
 
 
 def test_person_keys_match_names_across_sets() -> None:

@@ -20,7 +20,7 @@ import pytest
 from settings_for_tests import make_settings
 from shared_files import missing, require, require_module
 
-from simkyc.faces.dlib_onnx import (
+from simkyc.convert.dlib_onnx import (
     INPUT_NAME,
     OUTPUT_NAME,
     DlibModelFormatError,

@@ -16,10 +16,10 @@ import pytest
 from shared_files import require_module
 
 from simkyc.config import Settings
+from simkyc.convert.openvino_ir import IrFormatError, convert_openvino_ir, ir_operations
 from simkyc.errors import ModelUnavailable
 from simkyc.faces.detect import central_face
 from simkyc.faces.models import sha256_of
-from simkyc.faces.openvino_ir import IrFormatError, convert_openvino_ir, ir_operations
 from simkyc.faces.pipeline import FaceEncoder, recognizer_spec
 from simkyc.faces.recognizers import BUILTIN, OMZ_REID_ID, OMZ_REID_INT8_ID
 

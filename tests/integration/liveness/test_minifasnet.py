@@ -20,8 +20,7 @@ import pytest
 from shared_files import require_module
 
 from simkyc.config import Settings
-from simkyc.errors import ModelUnavailable
-from simkyc.liveness.minifasnet import (
+from simkyc.convert.minifasnet import (
     INPUT_NAME,
     NUM_CLASSES,
     OUTPUT_NAME,
@@ -29,6 +28,8 @@ from simkyc.liveness.minifasnet import (
     Variant,
     build_minifasnet,
 )
+from simkyc.convert.torch_pickle import TorchFileError, read_legacy_state_dict
+from simkyc.errors import ModelUnavailable
 from simkyc.liveness.passive import (
     ENSEMBLE,
     LIVE_CLASS,
@@ -36,7 +37,6 @@ from simkyc.liveness.passive import (
     crop_patch,
     patch_tensor,
 )
-from simkyc.liveness.torch_pickle import TorchFileError, read_legacy_state_dict
 from simkyc.types import BBox, Image
 
 MAX_LOGIT_DIFF = 1e-3  # logits reach ~16 on real faces; the port is within ~1.2e-5 of PyTorch

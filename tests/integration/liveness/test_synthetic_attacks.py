@@ -11,7 +11,7 @@ import pytest
 from simkyc.liveness.analyzer import Verdict
 from simkyc.liveness.challenge import Action
 from simkyc.liveness.service import LivenessService
-from simkyc.liveness.synthetic import print_attack
+from simkyc.synth.liveness_attacks import print_attack
 from simkyc.types import Image
 
 pytestmark = pytest.mark.data

@@ -31,7 +31,6 @@ from registry_world import BACKENDS, World, iccid, log_verdict, migrated_engine
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from simkyc.config import default_profiles
 from simkyc.db.engine import session_factory
 from simkyc.privacy.audit import AuditAction
 from simkyc.privacy.keyring import Keyring
@@ -39,6 +38,7 @@ from simkyc.privacy.models import AuditEntry
 from simkyc.proofing.models import ProofingSession
 from simkyc.registry import accounts
 from simkyc.registry.models import Line
+from simkyc.rules.profiles import default_profiles
 
 HERE = Path(__file__).parent
 PERSONS, SESSIONS_EACH = 40, 4  # 160 attempts, under the CN cap of 5 per person

@@ -13,7 +13,7 @@ from shared_files import require
 from simkyc.documents.card_text import read_card
 from simkyc.documents.crosscheck import FieldStatus, TextCheck, Typed, TypedField, check_text
 from simkyc.documents.ocr import CardReader
-from simkyc.documents.specimen import (
+from simkyc.synth.specimen import (
     DocumentKind,
     SpecimenData,
     cjk_font_path,

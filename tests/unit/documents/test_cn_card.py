@@ -11,15 +11,15 @@ import pytest
 from shared_files import require
 
 from simkyc.documents.cn_card import CnField, read_cn_card, read_cn_lines
-from simkyc.documents.cn_card_specimen import (
+from simkyc.documents.cn_id import check_character
+from simkyc.documents.ocr import CardReader, TextLine
+from simkyc.synth.cn_card_specimen import (
     ETHNICITY_PLACEHOLDER,
     CnCardData,
     render_back,
     render_front,
 )
-from simkyc.documents.cn_id import check_character
-from simkyc.documents.ocr import CardReader, TextLine
-from simkyc.documents.specimen import cjk_font_path
+from simkyc.synth.specimen import cjk_font_path
 
 FIRST_17 = "11010519870309002"
 DATA = CnCardData(

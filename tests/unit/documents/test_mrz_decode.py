@@ -21,7 +21,7 @@ from simkyc.documents.mrz_decode import (
 )
 from simkyc.documents.mrz_layout import TD1, TD3
 from simkyc.documents.ocr import CardReader, TextLine
-from simkyc.documents.specimen import DocumentKind, random_specimen, render_card
+from simkyc.synth.specimen import DocumentKind, random_specimen, render_card
 
 CLASSES = 1 + len(MRZ_ALPHABET)
 

@@ -13,7 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from simkyc.evaluation.metrics import (
+from simkyc.eval.metrics import (
     ScoreSet,
     det_curve,
     eer,
@@ -410,7 +410,7 @@ def test_summary_rejects_target_of_one() -> None:
 
 
 def test_threshold_at_fnmr_refuses_at_most_the_target_share() -> None:
-    from simkyc.evaluation.metrics import threshold_at_fnmr
+    from simkyc.eval.metrics import threshold_at_fnmr
 
     genuine = np.arange(1, 201, dtype=np.float32) / 200  # 200 distinct scores
     threshold = threshold_at_fnmr(genuine, 0.005)  # k = 1 score may fall below

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from simkyc.errors import CalibrationMissing
-from simkyc.evaluation.metrics import ScoreSet
-from simkyc.evaluation.policy_eval import policy_shares, reject_points
+from simkyc.eval.metrics import ScoreSet
+from simkyc.eval.policy_eval import policy_shares, reject_points
 from simkyc.faces import calibration
 from simkyc.faces.calibration import Calibration, CalibrationPoint, RejectPoint
 from simkyc.faces.match import Decision

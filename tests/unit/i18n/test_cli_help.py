@@ -13,7 +13,7 @@ import textwrap
 
 from typer.main import get_command
 
-from simkyc.cli import app
+from simkyc.cli.main import app
 from simkyc.i18n import catalogs
 from simkyc.i18n.extract import cli_help, cli_ids
 from simkyc.i18n.help import lang_option, walk

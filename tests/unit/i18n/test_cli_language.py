@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from simkyc.i18n.cli import cli_locale
+from simkyc.cli.lang import cli_locale
 
 
 @pytest.mark.parametrize(("environ", "locale"), [

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simkyc.config import Settings
+from simkyc.convert.minifasnet import Variant
 from simkyc.errors import ModelUnavailable
-from simkyc.liveness.minifasnet import Variant
 from simkyc.liveness.passive import (
     ENSEMBLE,
     ModelScore,

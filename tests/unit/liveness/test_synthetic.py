@@ -8,7 +8,7 @@ import pytest
 
 from simkyc.liveness.challenge import Action
 from simkyc.liveness.media import Frame
-from simkyc.liveness.synthetic import FPS, HEIGHT, WIDTH, print_attack, screen_attack
+from simkyc.synth.liveness_attacks import FPS, HEIGHT, WIDTH, print_attack, screen_attack
 from simkyc.types import Image
 
 pytestmark = pytest.mark.slow  # each renders 3 s clips: 5-20 s (pytest --durations)

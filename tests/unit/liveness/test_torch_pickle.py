@@ -1,4 +1,4 @@
-"""The restricted reader of PyTorch's legacy .pth files (simkyc.liveness.torch_pickle): a
+"""The restricted reader of PyTorch's legacy .pth files (simkyc.convert.torch_pickle): a
 booby-trapped pickle runs nothing, a file that is not a plain state dict is refused, and what
 torch's own writer saves reads back exactly. No model weights: torch (dev extra) writes the
 reference files."""
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from shared_files import require_module
 
-from simkyc.liveness.torch_pickle import TorchFileError, UnsafePickleError, read_legacy_state_dict
+from simkyc.convert.torch_pickle import TorchFileError, UnsafePickleError, read_legacy_state_dict
 
 # Legacy header: magic number, protocol version, system facts (torch/serialization.py).
 HEADER = b"".join(

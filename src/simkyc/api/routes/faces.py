@@ -23,6 +23,8 @@ from starlette.concurrency import run_in_threadpool
 from simkyc.api.deps import NowDep, ServicesDep, SessionDep, read_upload, role
 from simkyc.api.locale import request_locale
 from simkyc.api.state import Services
+from simkyc.auth.actors import Actor
+from simkyc.auth.models import Role
 from simkyc.db.attempts import Limit, count_attempt
 from simkyc.errors import ImageTooLarge, InvalidImage
 from simkyc.faces.pipeline import FaceSample
@@ -30,8 +32,6 @@ from simkyc.i18n import catalogs
 from simkyc.i18n.messages import localized_face_reasons, localized_quality
 from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction
-from simkyc.registry.accounts import Actor
-from simkyc.registry.models import Role
 
 router = APIRouter(prefix="/v1/faces", tags=["faces"])
 VerifierDep = Annotated[Actor, Depends(role(Role.AGENT, Role.ADMIN))]
