@@ -51,7 +51,7 @@ def liveness_said(english: str) -> str:
 
 def say(msg_id: str, **params: object) -> str:
     """The CLI's sentence `msg_id` (a `cli.*` catalog id) in the CLI's language, filled from
-    `params`; the English catalog is its source (`python -m simkyc.i18n.extract` finds the
+    `params`; the English catalog is its source (`python -m simkyc.cli.extract` finds the
     ids of every `say("...")` call)."""
     return catalogs().text(cli_locale(), msg_id, None, **params)
 

@@ -171,6 +171,6 @@ def eval_liveness_command(
 
 
 if __name__ == "__main__":
-    from simkyc.i18n.help import run
+    from simkyc.cli.help import run
 
     run(liveness_app, prog_name="simkyc liveness")

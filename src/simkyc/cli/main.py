@@ -298,7 +298,7 @@ def serve(
 
 def main() -> None:
     """Entry point of the `simkyc` script: its help and sentences in the CLI's language."""
-    from simkyc.i18n.help import run
+    from simkyc.cli.help import run
 
     run(app, prog_name="simkyc")
 

@@ -13,10 +13,10 @@ import textwrap
 
 from typer.main import get_command
 
+from simkyc.cli.extract import cli_help, cli_ids
+from simkyc.cli.help import lang_option, walk
 from simkyc.cli.main import app
 from simkyc.i18n import catalogs
-from simkyc.i18n.extract import cli_help, cli_ids
-from simkyc.i18n.help import lang_option, walk
 from simkyc.i18n.messages import face_reason
 
 # A valid TD3 MRZ (ICAO 9303 part 4's specimen).
@@ -67,8 +67,8 @@ def test_every_commands_help_is_chinese_under_zh_cn() -> None:
     Chinese text and no English sentence (it was all English)."""
     script = textwrap.dedent("""
         import sys
-        from simkyc.cli import app
-        from simkyc.i18n.help import run
+        from simkyc.cli.main import app
+        from simkyc.cli.help import run
         for words in %r:
             print("=== " + " ".join(words))
             try:

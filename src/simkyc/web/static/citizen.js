@@ -11,7 +11,7 @@ import { applicantFrom, CONSENT_VERSION, loadSteps, Proofing } from "./proofing.
 import { checkCheckpoint, matches, trustedKey, verifyEntry } from "./tlog.js";
 
 // Each access checked in this browser against the signed transparency log (tlog.js).
-// (Each label a call of t, so simkyc.i18n.extract sees the messages in use.)
+// (Each label a call of t, so simkyc.cli.extract sees the messages in use.)
 const CHECKED = {
   verified: () => t("citizen.checked.verified"),
   failed: () => t("citizen.checked.failed"),

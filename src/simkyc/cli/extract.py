@@ -3,7 +3,7 @@
 reasons, the values of the enums the pages and the API translate; and which of them a catalog
 lacks.
 
-    python -m simkyc.i18n.extract          # prints the ids each catalog lacks (exit 1 if any)
+    python -m simkyc.cli.extract          # prints the ids each catalog lacks (exit 1 if any)
 """
 
 from __future__ import annotations
@@ -155,8 +155,8 @@ def cli_help() -> dict[str, str]:
     """The English help of every command and option of `simkyc`, by catalog id."""
     from typer.main import get_command
 
+    from simkyc.cli.help import help_texts
     from simkyc.cli.main import app
-    from simkyc.i18n.help import help_texts
 
     return help_texts(get_command(app))
 
@@ -164,7 +164,7 @@ def cli_help() -> dict[str, str]:
 def cli_ids() -> frozenset[str]:
     """Every id the command line says: its help, Typer's own words, its sentences, its
     summaries' names."""
-    from simkyc.i18n.help import FIXED_IDS
+    from simkyc.cli.help import FIXED_IDS
 
     return (frozenset(cli_help()) | FIXED_IDS | said_ids()
             | frozenset(f"cli.check.{name}" for name in liveness_checks())

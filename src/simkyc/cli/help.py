@@ -6,7 +6,7 @@ the help is printed while the arguments are parsed, before any option's callback
 replaces, on the click command tree, every command's and parameter's help by the catalog's
 `cli.help.<command path>[.<parameter>]` message, and Typer's own words (Usage, Options,
 [required], ...) by `cli.typer.*`. The English catalog holds the same texts as the code
-(a test keeps them equal), so `python -m simkyc.i18n.extract` names what a catalog lacks.
+(a test keeps them equal), so `python -m simkyc.cli.extract` names what a catalog lacks.
 """
 
 from __future__ import annotations
