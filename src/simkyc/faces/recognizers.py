@@ -180,7 +180,7 @@ def _openvino_ir_onnx(spec: RecognizerSpec, models_dir: Path, cache_dir: Path) -
     xml = verified_file(models_dir / spec.filename, spec.sha256)
     weights = verified_file(xml.with_suffix(".bin"), spec.weights_sha256)
     digest = (spec.weights_sha256 or spec.sha256 or "unpinned")[:12]
-    target = cache_dir / f"{spec.model_id}-{digest}-v2.onnx"
+    target = cache_dir / f"{spec.model_id}-{digest}-v3.onnx"
     if not target.is_file():
         logger.info("Converting the OpenVINO IR %s to ONNX into %s (once)", xml, target)
         convert_openvino_ir(xml, weights, target)
