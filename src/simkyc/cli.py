@@ -263,7 +263,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes sharing the port (about one per core); "
-                          "each loads every model once at start.")
+                          "each loads every model once at start and uses cores / N of the "
+                          "CPUs (SIMKYC_WORKER_CORES overrides).")
     ] = 1,
 ) -> None:
     """Run the HTTP API (OpenAPI at /docs). GET /health: the process is alive; GET /ready:
@@ -275,7 +276,11 @@ def serve(
 
     from simkyc.api.metrics import MULTIPROCESS_DIR
 
-    get_settings()  # a bad setting fails here, once, before any worker starts
+    settings = get_settings()  # a bad setting fails here, once, before any worker starts
+    if settings.worker_cores is None and workers > 1:
+        # Each worker uses its share of the cores (engines, OCR and OpenCV threads): N
+        # workers each sized for the whole machine would oversubscribe it N times.
+        os.environ["SIMKYC_WORKER_CORES"] = str(max(1, settings.cores() // workers))
     counts = None
     if workers > 1 and MULTIPROCESS_DIR not in os.environ:
         # The workers' metric counts, added up by /metrics whichever worker it reaches.

@@ -15,6 +15,7 @@ from simkyc.api import errors, headers, limits, metrics
 from simkyc.api.routes import admin, audit, faces, lines, proofing, reviews, selfservice
 from simkyc.api.startup import Startup, warm_models
 from simkyc.api.state import Services
+from simkyc.api.tuning import tune_process
 from simkyc.config import Settings, get_settings
 from simkyc.errors import ModelsLoading
 from simkyc.faces.calibration import load_table
@@ -36,6 +37,7 @@ def create_app(settings: Settings, *, load_in_background: bool = False) -> FastA
 
     def build() -> Services:
         started = time.perf_counter()
+        tune_process(settings)  # threads and malloc arenas, before any model loads
         services = Services.from_settings(settings, counters)
         install_test_hooks(services)
         integrator = _integrator(services)

@@ -46,13 +46,14 @@ class EnginePool:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EnginePool:
-        """`settings.engine_pool` members built from settings. The ONNX Runtime models (the
-        face embedder, MiniFASNet) are one instance shared by every member: their run() is
-        thread-safe, so a member adds only its own detector and MediaPipe graphs."""
+        """`settings.pool_size()` members (engine_pool, else one per core) built from
+        settings. The ONNX Runtime models (the face embedder, MiniFASNet) are one instance
+        shared by every member: their run() is thread-safe, so a member adds only its own
+        detector and MediaPipe graphs."""
         first = FacePipeline.from_settings(settings)
         first_liveness = LivenessService.from_settings(settings, first)
         members = [Engines(first, first_liveness)]
-        for _ in range(settings.engine_pool - 1):
+        for _ in range(settings.pool_size() - 1):
             encoder = replace(
                 first.encoder, detector=build_detector(settings),
                 landmarks=MeshLandmarks() if first.encoder.landmarks is not None else None)
