@@ -349,6 +349,12 @@ class Settings(BaseSettings):
         "every thread that runs inference otherwise gets its own arena, each keeping the "
         "freed image and frame buffers it once held. Unset: glibc's default (8 per core).",
     )
+    malloc_trim: bool = Field(
+        default=True,
+        description="After each inference (an engine checked back in) hand freed memory "
+        "back to the system (glibc malloc_trim): a worker's resident set returns to about "
+        "its size at rest instead of keeping its peak.",
+    )
 
     def cores(self) -> int:
         """worker_cores, else the CPUs this process may run on."""

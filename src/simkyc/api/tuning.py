@@ -8,17 +8,13 @@ change the process.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
 from dataclasses import dataclass
 
 from simkyc.config import Settings
+from simkyc.memory import set_malloc_arena_max
 
 logger = logging.getLogger(__name__)
-
-M_ARENA_MAX = -8  # glibc malloc.h: mallopt parameter numbers
-M_TRIM_THRESHOLD = -1
 
 
 @dataclass(frozen=True)
@@ -44,34 +40,6 @@ def tune_process(settings: Settings) -> ProcessTuning:
                            malloc_arena_max=settings.malloc_arena_max)
     cv2.setNumThreads(tuning.threads_per_engine)
     if tuning.malloc_arena_max is not None:
-        _mallopt(M_ARENA_MAX, tuning.malloc_arena_max)
+        set_malloc_arena_max(tuning.malloc_arena_max)
     logger.info("worker tuning: %s", tuning)
     return tuning
-
-
-def release_freed_memory() -> None:
-    """Give the pages of freed buffers back to the system (glibc malloc_trim): a proofing
-    step frees tens of MB of decoded frames, which glibc would otherwise keep for reuse by
-    the thread that freed them."""
-    libc = _libc()
-    if libc is not None:
-        libc.malloc_trim(0)
-
-
-def _mallopt(parameter: int, value: int) -> None:
-    libc = _libc()
-    if libc is None or not libc.mallopt(parameter, value):
-        logger.warning("mallopt(%d, %d) not applied (not glibc?)", parameter, value)
-
-
-def _libc() -> ctypes.CDLL | None:
-    """glibc, or None on a system without it (musl, macOS): the tuning is then skipped."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    try:
-        libc = ctypes.CDLL(name)
-        _ = libc.mallopt, libc.malloc_trim
-    except (OSError, AttributeError):
-        return None
-    return libc

@@ -11,7 +11,7 @@ member (not for one global lock).
 from __future__ import annotations
 
 import queue
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
@@ -22,6 +22,7 @@ from simkyc.faces.pipeline import FacePipeline, build_detector
 from simkyc.liveness.pose import MeshPoseEstimator
 from simkyc.liveness.service import LivenessService
 from simkyc.liveness.tracking import MeshTracker
+from simkyc.memory import release_freed_memory
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,15 @@ class Engines:
 class EnginePool:
     """`size` members, each used by one thread at a time."""
 
-    def __init__(self, members: list[Engines]) -> None:
+    def __init__(self, members: list[Engines], *,
+                 after_use: Callable[[], None] | None = None) -> None:
+        """*after_use*: called each time a member comes back (e.g. returning freed memory
+        to the system)."""
         if not members:
             raise ValueError("an engine pool needs at least one member")
         self.first = members[0]  # its calibrated policy answers /health and the decision
         self.size = len(members)
+        self._after_use = after_use
         self._free: queue.LifoQueue[Engines] = queue.LifoQueue()
         for member in members:
             self._free.put(member)
@@ -62,7 +67,7 @@ class EnginePool:
                                estimator=MeshPoseEstimator())
             members.append(Engines(pipeline, replace(first_liveness, analyzer=analyzer,
                                                      encoder=encoder)))
-        return cls(members)
+        return cls(members, after_use=release_freed_memory if settings.malloc_trim else None)
 
     @contextmanager
     def checkout(self, timeout_s: float | None = None) -> Iterator[Engines]:
@@ -76,6 +81,8 @@ class EnginePool:
         try:
             yield member
         finally:
+            if self._after_use is not None:
+                self._after_use()
             self._free.put(member)
 
     def idle(self) -> int:

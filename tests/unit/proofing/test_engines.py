@@ -68,3 +68,17 @@ def test_members_share_the_onnx_models_but_not_the_detectors() -> None:
         assert one.pipeline.encoder.embedder is two.pipeline.encoder.embedder
         assert one.liveness.analyzer.passive is two.liveness.analyzer.passive
         assert one.liveness.encoder is one.pipeline.encoder
+
+
+def test_a_member_coming_back_runs_the_after_use_hook() -> None:
+    """The hook (malloc_trim in a worker) runs once per checkout, also when the call fails."""
+    calls: list[int] = []
+    pool = EnginePool(fake_members(1), after_use=lambda: calls.append(pool.idle()))
+    with pool.checkout():
+        pass
+    try:
+        with pool.checkout():
+            raise RuntimeError("inference failed")
+    except RuntimeError:
+        pass
+    assert calls == [0, 0] and pool.idle() == 1  # run before the member is free again
