@@ -1,39 +1,56 @@
 """Throughput of `simkyc serve --workers N`: full proofings per minute and /v1/faces/verify
-requests per second with 1 and 2 worker processes, 8 concurrent clients, p50/p95 latency, and
-each worker's resident memory with every model loaded. The peer of 2 workers is 1 worker,
-measured in the same run.
+requests per second with 1 and 2 worker processes, 8 concurrent clients, p50/p95 latency, the
+CPU seconds each unit costs the server, and each worker's memory (RSS, PSS, USS) with every
+model loaded, at rest and after each phase. The peer of 2 workers is 1 worker, measured in
+the same run.
 
 What it measures
     For each --workers value: a fresh `simkyc serve --workers N` (uvicorn workers sharing one
-    port) on the given PostgreSQL, started and waited for (`GET /ready`), then two phases:
-    - proofing: --clients threads, each with its own keep-alive HTTP connection, run full
-      proofings back to back for --seconds: open a session, the document (a photographed
-      SPECIMEN card carrying the head-turn video's face), the selfie (the video's last frame),
-      a liveness challenge and the clip (the head-turn video, 5.5 s), conclude. A proofing
-      counts when conclude answers 200; its latency is the six calls together.
-    - verify: the same clients post the card and the selfie to /v1/faces/verify for
-      --seconds; each 200 counts, latency per request.
-    The resident set (VmRSS, /proc) of each worker process: once ready (every model loaded
-    at start, idle), and after both phases (its peak includes 8 concurrent requests' buffers:
-    decoded video frames, images).
+    port; each worker gets cores / N, `SIMKYC_WORKER_CORES`) on the given PostgreSQL, started
+    and waited for (`GET /ready`), then two phases:
+    - proofing: --clients concurrent loops run full proofings back to back for --seconds:
+      open a session, the document (a photographed SPECIMEN card carrying the head-turn
+      video's face), the selfie (the video's last frame), a liveness challenge and the clip
+      (the head-turn video, 5.5 s), conclude. A proofing counts when conclude answers 200;
+      its latency is the six calls together.
+    - verify: the same loops post the card and the selfie to /v1/faces/verify for --seconds;
+      each 200 counts, latency per request.
+    Per phase, from /proc: the CPU seconds the server's processes used (user + system, every
+    thread), per completed unit and as cores kept busy; the load generator's own CPU; and
+    what every other process on the machine used meanwhile. CPU seconds per unit hardly
+    depend on what else runs on the machine, so they compare configurations on a shared
+    machine where rates cannot: N workers scale if each unit costs them what it costs one
+    worker and together they keep N cores busy.
+    Memory per worker (/proc/PID/smaps_rollup): RSS; PSS, shared pages split between the
+    processes that map them (the workers' PSS add up to what they cost together); USS, the
+    pages only that worker maps.
+
+The load generator
+    One asyncio event loop (httpx.AsyncClient, --clients connections), every upload's
+    multipart body encoded once before the clock starts, so the client costs almost no CPU
+    on the cores the server uses (reported: client_cores_busy). The last call of each unit
+    asks to close its connection, so the next unit connects afresh and reaches whichever
+    worker accepts it (the proofing state is in the database, any worker takes any step).
 
 Setup (untimed)
     A fresh keyring, an operator (CN) and an agent key made with `simkyc admin` (the CLI);
-    the key is sent with every request (/v1/faces/verify included). Card OCR on (the default),
-    so a proofing costs what it does in production. The liveness challenge is scripted to the
-    clip's actions with the test hook SIMKYC_TESTING_CHALLENGE_SCRIPT (this is a test
-    deployment; SIMKYC_TESTING=true), so the clip's full analysis runs on the live path.
+    the key is sent with every request (/v1/faces/verify included; its per-key rate limit is
+    lifted and its wait for an engine raised: the 8 clients queue by design). Card OCR on (the
+    default), so a proofing costs what it does in production. The liveness challenge is
+    scripted to the clip's actions with the test hook SIMKYC_TESTING_CHALLENGE_SCRIPT (this
+    is a test deployment; SIMKYC_TESTING=true), so the clip's full analysis runs on the live
+    path.
 
 Caveats
-    Server and clients share the machine's cores (the client threads mostly wait on the
-    network). One keep-alive connection per client keeps a client on one worker (the
-    proofing state is in the database, so the steps no longer need that). Figures are
-    noisy on a shared machine: the script prints the load average before and after.
+    Server, load generator and PostgreSQL share the machine's cores (PostgreSQL's CPU is in
+    other_processes_cores_busy, with everyone else's). --pin runs N workers on the first N
+    CPUs (taskset): 1 worker on one core against 2 on two is process scaling itself, apart
+    from how much of two cores one worker's threads can use.
 
 Run
     export URL=$(SIMKYC_PG_DIR=/tmp/simkyc-bench-pg SIMKYC_PG_DB=bench_cluster scripts/postgres.sh)
     nice -n 5 .venv/bin/python bench/cluster.py --url "$URL" [--workers 1 2] [--clients 8]
-        [--seconds 60]
+        [--seconds 60] [--pin] [--env SIMKYC_NAME=value ...]
 """
 
 from __future__ import annotations
@@ -112,15 +129,19 @@ def cli(env: dict[str, str], *args: str) -> dict[str, object]:
 
 def memory_mb(pid: int) -> dict[str, int]:
     """Resident set (RSS), proportional set (PSS: shared pages split between the processes
-    mapping them, so the workers' PSS add up to what they cost together) and unique set
-    (USS: pages only this process maps) of *pid*, in MB, from /proc/PID/smaps_rollup."""
+    mapping them, so the workers' PSS add up to what they cost together), unique set (USS:
+    pages only this process maps) of *pid*, in MB, from /proc/PID/smaps_rollup; and the
+    largest RSS it has had (VmHWM: the peak while requests were in flight)."""
     fields: dict[str, int] = {}
     for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
         name, _, rest = line.partition(":")
         fields[name] = int(rest.split()[0])  # kB
     uss = fields["Private_Clean"] + fields["Private_Dirty"]
+    peak = next(int(line.split()[1]) for line in
+                Path(f"/proc/{pid}/status").read_text().splitlines()
+                if line.startswith("VmHWM:"))  # the largest RSS it has had so far
     return {"rss": round(fields["Rss"] / 1024), "pss": round(fields["Pss"] / 1024),
-            "uss": round(uss / 1024)}
+            "uss": round(uss / 1024), "peak_rss": round(peak / 1024)}
 
 
 TICK = os.sysconf("SC_CLK_TCK")
