@@ -349,11 +349,12 @@ class Settings(BaseSettings):
         "every thread that runs inference otherwise gets its own arena, each keeping the "
         "freed image and frame buffers it once held. Unset: glibc's default (8 per core).",
     )
-    malloc_trim: bool = Field(
-        default=True,
-        description="After each inference (an engine checked back in) hand freed memory "
-        "back to the system (glibc malloc_trim): a worker's resident set returns to about "
-        "its size at rest instead of keeping its peak.",
+    malloc_trim_above_mb: int = Field(
+        default=600, ge=0,
+        description="After an inference (an engine checked back in), if the worker's "
+        "resident set is over this many MB, hand freed memory back to the system (glibc "
+        "malloc_trim): it returns to about its size at rest instead of keeping its peak. "
+        "0: after every inference (costs page faults on the next one).",
     )
 
     def cores(self) -> int:

@@ -14,6 +14,7 @@ import queue
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 
 from simkyc.config import Settings
 from simkyc.errors import EnginesBusy
@@ -37,7 +38,7 @@ class EnginePool:
     """`size` members, each used by one thread at a time."""
 
     def __init__(self, members: list[Engines], *,
-                 after_use: Callable[[], None] | None = None) -> None:
+                 after_use: Callable[[], object] | None = None) -> None:
         """*after_use*: called each time a member comes back (e.g. returning freed memory
         to the system)."""
         if not members:
@@ -67,7 +68,8 @@ class EnginePool:
                                estimator=MeshPoseEstimator())
             members.append(Engines(pipeline, replace(first_liveness, analyzer=analyzer,
                                                      encoder=encoder)))
-        return cls(members, after_use=release_freed_memory if settings.malloc_trim else None)
+        trim = partial(release_freed_memory, settings.malloc_trim_above_mb * 2**20)
+        return cls(members, after_use=trim)
 
     @contextmanager
     def checkout(self, timeout_s: float | None = None) -> Iterator[Engines]:

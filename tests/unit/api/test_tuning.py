@@ -42,6 +42,7 @@ def test_tuning_sizes_opencv_to_one_engines_share() -> None:
 def test_the_allocator_calls_do_not_fail() -> None:
     set_malloc_arena_max(8)  # glibc's own default on a 1-core machine: harmless here
     release_freed_memory()
+    assert not release_freed_memory(above_bytes=2**50)  # the resident set is far below
 
 
 @pytest.mark.parametrize(("workers", "given", "expected"), [(2, None, "1"), (1, None, None),
