@@ -339,15 +339,15 @@ class Settings(BaseSettings):
     )
     worker_cores: int | None = Field(
         default=None, ge=1, le=256,
-        description="CPU cores this process's inference may use: engine_pool and the OCR, "
-        "OpenCV and BLAS threads default from it. Unset: the CPUs the process may run on; "
+        description="CPU cores this process's inference may use: engine_pool and the OCR "
+        "and OpenCV threads default from it. Unset: the CPUs the process may run on; "
         "`simkyc serve --workers N` gives each worker cores / N (at least 1).",
     )
-    malloc_arena_max: int | None = Field(
+    malloc_arena_max: int = Field(
         default=2, ge=1, le=64,
         description="glibc malloc arenas per process (mallopt M_ARENA_MAX at start; Linux): "
-        "every thread that runs inference otherwise gets its own arena, each keeping the "
-        "freed image and frame buffers it once held. Unset: glibc's default (8 per core).",
+        "every thread that runs inference otherwise gets its own arena (glibc's default: up "
+        "to 8 per core), each keeping the freed image and frame buffers it once held.",
     )
     malloc_trim_above_mb: int = Field(
         default=600, ge=0,
@@ -371,7 +371,7 @@ class Settings(BaseSettings):
         return self.engine_pool if self.engine_pool is not None else self.cores()
 
     def threads_per_engine(self) -> int:
-        """CPU threads one running engine may use (OCR, OpenCV, BLAS): the cores shared
+        """CPU threads one running engine may use (OCR, OpenCV): the cores shared
         between the engines that run at once."""
         return max(1, self.cores() // self.pool_size())
 

@@ -31,7 +31,7 @@ def test_the_engines_and_their_threads_follow_the_worker_cores() -> None:
 def test_tuning_sizes_opencv_to_one_engines_share() -> None:
     before = cv2.getNumThreads()
     try:
-        tuning = tune_process(Settings(worker_cores=2, engine_pool=1, malloc_arena_max=None))
+        tuning = tune_process(Settings(worker_cores=2, engine_pool=1, malloc_arena_max=8))
         assert tuning.threads_per_engine == 2 and cv2.getNumThreads() == 2
         tune_process(Settings(worker_cores=2))
         assert cv2.getNumThreads() == 1
