@@ -20,6 +20,7 @@ from simkyc.config import Settings, get_settings
 from simkyc.errors import ModelsLoading
 from simkyc.faces.calibration import load_table
 from simkyc.faces.policy import overview
+from simkyc.memory import release_freed_memory
 from simkyc.privacy.integrator import Integrator
 from simkyc.testing import install_test_hooks
 from simkyc.web import routes as web
@@ -44,6 +45,7 @@ def create_app(settings: Settings, *, load_in_background: bool = False) -> FastA
         if integrator is not None:
             integrators.append(integrator)
         warm_models(services)
+        release_freed_memory()  # what loading and warming freed (tens of MB) goes back
         logger.info("services built and models loaded in %.1f s",
                     time.perf_counter() - started)
         return services
