@@ -6,7 +6,7 @@ import csv
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -287,10 +287,22 @@ def serve(
         counts = os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="simkyc-metrics-")
     try:
         uvicorn.run("simkyc.api.app:app_from_environment", factory=True, host=host, port=port,
-                    workers=workers, log_level="info")
+                    workers=workers, log_level="info",
+                    **_healthcheck(settings.worker_healthcheck_s))
     finally:
         if counts is not None:
             shutil.rmtree(counts, ignore_errors=True)
+
+
+def _healthcheck(seconds: int) -> dict[str, Any]:
+    """uvicorn's worker health-check timeout, where this uvicorn has one (not in the oldest
+    uvicorn pyproject.toml allows)."""
+    import inspect
+
+    import uvicorn
+
+    known = inspect.signature(uvicorn.Config).parameters
+    return {"timeout_worker_healthcheck": seconds} if "timeout_worker_healthcheck" in known else {}
 
 
 def main() -> None:

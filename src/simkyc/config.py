@@ -349,6 +349,13 @@ class Settings(BaseSettings):
         "every thread that runs inference otherwise gets its own arena (glibc's default: up "
         "to 8 per core), each keeping the freed image and frame buffers it once held.",
     )
+    worker_healthcheck_s: int = Field(
+        default=60, ge=1,
+        description="`simkyc serve --workers N`: how long the supervisor waits for a worker's "
+        "answer to its health ping before killing and restarting it. uvicorn's 5 s killed "
+        "workers busy loading their models or analysing clips on a loaded machine (34 "
+        "restarts in one bench/cluster.py run, each reloading every model).",
+    )
     malloc_trim_above_mb: int = Field(
         default=600, ge=0,
         description="After an inference (an engine checked back in), if the worker's "

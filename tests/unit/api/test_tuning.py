@@ -65,3 +65,21 @@ def test_serve_gives_each_worker_its_share_of_the_cores(
     result = CliRunner().invoke(app, ["serve", "--workers", str(workers)])
     assert result.exit_code == 0, result.output
     assert seen == {"cores": expected}
+
+
+def test_serve_gives_busy_workers_time_to_answer_the_health_ping(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn kills a worker that does not answer its ping within 5 s by default: on a loaded
+    machine that killed workers loading their models or analysing a clip, over and over."""
+    import uvicorn
+
+    from simkyc.cli import app
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: seen.update(k))
+    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items()
+                                        if not k.startswith("SIMKYC_WORKER")})
+    result = CliRunner().invoke(app, ["serve", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert seen["timeout_worker_healthcheck"] == 60
