@@ -148,8 +148,13 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_s(pid: int) -> float:
-    """User + system CPU seconds *pid* has used (all its threads), from /proc/PID/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """User + system CPU seconds *pid* has used (all its threads), from /proc/PID/stat; NaN
+    if it has gone (a worker killed and replaced: the figures of that phase are void)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return float("nan")
+    fields = stat.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
@@ -390,9 +395,14 @@ def measure(url_db: str, workers: int, *, clients: int, seconds: float, bodies: 
         load_before = os.getloadavg()[0]
         proofing = timed_phase(url, key, everyone, clients=clients, seconds=seconds,
                                unit=one_proofing, bodies=bodies, per=60.0)
-        after_proofing = [memory_mb(pid) for pid in pids]
+        after_proofing = [memory_mb(pid) if Path(f"/proc/{pid}").exists() else {}
+                          for pid in pids]
         verify = timed_phase(url, key, everyone, clients=clients, seconds=seconds,
                              unit=one_verify, bodies=bodies, per=1.0)
+        gone = [pid for pid in pids if not Path(f"/proc/{pid}").exists()]
+        if gone:  # replaced by the supervisor: its memory and CPU figures are lost
+            return {"workers": workers, "error": f"workers {gone} died during the run; see "
+                    f"{state / 'serve.log'}", "proofings_per_min": proofing}
         after = [memory_mb(pid) for pid in pids]
         return {"workers": workers, "cpus": cpus or sorted(os.sched_getaffinity(0)),
                 "clients": clients, "proofings_per_min": proofing, "verify_per_s": verify,
@@ -425,7 +435,7 @@ def main() -> None:
                          bodies=bodies, cpus=mine[:n] if args.pin else None, extra_env=extra)
         print(json.dumps(result), flush=True)
         results.append(result)
-    if len(results) >= 2:
+    if len(results) >= 2 and not any("error" in result for result in results):
         first, last = results[0], results[-1]
         for phase in ("proofings_per_min", "verify_per_s"):
             a, b = first[phase], last[phase]
