@@ -357,11 +357,12 @@ class Settings(BaseSettings):
         "restarts in one bench/cluster.py run, each reloading every model).",
     )
     malloc_trim_above_mb: int = Field(
-        default=600, ge=0,
+        default=128, ge=0,
         description="After an inference (an engine checked back in), if the worker's "
-        "resident set is over this many MB, hand freed memory back to the system (glibc "
-        "malloc_trim): it returns to about its size at rest instead of keeping its peak. "
-        "0: after every inference (costs page faults on the next one).",
+        "resident set has grown more than this many MB over its size at rest (models "
+        "loaded), hand freed memory back to the system (glibc malloc_trim): it returns to "
+        "about its size at rest instead of keeping its peak. 0: after every inference "
+        "(costs page faults on the next one).",
     )
 
     def cores(self) -> int:

@@ -48,6 +48,26 @@ def release_freed_memory(above_bytes: int = 0) -> bool:
     return True
 
 
+class Trimmer:
+    """Trims when the resident set has grown more than *margin_bytes* over its size at rest
+    (recorded by `settle`, once the models are loaded): the ~60 MB a /v1/faces/verify leaves
+    free stays for the next one, a clip's ~100-200 MB goes back."""
+
+    def __init__(self, margin_bytes: int) -> None:
+        self.margin_bytes = margin_bytes
+        self.rest_bytes = 0
+
+    def settle(self) -> int:
+        """Trim now and take the resident set as the size at rest; returns it."""
+        release_freed_memory()
+        self.rest_bytes = resident_bytes()
+        return self.rest_bytes
+
+    def __call__(self) -> bool:
+        """Trim if over rest + margin; True if trimmed."""
+        return release_freed_memory(self.rest_bytes + self.margin_bytes)
+
+
 @cache
 def _libc() -> ctypes.CDLL | None:
     """glibc, or None on a system without it (musl, macOS): the tuning is then skipped."""

@@ -20,7 +20,7 @@ from simkyc.config import Settings, get_settings
 from simkyc.errors import ModelsLoading
 from simkyc.faces.calibration import load_table
 from simkyc.faces.policy import overview
-from simkyc.memory import release_freed_memory
+from simkyc.memory import Trimmer
 from simkyc.privacy.integrator import Integrator
 from simkyc.testing import install_test_hooks
 from simkyc.web import routes as web
@@ -45,7 +45,10 @@ def create_app(settings: Settings, *, load_in_background: bool = False) -> FastA
         if integrator is not None:
             integrators.append(integrator)
         warm_models(services)
-        release_freed_memory()  # what loading and warming freed (tens of MB) goes back
+        if isinstance(services.engines.trimmer, Trimmer):
+            # What loading and warming freed (~200 MB) goes back, and the size at rest is
+            # what later trims compare with.
+            services.engines.trimmer.settle()
         logger.info("services built and models loaded in %.1f s",
                     time.perf_counter() - started)
         return services

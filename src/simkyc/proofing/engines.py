@@ -14,7 +14,6 @@ import queue
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import partial
 
 from simkyc.config import Settings
 from simkyc.errors import EnginesBusy
@@ -23,7 +22,7 @@ from simkyc.faces.pipeline import FacePipeline, build_detector
 from simkyc.liveness.pose import MeshPoseEstimator
 from simkyc.liveness.service import LivenessService
 from simkyc.liveness.tracking import MeshTracker
-from simkyc.memory import release_freed_memory
+from simkyc.memory import Trimmer
 
 
 @dataclass(frozen=True)
@@ -37,15 +36,15 @@ class Engines:
 class EnginePool:
     """`size` members, each used by one thread at a time."""
 
-    def __init__(self, members: list[Engines], *,
-                 after_use: Callable[[], object] | None = None) -> None:
-        """*after_use*: called each time a member comes back (e.g. returning freed memory
-        to the system)."""
+    def __init__(self, members: list[Engines], *, trimmer: Callable[[], object] | None = None
+                 ) -> None:
+        """*trimmer*: called each time a member comes back (a worker's Trimmer hands freed
+        memory back to the system)."""
         if not members:
             raise ValueError("an engine pool needs at least one member")
         self.first = members[0]  # its calibrated policy answers /health and the decision
         self.size = len(members)
-        self._after_use = after_use
+        self.trimmer = trimmer
         self._free: queue.LifoQueue[Engines] = queue.LifoQueue()
         for member in members:
             self._free.put(member)
@@ -68,8 +67,7 @@ class EnginePool:
                                estimator=MeshPoseEstimator())
             members.append(Engines(pipeline, replace(first_liveness, analyzer=analyzer,
                                                      encoder=encoder)))
-        trim = partial(release_freed_memory, settings.malloc_trim_above_mb * 2**20)
-        return cls(members, after_use=trim)
+        return cls(members, trimmer=Trimmer(settings.malloc_trim_above_mb * 2**20))
 
     @contextmanager
     def checkout(self, timeout_s: float | None = None) -> Iterator[Engines]:
@@ -83,8 +81,8 @@ class EnginePool:
         try:
             yield member
         finally:
-            if self._after_use is not None:
-                self._after_use()
+            if self.trimmer is not None:
+                self.trimmer()
             self._free.put(member)
 
     def idle(self) -> int:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from simkyc.api.tuning import tune_process
 from simkyc.config import Settings
 from simkyc.documents.ocr import CardReader
-from simkyc.memory import release_freed_memory, set_malloc_arena_max
+from simkyc.memory import Trimmer, release_freed_memory, set_malloc_arena_max
 
 
 def test_the_engines_and_their_threads_follow_the_worker_cores() -> None:
@@ -43,6 +43,8 @@ def test_the_allocator_calls_do_not_fail() -> None:
     set_malloc_arena_max(8)  # glibc's own default on a 1-core machine: harmless here
     release_freed_memory()
     assert not release_freed_memory(above_bytes=2**50)  # the resident set is far below
+    trimmer = Trimmer(margin_bytes=2**40)
+    assert trimmer.settle() > 0 and not trimmer()  # not grown by a TB since
 
 
 @pytest.mark.parametrize(("workers", "given", "expected"), [(2, None, "1"), (1, None, None),

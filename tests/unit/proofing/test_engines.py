@@ -70,10 +70,10 @@ def test_members_share_the_onnx_models_but_not_the_detectors() -> None:
         assert one.liveness.encoder is one.pipeline.encoder
 
 
-def test_a_member_coming_back_runs_the_after_use_hook() -> None:
-    """The hook (malloc_trim in a worker) runs once per checkout, also when the call fails."""
+def test_a_member_coming_back_runs_the_trimmer() -> None:
+    """The trimmer (malloc_trim in a worker) runs once per checkout, also when the call fails."""
     calls: list[int] = []
-    pool = EnginePool(fake_members(1), after_use=lambda: calls.append(pool.idle()))
+    pool = EnginePool(fake_members(1), trimmer=lambda: calls.append(pool.idle()))
     with pool.checkout():
         pass
     try:
