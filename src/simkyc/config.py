@@ -182,7 +182,12 @@ class Settings(BaseSettings):
         description="Read the card's text (RapidOCR) when a card photo is submitted and "
         "compare it with the typed document data.",
     )
-    ocr_threads: int = Field(default=2, ge=1, description="CPU threads of the OCR models.")
+    ocr_threads: int | None = Field(
+        default=None, ge=1,
+        description="CPU threads of the OCR models; unset: worker_cores / engine_pool (at "
+        "least 1), so the engines running at once share the worker's cores without "
+        "oversubscribing them.",
+    )
     ocr_min_score: float = Field(
         default=0.5, ge=0, le=1, description="OCR lines less confident than this are ignored."
     )
@@ -200,11 +205,11 @@ class Settings(BaseSettings):
         "samples, liveness) lives this long after its last step; then PROOFING_EXPIRED and "
         "`simkyc admin purge` deletes it (default: challenge TTL + approval TTL, as before).",
     )
-    engine_pool: int = Field(
-        default=2, ge=1, le=64,
+    engine_pool: int | None = Field(
+        default=None, ge=1, le=64,
         description="Face and liveness engine instances per process; each request checks one "
         "out (detectors and MediaPipe graphs are not thread-safe), so this many inferences "
-        "run at once. Each costs its models' memory.",
+        "run at once. Each costs its models' memory. Unset: worker_cores (one per core).",
     )
     # --- tlog ---
     log_origin: str = Field(
@@ -290,6 +295,51 @@ class Settings(BaseSettings):
         'asks for these actions, in order (e.g. ["turn_right","turn_left"]), so a recorded '
         "clip can answer; the multi-process tests (tests/deploy) use it.",
     )
+    worker_cores: int | None = Field(
+        default=None, ge=1, le=256,
+        description="CPU cores this process's inference may use: engine_pool and the OCR "
+        "and OpenCV threads default from it. Unset: the CPUs the process may run on; "
+        "`simkyc serve --workers N` gives each worker cores / N (at least 1).",
+    )
+    malloc_arena_max: int = Field(
+        default=2, ge=1, le=64,
+        description="glibc malloc arenas per process (mallopt M_ARENA_MAX at start; Linux): "
+        "every thread that runs inference otherwise gets its own arena (glibc's default: up "
+        "to 8 per core), each keeping the freed image and frame buffers it once held.",
+    )
+    worker_healthcheck_s: int = Field(
+        default=60, ge=1,
+        description="`simkyc serve --workers N`: how long the supervisor waits for a worker's "
+        "answer to its health ping before killing and restarting it. uvicorn's 5 s killed "
+        "workers busy loading their models or analysing clips on a loaded machine (34 "
+        "restarts in one bench/cluster.py run, each reloading every model).",
+    )
+    malloc_trim_above_mb: int = Field(
+        default=128, ge=0,
+        description="After an inference (an engine checked back in), if the worker's "
+        "resident set has grown more than this many MB over its size at rest (models "
+        "loaded), hand freed memory back to the system (glibc malloc_trim): it returns to "
+        "about its size at rest instead of keeping its peak. 0: after every inference "
+        "(costs page faults on the next one).",
+    )
+
+    def cores(self) -> int:
+        """worker_cores, else the CPUs this process may run on."""
+        if self.worker_cores is not None:
+            return self.worker_cores
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # not Linux
+            return os.cpu_count() or 1
+
+    def pool_size(self) -> int:
+        """engine_pool, else one engine per core."""
+        return self.engine_pool if self.engine_pool is not None else self.cores()
+
+    def threads_per_engine(self) -> int:
+        """CPU threads one running engine may use (OCR, OpenCV): the cores shared
+        between the engines that run at once."""
+        return max(1, self.cores() // self.pool_size())
 
     @model_validator(mode="after")
     def _test_hooks_need_the_testing_flag(self) -> Settings:

@@ -30,6 +30,7 @@ RANKS: dict[str, int] = {
     "config": BASE,
     "types": BASE,
     "files": BASE,
+    "memory": BASE,  # a worker's malloc arenas and trimming (glibc), no simkyc import
     "db": BASE,
     "privacy": BASE,
     "rules": BASE,  # a jurisdiction's profile, line caps, document policy: data, pure functions

@@ -6,7 +6,7 @@ import csv
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -271,7 +271,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes sharing the port (about one per core); "
-                          "each loads every model once at start.")
+                          "each loads every model once at start and uses cores / N of the "
+                          "CPUs (SIMKYC_WORKER_CORES overrides).")
     ] = 1,
 ) -> None:
     """Run the HTTP API (OpenAPI at /docs). GET /health: the process is alive; GET /ready:
@@ -283,17 +284,33 @@ def serve(
 
     from simkyc.api.metrics import MULTIPROCESS_DIR
 
-    get_settings()  # a bad setting fails here, once, before any worker starts
+    settings = get_settings()  # a bad setting fails here, once, before any worker starts
+    if settings.worker_cores is None and workers > 1:
+        # Each worker uses its share of the cores (engines, OCR and OpenCV threads): N
+        # workers each sized for the whole machine would oversubscribe it N times.
+        os.environ["SIMKYC_WORKER_CORES"] = str(max(1, settings.cores() // workers))
     counts = None
     if workers > 1 and MULTIPROCESS_DIR not in os.environ:
         # The workers' metric counts, added up by /metrics whichever worker it reaches.
         counts = os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="simkyc-metrics-")
     try:
         uvicorn.run("simkyc.api.app:app_from_environment", factory=True, host=host, port=port,
-                    workers=workers, log_level="info")
+                    workers=workers, log_level="info",
+                    **_healthcheck(settings.worker_healthcheck_s))
     finally:
         if counts is not None:
             shutil.rmtree(counts, ignore_errors=True)
+
+
+def _healthcheck(seconds: int) -> dict[str, Any]:
+    """uvicorn's worker health-check timeout, where this uvicorn has one (not in the oldest
+    uvicorn pyproject.toml allows)."""
+    import inspect
+
+    import uvicorn
+
+    known = inspect.signature(uvicorn.Config).parameters
+    return {"timeout_worker_healthcheck": seconds} if "timeout_worker_healthcheck" in known else {}
 
 
 def main() -> None:

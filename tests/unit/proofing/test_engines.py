@@ -57,3 +57,18 @@ def test_a_call_waits_only_for_a_free_member() -> None:
         assert not waited  # the only member is busy
     thread.join(5)
     assert waited and pool.idle() == 1
+
+
+
+def test_a_member_coming_back_runs_the_trimmer() -> None:
+    """The trimmer (malloc_trim in a worker) runs once per checkout, also when the call fails."""
+    calls: list[int] = []
+    pool = EnginePool(fake_members(1), trimmer=lambda: calls.append(pool.idle()))
+    with pool.checkout():
+        pass
+    try:
+        with pool.checkout():
+            raise RuntimeError("inference failed")
+    except RuntimeError:
+        pass
+    assert calls == [0, 0] and pool.idle() == 1  # run before the member is free again
