@@ -20,7 +20,7 @@ What it measures
     the brief's d is c+flip, its e is e+flip). YuNet and MediaPipe are simkyc's detectors as
     the settings build them.
     Per data set and row, over all pairs of images (genuine: same identity): EER and FNMR at
-    FMR 1e-3 and 1e-2 (`simkyc.evaluation.metrics.summary`; `*` marks an FMR below what the
+    FMR 1e-3 and 1e-2 (`simkyc.eval.metrics.summary`; `*` marks an FMR below what the
     number of impostor pairs supports) and the images where no face was found. Where several
     faces are found the one nearest the image centre is used; a pair with an image without
     a face scores -1 (a non-match), as `simkyc eval faces` does.
@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from simkyc.config import Settings
-    from simkyc.evaluation.datasets import FaceDataset
+    from simkyc.eval.datasets import FaceDataset
     from simkyc.faces.align import Aligner
     from simkyc.faces.detect import Detector
     from simkyc.faces.embed import OnnxEmbedder
@@ -407,8 +407,8 @@ def load_or_embed(dataset: FaceDataset, context: Context) -> dict[str, Embedded]
 
 def score(embedded: Embedded, flip: bool, identities: NDArray[np.intp]) -> dict[str, Any]:
     """All-pairs EER, FNMR at each FMR, and the no-face count of one row on one set."""
-    from simkyc.evaluation import scoring
-    from simkyc.evaluation.metrics import summary
+    from simkyc.eval import scoring
+    from simkyc.eval.metrics import summary
 
     vectors = embedded.flipped if flip else embedded.plain
     matrix = scoring.similarity_matrix(vectors.copy(), embedded.found)
@@ -460,7 +460,7 @@ def measure(settings: Settings, names: Sequence[str], context: Context) -> dict[
     in: alignment without detection), with the wall time per set."""
     import numpy as np
 
-    from simkyc.evaluation import datasets
+    from simkyc.eval import datasets
 
     sets: dict[str, Any] = {}
     for name in names:

@@ -1,44 +1,62 @@
 """Throughput of `simkyc serve --workers N`: full proofings per minute and /v1/faces/verify
-requests per second with 1 and 2 worker processes, 8 concurrent clients, p50/p95 latency, and
-each worker's resident memory with every model loaded. The peer of 2 workers is 1 worker,
-measured in the same run.
+requests per second with 1 and 2 worker processes, 8 concurrent clients, p50/p95 latency, the
+CPU seconds each unit costs the server, and each worker's memory (RSS, PSS, USS) with every
+model loaded, at rest and after each phase. The peer of 2 workers is 1 worker, measured in
+the same run.
 
 What it measures
     For each --workers value: a fresh `simkyc serve --workers N` (uvicorn workers sharing one
-    port) on the given PostgreSQL, started and waited for (`GET /ready`), then two phases:
-    - proofing: --clients threads, each with its own keep-alive HTTP connection, run full
-      proofings back to back for --seconds: open a session, the document (a photographed
-      SPECIMEN card carrying the head-turn video's face), the selfie (the video's last frame),
-      a liveness challenge and the clip (the head-turn video, 5.5 s), conclude. A proofing
-      counts when conclude answers 200; its latency is the six calls together.
-    - verify: the same clients post the card and the selfie to /v1/faces/verify for
-      --seconds; each 200 counts, latency per request.
-    The resident set (VmRSS, /proc) of each worker process: once ready (every model loaded
-    at start, idle), and after both phases (its peak includes 8 concurrent requests' buffers:
-    decoded video frames, images).
+    port; each worker gets cores / N, `SIMKYC_WORKER_CORES`) on the given PostgreSQL, started
+    and waited for (`GET /ready`), then two phases:
+    - proofing: --clients concurrent loops run full proofings back to back for --seconds:
+      open a session, the document (a photographed SPECIMEN card carrying the head-turn
+      video's face), the selfie (the video's last frame), a liveness challenge and the clip
+      (the head-turn video, 5.5 s), conclude. A proofing counts when conclude answers 200;
+      its latency is the six calls together.
+    - verify: the same loops post the card and the selfie to /v1/faces/verify for --seconds;
+      each 200 counts, latency per request.
+    Per phase, from /proc: the CPU seconds the server's processes used (user + system, every
+    thread), per completed unit and as cores kept busy; the load generator's own CPU; and
+    what every other process on the machine used meanwhile. CPU seconds per unit hardly
+    depend on what else runs on the machine, so they compare configurations on a shared
+    machine where rates cannot: N workers scale if each unit costs them what it costs one
+    worker and together they keep N cores busy.
+    Memory per worker (/proc/PID/smaps_rollup): RSS; PSS, shared pages split between the
+    processes that map them (the workers' PSS add up to what they cost together); USS, the
+    pages only that worker maps.
+
+The load generator
+    One asyncio event loop (httpx.AsyncClient, --clients connections), every upload's
+    multipart body encoded once before the clock starts, so the client costs almost no CPU
+    on the cores the server uses (reported: client_cores_busy). The last call of each unit
+    asks to close its connection, so the next unit connects afresh and reaches whichever
+    worker accepts it (the proofing state is in the database, any worker takes any step).
 
 Setup (untimed)
     A fresh keyring, an operator (CN) and an agent key made with `simkyc admin` (the CLI);
-    the key is sent with every request (/v1/faces/verify included). Card OCR on (the default),
-    so a proofing costs what it does in production. The liveness challenge is scripted to the
-    clip's actions with the test hook SIMKYC_TESTING_CHALLENGE_SCRIPT (this is a test
-    deployment; SIMKYC_TESTING=true), so the clip's full analysis runs on the live path.
+    the key is sent with every request (/v1/faces/verify included; its per-key rate limit is
+    lifted and its wait for an engine raised: the 8 clients queue by design). Card OCR on (the
+    default), so a proofing costs what it does in production. The liveness challenge is
+    scripted to the clip's actions with the test hook SIMKYC_TESTING_CHALLENGE_SCRIPT (this
+    is a test deployment; SIMKYC_TESTING=true), so the clip's full analysis runs on the live
+    path.
 
 Caveats
-    Server and clients share the machine's cores (the client threads mostly wait on the
-    network). One keep-alive connection per client keeps a client on one worker (the
-    proofing state is in the database, so the steps no longer need that). Figures are
-    noisy on a shared machine: the script prints the load average before and after.
+    Server, load generator and PostgreSQL share the machine's cores (PostgreSQL's CPU is in
+    other_processes_cores_busy, with everyone else's). --pin runs N workers on the first N
+    CPUs (taskset): 1 worker on one core against 2 on two is process scaling itself, apart
+    from how much of two cores one worker's threads can use.
 
 Run
     export URL=$(SIMKYC_PG_DIR=/tmp/simkyc-bench-pg SIMKYC_PG_DB=bench_cluster scripts/postgres.sh)
     nice -n 5 .venv/bin/python bench/cluster.py --url "$URL" [--workers 1 2] [--clients 8]
-        [--seconds 60]
+        [--seconds 60] [--pin] [--env SIMKYC_NAME=value ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import socket
@@ -46,9 +64,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,16 +74,11 @@ import httpx
 import numpy as np
 
 from simkyc.config import Settings
-from simkyc.documents.specimen import (
-    DocumentKind,
-    portrait_from_photo,
-    random_specimen,
-    render_card,
-)
-from simkyc.documents.virtual_photo import Shot, photograph
 from simkyc.faces.detect import YuNetDetector
 from simkyc.liveness.media import MediaLimits, decode_video
 from simkyc.privacy.keyring import Keyring
+from simkyc.synth.specimen import DocumentKind, portrait_from_photo, random_specimen, render_card
+from simkyc.synth.virtual_photo import Shot, photograph
 
 ROOT = Path(__file__).resolve().parents[1]
 SIMKYC = [sys.executable, "-m", "simkyc.cli"]
@@ -110,11 +122,42 @@ def cli(env: dict[str, str], *args: str) -> dict[str, object]:
     return answer
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+def memory_mb(pid: int) -> dict[str, int]:
+    """Resident set (RSS), proportional set (PSS: shared pages split between the processes
+    mapping them, so the workers' PSS add up to what they cost together), unique set (USS:
+    pages only this process maps) of *pid*, in MB, from /proc/PID/smaps_rollup; and the
+    largest RSS it has had (VmHWM: the peak while requests were in flight)."""
+    fields: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, _, rest = line.partition(":")
+        fields[name] = int(rest.split()[0])  # kB
+    uss = fields["Private_Clean"] + fields["Private_Dirty"]
+    peak = next(int(line.split()[1]) for line in
+                Path(f"/proc/{pid}/status").read_text().splitlines()
+                if line.startswith("VmHWM:"))  # the largest RSS it has had so far
+    return {"rss": round(fields["Rss"] / 1024), "pss": round(fields["Pss"] / 1024),
+            "uss": round(uss / 1024), "peak_rss": round(peak / 1024)}
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds *pid* has used (all its threads), from /proc/PID/stat; NaN
+    if it has gone (a worker killed and replaced: the figures of that phase are void)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return float("nan")
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine has spent busy (every process, every core), /proc/stat."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return (sum(ticks[:8]) - idle) / TICK
 
 
 def workers_of(pid: int) -> list[int]:
@@ -134,27 +177,69 @@ def national_id(serial: int) -> str:
     return first_17 + check_character(first_17)
 
 
+BOUNDARY = "simkyc-bench-a8f3c1"
+
+
+def form_part(name: str, value: bytes, *, filename: str | None = None,
+              content_type: str | None = None) -> bytes:
+    """One multipart/form-data part (RFC 7578), encoded once so the client only concatenates."""
+    head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"'
+    if filename is not None:
+        head += f'; filename="{filename}"'
+    if content_type is not None:
+        head += f"\r\nContent-Type: {content_type}"
+    return head.encode() + b"\r\n\r\n" + value + b"\r\n"
+
+
+FORM_END = f"--{BOUNDARY}--\r\n".encode()
+FORM_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
+
+
+@dataclass(frozen=True)
+class Bodies:
+    """Every upload's request body, encoded before the clock starts: the load generator shares
+    the cores with the workers, so it must cost as little as it can."""
+
+    document: bytes
+    selfie: bytes
+    verify: bytes
+    clip_tail: bytes  # the liveness form after its nonce field
+
+    @classmethod
+    def of(cls, shots: Shots) -> Bodies:
+        card = form_part("image", shots.document, filename="document.jpg",
+                         content_type="image/jpeg")
+        selfie = form_part("image", shots.selfie, filename="selfie.jpg",
+                           content_type="image/jpeg")
+        verify = (form_part("document", shots.document, filename="card.jpg",
+                            content_type="image/jpeg")
+                  + form_part("selfie", shots.selfie, filename="selfie.jpg",
+                              content_type="image/jpeg"))
+        clip = form_part("video", shots.video, filename="clip.avi", content_type="video/x-msvideo")
+        return cls(document=card + FORM_END, selfie=selfie + FORM_END, verify=verify + FORM_END,
+                   clip_tail=clip + FORM_END)
+
+
 @dataclass
 class Phase:
-    """Latencies of the completed units, and failures by status/code."""
+    """Latencies of the completed units, and failures by status/code (one event loop: no
+    lock needed)."""
 
     latencies: list[float] = field(default_factory=list)
     failures: dict[str, int] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def done(self, seconds: float) -> None:
-        with self.lock:
-            self.latencies.append(seconds)
+        self.latencies.append(seconds)
 
     def failed(self, why: str) -> None:
-        with self.lock:
-            self.failures[why] = self.failures.get(why, 0) + 1
+        self.failures[why] = self.failures.get(why, 0) + 1
 
     def summary(self, wall_s: float, per: float) -> dict[str, object]:
         ordered = sorted(self.latencies)
         p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else None
-        return {"completed": len(ordered), "rate": len(ordered) / wall_s * per,
-                "p50_s": statistics.median(ordered) if ordered else None, "p95_s": p95,
+        return {"completed": len(ordered), "rate": round(len(ordered) / wall_s * per, 3),
+                "p50_s": round(statistics.median(ordered), 3) if ordered else None,
+                "p95_s": round(p95, 3) if p95 is not None else None,
                 "failures": self.failures}
 
 
@@ -173,100 +258,151 @@ def _ok(response: httpx.Response) -> dict[str, object]:
     return body
 
 
-def one_proofing(client: httpx.Client, shots: Shots, serial: int) -> None:
+FORM = {"Content-Type": FORM_TYPE}
+# The last call of a unit closes its connection, so the next unit connects afresh and the
+# kernel hands it to whichever worker accepts first (a client is not stuck on one worker).
+LAST = {"Content-Type": FORM_TYPE, "Connection": "close"}
+
+
+async def one_proofing(client: httpx.AsyncClient, bodies: Bodies, serial: int) -> None:
     person = {"number": national_id(serial), "name": "WANG Fang", "birth_date": "1949-12-31",
               "expiry": "2036-01-01"}
-    created = _ok(client.post("/v1/proofing-sessions",
-                              json={"applicant": person, "consent": CONSENT}))
+    created = _ok(await client.post("/v1/proofing-sessions",
+                                    json={"applicant": person, "consent": CONSENT}))
     base = f"/v1/proofing-sessions/{created['id']}"
-    for kind, image in (("document", shots.document), ("selfie", shots.selfie)):
-        _ok(client.post(f"{base}/{kind}", files={"image": (f"{kind}.jpg", image, "image/jpeg")}))
-    challenge = _ok(client.post(f"{base}/liveness-challenges"))
-    _ok(client.post(f"{base}/liveness", data={"nonce": str(challenge["nonce"])},
-                    files={"video": ("clip.avi", shots.video, "video/x-msvideo")}))
-    _ok(client.post(f"{base}/conclude"))
+    _ok(await client.post(f"{base}/document", content=bodies.document, headers=FORM))
+    _ok(await client.post(f"{base}/selfie", content=bodies.selfie, headers=FORM))
+    challenge = _ok(await client.post(f"{base}/liveness-challenges"))
+    clip = form_part("nonce", str(challenge["nonce"]).encode()) + bodies.clip_tail
+    _ok(await client.post(f"{base}/liveness", content=clip, headers=FORM))
+    _ok(await client.post(f"{base}/conclude", headers={"Connection": "close"}))
 
 
-def one_verify(client: httpx.Client, shots: Shots, _: int) -> None:
-    _ok(client.post("/v1/faces/verify", files={
-        "document": ("card.jpg", shots.document, "image/jpeg"),
-        "selfie": ("selfie.jpg", shots.selfie, "image/jpeg")}))
+async def one_verify(client: httpx.AsyncClient, bodies: Bodies, _: int) -> None:
+    _ok(await client.post("/v1/faces/verify", content=bodies.verify, headers=LAST))
 
 
-Unit = Callable[[httpx.Client, Shots, int], None]
+Unit = Callable[[httpx.AsyncClient, Bodies, int], Awaitable[None]]
 
 
-def run_phase(url: str, key: str, *, clients: int, seconds: float, unit: Unit,
-              shots: Shots) -> tuple[Phase, float]:
-    phase, stop = Phase(), time.monotonic() + seconds
-    serials = iter(range(10**6))
-    serial_lock = threading.Lock()
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds so far: the server's processes, this load generator, the whole machine."""
 
-    def worker() -> None:
-        with httpx.Client(base_url=url, timeout=300.0,
-                          headers={"Authorization": f"Bearer {key}"}) as client:
+    server: float
+    client: float
+    machine: float
+
+    @classmethod
+    def now(cls, pids: list[int]) -> Cpu:
+        return cls(server=sum(cpu_s(pid) for pid in pids), client=time.process_time(),
+                   machine=machine_busy_s())
+
+    def since(self, before: Cpu, wall_s: float, units: int) -> dict[str, object]:
+        """Load-insensitive accounting: CPU seconds per completed unit, and cores kept busy."""
+        server, client = self.server - before.server, self.client - before.client
+        others = self.machine - before.machine - server - client
+        return {"server_cpu_s": round(server, 2),
+                "server_cpu_s_per_unit": round(server / units, 4) if units else None,
+                "server_cores_busy": round(server / wall_s, 2),
+                "client_cpu_s": round(client, 2),
+                "client_cores_busy": round(client / wall_s, 3),
+                "other_processes_cores_busy": round(max(others, 0.0) / wall_s, 2)}
+
+
+async def run_phase(url: str, key: str, *, clients: int, seconds: float, unit: Unit,
+                    bodies: Bodies) -> tuple[Phase, float]:
+    """*clients* concurrent loops on one event loop, each running *unit* back to back."""
+    phase, serials = Phase(), iter(range(10**6))
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=300.0, limits=limits,
+                                 headers={"Authorization": f"Bearer {key}"}) as client:
+        stop = time.monotonic() + seconds
+
+        async def loop() -> None:
             while time.monotonic() < stop:
-                with serial_lock:
-                    serial = next(serials)
                 started = time.perf_counter()
                 try:
-                    unit(client, shots, serial)
+                    await unit(client, bodies, next(serials))
                 except Failed as error:
                     phase.failed(str(error))
                     continue
                 phase.done(time.perf_counter() - started)
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return phase, time.perf_counter() - started
+        started = time.perf_counter()
+        await asyncio.gather(*(loop() for _ in range(clients)))
+        return phase, time.perf_counter() - started
 
 
-def measure(url_db: str, workers: int, clients: int, seconds: float,
-            shots: Shots) -> dict[str, object]:
+def timed_phase(url: str, key: str, pids: list[int], *, clients: int, seconds: float,
+                unit: Unit, bodies: Bodies, per: float) -> dict[str, object]:
+    before = Cpu.now(pids)
+    phase, wall_s = asyncio.run(run_phase(url, key, clients=clients, seconds=seconds,
+                                          unit=unit, bodies=bodies))
+    return {**phase.summary(wall_s, per),
+            **Cpu.now(pids).since(before, wall_s, len(phase.latencies))}
+
+
+def wait_ready(url: str, server: subprocess.Popen[bytes], workers: int, log: Path) -> None:
+    started, streak = time.monotonic(), 0
+    # Each fresh connection may reach another worker, and a worker still loading answers
+    # 503: 20 answers of 200 in a row per worker mean (almost surely) every one is loaded.
+    while streak < 20 * workers:
+        try:
+            ready = httpx.get(f"{url}/ready", timeout=5).status_code == 200
+        except httpx.TransportError:
+            ready = False
+        streak = streak + 1 if ready else 0
+        if server.poll() is not None or time.monotonic() - started > 300:
+            raise SystemExit(f"serve did not get ready; see {log}")
+        time.sleep(0.05 if ready else 0.5)
+
+
+def measure(url_db: str, workers: int, *, clients: int, seconds: float, bodies: Bodies,
+            cpus: list[int] | None, extra_env: dict[str, str]) -> dict[str, object]:
+    """One `simkyc serve --workers N` (on *cpus* only, if given), both phases, its memory."""
     state = Path(tempfile.mkdtemp(prefix=f"simkyc-bench-{workers}w-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIMKYC_")}
     env.update({"PYTHONPATH": str(ROOT / "src"), "SIMKYC_DATABASE_URL": url_db,
                 "SIMKYC_STATE_DIR": str(state), "SIMKYC_KEYRING": Keyring.generate().to_json(),
                 "SIMKYC_TESTING": "true",
-                "SIMKYC_TESTING_CHALLENGE_SCRIPT": json.dumps(PERFORMED)})
+                "SIMKYC_TESTING_CHALLENGE_SCRIPT": json.dumps(PERFORMED),
+                # The bench's one key would hit the per-key rate limit of the open endpoint.
+                "SIMKYC_FACES_VERIFY_MAX_CALLS": str(10**9),
+                # 8 clients queue on the engines by design here; the default 2 s wait would
+                # turn the queue into 503s under a shared machine's load.
+                "SIMKYC_FACES_VERIFY_LOCK_WAIT_S": "120", **extra_env})
     operator = cli(env, "admin", "create-operator", f"Bench {workers}w {time.time():.0f}")
     agent = cli(env, "admin", "create-principal", "bench", "--role", "agent",
                 "--operator", str(operator["id"]))
     key = str(agent["api_key"])
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    pin = ["taskset", "-c", ",".join(map(str, cpus))] if cpus else []
     with (state / "serve.log").open("wb") as log:
-        server = subprocess.Popen([*SIMKYC, "serve", "--port", str(port), "--workers",
+        server = subprocess.Popen([*pin, *SIMKYC, "serve", "--port", str(port), "--workers",
                                    str(workers)], env=env, stdout=log, stderr=log)
     try:
-        started, streak = time.monotonic(), 0
-        # Each fresh connection may reach another worker, and a worker still loading answers
-        # 503: 20 answers of 200 in a row mean (almost surely) every worker is loaded.
-        while streak < 20 * workers:
-            try:
-                ready = httpx.get(f"{url}/ready", timeout=5).status_code == 200
-            except httpx.TransportError:
-                ready = False
-            streak = streak + 1 if ready else 0
-            if server.poll() is not None or time.monotonic() - started > 300:
-                raise SystemExit(f"serve did not get ready; see {state / 'serve.log'}")
-            time.sleep(0.05 if ready else 0.5)
+        wait_ready(url, server, workers, state / "serve.log")
         pids = workers_of(server.pid) if workers > 1 else [server.pid]
-        loaded = [round(rss_mb(pid)) for pid in pids]  # every model loaded at start, idle
+        everyone = [server.pid, *pids] if workers > 1 else pids
+        ready = [memory_mb(pid) for pid in pids]  # every model loaded at start, idle
         load_before = os.getloadavg()[0]
-        proofing, proofing_s = run_phase(url, key, clients=clients, seconds=seconds,
-                                          unit=one_proofing, shots=shots)
-        verify, verify_s = run_phase(url, key, clients=clients, seconds=seconds,
-                                      unit=one_verify, shots=shots)
-        memory = [round(rss_mb(pid)) for pid in pids]
-        return {"workers": workers, "clients": clients,
-                "proofings": proofing.summary(proofing_s, 60.0),
-                "verify": verify.summary(verify_s, 1.0),
-                "rss_mb_per_worker_ready": loaded, "rss_mb_per_worker_after": memory,
+        proofing = timed_phase(url, key, everyone, clients=clients, seconds=seconds,
+                               unit=one_proofing, bodies=bodies, per=60.0)
+        after_proofing = [memory_mb(pid) if Path(f"/proc/{pid}").exists() else {}
+                          for pid in pids]
+        verify = timed_phase(url, key, everyone, clients=clients, seconds=seconds,
+                             unit=one_verify, bodies=bodies, per=1.0)
+        gone = [pid for pid in pids if not Path(f"/proc/{pid}").exists()]
+        if gone:  # replaced by the supervisor: its memory and CPU figures are lost
+            return {"workers": workers, "error": f"workers {gone} died during the run; see "
+                    f"{state / 'serve.log'}", "proofings_per_min": proofing}
+        after = [memory_mb(pid) for pid in pids]
+        return {"workers": workers, "cpus": cpus or sorted(os.sched_getaffinity(0)),
+                "clients": clients, "proofings_per_min": proofing, "verify_per_s": verify,
+                "memory_mb_per_worker": {"ready": ready, "after_proofings": after_proofing,
+                                         "after_verify": after},
                 "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
     finally:
         server.terminate()
@@ -279,19 +415,31 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--pin", action="store_true",
+                        help="Run N workers on the first N CPUs only (taskset): each worker "
+                        "gets one core, so N workers against 1 is process scaling itself.")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="Extra environment for the server (e.g. SIMKYC_WORKER_CORES=2).")
     args = parser.parse_args()
-    shots = make_shots(Settings())
-    results = [measure(args.url, n, args.clients, args.seconds, shots) for n in args.workers]
-    for result in results:
+    extra = dict(item.split("=", 1) for item in args.env)
+    bodies = Bodies.of(make_shots(Settings()))
+    mine = sorted(os.sched_getaffinity(0))
+    results = []
+    for n in args.workers:
+        result = measure(args.url, n, clients=args.clients, seconds=args.seconds,
+                         bodies=bodies, cpus=mine[:n] if args.pin else None, extra_env=extra)
         print(json.dumps(result), flush=True)
-    if len(results) >= 2:
+        results.append(result)
+    if len(results) >= 2 and not any("error" in result for result in results):
         first, last = results[0], results[-1]
-        for phase in ("proofings", "verify"):
-            a = first[phase]["rate"]  # type: ignore[index]
-            b = last[phase]["rate"]  # type: ignore[index]
-            ratio = b / a if a else float("nan")
-            print(f"{phase}: {last['workers']} workers / {first['workers']} worker = "
-                  f"{ratio:.2f}x ({b:.2f} vs {a:.2f})")
+        for phase in ("proofings_per_min", "verify_per_s"):
+            a, b = first[phase], last[phase]
+            ratio = b["rate"] / a["rate"] if a["rate"] else float("nan")  # type: ignore[index]
+            cpu_a = a["server_cpu_s_per_unit"]  # type: ignore[index]
+            cpu_b = b["server_cpu_s_per_unit"]  # type: ignore[index]
+            print(f"{phase}: {last['workers']} workers / {first['workers']} = {ratio:.2f}x "
+                  f"({b['rate']} vs {a['rate']}); server CPU-s per unit {cpu_b} vs {cpu_a}; "  # type: ignore[index]
+                  f"cores busy {b['server_cores_busy']} vs {a['server_cores_busy']}")  # type: ignore[index]
 
 
 if __name__ == "__main__":

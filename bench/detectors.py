@@ -179,7 +179,7 @@ def selfie_size(path: Path, _index: int) -> Sample:
 
 def image_sets(data_dir: Path) -> list[ImageSet]:
     """The sets measured, in table order."""
-    from simkyc.evaluation import datasets
+    from simkyc.eval import datasets
 
     lfw = datasets.load("lfw", data_dir).images
     hard = lfw[::HARD_STEP]

@@ -73,10 +73,10 @@ def run(cards: int, seed: int) -> dict[str, object]:
     from simkyc.documents.crosscheck import check_text
     from simkyc.documents.ocr import CardReader
     from simkyc.documents.portrait import extract_portrait_from_bytes
-    from simkyc.documents.specimen import DocumentKind, random_specimen, render_card
-    from simkyc.documents.text_evaluation import typed_as_agent
-    from simkyc.documents.virtual_photo import photograph
+    from simkyc.eval.document_text import typed_as_agent
     from simkyc.faces.pipeline import FaceEncoder
+    from simkyc.synth.specimen import DocumentKind, random_specimen, render_card
+    from simkyc.synth.virtual_photo import photograph
 
     settings = get_settings()
     encoder = FaceEncoder.from_settings(settings)
@@ -128,8 +128,8 @@ def run_specimens(folder: Path, limit: int | None) -> dict[str, object]:
     from simkyc.documents.ocr import CardReader
     from simkyc.documents.ocrb import OcrbRecognizer
     from simkyc.documents.reading import read_document
-    from simkyc.documents.specimens import load_manifest
     from simkyc.documents.tesseract import TesseractLines
+    from simkyc.eval.document_specimens import load_manifest
     from simkyc.faces.pipeline import FaceEncoder
 
     settings = get_settings()

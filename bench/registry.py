@@ -23,16 +23,27 @@ Checks afterwards
     `privacy.tlog.verify_log` passes. On PostgreSQL a sampler reads pg_stat_activity every
     5 ms during the run and prints what the registry's backends were waiting on.
 
-Caveat
-    scripts/postgres.sh runs PostgreSQL with fsync, synchronous_commit and full_page_writes
-    off: commits cost no disk flush here, so these figures are an upper bound for a durable
-    deployment (where batching gains more: one flush per batch). The client (this process,
-    one GIL) and the server share the machine's cores.
+Clients
+    `--threads N`: N client threads in this process (one GIL: the client's Python bounds the
+    rate); with `--processes` each client is its own process with its own connection, as
+    `simkyc serve --workers N` serves them; `--apart` deals each person's attempts to one
+    client (agents serving different customers), so clients never queue on one another's
+    person lock; without it the shuffled attempts make concurrent clients contend for the
+    same persons (the cap's lock serialises them: `Lock:transactionid` in the wait sample).
+    Each run prints its round trips per call (statements by kind and commits, counted with
+    SQLAlchemy's events; psycopg's BEGIN and the pool's pre-ping come on top).
 
-Run
-    export URL=$(SIMKYC_PG_DB=simkyc_bench scripts/postgres.sh)
-    .venv/bin/python bench/registry.py --url "$URL" [--persons 1000] [--threads 1 4]
-        [--batch 1 500] [--sqlite]
+Caveat
+    Without SIMKYC_PG_DURABLE=1, scripts/postgres.sh runs PostgreSQL with fsync,
+    synchronous_commit and full_page_writes off: commits cost no disk flush, so those
+    figures are an upper bound for a durable deployment (where batching gains more: one
+    flush per batch). The clients and the server share the machine's cores.
+
+Run (durable: a cluster of its own, fsync on)
+    export URL=$(SIMKYC_PG_DIR=/tmp/pg-bench SIMKYC_PG_DURABLE=1 SIMKYC_PG_DB=simkyc_bench \\
+                 scripts/postgres.sh)
+    .venv/bin/python bench/registry.py --url "$URL" [--persons 1000] [--threads 1 4 16]
+        [--batch 1 500] [--processes [--apart]] [--sqlite]
     (the database's schema is dropped and migrated anew for each run; --sqlite repeats each
     run on a new SQLite file)
 """
@@ -41,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import multiprocessing
 import random
 import tempfile
 import threading
@@ -51,11 +63,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Engine, event, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from simkyc.config import default_profiles
+from simkyc.auth.actors import Actor
+from simkyc.auth.models import Role
 from simkyc.db.base import new_id
 from simkyc.db.engine import create_db_engine, session_factory
 from simkyc.db.migrate import upgrade
@@ -66,10 +80,10 @@ from simkyc.privacy.pseudonyms import DocumentIdentity, pseudonym
 from simkyc.privacy.tlog import LogKeys, integrate, verify_log
 from simkyc.proofing.models import Outcome, ProofingSession, Purpose
 from simkyc.registry import accounts, batch, lines
-from simkyc.registry.accounts import Actor
 from simkyc.registry.batch import Registration
-from simkyc.registry.models import Line, LineStatus, Person, Role, ServiceType
+from simkyc.registry.models import Line, LineStatus, Person, ServiceType
 from simkyc.registry.numbers import luhn_valid
+from simkyc.rules.profiles import default_profiles
 
 JURISDICTION, CAP = "CN", 5
 NOW = datetime.now(UTC)
@@ -82,6 +96,7 @@ class Attempt:
     proofing_id: str
     msisdn: str
     iccid: str
+    person_id: str
 
 
 @dataclass(frozen=True)
@@ -95,6 +110,7 @@ class RunResult:
     cpu_s: float
     outcomes: Counter[str]
     latencies_ms: list[float]
+    round_trips: Counter[str]  # statements and commits sent during the timed run
     waits: Counter[str]
 
     @property
@@ -164,7 +180,7 @@ def prepare(factory: sessionmaker[Session], keyring: Keyring, actor: Actor, *, p
         db.execute(insert(Person), people)
         db.execute(insert(ProofingSession), approved)
         db.commit()
-    attempts = [Attempt(str(s["id"]), f"+86139{i:08d}", iccid(i))
+    attempts = [Attempt(str(s["id"]), f"+86139{i:08d}", iccid(i), str(s["person_id"]))
                 for i, s in enumerate(approved)]
     random.Random(7).shuffle(attempts)
     return attempts
@@ -229,6 +245,85 @@ def run_workers(factory: sessionmaker[Session], actor: Actor, keyring: Keyring,
     return time.perf_counter() - started, time.process_time() - cpu, outcomes, latencies
 
 
+def run_processes(url: str, actor: Actor, keyring: Keyring, attempts: list[Attempt], *,
+                  clients: int, size: int, apart: bool, trips: Counter[str]
+                  ) -> tuple[float, float, Counter[str], list[float]]:
+    """Each client its own process (own engine, one connection), as `simkyc serve --workers
+    N` runs them: no GIL shared between clients. Attempts are dealt round-robin, or with
+    `apart` each person's to one client (agents serving different customers: no client
+    waits on another's lock of a person); the processes start together (a barrier) and the
+    wall time is the slowest one's."""
+    if apart:
+        owner = {p: i % clients for i, p in enumerate(dict.fromkeys(a.person_id
+                                                                     for a in attempts))}
+        dealt = [[a for a in attempts if owner[a.person_id] == i] for i in range(clients)]
+    else:
+        dealt = [attempts[i::clients] for i in range(clients)]
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(clients + 1), context.Queue()
+    procs = [context.Process(target=_client, args=(
+        ClientJob(url, actor, keyring, dealt[i], size), barrier, results))
+        for i in range(clients)]
+    for proc in procs:
+        proc.start()
+    barrier.wait()
+    started = time.perf_counter()
+    parts = [results.get() for _ in procs]
+    for *_, sent in parts:
+        trips.update(sent)
+    wall = time.perf_counter() - started
+    for proc in procs:
+        proc.join()
+    outcomes, latencies = Counter[str](), list[float]()
+    for codes, timings, *_ in parts:
+        outcomes.update(codes)
+        latencies.extend(timings)
+    return wall, sum(cpu for _, _, cpu, _ in parts), outcomes, latencies
+
+
+@dataclass(frozen=True)
+class ClientJob:
+    """What one client process registers, and where."""
+
+    url: str
+    actor: Actor
+    keyring: Keyring
+    attempts: list[Attempt]
+    size: int
+
+
+def _client(job: ClientJob, barrier: Any, results: Any) -> None:
+    engine = create_db_engine(job.url, pool_size=1)
+    try:
+        factory = session_factory(engine)
+        with factory() as db:  # connect before the start line
+            db.execute(text("SELECT 1"))
+        sent = count_round_trips(engine)
+        barrier.wait()
+        _, cpu, outcomes, latencies = run_workers(factory, job.actor, job.keyring,
+                                                  job.attempts, threads=1, size=job.size)
+        results.put((outcomes, latencies, cpu, sent))
+    finally:
+        engine.dispose()
+
+
+def count_round_trips(engine: Engine) -> Counter[str]:
+    """Statements (by their first word) and commits sent through `engine` from now on,
+    counted with SQLAlchemy's events: what one registration costs in round trips."""
+    sent = Counter[str]()
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        if "pg_stat_activity" not in sql:  # the wait sampler's own query
+            sent[sql.split(None, 1)[0].upper()] += 1
+
+    def commit(_conn: Any) -> None:
+        sent["COMMIT"] += 1
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    return sent
+
+
 @contextmanager
 def wait_sampler(engine: Engine) -> Iterator[Counter[str]]:
     """On PostgreSQL, what the other backends of this database wait on, sampled every 5 ms."""
@@ -272,7 +367,7 @@ def check(factory: sessionmaker[Session], result: RunResult) -> str:
 
 
 def bench(url: str, *, threads: int, size: int, persons: int, sessions: int,
-          pool: int) -> RunResult:
+          pool: int, processes: bool = False, apart: bool = False) -> RunResult:
     """Reset, prepare (untimed), run the registrations (timed), check."""
     engine = create_db_engine(url, pool_size=pool)
     try:
@@ -280,9 +375,18 @@ def bench(url: str, *, threads: int, size: int, persons: int, sessions: int,
         factory, keyring = session_factory(engine), Keyring.generate()
         actor = agent(factory)
         attempts = prepare(factory, keyring, actor, persons=persons, sessions=sessions)
+        trips = Counter[str]()
         with wait_sampler(engine) as waits:
-            timings = run_workers(factory, actor, keyring, attempts, threads=threads, size=size)
-        result = RunResult(engine.dialect.name, threads, size, *timings, waits)
+            if processes:
+                engine.dispose()  # the clients fork: no pooled connection crosses over
+                timings = run_processes(url, actor, keyring, attempts, clients=threads,
+                                        size=size, apart=apart, trips=trips)
+            else:
+                trips = count_round_trips(engine)
+                timings = run_workers(factory, actor, keyring, attempts, threads=threads,
+                                      size=size)
+        # a copy: the check below sends statements through the same engine
+        result = RunResult(engine.dialect.name, threads, size, *timings, Counter(trips), waits)
         print(f"  check: {check(factory, result)}")
         return result
     finally:
@@ -304,9 +408,13 @@ def report(result: RunResult) -> None:
           f"{1000 * result.cpu_s / result.attempts:.2f} ms/attempt")
     total = sum(result.waits.values())
     if total:
-        top = ", ".join(f"{event} {100 * n / total:.0f}%"
-                        for event, n in result.waits.most_common(6))
+        top = ", ".join(f"{name} {100 * n / total:.0f}%"
+                        for name, n in result.waits.most_common(6))
         print(f"  pg backends (sampled): {top}")
+    calls = len(result.latencies_ms)
+    trips = ", ".join(f"{name} {n / calls:.1f}" for name, n in result.round_trips.most_common())
+    print(f"  round trips per call (SQLAlchemy events): "
+          f"{sum(result.round_trips.values()) / calls:.1f} ({trips})")
 
 
 def main() -> None:
@@ -316,6 +424,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 500],
                         help="registrations per transaction (1: the single-line service)")
+    parser.add_argument("--processes", action="store_true",
+                        help="each client (--threads) its own process instead of a thread")
+    parser.add_argument("--apart", action="store_true",
+                        help="with --processes: each person's attempts go to one client")
     parser.add_argument("--persons", type=int, default=1000)
     parser.add_argument("--sessions", type=int, default=CAP + 1, help="attempts per person")
     args = parser.parse_args()
@@ -325,7 +437,8 @@ def main() -> None:
             sqlite_url = f"sqlite:///{Path(folder) / f'{threads}-{size}.db'}"
             for url in (args.url, sqlite_url) if args.sqlite else (args.url,):
                 result = bench(url, threads=threads, size=size, persons=args.persons,
-                               sessions=args.sessions, pool=max(threads, 2) + 2)
+                               sessions=args.sessions, pool=max(threads, 2) + 2,
+                               processes=args.processes, apart=args.apart)
                 results[(result.backend, threads, size)] = result
                 report(result)
     ratios(results)

@@ -45,6 +45,8 @@ import numpy as np
 from registry import CAP, agent, person_row, reset, session_row
 from sqlalchemy import Engine, insert, select, text
 
+from simkyc.auth.actors import Actor
+from simkyc.auth.models import Role
 from simkyc.db.base import new_id
 from simkyc.db.engine import create_db_engine, session_factory
 from simkyc.privacy.crypto import place, seal
@@ -52,9 +54,8 @@ from simkyc.privacy.keyring import Keyring, KeySet
 from simkyc.privacy.pseudonyms import DocumentIdentity, pseudonym
 from simkyc.proofing.models import ProofingSession
 from simkyc.registry import selfservice
-from simkyc.registry.accounts import Actor
 from simkyc.registry.batch import holdings
-from simkyc.registry.models import Line, Operator, Person, Role
+from simkyc.registry.models import Line, Operator, Person
 from simkyc.registry.sealed_numbers import number_columns
 
 BLOCK = 200_000

@@ -40,15 +40,18 @@ Images
 Run
     bash bench/setup.sh            # .venv-bench: simkyc + dlib-bin + face_recognition
     .venv-bench/bin/python bench/verify.py [--pairs 20] [--repeat 3] [--json out.json]
+        [--cprofile simkyc.prof]     # where simkyc's time goes, function by function
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import hashlib
 import itertools
 import json
 import os
+import pstats
 import random
 import re
 import statistics
@@ -303,16 +306,31 @@ class Results:
 
 
 def measure(
-    pipeline: FacePipeline, baseline: FacePipeline, pairs: Sequence[Pair], repeat: int
+    pipeline: FacePipeline,
+    baseline: FacePipeline,
+    pairs: Sequence[Pair],
+    repeat: int,
+    profiler: cProfile.Profile | None = None,
 ) -> Results:
     """Warm every system up on the first pair, then take turns pair by pair (the order
-    rotates, so no system is always first)."""
+    rotates, so no system is always first). With `profiler`, simkyc's own timed runs (the
+    default recognizer only) are profiled: where its time goes, function by function."""
     run_simkyc(pipeline, pairs[0])
     run_simkyc(baseline, pairs[0])
     run_peer(pairs[0])
     results = Results()
+
+    def ours(pair: Pair) -> Run:
+        if profiler is None:
+            return run_simkyc(pipeline, pair)
+        profiler.enable()
+        try:
+            return run_simkyc(pipeline, pair)
+        finally:
+            profiler.disable()
+
     systems: list[tuple[Callable[[Pair], Run], list[Run]]] = [
-        (lambda pair: run_simkyc(pipeline, pair), results.simkyc),
+        (ours, results.simkyc),
         (lambda pair: run_simkyc(baseline, pair), results.baseline),
         (run_peer, results.peer),
     ]
@@ -488,6 +506,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--pairs", type=int, default=20, help="pairs (half same-person)")
     parser.add_argument("--repeat", type=int, default=3, help="timed passes over the pairs")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--cprofile",
+        type=Path,
+        help="profile simkyc's timed runs (cProfile) into this file and print the top functions "
+        "by cumulative time (profiling slows simkyc: read its timings from a run without it)",
+    )
     args = parser.parse_args(argv)
     if args.pairs < 1 or args.repeat < 1:
         parser.error("--pairs and --repeat must be at least 1")
@@ -507,7 +531,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="simkyc-bench-") as tmp:
         pairs = build_pairs(data_dir, args.pairs, Path(tmp))
         print(f"pairs (photos from {data_dir}):\n{pair_list(pairs, data_dir)}\n")
-        results = measure(pipeline, baseline, pairs, args.repeat)
+        profiler = cProfile.Profile() if args.cprofile else None
+        results = measure(pipeline, baseline, pairs, args.repeat, profiler)
+    if profiler is not None:
+        profiler.dump_stats(args.cprofile)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
     result = figures(results, pairs, cpu, args.repeat)
     print(report(result))
     if args.json:

@@ -35,8 +35,8 @@ from simkyc.documents.mrz_locate import band_strips, detection_copy, find_bands,
 from simkyc.documents.mrz_read import find_mrz
 from simkyc.documents.ocr import CardReader
 from simkyc.documents.ocrb import OcrbRecognizer
-from simkyc.documents.specimens import load_manifest
 from simkyc.documents.tesseract import TesseractLines
+from simkyc.eval.document_specimens import load_manifest
 
 
 def bucket(truth: tuple[str, ...], lines: tuple[str, ...] | None, verified: bool,

@@ -1,6 +1,6 @@
 """Train simkyc's own OCR-B recognizer (`simkyc.documents.ocrb`) on synthetic MRZ lines.
 
-Reproducible: every line is drawn from `numpy.random.default_rng(seed)` (`ocrb_synth`), the
+Reproducible: every line is drawn from `numpy.random.default_rng(seed)` (`ocrb_lines`), the
 MLP's initial weights and batches from the same generator; numpy only, on CPU. Never trained
 on the real specimens (they are evaluation data). Writes the weights (float16, .npz) and
 prints their SHA-256, which goes into `ocrb.WEIGHTS_SHA256`.
@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simkyc.documents.ocrb import CLASSES, OcrbRecognizer, grey, text_rows, windows
-from simkyc.documents.ocrb_synth import random_text, render_line
+from simkyc.synth.ocrb_lines import random_text, render_line
 
 CENTRED, BETWEEN = 0.15, 0.3  # pitches from a character's centre: its label; blank
 

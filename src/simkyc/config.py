@@ -6,8 +6,10 @@ import os
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from simkyc.rules.profiles import JurisdictionProfile, default_profiles
 
 # src/simkyc/config.py -> the checkout's root; `../shared` sits beside the checkout.
 _CHECKOUT = Path(__file__).resolve().parents[2]
@@ -24,56 +26,6 @@ def _state_home() -> Path:
     """`$XDG_DATA_HOME/simkyc`, else `~/.local/share/simkyc` (read when Settings is built)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "simkyc"
-
-
-class AcceptedDocument(StrEnum):
-    """Identity documents a jurisdiction can accept (the proofing API's document kinds)."""
-
-    CN_RESIDENT_ID = "cn_resident_id"
-    PASSPORT = "passport"
-
-
-class MinorRule(StrEnum):
-    """What happens when the document shows an applicant under the minimum age."""
-
-    REFUSE = "refuse"
-    GUARDIAN = "guardian"
-    """The line is registered by a parent or guardian, in their own name."""
-
-
-class JurisdictionProfile(BaseModel):
-    """A jurisdiction's SIM-registration rules; `None` means no such cap."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    max_lines_per_operator: int | None = Field(default=None, ge=0)
-    max_lines_total: int | None = Field(default=None, ge=0)
-    quarantine_days: int = Field(default=90, ge=0)
-    accepted_documents: frozenset[AcceptedDocument] = frozenset(AcceptedDocument)
-    expiry_grace_days: int = Field(default=0, ge=0)
-    min_age: int = Field(default=18, ge=0, le=120)
-    minors: MinorRule = MinorRule.REFUSE
-    source: str = ""
-
-
-def default_profiles() -> dict[str, JurisdictionProfile]:
-    """The rules as the issue states them; operators override with SIMKYC_JURISDICTION_PROFILES."""
-    return {
-        "CN": JurisdictionProfile(
-            max_lines_per_operator=5, source="MIIT: at most 5 lines per person per operator"
-        ),
-        "IN": JurisdictionProfile(
-            max_lines_total=9, source="DoT: at most 9 connections per person, all operators"
-        ),
-        "NG": JurisdictionProfile(
-            max_lines_per_operator=4, source="NCC: at most 4 lines per person per operator"
-        ),
-        "PH": JurisdictionProfile(
-            minors=MinorRule.GUARDIAN,
-            source="RA 11934 (SIM Registration Act): no cap; a minor's SIM is registered "
-            "under a parent or guardian",
-        ),
-    }
 
 
 class Settings(BaseSettings):
@@ -230,7 +182,12 @@ class Settings(BaseSettings):
         description="Read the card's text (RapidOCR) when a card photo is submitted and "
         "compare it with the typed document data.",
     )
-    ocr_threads: int = Field(default=2, ge=1, description="CPU threads of the OCR models.")
+    ocr_threads: int | None = Field(
+        default=None, ge=1,
+        description="CPU threads of the OCR models; unset: worker_cores / engine_pool (at "
+        "least 1), so the engines running at once share the worker's cores without "
+        "oversubscribing them.",
+    )
     ocr_min_score: float = Field(
         default=0.5, ge=0, le=1, description="OCR lines less confident than this are ignored."
     )
@@ -248,11 +205,11 @@ class Settings(BaseSettings):
         "samples, liveness) lives this long after its last step; then PROOFING_EXPIRED and "
         "`simkyc admin purge` deletes it (default: challenge TTL + approval TTL, as before).",
     )
-    engine_pool: int = Field(
-        default=2, ge=1, le=64,
+    engine_pool: int | None = Field(
+        default=None, ge=1, le=64,
         description="Face and liveness engine instances per process; each request checks one "
         "out (detectors and MediaPipe graphs are not thread-safe), so this many inferences "
-        "run at once. Each costs its models' memory.",
+        "run at once. Each costs its models' memory. Unset: worker_cores (one per core).",
     )
     # --- tlog ---
     log_origin: str = Field(
@@ -272,6 +229,12 @@ class Settings(BaseSettings):
         default=True,
         description="Run the integrator inside `simkyc serve` (one process integrates at a "
         "time; off when a dedicated `simkyc audit integrate` worker runs).",
+    )
+    database_pool: int = Field(
+        default=20, ge=1, le=200,
+        description="Database connections each process keeps (as many again may open under "
+        "load): at least the concurrent requests a worker serves, so none queues for a "
+        "connection (the old fixed 5 + 5 queued 16 concurrent registrations).",
     )
     # --- bind ---
     selfservice_max_attempts: int = Field(
@@ -332,6 +295,51 @@ class Settings(BaseSettings):
         'asks for these actions, in order (e.g. ["turn_right","turn_left"]), so a recorded '
         "clip can answer; the multi-process tests (tests/deploy) use it.",
     )
+    worker_cores: int | None = Field(
+        default=None, ge=1, le=256,
+        description="CPU cores this process's inference may use: engine_pool and the OCR "
+        "and OpenCV threads default from it. Unset: the CPUs the process may run on; "
+        "`simkyc serve --workers N` gives each worker cores / N (at least 1).",
+    )
+    malloc_arena_max: int = Field(
+        default=2, ge=1, le=64,
+        description="glibc malloc arenas per process (mallopt M_ARENA_MAX at start; Linux): "
+        "every thread that runs inference otherwise gets its own arena (glibc's default: up "
+        "to 8 per core), each keeping the freed image and frame buffers it once held.",
+    )
+    worker_healthcheck_s: int = Field(
+        default=60, ge=1,
+        description="`simkyc serve --workers N`: how long the supervisor waits for a worker's "
+        "answer to its health ping before killing and restarting it. uvicorn's 5 s killed "
+        "workers busy loading their models or analysing clips on a loaded machine (34 "
+        "restarts in one bench/cluster.py run, each reloading every model).",
+    )
+    malloc_trim_above_mb: int = Field(
+        default=128, ge=0,
+        description="After an inference (an engine checked back in), if the worker's "
+        "resident set has grown more than this many MB over its size at rest (models "
+        "loaded), hand freed memory back to the system (glibc malloc_trim): it returns to "
+        "about its size at rest instead of keeping its peak. 0: after every inference "
+        "(costs page faults on the next one).",
+    )
+
+    def cores(self) -> int:
+        """worker_cores, else the CPUs this process may run on."""
+        if self.worker_cores is not None:
+            return self.worker_cores
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # not Linux
+            return os.cpu_count() or 1
+
+    def pool_size(self) -> int:
+        """engine_pool, else one engine per core."""
+        return self.engine_pool if self.engine_pool is not None else self.cores()
+
+    def threads_per_engine(self) -> int:
+        """CPU threads one running engine may use (OCR, OpenCV): the cores shared
+        between the engines that run at once."""
+        return max(1, self.cores() // self.pool_size())
 
     @model_validator(mode="after")
     def _test_hooks_need_the_testing_flag(self) -> Settings:

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from simkyc.cli import app
+from simkyc.auth.keys import authenticate
+from simkyc.cli.main import app
 from simkyc.config import Settings
 from simkyc.db.engine import engine_from_settings, session_factory
-from simkyc.registry import accounts
 
 
 def test_bootstrap_an_operator_and_an_agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -30,7 +30,7 @@ def test_bootstrap_an_operator_and_an_agent(tmp_path: Path, monkeypatch: pytest.
     engine = engine_from_settings(Settings(state_dir=tmp_path))
     try:
         with session_factory(engine)() as session:
-            actor = accounts.authenticate(session, token=key, now=datetime.now(UTC))
+            actor = authenticate(session, token=key, now=datetime.now(UTC))
     finally:
         engine.dispose()
     assert (actor.role, actor.operator_id) == ("agent", operator)

@@ -25,6 +25,7 @@ def _simkyc(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 LFW_DECIDES = {"SIMKYC_POPULATION": "lfw"}
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations)
 def test_verify_match_exits_0(examples: Path) -> None:
     done = _simkyc(
         "verify",
@@ -39,6 +40,7 @@ def test_verify_match_exits_0(examples: Path) -> None:
     assert out["model_id"] == "omz-face-reid-0095"
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations)
 def test_verify_no_match_exits_1(examples: Path) -> None:
     done = _simkyc(
         "verify", str(examples / "obama.jpg"), str(examples / "biden.jpg"), env=LFW_DECIDES
@@ -47,6 +49,7 @@ def test_verify_no_match_exits_1(examples: Path) -> None:
     assert "no_match" in done.stdout
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations)
 def test_verify_review_exits_2_when_the_reject_side_is_unsupported(examples: Path) -> None:
     # 6,523 genuine pairs cannot back refusing only 0.1% of them: not a match is `review`.
     done = _simkyc("verify", str(examples / "obama.jpg"), str(examples / "biden.jpg"), "--json",
@@ -56,6 +59,7 @@ def test_verify_review_exits_2_when_the_reject_side_is_unsupported(examples: Pat
     assert out["decision"] == "review" and "not supported" in out["reasons"][0]
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations)
 def test_verify_error_exits_3_without_traceback(examples: Path, tmp_path: Path) -> None:
     text = tmp_path / "notes.jpg"
     text.write_text("not a photo")
@@ -65,6 +69,7 @@ def test_verify_error_exits_3_without_traceback(examples: Path, tmp_path: Path) 
     assert "Traceback" not in done.stderr + done.stdout
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations)
 def test_verify_pairs_keeps_order_and_reports_bad_rows(examples: Path, tmp_path: Path) -> None:
     pairs = tmp_path / "pairs.csv"
     rows = [
@@ -83,6 +88,7 @@ def test_verify_pairs_keeps_order_and_reports_bad_rows(examples: Path, tmp_path:
     assert all(isinstance(line["threshold"], float) for line in lines)
 
 
+@pytest.mark.data  # the model files in SIMKYC_MODELS_DIR
 def test_models_lists_recognizers_and_calibrations() -> None:
     done = _simkyc("models")
     assert done.returncode == 0, done.stderr
@@ -97,6 +103,7 @@ def test_models_lists_recognizers_and_calibrations() -> None:
 
 
 @pytest.mark.usefixtures("examples")
+@pytest.mark.slow  # over 5 s (pytest --durations)
 def test_eval_faces_writes_report_and_det_plot(tmp_path: Path) -> None:
     done = _simkyc(
         "eval",
@@ -125,3 +132,19 @@ def test_eval_faces_writes_report_and_det_plot(tmp_path: Path) -> None:
     assert shares["population"] == "casia" and shares["n_genuine"] + shares["n_impostor"] > 0
     total = shares["genuine_matched"] + shares["genuine_review"] + shares["genuine_refused"]
     assert total == pytest.approx(1.0)
+
+
+def test_the_verify_summary_in_chinese(examples: Path) -> None:
+    """Under LANG=zh_CN the human summary is Chinese (decision, figures' names, the review
+    reason, the quality lines); it was English whatever LANG said."""
+    done = _simkyc("verify", str(examples / "obama.jpg"), str(examples / "biden.jpg"),
+                   env={"SIMKYC_FALSE_REJECT_TARGET": "0.001", "LANG": "zh_CN.UTF-8",
+                        "LC_ALL": "", "LANGUAGE": "", "COLUMNS": "200"})
+    assert done.returncode == 2
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("需审核  分数 ") and "阈值" in lines[0], done.stdout
+    assert "需审核：校准所用的 6,523 对同人样本不足以支撑 0.001 的拒识率" in done.stdout
+    assert lines[-2].startswith("  证件：两眼间距") and lines[-1].startswith("  自拍：两眼间距")
+    for english in ("score", "threshold", "review", "eyes", "sharpness", "document", "selfie",
+                    "not supported"):
+        assert english not in done.stdout, english

@@ -9,17 +9,18 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from simkyc.config import Settings
-from simkyc.documents.specimen import (
+from simkyc.faces.detect import YuNetDetector
+from simkyc.synth.specimen import (
     DocumentKind,
     SpecimenData,
     portrait_from_photo,
     random_specimen,
     render_card,
 )
-from simkyc.documents.virtual_photo import Shot, photograph
-from simkyc.faces.detect import YuNetDetector
+from simkyc.synth.virtual_photo import Shot, photograph
 
 
 def _card(lfw_dir: Path, tmp_path: Path) -> tuple[Path, SpecimenData]:
@@ -39,6 +40,7 @@ def _check(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=300, check=False)
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations)
 def test_a_card_photo_yields_its_portrait_and_its_text_matches_the_typed_data(
         lfw_dir: Path, tmp_path: Path) -> None:
     card, data = _card(lfw_dir, tmp_path)
@@ -55,6 +57,7 @@ def test_a_card_photo_yields_its_portrait_and_its_text_matches_the_typed_data(
     assert out["fields_read"]["number_band"] == data.number
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations)
 def test_a_typed_number_that_is_not_the_cards_is_invalid(lfw_dir: Path,
                                                          tmp_path: Path) -> None:
     card, data = _card(lfw_dir, tmp_path)
@@ -67,6 +70,7 @@ def test_a_typed_number_that_is_not_the_cards_is_invalid(lfw_dir: Path,
                               "read": data.number, "source": "number_band"}]
 
 
+@pytest.mark.data  # the CLI loads its models first
 def test_not_an_image_is_a_clear_error(tmp_path: Path) -> None:
     junk = tmp_path / "card.jpg"
     junk.write_text("not a photo")

@@ -1,6 +1,6 @@
 """`simkyc liveness check` as a user runs it: exit codes 0 live / 2 retry / 3 error, JSON shape.
 
-Runs the sub-app's module entry point (`python -m simkyc.liveness.cli`), the same Typer app
+Runs the sub-app's module entry point (`python -m simkyc.cli.liveness`), the same Typer app
 that `simkyc liveness` mounts.
 """
 
@@ -19,7 +19,7 @@ from simkyc.liveness.media import MediaLimits, decode_video
 
 def _liveness(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "simkyc.liveness.cli", *args],
+        [sys.executable, "-m", "simkyc.cli.liveness", *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -88,3 +88,20 @@ def test_still_frames_are_timed_by_fps_and_checked(headturn: Path, tmp_path: Pat
     out = json.loads(done.stdout)
     assert (out["verdict"], out["frames_analysed"]) == ("live", len(stills))
     _assert_check_shape(out)
+
+
+def test_the_summary_in_chinese(headturn: Path) -> None:
+    """Under LANG=zh_CN the verdict, the checks' names, pass/fail and the reasons are
+    Chinese; they were English whatever LANG said."""
+    env = {**os.environ, "LANG": "zh_CN.UTF-8", "LC_ALL": "", "LANGUAGE": "", "COLUMNS": "200"}
+    done = subprocess.run(
+        [sys.executable, "-m", "simkyc.cli.liveness", "check", str(headturn), "--challenge",
+         "turn_left,turn_right"], capture_output=True, text=True, timeout=300, env=env,
+        check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("需重试  ") and "帧，检测到的动作：" in lines[0], done.stdout
+    assert "动作挑战" in done.stdout and "未按顺序检测到：请向右转头" in done.stdout, done.stdout
+    for english in ("retry", "frames", "actions seen", "challenge", "threshold", "pass",
+                    "FAIL", "not seen"):
+        assert english not in done.stdout, english

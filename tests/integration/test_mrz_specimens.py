@@ -7,14 +7,17 @@ from datetime import date
 
 import cv2
 import pytest
-from conftest import require_data
+from settings_for_tests import make_settings
+from shared_files import require
 
 from simkyc.documents.mrz_locate import find_bands, morphology_boxes
 from simkyc.documents.mrz_read import find_mrz
 from simkyc.documents.ocr import CardReader
 from simkyc.documents.ocrb import OcrbRecognizer
-from simkyc.documents.specimens import Specimen, load_manifest
+from simkyc.eval.document_specimens import Specimen, load_manifest
 from simkyc.types import Image
+
+pytestmark = pytest.mark.data
 
 TODAY = date(2026, 12, 1)
 # A passport page, an ID card and a visa, each of another issuer and layout.
@@ -22,7 +25,8 @@ NAMES = ("uto-passport-td3-1.jpg", "nld-id-card-td1-1.jpg", "usa-visa-mrva-1.png
 
 
 def _specimens() -> dict[str, Specimen]:
-    folder = require_data("documents-specimens")
+    folder = require(make_settings().data_dir / "documents-specimens",
+                     "evaluation data (set SIMKYC_DATA_DIR)")
     return {s.path.name: s for s in load_manifest(folder) if s.path.name in NAMES}
 
 

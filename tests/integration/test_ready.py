@@ -25,6 +25,7 @@ def test_ready_is_503_with_a_code_until_the_app_has_started(tmp_path: Path) -> N
                                             "models": "loading"}
 
 
+@pytest.mark.data  # loads the real models
 def test_a_background_load_answers_at_once_and_becomes_ready(tmp_path: Path) -> None:
     app = create_app(Settings(state_dir=tmp_path, document_ocr=False),
                      load_in_background=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simkyc.config import Settings
-from simkyc.evaluation import datasets
+from simkyc.eval import datasets
 from simkyc.faces.detect import central_face
 from simkyc.faces.match import Decision
 from simkyc.faces.pipeline import FacePipeline, FaceSample, best_frames

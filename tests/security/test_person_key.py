@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from simkyc import errors
-from simkyc.cli import app
+from simkyc.auth.actors import SYSTEM
+from simkyc.cli.main import app
 from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.privacy.pseudonyms import DocumentIdentity
 from simkyc.registry import splits
-from simkyc.registry.accounts import SYSTEM
 from simkyc.registry.models import Person
 from simkyc.registry.persons import Applicant, find_or_enrol, find_person
 

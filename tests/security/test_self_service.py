@@ -16,14 +16,9 @@ import pytest
 from api_world import Api, applicant
 
 from simkyc.config import Settings
-from simkyc.documents.specimen import (
-    DocumentKind,
-    portrait_from_photo,
-    random_specimen,
-    render_card,
-)
-from simkyc.documents.virtual_photo import Shot, photograph
 from simkyc.faces.detect import YuNetDetector
+from simkyc.synth.specimen import DocumentKind, portrait_from_photo, random_specimen, render_card
+from simkyc.synth.virtual_photo import Shot, photograph
 
 CONSENT = {"given": True, "version": "consent-v1"}
 

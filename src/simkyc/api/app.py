@@ -15,10 +15,12 @@ from simkyc.api import errors, headers, limits, metrics
 from simkyc.api.routes import admin, audit, faces, lines, proofing, reviews, selfservice
 from simkyc.api.startup import Startup, warm_models
 from simkyc.api.state import Services
+from simkyc.api.tuning import tune_process
 from simkyc.config import Settings, get_settings
 from simkyc.errors import ModelsLoading
 from simkyc.faces.calibration import load_table
 from simkyc.faces.policy import overview
+from simkyc.memory import Trimmer
 from simkyc.privacy.integrator import Integrator
 from simkyc.testing import install_test_hooks
 from simkyc.web import routes as web
@@ -36,12 +38,17 @@ def create_app(settings: Settings, *, load_in_background: bool = False) -> FastA
 
     def build() -> Services:
         started = time.perf_counter()
+        tune_process(settings)  # threads and malloc arenas, before any model loads
         services = Services.from_settings(settings, counters)
         install_test_hooks(services)
         integrator = _integrator(services)
         if integrator is not None:
             integrators.append(integrator)
         warm_models(services)
+        if isinstance(services.engines.trimmer, Trimmer):
+            # What loading and warming freed (~200 MB) goes back, and the size at rest is
+            # what later trims compare with.
+            services.engines.trimmer.settle()
         logger.info("services built and models loaded in %.1f s",
                     time.perf_counter() - started)
         return services

@@ -12,6 +12,10 @@ from sqlalchemy.orm import Session
 
 from simkyc.api.startup import Startup
 from simkyc.api.state import Services
+from simkyc.auth.actors import Actor
+from simkyc.auth.cookies import cookie_bearer
+from simkyc.auth.keys import authenticate
+from simkyc.auth.models import Role
 from simkyc.config import Settings
 from simkyc.db.idempotency import MAX_KEY_LENGTH
 from simkyc.errors import (
@@ -23,10 +27,6 @@ from simkyc.errors import (
 )
 from simkyc.faces.pipeline import FacePipeline
 from simkyc.privacy.keyring import Keyring
-from simkyc.registry import accounts
-from simkyc.registry.accounts import Actor
-from simkyc.registry.models import Role
-from simkyc.web.sessions import cookie_bearer
 
 
 async def get_services(request: Request) -> Services:
@@ -92,14 +92,14 @@ def get_actor(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
 ) -> Actor:
     """The caller, from `Authorization: Bearer <api key or citizen token>`, or from the web
-    pages' cookie session (simkyc.web.sessions: CSRF-checked)."""
+    pages' cookie session (simkyc.auth.cookies: CSRF-checked)."""
     authorization = request.headers.get("authorization")
     cookie = cookie_bearer(request, db) if authorization is None else None
     if cookie is not None:
-        return accounts.authenticate(db, token=cookie, now=now)
+        return authenticate(db, token=cookie, now=now)
     if credentials is None or not credentials.credentials.strip():
         raise InvalidCredentials("send 'Authorization: Bearer <api key>'.")
-    return accounts.authenticate(db, token=credentials.credentials.strip(), now=now)
+    return authenticate(db, token=credentials.credentials.strip(), now=now)
 
 
 def role(*roles: Role) -> Callable[[Actor], Actor]:

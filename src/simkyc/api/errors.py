@@ -1,5 +1,7 @@
 """The only place domain errors become HTTP responses: status + stable code + message.
 
+Each error class carries its own `status` (src/simkyc/errors.py); nothing here guesses one.
+
 The `message` (and the sentences in the details: quality advice, document findings) follows
 the request's Accept-Language; the `code` never changes. A code without a sentence in the
 requested catalog keeps its English message."""
@@ -18,69 +20,10 @@ from starlette.exceptions import HTTPException
 from simkyc import errors
 from simkyc.api.locale import request_locale
 from simkyc.db.health import UNAVAILABLE, is_outage
-from simkyc.documents.findings import InvalidDocument
 from simkyc.i18n import catalogs
 from simkyc.i18n.messages import code_message, error_message, localized_details
 
 logger = logging.getLogger(__name__)
-
-STATUS: dict[type[errors.SimkycError], int] = {
-    errors.InvalidImage: 400,
-    errors.ImageTooLarge: 413,
-    errors.NoFaceFound: 422,
-    errors.MultipleFaces: 422,
-    errors.PoorQuality: 422,
-    errors.ModelUnavailable: 503,
-    errors.CalibrationMissing: 503,
-    errors.InvalidMedia: 400,
-    errors.MediaTooLarge: 413,
-    InvalidDocument: 422,
-    errors.ChallengeUnknown: 404,
-    errors.ChallengeForeign: 403,
-    errors.ChallengeExpired: 410,
-    errors.ChallengeAlreadyUsed: 409,
-    errors.LivenessLocked: 429,
-    errors.RecordNotFound: 404,
-    errors.InvalidCredentials: 401,
-    errors.PermissionDenied: 403,
-    errors.InvalidMsisdn: 422,
-    errors.InvalidIccid: 422,
-    errors.UnknownJurisdiction: 422,
-    errors.LineCapExceeded: 409,
-    errors.TransferForbidden: 409,
-    errors.NumberInUse: 409,
-    errors.NumberQuarantined: 409,
-    errors.InvalidLineState: 409,
-    errors.ProofingNotApproved: 409,
-    errors.ProofingExpired: 410,
-    errors.ProofingAlreadyUsed: 409,
-    errors.ProofingMismatch: 409,
-    errors.ProofingAlreadyDecided: 409,
-    errors.ConsentMissing: 422,
-    errors.IdempotencyKeyReused: 422,
-    errors.InvalidBatch: 422,
-    errors.EvidenceMissing: 409,
-    errors.KeyringInvalid: 500,
-    errors.DecryptionFailed: 500,
-    # --- core ---
-    errors.ChallengeSuperseded: 409,
-    # --- tlog ---
-    errors.CheckpointInvalid: 422,
-    errors.ProofUnavailable: 404,
-    # --- bind ---
-    errors.UnknownCountry: 422,
-    errors.DocumentCountryMismatch: 422,
-    errors.InvalidDocumentNumber: 422,
-    errors.PersonRecordsSplit: 409,
-    errors.SelfServiceNotProven: 403,
-    errors.TooManyAttempts: 429,
-    errors.EnginesBusy: 503,
-    errors.OperatorExists: 409,
-    # --- deploy ---
-    errors.ModelsLoading: 503,
-    errors.DatabaseUnavailable: 503,
-}
-
 
 def _body(code: str, message: str, **details: object) -> dict[str, object]:
     """The error body every endpoint returns."""
@@ -97,7 +40,7 @@ def _said(request: Request, code: str, english: str) -> str:
 
 async def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.SimkycError)
-    status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
+    status = exc.status  # every error class names its own (errors.SimkycError)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     retry_after = getattr(exc, "retry_after", None)  # LIVENESS_LOCKED and any other wait
     if isinstance(retry_after, (int, float)):  # RFC 9110 10.2.3: whole seconds

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from simkyc.auth.models import Role
 from simkyc.db.idempotency import MAX_KEY_LENGTH
 from simkyc.proofing.documents import DocumentKind
 from simkyc.proofing.flow import TypedDocument
@@ -20,7 +21,7 @@ from simkyc.proofing.schemas import (
     ProofingView,
 )
 from simkyc.registry.batch import MAX_BATCH
-from simkyc.registry.models import Role, ServiceType
+from simkyc.registry.models import ServiceType
 from simkyc.registry.schemas import LineView
 
 # The evidence steps' replies are the proofing flow's; named here with the API's others.

@@ -42,7 +42,7 @@ def create_db_engine(url: str | URL, *, pool_size: int = 5, echo: bool = False) 
 
 def engine_from_settings(settings: Settings) -> Engine:
     """The registry's engine for this deployment."""
-    return create_db_engine(database_url(settings))
+    return create_db_engine(database_url(settings), pool_size=settings.database_pool)
 
 
 def session_factory(engine: Engine, keyring: Keyring | None = None) -> sessionmaker[Session]:

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from simkyc.documents.specimen import CARD_SIZE
+from simkyc.documents.card_geometry import CARD_SIZE
 from simkyc.errors import MultipleDocuments, NoDocumentFound
 from simkyc.types import Image
 

@@ -47,7 +47,7 @@ MRZ_PIECE = 12  # what detection finds of a blurred MRZ row: 14-19 characters se
 # An MRZ strip is widened this many times before recognition: the recognizer gives one frame
 # per 8 px of a 48 px high line, ~3 per character, too few for CTC to spell runs of `<`
 # (each repeat needs a blank between). Widening 1.5/2/2.5/3 times: 75.2/75.9/70.3/59.3% of
-# MRZs read and valid, against 58.6% unwidened (`simkyc.documents.evaluation --count 200
+# MRZs read and valid, against 58.6% unwidened (`simkyc.eval.documents --count 200
 # --seed 1`, its 145 MRZ cards, with mrz_decode).
 MRZ_STRETCH = 2.0
 _DATE = re.compile(r"(\d{2})\D?(\d{2})\D?(\d{4})")  # DD.MM.YYYY; OCR bends the dots

@@ -64,6 +64,7 @@ class InvalidDocument(SimkycError):
     """A document-level function was given text it cannot work on (e.g. a malformed number)."""
 
     code = "INVALID_DOCUMENT"
+    status = 422
 
     def __init__(self, finding: Finding) -> None:
         super().__init__(finding.message)
@@ -77,3 +78,4 @@ class UnsupportedDocumentType(SimkycError):
     """Asked to check a kind of document number simkyc does not know."""
 
     code = "UNSUPPORTED_DOCUMENT_TYPE"
+    status = 400

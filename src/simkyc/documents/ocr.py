@@ -61,7 +61,8 @@ class CardReader:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CardReader:
-        return cls(threads=settings.ocr_threads, min_score=settings.ocr_min_score)
+        threads = settings.ocr_threads or settings.threads_per_engine()
+        return cls(threads=threads, min_score=settings.ocr_min_score)
 
     def read(self, card: Image) -> list[TextLine]:
         """The text lines of an RGB card image, top to bottom."""

@@ -11,7 +11,7 @@ one pitch wide is slid along the line a quarter pitch at a time; each window is 
 exact-length decoder (`mrz_decode.decode_lines_margins`) reads them as it reads RapidOCR's
 frames: each line of exactly its format's length, each position from its own alphabet.
 
-The weights are trained on synthetic lines only (`ocrb_synth`, `scripts/train_ocrb.py`,
+The weights are trained on synthetic lines only (`ocrb_lines`, `scripts/train_ocrb.py`,
 fixed seed), never on the real specimens, which are evaluation data. They are loaded by
 path and checked against their pinned SHA-256 (`WEIGHTS_SHA256`).
 """
@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simkyc.documents.mrz_decode import MRZ_ALPHABET
-from simkyc.errors import SimkycError
+from simkyc.errors import ModelUnavailable
 from simkyc.types import Image
 
 CLASSES = "\x00" + MRZ_ALPHABET  # 0: blank (between characters), then the MRZ symbols
@@ -41,12 +41,6 @@ WEIGHTS = Path(__file__).with_name("ocrb_mlp.npz")
 # SHA-256 of WEIGHTS, as `scripts/train_ocrb.py --seed 7 --lines 3000 --epochs 8` wrote them
 # (323 KB; 99.0% of held-out synthetic windows right).
 WEIGHTS_SHA256 = "86cd874874180964bedae258979abc4b41ad6e659a523f1e09cc02ea16529d6e"
-
-
-class RecognizerWeightsMismatch(SimkycError):
-    """The OCR-B recognizer's weights file is not the one this code was released with."""
-
-    code = "OCRB_WEIGHTS_MISMATCH"
 
 
 @dataclass(frozen=True)
@@ -138,7 +132,8 @@ class OcrbRecognizer:
         """The weights at `path`, refused unless their SHA-256 is `sha256` (None: any)."""
         data = path.read_bytes()
         if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
-            raise RecognizerWeightsMismatch(f"{path} is not the OCR-B recognizer released")
+            raise ModelUnavailable(f"{path} is not the OCR-B recognizer this release pins "
+                                   "(SHA-256 differs): reinstall simkyc.")
         with np.load(path) as arrays:
             count = len([k for k in arrays.files if k.startswith("w")])
             layers = tuple((arrays[f"w{i}"].astype(np.float32), arrays[f"b{i}"].astype(np.float32))

@@ -97,23 +97,36 @@ def prompt(cat: Catalogs, locale: str, action: str, english: str) -> str:
     return cat.text(locale, f"prompt.{action}", english)
 
 
-def liveness_reason(cat: Catalogs, locale: str, english: str) -> str:
-    """A liveness check's reason in `locale`, looked up by its English sentence (the checks
-    have no codes of their own: the sentence is the key, as a gettext msgid is)."""
-    if locale == DEFAULT_LOCALE:
-        return english
+def liveness_reason_key(cat: Catalogs, english: str) -> dict[str, object] | None:
+    """The catalog id of a liveness check's reason, with the missed actions of the
+    challenge's sentence: `{"id": "liveness.not_seen", "actions": ["turn_right"]}`; None for
+    a sentence the catalog does not know. The pages keep it to say the reason again in
+    another language (the checks have no codes of their own: the sentence is the key, as a
+    gettext msgid is)."""
     match = _NOT_SEEN.match(english)
     if match:
-        names = [prompt(cat, locale, _ACTION_OF[p], p) if p in _ACTION_OF else p
-                 for p in match.group(2).split(", ")]
+        prompts = match.group(2).split(", ")
+        if not all(p in _ACTION_OF for p in prompts):
+            return None
         key = "liveness.not_seen_timed" if "on time" in match.group(1) else "liveness.not_seen"
-        return cat.text(locale, key, english,
-                        actions=cat.text(locale, "advice.separator", ", ").join(names))
-    english_catalog = cat.messages[DEFAULT_LOCALE]
-    for key, text in english_catalog.items():
+        return {"id": key, "actions": [_ACTION_OF[p] for p in prompts]}
+    for key, text in cat.messages[DEFAULT_LOCALE].items():
         if key.startswith("liveness.") and text == english:
-            return cat.text(locale, key, english)
-    return english
+            return {"id": key}
+    return None
+
+
+def liveness_reason(cat: Catalogs, locale: str, english: str) -> str:
+    """A liveness check's reason in `locale`, by its key (`liveness_reason_key`)."""
+    found = liveness_reason_key(cat, english)
+    if locale == DEFAULT_LOCALE or found is None:
+        return english
+    actions = found.get("actions")
+    if isinstance(actions, list):
+        names = [prompt(cat, locale, action, action) for action in actions]
+        return cat.text(locale, str(found["id"]), english,
+                        actions=cat.text(locale, "advice.separator", ", ").join(names))
+    return cat.text(locale, str(found["id"]), english)
 
 
 def check_message(cat: Catalogs, locale: str, *, name: str, code: str | None,
@@ -126,3 +139,52 @@ def check_message(cat: Catalogs, locale: str, *, name: str, code: str | None,
     if code is None and english is None:
         return None
     return cat.text(locale, key, english or code or name)
+
+
+# The review reasons of a face decision (faces/policy.py `FacePolicy.decide`), by stable
+# code: the sentence is the key, read back into the code and its figures (a test runs every
+# branch of the policy and checks each sentence is recognised).
+FACE_REASONS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("fmr_unsupported", re.compile(
+        r"^FMR (?P<fmr>\S+) is not supported by the (?P<pairs>[\d,]+) impostor pairs of the "
+        r"calibration$")),
+    ("no_reject_threshold", re.compile(r"^no reject threshold calibrated at (?P<target>\S+)$")),
+    ("reject_unsupported", re.compile(
+        r"^a false-reject rate of (?P<rate>\S+) is not supported by the (?P<pairs>[\d,]+) "
+        r"genuine pairs of the calibration$")),
+    ("between", re.compile(
+        r"^score (?P<score>\S+) lies between the reject threshold (?P<reject>\S+) and the "
+        r"accept threshold (?P<accept>\S+)$")),
+)
+
+
+def face_reason_code(english: str) -> str | None:
+    """The stable code of a face decision's review reason (None: not one of the policy's)."""
+    for code, pattern in FACE_REASONS:
+        if pattern.match(english):
+            return code
+    return None
+
+
+def face_reason(cat: Catalogs, locale: str, english: str) -> str:
+    """A face decision's review reason in `locale` (`face_reason.<code>` with its figures);
+    English keeps the policy's own sentence."""
+    if locale == DEFAULT_LOCALE:
+        return english
+    for code, pattern in FACE_REASONS:
+        match = pattern.match(english)
+        if match:
+            return cat.text(locale, f"face_reason.{code}", english, **match.groupdict())
+    return english
+
+
+def localized_face_reasons(cat: Catalogs, locale: str,
+                           reply: Mapping[str, object]) -> dict[str, object]:
+    """A verification reply whose `reasons` are in `locale`, with `reason_codes` beside them
+    (the codes never change with the language)."""
+    out = dict(reply)
+    raw = reply.get("reasons")
+    reasons = [str(r) for r in raw] if isinstance(raw, (list, tuple)) else []
+    out["reasons"] = [face_reason(cat, locale, r) for r in reasons]
+    out["reason_codes"] = [face_reason_code(r) for r in reasons]
+    return out

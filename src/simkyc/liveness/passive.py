@@ -26,16 +26,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simkyc.config import Settings
-from simkyc.errors import ModelUnavailable
-from simkyc.faces.models import verified_file
-from simkyc.liveness.minifasnet import (
+from simkyc.convert.minifasnet import (
     INPUT_NAME,
     INPUT_SIZE,
     MiniFASNetFormatError,
     Variant,
     convert_minifasnet,
 )
-from simkyc.liveness.torch_pickle import TorchFileError
+from simkyc.convert.torch_pickle import TorchFileError
+from simkyc.errors import ModelUnavailable
+from simkyc.faces.models import verified_file
 from simkyc.types import BBox, Image
 
 logger = logging.getLogger(__name__)

@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from simkyc.config import AcceptedDocument as DocumentKind
-from simkyc.config import JurisdictionProfile
 from simkyc.documents.cn_id import validate_cn_resident_id
 from simkyc.documents.crosscheck import FieldCheck, FieldStatus
 from simkyc.documents.mrz import parse_mrz
-from simkyc.documents.policy import policy_checks
 from simkyc.proofing.models import CheckKind, DocumentCheck
+from simkyc.rules.document_policy import policy_checks
+from simkyc.rules.profiles import AcceptedDocument as DocumentKind
+from simkyc.rules.profiles import JurisdictionProfile
 
 TEXT_CHECK_PREFIX = "card_text_"
 

@@ -11,7 +11,7 @@ member (not for one global lock).
 from __future__ import annotations
 
 import queue
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
@@ -22,6 +22,7 @@ from simkyc.faces.pipeline import FacePipeline, build_detector
 from simkyc.liveness.pose import MeshPoseEstimator
 from simkyc.liveness.service import LivenessService
 from simkyc.liveness.tracking import MeshTracker
+from simkyc.memory import Trimmer
 
 
 @dataclass(frozen=True)
@@ -35,24 +36,29 @@ class Engines:
 class EnginePool:
     """`size` members, each used by one thread at a time."""
 
-    def __init__(self, members: list[Engines]) -> None:
+    def __init__(self, members: list[Engines], *, trimmer: Callable[[], object] | None = None
+                 ) -> None:
+        """*trimmer*: called each time a member comes back (a worker's Trimmer hands freed
+        memory back to the system)."""
         if not members:
             raise ValueError("an engine pool needs at least one member")
         self.first = members[0]  # its calibrated policy answers /health and the decision
         self.size = len(members)
+        self.trimmer = trimmer
         self._free: queue.LifoQueue[Engines] = queue.LifoQueue()
         for member in members:
             self._free.put(member)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EnginePool:
-        """`settings.engine_pool` members built from settings. The ONNX Runtime models (the
-        face embedder, MiniFASNet) are one instance shared by every member: their run() is
-        thread-safe, so a member adds only its own detector and MediaPipe graphs."""
+        """`settings.pool_size()` members (engine_pool, else one per core) built from
+        settings. The ONNX Runtime models (the face embedder, MiniFASNet) are one instance
+        shared by every member: their run() is thread-safe, so a member adds only its own
+        detector and MediaPipe graphs."""
         first = FacePipeline.from_settings(settings)
         first_liveness = LivenessService.from_settings(settings, first)
         members = [Engines(first, first_liveness)]
-        for _ in range(settings.engine_pool - 1):
+        for _ in range(settings.pool_size() - 1):
             encoder = replace(
                 first.encoder, detector=build_detector(settings),
                 landmarks=MeshLandmarks() if first.encoder.landmarks is not None else None)
@@ -61,7 +67,7 @@ class EnginePool:
                                estimator=MeshPoseEstimator())
             members.append(Engines(pipeline, replace(first_liveness, analyzer=analyzer,
                                                      encoder=encoder)))
-        return cls(members)
+        return cls(members, trimmer=Trimmer(settings.malloc_trim_above_mb * 2**20))
 
     @contextmanager
     def checkout(self, timeout_s: float | None = None) -> Iterator[Engines]:
@@ -75,6 +81,8 @@ class EnginePool:
         try:
             yield member
         finally:
+            if self.trimmer is not None:
+                self.trimmer()
             self._free.put(member)
 
     def idle(self) -> int:

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from simkyc.auth.actors import Actor
 from simkyc.config import Settings
 from simkyc.documents.crosscheck import TextCheck, Typed, check_text
 from simkyc.documents.ocr import CardReader
@@ -50,7 +51,7 @@ from simkyc.proofing.schemas import (
     ProofingView,
 )
 from simkyc.proofing.verdicts import face_check, liveness_check
-from simkyc.registry.accounts import Actor, operator_profile
+from simkyc.registry.accounts import operator_profile
 from simkyc.registry.idempotent import once
 from simkyc.registry.persons import Applicant
 from simkyc.registry.signin import sign_in_limits

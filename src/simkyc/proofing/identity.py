@@ -18,12 +18,12 @@ from datetime import date
 
 import pycountry
 
-from simkyc.config import AcceptedDocument as DocumentKind
 from simkyc.documents.cn_id import validate_cn_resident_id
 from simkyc.documents.mrz import CheckName, parse_mrz
 from simkyc.errors import DocumentCountryMismatch, InvalidDocumentNumber, UnknownCountry
 from simkyc.privacy.pseudonyms import DocumentIdentity
 from simkyc.proofing.documents import document_type
+from simkyc.rules.profiles import AcceptedDocument as DocumentKind
 
 CN_ISSUER = "CHN"
 # ICAO 9303 Part 3: codes an MRZ may carry that ISO 3166-1 alpha-3 does not (Germany's "D").

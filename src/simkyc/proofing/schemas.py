@@ -95,3 +95,6 @@ class LivenessOut(BaseModel):
     reasons: list[str]
     frames_analysed: int
     actions_seen: list[dict[str, object]]
+    # Each reason's catalog id (and missed actions), None where the catalog has none: the
+    # pages say the reasons again after a change of language (set by the API route).
+    reason_keys: list[dict[str, object] | None] = []

@@ -15,6 +15,8 @@ from typing import cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from simkyc.auth.actors import Actor, require
+from simkyc.auth.models import Role
 from simkyc.errors import (
     ConsentMissing,
     PermissionDenied,
@@ -32,6 +34,7 @@ from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.privacy.crypto import place
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.retention import open_image
+from simkyc.privacy.templates import Template, open_template, seal_template, template_place
 from simkyc.proofing.decision import decide
 from simkyc.proofing.documents import TEXT_CHECK_PREFIX
 from simkyc.proofing.evidence import document_fields, record_evidence, stored_parts
@@ -46,16 +49,8 @@ from simkyc.proofing.models import (
     Reason,
 )
 from simkyc.proofing.schemas import Consent, ProofingView
-from simkyc.registry.accounts import Actor, require
-from simkyc.registry.models import Line, Person, Role
-from simkyc.registry.persons import (
-    Applicant,
-    Template,
-    find_or_enrol,
-    open_template,
-    seal_template,
-    template_place,
-)
+from simkyc.registry.models import Line, Person
+from simkyc.registry.persons import Applicant, find_or_enrol
 from simkyc.registry.signin import DEFAULT_LIMITS, SignInLimits, holder_for_self_service
 
 ABOUT_A_LINE = (Purpose.SIM_SWAP, Purpose.DISPUTE_REPROOF)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from simkyc.errors import EvidenceMissing
 from simkyc.faces.pipeline import FacePipeline, FaceSample, live_probe
+from simkyc.privacy.templates import Template
 from simkyc.proofing.held import Held
 from simkyc.proofing.models import FaceCheck, LivenessCheck, LivenessVerdict
-from simkyc.registry.persons import Template
 
 # Names the liveness engine in the evidence record; bump when the analyzer's checks change.
 LIVENESS_VERSION = "liveness-v1"

@@ -1,8 +1,5 @@
-"""Operators, principals and their API keys; authentication gives the Actor services take.
-
-Keys are `sk_<id>_<secret>`: a 12-hex-digit public id to find the row and 32 random bytes
-(base64url) of which only the SHA-256 is stored. A slow password hash is not needed: the
-secret has 256 bits of entropy, so its SHA-256 cannot be brute-forced.
+"""Account administration: operators, principals and their API keys (the keys' format and
+authentication are `simkyc.auth.keys`).
 
 Creating operators, principals and keys takes no actor: it is administration, which the API
 restricts to admins (and the CLI to whoever runs it).
@@ -11,47 +8,22 @@ restricts to admins (and the CLI to whoever runs it).
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from simkyc.config import JurisdictionProfile
-from simkyc.errors import InvalidCredentials, OperatorExists, PermissionDenied, RecordNotFound
-from simkyc.registry.models import ApiKey, Operator, Principal, Role
-from simkyc.registry.rules import profile_for
+from simkyc.auth.actors import STAFF, Actor
+from simkyc.auth.keys import TOKEN_PREFIX, hash_secret
+from simkyc.auth.models import ApiKey, Principal, Role
+from simkyc.errors import OperatorExists, PermissionDenied, RecordNotFound
+from simkyc.registry.models import Operator
 from simkyc.registry.schemas import IssuedKey, OperatorView, PrincipalView
-
-TOKEN_PREFIX = "sk"
-STAFF = (Role.AGENT, Role.REVIEWER)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The authenticated caller, passed to every service that acts for someone."""
-
-    principal_id: str
-    role: Role
-    operator_id: str | None = None
-    person_id: str | None = None
-
-
-SYSTEM = Actor(principal_id="system", role=Role.SYSTEM)
-"""The scheduler's jobs (dispute deadlines, purges, key rotation)."""
-
-
-def require(actor: Actor, *roles: Role, operator_id: str | None = None) -> None:
-    """Refuse unless the actor has one of `roles` (and, if given, belongs to that operator)."""
-    if actor.role not in roles:
-        raise PermissionDenied(f"a {actor.role.value} may not do this.")
-    if operator_id is not None and actor.role in STAFF and actor.operator_id != operator_id:
-        raise PermissionDenied("this belongs to another operator.")
+from simkyc.rules.line_caps import profile_for
+from simkyc.rules.profiles import JurisdictionProfile
 
 
 def create_operator(
@@ -125,7 +97,7 @@ def add_api_key(
     """Add a key row (flushed, not committed); only the secret's SHA-256 is stored."""
     key_id = secrets.token_hex(6)
     secret = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode("ascii")
-    session.add(ApiKey(id=key_id, principal_id=principal_id, secret_sha256=_hash(secret),
+    session.add(ApiKey(id=key_id, principal_id=principal_id, secret_sha256=hash_secret(secret),
                        created_at=now, expires_at=expires_at))
     session.flush()
     return IssuedKey(key_id=key_id, principal_id=principal_id,
@@ -139,26 +111,3 @@ def revoke_api_key(session: Session, *, key_id: str, now: datetime) -> None:
         raise RecordNotFound("API key", key_id)
     key.revoked_at = now
     session.commit()
-
-
-def authenticate(session: Session, *, token: str, now: datetime) -> Actor:
-    """The actor a token stands for; every failure looks the same to the caller."""
-    prefix, _, rest = token.partition("_")
-    key_id, _, secret = rest.partition("_")
-    key = session.get(ApiKey, key_id) if prefix == TOKEN_PREFIX and secret else None
-    if key is None or not hmac.compare_digest(key.secret_sha256, _hash(secret)):
-        raise InvalidCredentials("unknown or malformed key.")
-    principal = session.get(Principal, key.principal_id)
-    if principal is None or _unusable(key, principal, now):
-        raise InvalidCredentials("this key is revoked or expired.")
-    return Actor(principal_id=principal.id, role=principal.role,
-                 operator_id=principal.operator_id, person_id=principal.person_id)
-
-
-def _unusable(key: ApiKey, principal: Principal, now: datetime) -> bool:
-    expired = key.expires_at is not None and key.expires_at <= now
-    return expired or key.revoked_at is not None or principal.disabled_at is not None
-
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode("ascii", "replace")).hexdigest()

@@ -18,11 +18,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, insert, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    String,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from simkyc.config import JurisdictionProfile
+from simkyc.auth.actors import Actor, require
+from simkyc.auth.models import Role
 from simkyc.db.base import new_id
 from simkyc.db.idempotency import (
     IdempotencyRecord,
@@ -45,22 +57,23 @@ from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction, Event
 from simkyc.privacy.crypto import place
 from simkyc.privacy.keyring import Keyring
+from simkyc.privacy.templates import open_template, seal_template, template_place
 from simkyc.proofing.models import ProofingSession, Purpose
 from simkyc.proofing.service import require_usable
-from simkyc.registry.accounts import Actor, require
 from simkyc.registry.idempotent import opened_response, sealed_response
 from simkyc.registry.lines import operator_of, transfer_forbidden
-from simkyc.registry.models import Line, LineStatus, Operator, Person, Role, ServiceType
+from simkyc.registry.models import Line, LineStatus, Operator, Person, ServiceType
 from simkyc.registry.numbers import normalise_iccid, normalise_msisdn
-from simkyc.registry.persons import open_template, seal_template, template_place
-from simkyc.registry.rules import Holdings, check_one_more, profile_for
 from simkyc.registry.schemas import LineView
 from simkyc.registry.sealed_numbers import NumberKind, blind_index, blind_indexes, number_columns
+from simkyc.rules.line_caps import Holdings, check_one_more, profile_for
+from simkyc.rules.profiles import JurisdictionProfile
 
 OPERATION = "register"  # the single path's operation name: a key serves either path
 ATTEMPTS = 3  # re-judgements after a concurrent transaction took a number first
 MAX_BATCH = 1000
 KINDS = (NumberKind.MSISDN, NumberKind.ICCID)
+_NumberRow = tuple[str, str | None, str | None, datetime | None]
 
 
 @dataclass(frozen=True)
@@ -154,11 +167,10 @@ def _read(session: Session, *, actor: Actor, items: Sequence[Registration],
           keyring: Keyring, now: datetime) -> _Judgement:
     """Lock the holders (id order), then read sessions, numbers, counts and keys."""
     pids = {item.proofing_id for item in items}
-    owners = session.execute(select(ProofingSession.person_id).where(
-        ProofingSession.id.in_(pids), ProofingSession.operator_id == operator.id)).scalars()
-    persons = sorted(set(owners))
-    session.execute(select(Person.id).where(Person.id.in_(persons)).order_by(Person.id)
-                    .with_for_update()).all()
+    persons = sorted(set(session.execute(
+        select(Person.id).join(ProofingSession, ProofingSession.person_id == Person.id)
+        .where(ProofingSession.id.in_(pids), ProofingSession.operator_id == operator.id)
+        .order_by(Person.id).with_for_update(of=Person)).scalars()))
     records = {r.id: r for r in session.execute(select(ProofingSession).where(
         ProofingSession.id.in_(pids), ProofingSession.operator_id == operator.id)
         .execution_options(populate_existing=True)).scalars()}
@@ -166,25 +178,38 @@ def _read(session: Session, *, actor: Actor, items: Sequence[Registration],
               for kind, number in zip(KINDS, pair, strict=True)
               for index in blind_indexes(keyring, kind, number)]
     keys = {item.idempotency_key for item in items if item.idempotency_key is not None}
+    live, quarantine = _numbers(session, wanted, now)
     return _Judgement(
-        db=session, keyring=keyring, records=records, live=_live_numbers(session, wanted),
-        quarantine=_quarantined(session, wanted, now), held=holdings(session, persons, operator),
+        db=session, keyring=keyring, records=records, live=live, quarantine=quarantine,
+        held=holdings(session, persons, operator),
         stored=records_for(session, principal_id=actor.principal_id, keys=keys))
 
 
-def _live_numbers(session: Session, indexes: list[str]) -> dict[str, str]:
-    rows = session.execute(select(Line.msisdn_index, Line.iccid_index, Line.holder_id).where(
-        Line.status != LineStatus.CANCELLED,
-        or_(Line.msisdn_index.in_(indexes), Line.iccid_index.in_(indexes)))).all()
-    return {index: row.holder_id for row in rows
-            for index in (row.msisdn_index, row.iccid_index)}
-
-
-def _quarantined(session: Session, indexes: list[str], now: datetime) -> dict[str, datetime]:
-    rows = session.execute(select(Line.msisdn_index, func.max(Line.quarantine_until)).where(
+def _numbers(session: Session, indexes: list[str], now: datetime
+             ) -> tuple[dict[str, str], dict[str, datetime]]:
+    """In one statement: the holder of each live line with one of these numbers (by blind
+    index), and the end of the quarantine of each cancelled msisdn still in it. Two selects
+    under UNION ALL, so each keeps its own index (the live numbers' partial unique ones)."""
+    if not indexes:
+        return {}, {}
+    none = type_coerce(null(), String)
+    quarantined = select(Line.msisdn_index, none.label("iccid_index"), none.label("holder_id"),
+                         Line.quarantine_until).where(
         Line.msisdn_index.in_(indexes), Line.status == LineStatus.CANCELLED,
-        Line.quarantine_until > now).group_by(Line.msisdn_index)).all()
-    return {index: until for index, until in rows if until is not None}
+        Line.quarantine_until > now)
+    live = select(Line.msisdn_index, Line.iccid_index, Line.holder_id, null()).where(
+        Line.status != LineStatus.CANCELLED,
+        or_(Line.msisdn_index.in_(indexes), Line.iccid_index.in_(indexes)))
+    holders: dict[str, str] = {}
+    until: dict[str, datetime] = {}
+    rows: list[Any] = list(session.execute(union_all(quarantined, live)))
+    for row in rows:
+        msisdn, iccid, holder, ends = cast(_NumberRow, tuple(row))
+        if holder is not None and iccid is not None:
+            holders[msisdn] = holders[iccid] = holder
+        elif ends is not None and (msisdn not in until or ends > until[msisdn]):
+            until[msisdn] = ends
+    return holders, until
 
 
 def holdings(session: Session, persons: list[str], operator: Operator) -> dict[str, Holdings]:
@@ -301,7 +326,7 @@ def _write(session: Session, judged: _Judgement, *, actor: Actor, keyring: Keyri
            now: datetime) -> None:
     """Lines, spent sessions, enrolled templates, idempotency records, the audit entries."""
     if judged.lines:
-        session.execute(insert(Line), judged.lines)
+        session.execute(insert(Line).execution_options(render_nulls=True), judged.lines)
         spent = [line["approved_by"] for line in judged.lines]
         result = cast(CursorResult[tuple[()]], session.execute(
             update(ProofingSession)

@@ -9,15 +9,16 @@ from typing import cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from simkyc.auth.actors import Actor, require
+from simkyc.auth.models import Role
 from simkyc.errors import InvalidLineState, RecordNotFound
 from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.privacy.keyring import Keyring
 from simkyc.proofing.models import Purpose
 from simkyc.proofing.service import consume, require_holder_match, usable
-from simkyc.registry.accounts import Actor, require
 from simkyc.registry.idempotent import rolled_back_on_error
-from simkyc.registry.models import Dispute, DisputeStatus, Line, LineStatus, Role
+from simkyc.registry.models import Dispute, DisputeStatus, Line, LineStatus
 from simkyc.registry.persons import lock_person
 from simkyc.registry.schemas import DisputeView
 from simkyc.registry.sealed_numbers import NumberKind, open_number

@@ -11,7 +11,8 @@ from typing import NoReturn
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
-from simkyc.config import JurisdictionProfile
+from simkyc.auth.actors import Actor, require
+from simkyc.auth.models import Role
 from simkyc.errors import (
     InvalidLineState,
     NumberInUse,
@@ -23,22 +24,14 @@ from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.privacy.keyring import Keyring
 from simkyc.proofing.models import Purpose
 from simkyc.proofing.service import consume, require_holder_match, usable
-from simkyc.registry.accounts import Actor, require
-from simkyc.registry.idempotent import finish, guarded, replayed
-from simkyc.registry.models import (
-    Dispute,
-    DisputeStatus,
-    Line,
-    LineStatus,
-    Operator,
-    Role,
-    ServiceType,
-)
+from simkyc.registry.idempotent import once
+from simkyc.registry.models import Dispute, DisputeStatus, Line, LineStatus, Operator, ServiceType
 from simkyc.registry.numbers import normalise_iccid
 from simkyc.registry.persons import lock_person
-from simkyc.registry.rules import profile_for
 from simkyc.registry.schemas import LineView
 from simkyc.registry.sealed_numbers import NumberKind, blind_indexes, number_columns, open_number
+from simkyc.rules.line_caps import profile_for
+from simkyc.rules.profiles import JurisdictionProfile
 
 Profiles = Mapping[str, JurisdictionProfile]
 
@@ -77,12 +70,7 @@ def swap_sim(
     iccid = normalise_iccid(iccid)
     request = {"line_id": line_id, "proofing_id": proofing_id, "iccid": iccid}
 
-    def flow() -> LineView:
-        line = _staff_line(session, actor, line_id)
-        lock_person(session, line.holder_id)
-        if (done := replayed(session, actor=actor, key=idempotency_key, operation="swap",
-                             request=request, kind=LineView, keyring=keyring)) is not None:
-            return done
+    def act() -> LineView:
         line = _fresh_line(session, line_id)
         if line.status is not LineStatus.ACTIVE:
             raise InvalidLineState(f"only an active line can be swapped; this one is "
@@ -100,13 +88,12 @@ def swap_sim(
         line.swapped_at = now
         _audit(session, actor, AuditAction.LINE_SWAPPED, line, purpose=AccessPurpose.SIM_SWAP,
                now=now, proofing_id=proofing_id)
-        return finish(session, actor=actor, key=idempotency_key, operation="swap",
-                      request=request, result=line_view(line, keyring), now=now,
-                      keyring=keyring)
+        return line_view(line, keyring)
 
-    return guarded(session, flow, actor=actor, key=idempotency_key, operation="swap",
-                   request=request, kind=LineView, keyring=keyring,
-                   conflict=lambda: NumberInUse("the ICCID was just taken."))
+    return once(session, actor=actor, key=idempotency_key, operation="swap", request=request,
+                kind=LineView, now=now, act=act, secret=keyring,
+                first=lambda: _lock_holder(session, actor, line_id),
+                conflict=lambda: NumberInUse("the ICCID was just taken."))
 
 
 def cancel_line(
@@ -118,12 +105,7 @@ def cancel_line(
     require(actor, Role.AGENT, Role.ADMIN)
     request = {"line_id": line_id}
 
-    def flow() -> LineView:
-        line = _staff_line(session, actor, line_id)
-        lock_person(session, line.holder_id)
-        if (done := replayed(session, actor=actor, key=idempotency_key, operation="cancel",
-                             request=request, kind=LineView, keyring=keyring)) is not None:
-            return done
+    def act() -> LineView:
         line = _fresh_line(session, line_id)
         if line.status is LineStatus.CANCELLED:
             raise InvalidLineState("the line is already cancelled.")
@@ -135,13 +117,12 @@ def cancel_line(
         _close_disputes(session, line.id, now)
         _audit(session, actor, AuditAction.LINE_CANCELLED, line,
                purpose=AccessPurpose.REGISTRATION, now=now)
-        return finish(session, actor=actor, key=idempotency_key, operation="cancel",
-                      request=request, result=line_view(line, keyring), now=now,
-                      keyring=keyring)
+        return line_view(line, keyring)
 
-    return guarded(session, flow, actor=actor, key=idempotency_key, operation="cancel",
-                   request=request, kind=LineView, keyring=keyring,
-                   conflict=lambda: InvalidLineState("the line changed meanwhile."))
+    return once(session, actor=actor, key=idempotency_key, operation="cancel",
+                request=request, kind=LineView, now=now, act=act, secret=keyring,
+                first=lambda: _lock_holder(session, actor, line_id),
+                conflict=lambda: InvalidLineState("the line changed meanwhile."))
 
 
 def request_transfer(
@@ -205,6 +186,11 @@ def _staff_line(session: Session, actor: Actor, line_id: str) -> Line:
                         and line.operator_id != actor.operator_id):
         raise RecordNotFound("line", line_id)
     return line
+
+
+def _lock_holder(session: Session, actor: Actor, line_id: str) -> None:
+    """Lock the holder of a line the actor may act on (RECORD_NOT_FOUND otherwise)."""
+    lock_person(session, _staff_line(session, actor, line_id).holder_id)
 
 
 def _fresh_line(session: Session, line_id: str) -> Line:

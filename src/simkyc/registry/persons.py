@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-import numpy as np
 from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -21,7 +20,6 @@ from simkyc.privacy.crypto import place, seal, unseal
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.pseudonyms import DocumentIdentity, pseudonym, pseudonym_candidates
 from simkyc.registry.models import Person
-from simkyc.types import Embedding
 
 
 @dataclass(frozen=True)
@@ -44,14 +42,6 @@ class PersonDetails:
     name: str = field(repr=False)
     birth_date: date = field(repr=False)
     has_template: bool
-
-
-@dataclass(frozen=True)
-class Template:
-    """A face template and the recognizer it came from (templates of two models never meet)."""
-
-    model_id: str
-    embedding: Embedding = field(repr=False)
 
 
 def find_person(session: Session, *, keyring: Keyring, document: DocumentIdentity,
@@ -116,23 +106,6 @@ def open_details(keyring: Keyring, person: Person) -> PersonDetails:
     born = unseal(keyring, person.birth_date_ct, where=_where("birth_date_ct", person.id))
     return PersonDetails(id=person.id, name=name, birth_date=date.fromisoformat(born.decode()),
                          has_template=person.template_ct is not None)
-
-
-def seal_template(keyring: Keyring, template: Template, *, where: str) -> bytes:
-    """A face template sealed for a place (model id, NUL, float32 values)."""
-    raw = template.model_id.encode() + b"\0" + np.asarray(template.embedding, "<f4").tobytes()
-    return seal(keyring, raw, where=where)
-
-
-def open_template(keyring: Keyring, sealed: bytes, *, where: str) -> Template:
-    """The template sealed by seal_template."""
-    model_id, _, values = unseal(keyring, sealed, where=where).partition(b"\0")
-    return Template(model_id.decode(), np.frombuffer(values, dtype="<f4").astype(np.float32))
-
-
-def template_place(person_id: str) -> str:
-    """Where a person's enrolled template is sealed."""
-    return _where("template_ct", person_id)
 
 
 def _where(column: str, person_id: str) -> str:

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from simkyc.registry.models import DisputeStatus, LineStatus, Role, ServiceType
+from simkyc.auth.models import Role
+from simkyc.registry.models import DisputeStatus, LineStatus, ServiceType
 
 
 class Frozen(BaseModel):

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from simkyc.auth.actors import Actor, require
+from simkyc.auth.models import Principal, Role
 from simkyc.errors import InvalidLineState, PermissionDenied, RecordNotFound
 from simkyc.privacy import audit, tlog
 from simkyc.privacy.audit import AccessPurpose, AuditAction, entries_about
@@ -15,18 +17,10 @@ from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.tlog import LogKeys
 from simkyc.proofing.models import ProofingSession, Purpose
 from simkyc.proofing.service import consume
-from simkyc.registry.accounts import Actor, add_api_key, add_principal, require
+from simkyc.registry.accounts import add_api_key, add_principal
 from simkyc.registry.disputes import dispute_view
 from simkyc.registry.idempotent import rolled_back_on_error
-from simkyc.registry.models import (
-    Dispute,
-    DisputeStatus,
-    Line,
-    LineStatus,
-    Operator,
-    Principal,
-    Role,
-)
+from simkyc.registry.models import Dispute, DisputeStatus, Line, LineStatus, Operator
 from simkyc.registry.numbers import mask_msisdn
 from simkyc.registry.persons import lock_person
 from simkyc.registry.schemas import (

@@ -19,12 +19,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from simkyc.auth.actors import Actor
 from simkyc.config import Settings
 from simkyc.db.attempts import Limit, count_attempt
 from simkyc.errors import PersonRecordsSplit, SelfServiceNotProven, TooManyAttempts
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.pseudonyms import pseudonym
-from simkyc.registry.accounts import Actor
 from simkyc.registry.models import Person
 from simkyc.registry.persons import Applicant, find_person, open_details
 

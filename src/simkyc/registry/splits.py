@@ -24,11 +24,11 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from simkyc.auth.actors import Actor
 from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction, Event
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.pseudonyms import DocumentIdentity, pseudonym_candidates
-from simkyc.registry.accounts import Actor
 from simkyc.registry.models import Line, LineStatus, Person
 from simkyc.registry.persons import open_details
 from simkyc.registry.signin import name_key

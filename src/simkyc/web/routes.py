@@ -15,18 +15,10 @@ from sqlalchemy.orm import Session
 from simkyc.api import schemas
 from simkyc.api.deps import IdempotencyKey, NowDep, ServicesDep, SessionDep
 from simkyc.api.locale import LocaleDep
-from simkyc.api.routes.proofing import localized
 from simkyc.api.schemas import ApplicantIn, ConsentIn, ProofingCreate, ProofingPublic
-from simkyc.config import Settings
-from simkyc.errors import InvalidCredentials, PermissionDenied
-from simkyc.proofing import service as proofing
-from simkyc.proofing.models import Purpose
-from simkyc.proofing.schemas import Consent
-from simkyc.registry import accounts, selfservice
-from simkyc.registry.accounts import Actor
-from simkyc.registry.models import Role
-from simkyc.web import headers, i18n
-from simkyc.web.sessions import (
+from simkyc.api.translated import localized
+from simkyc.auth.actors import Actor
+from simkyc.auth.cookies import (
     COOKIE,
     Kind,
     SessionStore,
@@ -36,6 +28,15 @@ from simkyc.web.sessions import (
     current,
     store_of,
 )
+from simkyc.auth.keys import authenticate
+from simkyc.auth.models import Role
+from simkyc.config import Settings
+from simkyc.errors import InvalidCredentials, PermissionDenied
+from simkyc.proofing import service as proofing
+from simkyc.proofing.models import Purpose
+from simkyc.proofing.schemas import Consent
+from simkyc.registry import selfservice
+from simkyc.web import headers, i18n
 
 STATIC = Path(__file__).parent / "static"
 router = APIRouter(prefix="/web", include_in_schema=False)
@@ -135,7 +136,7 @@ def sign_in(body: SignIn, request: Request, response: Response, *, db: SessionDe
             now: NowDep, services: ServicesDep) -> SessionOut:
     """An agent's API key or a citizen's token becomes an HttpOnly cookie session."""
     check_origin(request)
-    actor = accounts.authenticate(db, token=body.key.strip(), now=now)
+    actor = authenticate(db, token=body.key.strip(), now=now)
     kinds = {Role.AGENT: Kind.AGENT, Role.CITIZEN: Kind.CITIZEN}
     if actor.role not in kinds:
         raise PermissionDenied("these pages are for agents and citizens.")
@@ -168,7 +169,7 @@ def _portal_actor(services: ServicesDep, db: SessionDep, now: NowDep) -> tuple[A
         raise PermissionDenied("this service has no online portal; sign in with the token "
                                "a shop gave you.")
     token = key.get_secret_value()
-    return accounts.authenticate(db, token=token, now=now), token
+    return authenticate(db, token=token, now=now), token
 
 
 @router.post("/portal/sessions", status_code=status.HTTP_201_CREATED)

@@ -35,15 +35,16 @@ from web_world import (
 
 from simkyc.api.app import create_app
 from simkyc.api.state import Services, utc_now
-from simkyc.config import JurisdictionProfile, Settings, default_profiles
+from simkyc.auth.models import Role
+from simkyc.config import Settings
 from simkyc.db.engine import create_db_engine, session_factory
 from simkyc.db.migrate import upgrade
 from simkyc.faces.detect import YuNetDetector
 from simkyc.liveness.challenge import Action
 from simkyc.liveness.media import MediaLimits, decode_video
-from simkyc.liveness.synthetic import print_attack
 from simkyc.registry import accounts
-from simkyc.registry.models import Role
+from simkyc.rules.profiles import JurisdictionProfile, default_profiles
+from simkyc.synth.liveness_attacks import print_attack
 
 # The head-turn video lasts 6.5 s as its decoder reads it (88 frames, irregular timestamps):
 # she turns to her right (~0.6 s), to her left (~3.5 s), then faces the camera. The camera

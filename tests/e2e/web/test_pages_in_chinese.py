@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from api_world import msisdn
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Playwright, expect
 from registry_world import iccid
 from web_world import (
     JUDGED_MS,
@@ -18,8 +18,11 @@ from web_world import (
     Inputs,
     Screens,
     Site,
+    chromium,
     console_errors,
+    fill_applicant,
     line_from_a_shop,
+    take_selfie,
     unlabelled_controls,
 )
 
@@ -246,3 +249,59 @@ def test_the_switch_changes_the_language_and_remembers_it(browser: Browser,
            ).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     context.close()
+
+
+def test_a_switch_mid_flow_says_again_what_is_shown(playwright: Playwright, site: Site,
+                                                     inputs: Inputs) -> None:
+    """The language changed in mid-flow: the alert already shown, the card's text checked
+    after the document step and the liveness verdict with its reasons are said again in the
+    new language from the codes the API gave (they stayed in the old one until the next
+    step); nothing of the old language is left. A printed photo as the camera: a refusal
+    whose reasons stay on screen."""
+    with chromium(playwright, inputs.attack_camera) as browser:
+        context = browser.new_context(viewport={"width": 412, "height": 900}, locale="en-US")
+        page = context.new_page()
+        errors = console_errors(page)
+        page.goto(f"{site.url}/web/agent")
+        page.get_by_label("Your agent API key").fill("not-a-key")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_contain_text("INVALID_CREDENTIALS", timeout=30_000)
+        page.get_by_label("Language").select_option("zh-CN")
+        expect(page.get_by_role("alert")).to_contain_text("密钥、登录码或会话无效",
+                                                          timeout=10_000)
+        assert_chinese(page)
+        page.get_by_label("语言").select_option("en")
+        page.get_by_label("Your agent API key").fill(site.keys["agent"])
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="A new line").click(timeout=30_000)
+        fill_applicant(page, inputs.attack_card)
+        page.get_by_label(re.compile("The customer read the privacy notice")).check()
+        page.get_by_role("button", name="Start the checks").click()
+        expect(page.get_by_role("heading", name="Photo of the ID card")).to_be_visible()
+        page.locator("#card-file").set_input_files(
+            files=[{"name": "card.jpg", "mimeType": "image/jpeg",
+                    "buffer": inputs.attack_card.jpeg}])
+        card_text = page.locator("#card-text")
+        expect(card_text).to_contain_text("Document number: matches the card", timeout=30_000)
+        page.get_by_label("Language").select_option("zh-CN")
+        expect(card_text).to_contain_text("证件号码：与证件一致")
+        expect(card_text).to_contain_text("出生日期：与证件一致")
+        assert_chinese(page)
+        page.get_by_label("语言").select_option("en")
+        expect(card_text).to_contain_text("Document number: matches the card")
+        take_selfie(page)
+        page.get_by_role("button", name="Start the check").click()
+        verdict = page.locator("#liveness-result")
+        expect(verdict).to_have_attribute("data-verdict", "spoof", timeout=JUDGED_MS)
+        reasons = verdict.locator(".reasons li")
+        expect(reasons.first).to_have_text(re.compile(r"[a-z]{3,}"))
+        page.get_by_label("Language").select_option("zh-CN")
+        expect(verdict.locator(".verdict")).to_have_text("已拒绝：摄像头拍到的不是真人。")
+        expect(reasons.first).to_have_text(re.compile(r"^[^a-z]*[\u4e00-\u9fff][^a-z]*$"))
+        expect(page.locator("#liveness-start")).to_have_text("重试")
+        assert_chinese(page)
+        page.get_by_label("语言").select_option("en")
+        expect(verdict.locator(".verdict")).not_to_have_text(re.compile(r"[\u4e00-\u9fff]"))
+        expect(reasons.first).not_to_have_text(re.compile(r"[\u4e00-\u9fff]"))
+        assert errors == [], errors
+        context.close()

@@ -1,6 +1,7 @@
 """The portal's transparency-log check (web/static/tlog.js) in Chromium, against proofs and
 signed checkpoints made by the Python side: a true proof verifies; a modified entry, another
-key or another tree size does not."""
+key or another tree size does not; a checkpoint that forks from one the browser kept is
+shown as a warning."""
 
 from __future__ import annotations
 
@@ -10,14 +11,17 @@ import secrets
 from datetime import UTC, datetime
 
 import httpx
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Route, expect
 from web_world import Inputs, Site, line_from_a_shop, person
 
 from simkyc.privacy.merkle import (
     Frontier,
+    Span,
     build_proof,
+    consistency_ranges,
     inclusion_ranges,
     leaf_hash,
+    verify_consistency,
     verify_inclusion,
 )
 from simkyc.privacy.note import Checkpoint, Signer
@@ -154,3 +158,107 @@ def test_the_portal_check_verifies_every_access_of_a_real_citizen(page: Page, si
     checked = page.evaluate(PORTAL, token)
     assert ["line.registered", True] in checked["out"], checked
     assert all(ok for _, ok in checked["out"]), checked
+
+
+CONSISTENT = """async (cases) => {
+  const log = await import("/web/static/tlog.js");
+  const b64 = (t) => Uint8Array.from(atob(t), (c) => c.charCodeAt(0));
+  const out = [];
+  for (const [m, n, oldRoot, newRoot, proof] of cases) {
+    out.push(await log.verifyConsistency(m, n, b64(oldRoot), b64(newRoot), proof.map(b64)));
+  }
+  return out;
+}"""
+
+
+def _grown(leaves: list[bytes]) -> tuple[list[bytes], dict[Span, bytes]]:
+    """The root at every size and every stored span, the tree grown leaf by leaf."""
+    frontier, kept, roots = Frontier(), {}, []
+    for leaf in leaves:
+        kept.update(frontier.append(leaf))
+        roots.append(frontier.root())
+    return roots, kept
+
+
+def test_the_browser_agrees_with_python_on_consistency_proofs(page: Page, site: Site) -> None:
+    """RFC 9162 consistency for every 1 <= m <= n <= 40: true proofs hold in the browser as in
+    Python; a proof to a rewritten tree (another first leaf) holds in neither."""
+    b = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+    roots, kept = _grown([leaf_hash(f"entry {i}".encode()) for i in range(40)])
+    forged, _ = _grown([leaf_hash(b"rewritten")] + [leaf_hash(f"entry {i}".encode())
+                                                   for i in range(1, 40)])
+    cases, expected = [], []
+    for n in range(1, 41):
+        for m in range(1, n + 1):
+            proof = [b(h) for h in build_proof(consistency_ranges(m, n),
+                                               lambda w: {s: kept[s] for s in w})]
+            for old_root in (roots[m - 1], forged[m - 1]):
+                expected.append(verify_consistency(old_size=m, new_size=n, old_root=old_root,
+                                                   new_root=roots[n - 1], proof=[
+                                                       base64.b64decode(h) for h in proof]))
+                cases.append([m, n, b(old_root), b(roots[n - 1]), proof])
+    assert expected == [True, False] * (len(cases) // 2)
+    page.goto(f"{site.url}/web/citizen")
+    assert page.evaluate(CONSISTENT, cases) == expected
+
+
+KEPT = """(origin) => JSON.parse(localStorage.getItem("simkyc.log-checkpoints:" + origin) || "[]")
+  .map((c) => c.size)"""
+
+
+def test_the_portal_warns_when_the_log_forks_from_a_checkpoint_it_kept(
+        page: Page, site: Site, inputs: Inputs) -> None:
+    """The citizen signs in: the portal keeps the log's checkpoint. The log grows honestly:
+    the next checkpoint is proven consistent, kept, and no warning shows. Then the server
+    serves a checkpoint of a rewritten history, signed with the log's own key, and a
+    consistency proof from that history: the portal shows the fork warning and keeps the
+    checkpoint it had."""
+    keys = site.services.log_keys
+    line_from_a_shop(site, inputs)  # self-service is for a person who holds lines
+    with httpx.Client(base_url=site.url, timeout=120) as client:
+        api = site.shop(client, inputs)
+        approved = api.approved(site.keys["agent"], site.keys["reviewer"], person(inputs.card),
+                                purpose="self_service")
+        token = api.ok("POST", f"/v1/proofing-sessions/{approved}/citizen-token",
+                       site.keys["agent"])["token"]
+    with site.services.sessions() as db:
+        integrate(db, keys=keys, now=datetime.now(UTC))
+    page.goto(f"{site.url}/web/citizen")
+    page.get_by_text("A shop gave me a sign-in code").click()
+    page.get_by_label("Sign-in code").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#accesses")).to_contain_text("You signed in")
+    page.wait_for_function(f"() => ({KEPT})({json.dumps(keys.origin)}).length === 1")
+    first = page.evaluate(KEPT, keys.origin)[0]
+    expect(page.locator("#log-fork")).to_be_hidden()
+
+    with site.services.sessions() as db:  # the sign-in was audited: the log grows
+        grown = integrate(db, keys=keys, now=datetime.now(UTC))
+    assert grown is not None and grown.size > first
+    page.select_option("#language", "zh-CN")  # the accesses are shown (and checked) again
+    page.wait_for_function(f"() => ({KEPT})({json.dumps(keys.origin)}).at(-1) > {first}")
+    expect(page.locator("#log-fork")).to_be_hidden()
+    kept = page.evaluate(KEPT, keys.origin)
+
+    size = kept[-1] + 3  # a rewritten history, larger than anything kept, signed by the key
+    roots, nodes = _grown([leaf_hash(f"rewritten {i}".encode()) for i in range(size)])
+    note = keys.signer.sign(Checkpoint(origin=keys.origin, size=size, root=roots[-1]))
+    head = {"note": note, "origin": keys.origin, "size": size,
+            "root": base64.b64encode(roots[-1]).decode(),
+            "vkey": keys.verifiers[keys.signer_id].encode()}
+    asked: list[str] = []
+
+    def consistency(route: Route) -> None:
+        asked.append(route.request.url)
+        query = dict(p.split("=") for p in route.request.url.split("?")[1].split("&"))
+        proof = build_proof(consistency_ranges(int(query["first"]), int(query["second"])),
+                            lambda w: {s: nodes[s] for s in w})
+        route.fulfill(json={"hashes": [base64.b64encode(h).decode() for h in proof]})
+
+    page.route("**/v1/audit/checkpoint", lambda route: route.fulfill(json=head))
+    page.route("**/v1/audit/proof/consistency?*", consistency)
+    page.select_option("#language", "en")
+    expect(page.locator("#log-fork")).to_be_visible()
+    expect(page.locator("#log-fork")).to_contain_text("contradicts the log this browser saw")
+    assert asked and f"first={kept[-1]}&second={size}" in asked[-1]
+    assert page.evaluate(KEPT, keys.origin) == kept  # the forked checkpoint is not kept

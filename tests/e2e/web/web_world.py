@@ -24,15 +24,15 @@ from api_world import Api, Shots
 from playwright.sync_api import Browser, Page, Playwright, expect
 
 from simkyc.api.state import Services
-from simkyc.documents.specimen import (
+from simkyc.faces.detect import YuNetDetector
+from simkyc.synth.specimen import (
     DocumentKind,
     SpecimenData,
     portrait_from_photo,
     random_specimen,
     render_card,
 )
-from simkyc.documents.virtual_photo import Shot, photograph
-from simkyc.faces.detect import YuNetDetector
+from simkyc.synth.virtual_photo import Shot, photograph
 from simkyc.types import Image
 
 CHROMIUM = Path("/usr/bin/chromium")

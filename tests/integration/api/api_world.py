@@ -18,16 +18,11 @@ from registry_world import iccid
 from simkyc.api.state import Services
 from simkyc.config import Settings
 from simkyc.documents.cn_id import check_character
-from simkyc.documents.specimen import (
-    DocumentKind,
-    portrait_from_photo,
-    random_specimen,
-    render_card,
-)
-from simkyc.documents.virtual_photo import Shot, photograph
 from simkyc.faces.detect import YuNetDetector
 from simkyc.liveness.challenge import Action
 from simkyc.liveness.media import MediaLimits, decode_video
+from simkyc.synth.specimen import DocumentKind, portrait_from_photo, random_specimen, render_card
+from simkyc.synth.virtual_photo import Shot, photograph
 from simkyc.testing import ScriptedChallengeBook
 
 # The head-turn video: she turns to her right, then to her left, then faces the camera.

@@ -21,9 +21,9 @@ from registry_world import scratch_database
 
 from simkyc.api.app import create_app
 from simkyc.api.state import Services
+from simkyc.auth.models import Role
 from simkyc.config import Settings
 from simkyc.registry import accounts
-from simkyc.registry.models import Role
 
 
 @pytest.fixture(scope="session")

@@ -12,16 +12,16 @@ from api_world import Api, Shots
 
 from simkyc.config import Settings
 from simkyc.documents.ocr import CardReader
-from simkyc.documents.specimen import (
+from simkyc.faces.detect import YuNetDetector
+from simkyc.liveness.media import MediaLimits, decode_video
+from simkyc.synth.specimen import (
     DocumentKind,
     SpecimenData,
     portrait_from_photo,
     random_specimen,
     render_card,
 )
-from simkyc.documents.virtual_photo import Shot, photograph
-from simkyc.faces.detect import YuNetDetector
-from simkyc.liveness.media import MediaLimits, decode_video
+from simkyc.synth.virtual_photo import Shot, photograph
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,10 @@ typed (张伟), an ID number ending in `x` is accepted as `X`."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
+import pytest
 from api_world import Api, applicant
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
@@ -55,3 +57,25 @@ def test_the_pages_language_comes_from_accept_language(api: Api) -> None:
     missing = api.call("GET", "/web/i18n/xx", None, headers=ZH)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
     assert missing.headers["cache-control"] == "no-store"
+
+
+def test_face_review_reasons_follow_accept_language(api: Api,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """`/v1/faces/verify`'s review reasons are sentences for an operator: Chinese under
+    zh-CN (they were English whatever the header), English otherwise; `reason_codes` is
+    the same in both."""
+    policy = api.services.pipeline.policy
+    weak = replace(policy.calibration,
+                   points=tuple(replace(p, supported=False) for p in policy.calibration.points))
+    monkeypatch.setattr(api.services.pipeline, "policy", replace(policy, calibration=weak))
+    agent = api.staff("agent", api.operator("CN"))
+    shots = {"document": ("d.jpg", api.shots.selfie, "image/jpeg"),
+             "selfie": ("s.jpg", api.shots.selfie, "image/jpeg")}
+    zh = api.ok("POST", "/v1/faces/verify", agent, headers=ZH, files=shots)
+    en = api.ok("POST", "/v1/faces/verify", agent, files=shots)
+    assert zh["decision"] == en["decision"] == "review"
+    assert zh["reason_codes"] == en["reason_codes"] == ["fmr_unsupported"]
+    fmr, pairs = f"{policy.fmr_target:g}", f"{policy.calibration.n_impostor:,}"
+    assert en["reasons"] == [f"FMR {fmr} is not supported by the {pairs} impostor pairs of "
+                             "the calibration"]
+    assert zh["reasons"] == [f"校准所用的 {pairs} 对冒名样本不足以支撑 {fmr} 的误识率（FMR）"]

@@ -24,15 +24,16 @@ from api_world import Api, ScriptedBook, Shots, applicant
 from registry_world import BACKENDS, scratch_database
 from sqlalchemy import func, select
 
+from simkyc import maintenance
 from simkyc.api.app import create_app
 from simkyc.api.state import Services, utc_now
+from simkyc.auth.actors import SYSTEM
+from simkyc.auth.models import Role
 from simkyc.config import Settings
 from simkyc.liveness.store import LivenessChallenge
 from simkyc.proofing.held import ProofingState
 from simkyc.proofing.models import ProofingSession
-from simkyc.registry import accounts, idempotent, maintenance
-from simkyc.registry.accounts import SYSTEM
-from simkyc.registry.models import Role
+from simkyc.registry import accounts, idempotent
 
 
 def make_api(settings: Settings, shots: Shots, stack: ExitStack, admin: str = "") -> Api:

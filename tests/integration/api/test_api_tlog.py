@@ -13,7 +13,7 @@ from pathlib import Path
 from api_world import Api, applicant
 from typer.testing import CliRunner
 
-from simkyc.cli import app as cli
+from simkyc.cli.main import app as cli
 from simkyc.privacy.merkle import leaf_hash, verify_consistency, verify_inclusion
 from simkyc.privacy.note import VerifierKey
 from simkyc.privacy.proof import EntryProof, check_entry_proof

@@ -14,9 +14,9 @@ from registry_world import World, migrated_engine
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from simkyc.config import JurisdictionProfile, default_profiles
 from simkyc.db.idempotency import digest_info
 from simkyc.privacy.keyring import Keyring
+from simkyc.rules.profiles import JurisdictionProfile, default_profiles
 
 BACKENDS = ("sqlite", "postgresql")
 

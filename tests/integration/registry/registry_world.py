@@ -17,18 +17,20 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-import pytest
+from shared_files import missing
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from simkyc.config import JurisdictionProfile
+from simkyc.auth.actors import Actor
+from simkyc.auth.models import Role
 from simkyc.db.engine import create_db_engine
 from simkyc.db.migrate import upgrade
 from simkyc.faces.match import Decision as FaceDecision
 from simkyc.faces.policy import FacePolicy
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.pseudonyms import DocumentIdentity
+from simkyc.privacy.templates import Template
 from simkyc.privacy.tlog import LogKeys, LogVerification, integrate, verify_log
 from simkyc.proofing import service as proofing
 from simkyc.proofing.models import (
@@ -41,11 +43,11 @@ from simkyc.proofing.models import (
 )
 from simkyc.proofing.schemas import Consent, ProofingView
 from simkyc.registry import accounts, lines
-from simkyc.registry.accounts import Actor
-from simkyc.registry.models import Role, ServiceType
+from simkyc.registry.models import ServiceType
 from simkyc.registry.numbers import luhn_valid
-from simkyc.registry.persons import Applicant, Template
+from simkyc.registry.persons import Applicant
 from simkyc.registry.schemas import LineView
+from simkyc.rules.profiles import JurisdictionProfile
 from simkyc.types import Embedding
 
 BACKENDS = ("sqlite", "postgresql")
@@ -58,10 +60,7 @@ def postgres_url() -> str:
     """The test server's URL; missing: fail in CI, skip elsewhere."""
     url = os.environ.get("SIMKYC_TEST_POSTGRES_URL")
     if not url:
-        message = "SIMKYC_TEST_POSTGRES_URL is not set (run scripts/postgres.sh)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("SIMKYC_TEST_POSTGRES_URL is not set (run scripts/postgres.sh)")
     return url
 
 

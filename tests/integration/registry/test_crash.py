@@ -31,7 +31,6 @@ from registry_world import BACKENDS, World, iccid, log_verdict, migrated_engine
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from simkyc.config import default_profiles
 from simkyc.db.engine import session_factory
 from simkyc.privacy.audit import AuditAction
 from simkyc.privacy.keyring import Keyring
@@ -39,6 +38,7 @@ from simkyc.privacy.models import AuditEntry
 from simkyc.proofing.models import ProofingSession
 from simkyc.registry import accounts
 from simkyc.registry.models import Line
+from simkyc.rules.profiles import default_profiles
 
 HERE = Path(__file__).parent
 PERSONS, SESSIONS_EACH = 40, 4  # 160 attempts, under the CN cap of 5 per person
@@ -189,6 +189,7 @@ def assert_whole(db: Session, acks: list[Ack]) -> None:
         assert found[ack.line_id].approved_by == ack.proofing_id
 
 
+@pytest.mark.data  # the server it kills loads the real models at startup
 def test_kill_9_during_registrations_loses_no_acknowledged_line(
     prepared: Prepared, tmp_path: Path
 ) -> None:

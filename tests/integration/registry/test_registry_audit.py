@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from simkyc.auth.actors import SYSTEM
 from simkyc.db.engine import session_factory
 from simkyc.errors import CheckpointInvalid
 from simkyc.privacy import audit
@@ -32,7 +33,6 @@ from simkyc.privacy.tlog import (
     latest_checkpoint,
     verify_log,
 )
-from simkyc.registry.accounts import SYSTEM
 
 ORIGIN = "simkyc.test/audit"
 

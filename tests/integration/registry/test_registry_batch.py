@@ -7,12 +7,12 @@ import pytest
 from registry_world import World, iccid, log_verdict, unit_vector
 from sqlalchemy import func, select
 
+from simkyc.auth.actors import Actor
 from simkyc.errors import InvalidBatch
 from simkyc.privacy.models import AuditEntry
-from simkyc.registry.accounts import Actor
+from simkyc.privacy.templates import Template
 from simkyc.registry.batch import Outcome, Registration, register_lines
 from simkyc.registry.models import Line, Person
-from simkyc.registry.persons import Template
 
 
 def run(world: World, agent: Actor, items: list[Registration]) -> list[Outcome]:

@@ -16,16 +16,16 @@ from registry_world import BACKENDS, World, iccid, log_verdict, migrated_engine
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from simkyc.config import default_profiles
+from simkyc.auth.actors import Actor
 from simkyc.db.engine import session_factory
 from simkyc.errors import LineCapExceeded, SimkycError
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.models import AuditEntry
 from simkyc.registry import batch, lines
-from simkyc.registry.accounts import Actor
 from simkyc.registry.batch import Registration
 from simkyc.registry.models import Line, ServiceType
 from simkyc.registry.sealed_numbers import NumberKind, blind_index
+from simkyc.rules.profiles import default_profiles
 
 ATTEMPTS = 1000
 POOL = 20  # connections per engine (and twice that with overflow)

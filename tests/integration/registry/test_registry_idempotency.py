@@ -9,11 +9,11 @@ import pytest
 from registry_world import World
 from sqlalchemy import func, select
 
+from simkyc import maintenance
+from simkyc.auth.actors import SYSTEM
 from simkyc.db.idempotency import IdempotencyRecord
 from simkyc.errors import IdempotencyKeyReused
 from simkyc.privacy.models import AuditEntry
-from simkyc.registry import maintenance
-from simkyc.registry.accounts import SYSTEM
 
 DAY = timedelta(hours=24)
 

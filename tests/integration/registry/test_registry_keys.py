@@ -8,13 +8,15 @@ from dataclasses import replace
 from registry_world import MODEL, World, unit_vector
 from sqlalchemy import func, select
 
-from simkyc.db.models import SEALED_COLUMNS
+from simkyc import maintenance
+from simkyc.auth.actors import SYSTEM
+from simkyc.auth.models import Role
 from simkyc.privacy.audit import AccessPurpose
 from simkyc.privacy.crypto import key_id_of
-from simkyc.registry import lines, maintenance
-from simkyc.registry.accounts import SYSTEM
-from simkyc.registry.models import Person, Role
-from simkyc.registry.persons import Template
+from simkyc.privacy.templates import Template
+from simkyc.registry import lines
+from simkyc.registry.models import Person
+from simkyc.tables import SEALED_COLUMNS
 
 
 def sealed_key_ids(world: World) -> set[str]:

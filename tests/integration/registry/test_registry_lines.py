@@ -7,6 +7,7 @@ import pytest
 from registry_world import MODEL, World, iccid, unit_vector
 from sqlalchemy import func, select
 
+from simkyc.auth.actors import Actor
 from simkyc.errors import (
     IdempotencyKeyReused,
     InvalidIccid,
@@ -21,11 +22,10 @@ from simkyc.errors import (
     TransferForbidden,
 )
 from simkyc.faces.match import Decision as FaceDecision
+from simkyc.privacy.templates import Template
 from simkyc.proofing.models import Purpose
 from simkyc.registry import lines
-from simkyc.registry.accounts import Actor
 from simkyc.registry.models import Line, LineStatus, ServiceType
-from simkyc.registry.persons import Template
 from simkyc.registry.schemas import LineView
 
 

@@ -10,10 +10,10 @@ from alembic.runtime.migration import MigrationContext
 from registry_world import BACKENDS, World, migrated_engine
 from sqlalchemy import Engine
 
+from simkyc.auth.actors import Actor
+from simkyc.auth.models import Role
 from simkyc.db.migrate import current_revision, downgrade, head_revision, upgrade
-from simkyc.db.models import metadata
-from simkyc.registry.accounts import Actor
-from simkyc.registry.models import Role
+from simkyc.tables import metadata
 
 
 def differences(engine: Engine) -> list[object]:
@@ -43,10 +43,10 @@ def test_the_old_hash_chain_becomes_the_first_leaves(backend: str, tmp_path: Pat
     from sqlalchemy import text
     from sqlalchemy.orm import Session
 
+    from simkyc.auth.actors import SYSTEM
     from simkyc.privacy.canonical import digest
     from simkyc.privacy.keyring import Keyring
     from simkyc.privacy.tlog import LogKeys, integrate, verify_log
-    from simkyc.registry.accounts import SYSTEM
 
     with migrated_engine(backend, tmp_path) as engine:
         downgrade(engine, "0002")
@@ -88,11 +88,11 @@ def test_line_numbers_are_sealed_by_the_migration(backend: str, tmp_path: Path,
     from sqlalchemy import text
     from sqlalchemy.orm import Session
 
-    from simkyc.config import default_profiles
     from simkyc.db.idempotency import digest_info
     from simkyc.privacy.keyring import Keyring
     from simkyc.registry import lines
     from simkyc.registry.models import ServiceType
+    from simkyc.rules.profiles import default_profiles
 
     keyring = Keyring.generate()
     monkeypatch.setenv("SIMKYC_KEYRING", keyring.to_json())

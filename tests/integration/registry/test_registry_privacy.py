@@ -12,18 +12,21 @@ from registry_world import MODEL, World, iccid, migrated_engine, unit_vector
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from simkyc.config import default_profiles
+from simkyc.auth.actors import Actor
+from simkyc.auth.keys import authenticate
+from simkyc.auth.models import Role
 from simkyc.db.engine import session_factory
-from simkyc.db.models import metadata
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.models import MediaKind
 from simkyc.privacy.pseudonyms import DocumentIdentity
 from simkyc.privacy.retention import RetentionPolicy, retain_image
+from simkyc.privacy.templates import Template
 from simkyc.proofing.models import Purpose
-from simkyc.registry import accounts, lines, selfservice
-from simkyc.registry.accounts import Actor
-from simkyc.registry.models import Line, Role
-from simkyc.registry.persons import Applicant, Template
+from simkyc.registry import lines, selfservice
+from simkyc.registry.models import Line
+from simkyc.registry.persons import Applicant
+from simkyc.rules.profiles import default_profiles
+from simkyc.tables import metadata
 
 NUMBER = "11010519491231002X"
 NAME = "ZHANG Xiaoming 张小明"
@@ -54,7 +57,7 @@ def populate(world: World) -> None:
         world.db, proofing_id=world.proofed(agent, zhang, purpose=Purpose.SELF_SERVICE,
                                           probe=TEMPLATE).id,
         ttl_s=900, now=world.now)
-    me = accounts.authenticate(world.db, token=token.token, now=world.now)
+    me = authenticate(world.db, token=token.token, now=world.now)
     selfservice.dispute_line(world.db, actor=me, line_id=line.id, reproof_hours=72,
                              keyring=world.keyring, now=world.now)
 

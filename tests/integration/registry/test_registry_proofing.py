@@ -7,6 +7,9 @@ import pytest
 from registry_world import World
 from sqlalchemy import func, select, text
 
+from simkyc import maintenance
+from simkyc.auth.actors import SYSTEM, Actor
+from simkyc.auth.models import Role
 from simkyc.errors import ConsentMissing, PermissionDenied, ProofingAlreadyDecided
 from simkyc.faces.match import Decision as FaceDecision
 from simkyc.privacy.models import MediaKind, RetainedMedia
@@ -21,9 +24,6 @@ from simkyc.proofing.models import (
     Purpose,
 )
 from simkyc.proofing.schemas import Consent, ProofingView
-from simkyc.registry import maintenance
-from simkyc.registry.accounts import SYSTEM, Actor
-from simkyc.registry.models import Role
 
 FACE = FaceCheck(0.81, 0.6, FaceDecision.MATCH, "test-recognizer", "test-calibration")
 LIVE = LivenessCheck(LivenessVerdict.LIVE, "liveness-v1")

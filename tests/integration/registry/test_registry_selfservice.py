@@ -7,17 +7,19 @@ from __future__ import annotations
 import pytest
 from registry_world import MODEL, World, unit_vector
 
+from simkyc.auth.actors import SYSTEM, Actor
+from simkyc.auth.keys import authenticate
 from simkyc.errors import (
     InvalidCredentials,
     PermissionDenied,
     ProofingMismatch,
     RecordNotFound,
 )
+from simkyc.privacy.templates import Template
 from simkyc.proofing.models import Purpose
-from simkyc.registry import accounts, disputes, selfservice
-from simkyc.registry.accounts import SYSTEM, Actor
+from simkyc.registry import disputes, selfservice
 from simkyc.registry.models import LineStatus
-from simkyc.registry.persons import Applicant, Template
+from simkyc.registry.persons import Applicant
 
 FACE = Template(MODEL, unit_vector(11))
 REPROOF_HOURS = 72.0
@@ -28,7 +30,7 @@ def citizen(world: World, agent: Actor, applicant: Applicant) -> Actor:
     session = world.proofed(agent, applicant, purpose=Purpose.SELF_SERVICE, probe=FACE)
     issued = selfservice.issue_citizen_token(world.db, proofing_id=session.id, ttl_s=900,
                                              now=world.now)
-    return accounts.authenticate(world.db, token=issued.token, now=world.now)
+    return authenticate(world.db, token=issued.token, now=world.now)
 
 
 def test_a_citizen_sees_every_line_under_their_id_masked(world: World) -> None:
@@ -60,7 +62,7 @@ def test_the_citizen_token_expires_and_is_single_use(world: World) -> None:
             world.db, proofing_id=world.proofed(agent, alice).id, ttl_s=900, now=world.now)
     world.tick(seconds=901)
     with pytest.raises(InvalidCredentials):
-        accounts.authenticate(world.db, token=issued.token, now=world.now)
+        authenticate(world.db, token=issued.token, now=world.now)
 
 
 def test_not_mine_then_reproof_keeps_the_line(world: World) -> None:

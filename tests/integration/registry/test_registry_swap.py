@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from registry_world import MODEL, World, iccid, unit_vector
 
+from simkyc.auth.actors import Actor
+from simkyc.auth.models import Role
 from simkyc.errors import (
     ProofingAlreadyUsed,
     ProofingExpired,
@@ -15,12 +17,10 @@ from simkyc.errors import (
 )
 from simkyc.faces.calibration import Calibration, CalibrationPoint, RejectPoint
 from simkyc.faces.policy import FacePolicy
+from simkyc.privacy.templates import Template
 from simkyc.proofing import service as proofing
 from simkyc.proofing.models import Purpose
 from simkyc.registry import lines
-from simkyc.registry.accounts import Actor
-from simkyc.registry.models import Role
-from simkyc.registry.persons import Template
 from simkyc.registry.schemas import LineView
 
 HOLDER = Template(MODEL, unit_vector(1))

@@ -13,7 +13,7 @@ from shared_files import require
 from simkyc.documents.card_text import read_card
 from simkyc.documents.crosscheck import FieldStatus, TextCheck, Typed, TypedField, check_text
 from simkyc.documents.ocr import CardReader
-from simkyc.documents.specimen import (
+from simkyc.synth.specimen import (
     DocumentKind,
     SpecimenData,
     cjk_font_path,
@@ -21,6 +21,8 @@ from simkyc.documents.specimen import (
     render_card,
 )
 from simkyc.types import Image
+
+pytestmark = pytest.mark.slow  # each OCRs whole cards: 5-15 s (pytest --durations)
 
 TODAY = date(2026, 11, 22)
 WQY_MICROHEI = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")

@@ -6,20 +6,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
+from shared_files import require
 
 from simkyc.documents.cn_card import CnField, read_cn_card, read_cn_lines
-from simkyc.documents.cn_card_specimen import (
+from simkyc.documents.cn_id import check_character
+from simkyc.documents.findings import DocumentError
+from simkyc.documents.ocr import CardReader, TextLine
+from simkyc.synth.cn_card_specimen import (
     ETHNICITY_PLACEHOLDER,
     CnCardData,
     render_back,
     render_front,
 )
-from simkyc.documents.cn_id import check_character
-from simkyc.documents.findings import DocumentError
-from simkyc.documents.ocr import CardReader, TextLine
-from simkyc.documents.specimen import cjk_font_path
+from simkyc.synth.specimen import cjk_font_path
 
 FIRST_17 = "11010519870309002"
 DATA = CnCardData(
@@ -33,14 +35,16 @@ DATA = CnCardData(
     valid_until=date(2035, 5, 1),
 )
 
+WQY_MICROHEI = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")  # Debian's
+
 
 @pytest.fixture(scope="module")
 def reader() -> CardReader:
-    if cjk_font_path() is None:
-        pytest.skip("no CJK font (Debian fonts-wqy-microhei) to draw the card")
+    require(cjk_font_path() or WQY_MICROHEI, "a CJK font (run.sh installs fonts-wqy-microhei)")
     return CardReader(threads=2)
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations, tests/unit)
 def test_the_front_is_read_by_its_labels(reader: CardReader) -> None:
     text = read_cn_card(reader, render_front(DATA, None))
     assert text.values[CnField.NAME] == DATA.name
@@ -49,6 +53,7 @@ def test_the_front_is_read_by_its_labels(reader: CardReader) -> None:
     assert text.values[CnField.ADDRESS] == DATA.address
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations, tests/unit)
 def test_the_front_never_yields_ethnicity_or_sex(reader: CardReader) -> None:
     text = read_cn_card(reader, render_front(DATA, None))
     kept = "".join(text.values.values())

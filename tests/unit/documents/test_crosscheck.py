@@ -11,7 +11,7 @@ from simkyc.documents.card_text import CardText, Field, compact, read_card_text
 from simkyc.documents.crosscheck import FieldStatus, Typed, TypedField, cross_check, same_name
 from simkyc.documents.mrz_correct import correct_mrz
 from simkyc.documents.ocr import TextLine
-from simkyc.documents.specimen import td3_mrz
+from simkyc.synth.specimen import td3_mrz
 
 TODAY = date(2026, 11, 22)
 SURE = 0.95

@@ -598,6 +598,7 @@ def _same_check_value(a: str, b: str) -> bool:
 
 @settings(max_examples=60, database=None, deadline=None)
 @given(valid_mrzs())
+@pytest.mark.slow  # over 5 s (pytest --durations, tests/unit)
 def test_every_detectable_substitution_in_a_protected_field_is_detected(
     case: tuple[Fields, tuple[str, ...], date, MrzFormat],
 ) -> None:

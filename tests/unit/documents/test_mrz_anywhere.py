@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
+from shared_files import missing, require
 
 from simkyc.documents.mrz_correct import ReadStatus, correct_mrz
 from simkyc.documents.mrz_layout import TD1, TD3
@@ -36,8 +37,7 @@ def reader() -> CardReader:
 
 def _page(lines: tuple[str, ...], *, size: tuple[int, int] = (1400, 1000)) -> Image:
     """A pale page with some text and the MRZ in OCR-B near its bottom, no card outline."""
-    if not OCR_B.is_file():
-        pytest.skip("Debian fonts-ocr-b is not installed")
+    require(OCR_B, "the OCR-B font (run.sh installs Debian's fonts-ocr-b)")
     page = PILImage.new("RGB", size, (238, 236, 228))
     draw = ImageDraw.Draw(page)
     font = ImageFont.truetype(str(OCR_B), 34)
@@ -60,6 +60,7 @@ def _turned(image: Image, degrees: float) -> Image:
 
 
 @pytest.mark.parametrize("degrees", [0, 90, 180, 270, 12])
+@pytest.mark.slow  # over 5 s (pytest --durations, tests/unit)
 def test_a_passport_mrz_is_read_at_any_angle(reader: CardReader, degrees: float) -> None:
     found = find_mrz(reader, _turned(_page(TD3_LINES), degrees), today=TODAY)
     assert found.verified and found.reading is not None
@@ -67,6 +68,7 @@ def test_a_passport_mrz_is_read_at_any_angle(reader: CardReader, degrees: float)
     assert found.issuing_state == "UTO"
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations, tests/unit)
 def test_a_card_mrz_is_read_without_any_card_outline(reader: CardReader) -> None:
     # With Tesseract as the second reader, as `read_document` runs it (fillers in the
     # number-or-letter positions need a sure reading or a second reader's agreement).
@@ -78,6 +80,7 @@ def test_a_card_mrz_is_read_without_any_card_outline(reader: CardReader) -> None
     assert found.reading.lines == TD1_LINES
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations, tests/unit)
 def test_a_page_without_mrz_gives_no_verified_reading(reader: CardReader) -> None:
     page = _page(("THIS IS AN ORDINARY LINE OF PRINTED TEXT",))
     found = find_mrz(reader, page, today=TODAY)
@@ -118,7 +121,7 @@ def test_names_and_codes_are_unprotected_but_numbers_are_covered() -> None:
 def test_tesseract_reads_an_ocr_b_line_when_installed() -> None:
     second = TesseractLines()
     if not second.available:
-        pytest.skip("tesseract-ocr is not installed")
+        missing("tesseract-ocr is not installed (run.sh installs it)")
     page = _page((TD3_LINES[1],), size=(1100, 200))
     strip = page[200 - 80 - 52 - 6 : 200 - 80 + 6, 60:1080]
     read = second.read([strip])

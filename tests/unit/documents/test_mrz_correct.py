@@ -19,7 +19,7 @@ from simkyc.documents.mrz_correct import (
     position_kinds,
 )
 from simkyc.documents.mrz_layout import TD1, TD3
-from simkyc.documents.specimen import td1_mrz, td3_mrz
+from simkyc.synth.specimen import td1_mrz, td3_mrz
 
 TODAY = date(2026, 11, 22)
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

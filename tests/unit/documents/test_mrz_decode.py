@@ -21,7 +21,7 @@ from simkyc.documents.mrz_decode import (
 )
 from simkyc.documents.mrz_layout import TD1, TD3
 from simkyc.documents.ocr import CardReader, TextLine
-from simkyc.documents.specimen import DocumentKind, random_specimen, render_card
+from simkyc.synth.specimen import DocumentKind, random_specimen, render_card
 
 CLASSES = 1 + len(MRZ_ALPHABET)
 
@@ -99,6 +99,7 @@ def test_each_position_has_its_field_alphabet() -> None:
     assert set(line2[0]) == set(MRZ_ALPHABET)  # the document number
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations, tests/unit)
 def test_the_recognizers_frames_decode_to_the_printed_mrz() -> None:
     reader = CardReader(threads=2)
     data = random_specimen(np.random.default_rng(8), DocumentKind.TD1_ID_CARD)

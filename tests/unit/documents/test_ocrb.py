@@ -18,11 +18,11 @@ from simkyc.documents.ocrb import (
     WEIGHTS,
     WEIGHTS_SHA256,
     OcrbRecognizer,
-    RecognizerWeightsMismatch,
     grey,
     text_rows,
 )
-from simkyc.documents.ocrb_synth import OCRB_FONT, random_text, render_line
+from simkyc.errors import ModelUnavailable
+from simkyc.synth.ocrb_lines import OCRB_FONT, random_text, render_line
 
 TODAY = date(2026, 12, 4)
 ANY = (frozenset(MRZ_ALPHABET),)  # a position that may hold any MRZ symbol
@@ -47,7 +47,7 @@ def test_the_weights_are_the_pinned_ones() -> None:
 def test_other_weights_are_refused(tmp_path: Path) -> None:
     forged = tmp_path / "ocrb.npz"
     forged.write_bytes(WEIGHTS.read_bytes() + b"\0")
-    with pytest.raises(RecognizerWeightsMismatch):
+    with pytest.raises(ModelUnavailable):
         OcrbRecognizer.load(forged)
 
 

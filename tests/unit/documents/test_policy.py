@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simkyc.config import AcceptedDocument, JurisdictionProfile, MinorRule, default_profiles
-from simkyc.documents.policy import PolicyFinding, age_on, policy_checks
 from simkyc.faces.match import Decision as FaceDecision
 from simkyc.proofing.decision import decide
 from simkyc.proofing.documents import document_checks
 from simkyc.proofing.models import FaceCheck, LivenessCheck, LivenessVerdict, Reason
+from simkyc.rules.document_policy import PolicyFinding, age_on, policy_checks
+from simkyc.rules.profiles import AcceptedDocument, JurisdictionProfile, MinorRule, default_profiles
 
 TODAY = date(2026, 11, 22)
 CN = default_profiles()["CN"]

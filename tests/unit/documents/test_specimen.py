@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from simkyc.documents.cn_id import validate_cn_resident_id
 from simkyc.documents.mrz import MrzFormat, parse_mrz
-from simkyc.documents.specimen import (
+from simkyc.synth.specimen import (
     CARD_SIZE,
     PORTRAIT_BOX,
     DocumentKind,
@@ -21,7 +21,7 @@ from simkyc.documents.specimen import (
     random_specimen,
     render_card,
 )
-from simkyc.documents.virtual_photo import (
+from simkyc.synth.virtual_photo import (
     CANVAS_SIZES,
     Shot,
     desk_background,

@@ -9,7 +9,7 @@ from pathlib import Path
 from simkyc.documents.mrz_correct import correct_mrz
 from simkyc.documents.mrz_read import MrzFound
 from simkyc.documents.reading import DocumentReading
-from simkyc.documents.specimens import evaluate, load_manifest, report
+from simkyc.eval.document_specimens import evaluate, load_manifest, report
 
 TODAY = date(2026, 12, 4)
 TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-import simkyc.evaluation.metrics
-from simkyc.evaluation.det import plot_det
-from simkyc.evaluation.metrics import DetCurve, ScoreSet, det_curve
+import simkyc.eval.metrics
+from simkyc.eval.det import plot_det
+from simkyc.eval.metrics import DetCurve, ScoreSet, det_curve
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -56,15 +56,15 @@ def test_plot_det_leaves_pyplot_alone(tmp_path: Path) -> None:
         import sys
         from pathlib import Path
         import numpy as np
-        import simkyc.evaluation.det as det
-        from simkyc.evaluation.metrics import ScoreSet, det_curve
+        import simkyc.eval.det as det
+        from simkyc.eval.metrics import ScoreSet, det_curve
         assert "matplotlib" not in sys.modules, "importing det must not import matplotlib"
         curve = det_curve(ScoreSet(np.array([0.5, 0.9]), np.array([0.1, 0.6])))
         det.plot_det({{"a": curve}}, Path({str(tmp_path / "sub.png")!r}), "t")
         assert "matplotlib.pyplot" not in sys.modules, "plot_det must not use pyplot"
         """
     )
-    src = Path(simkyc.evaluation.metrics.__file__).parents[2]
+    src = Path(simkyc.eval.metrics.__file__).parents[2]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), *sys.path])}
     subprocess.run([sys.executable, "-W", "error", "-c", script], check=True, env=env)
     assert (tmp_path / "sub.png").read_bytes().startswith(PNG_SIGNATURE)

@@ -13,7 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from simkyc.evaluation.metrics import (
+from simkyc.eval.metrics import (
     ScoreSet,
     det_curve,
     eer,
@@ -206,6 +206,7 @@ def test_eer_hand_cases(
 
 @settings(max_examples=300, deadline=None)
 @given(st.data())
+@pytest.mark.slow  # over 5 s (pytest --durations, tests/unit)
 def test_eer_lies_between_the_error_curves(data: st.DataObject) -> None:
     dtype = data.draw(DTYPES)
     gen, imp = data.draw(score_arrays(dtype)), data.draw(score_arrays(dtype))
@@ -321,6 +322,7 @@ def test_kfold_hand_case() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.data())
+@pytest.mark.slow  # over 5 s (pytest --durations, tests/unit)
 def test_kfold_matches_brute_force(data: st.DataObject) -> None:
     dtype = data.draw(DTYPES)
     s = data.draw(score_arrays(dtype, max_size=40))
@@ -408,7 +410,7 @@ def test_summary_rejects_target_of_one() -> None:
 
 
 def test_threshold_at_fnmr_refuses_at_most_the_target_share() -> None:
-    from simkyc.evaluation.metrics import threshold_at_fnmr
+    from simkyc.eval.metrics import threshold_at_fnmr
 
     genuine = np.arange(1, 201, dtype=np.float32) / 200  # 200 distinct scores
     threshold = threshold_at_fnmr(genuine, 0.005)  # k = 1 score may fall below

@@ -7,13 +7,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from simkyc.config import DetectorKind, Settings
 from simkyc.errors import CalibrationMissing
-from simkyc.evaluation.metrics import ScoreSet
-from simkyc.evaluation.policy_eval import policy_shares, reject_points
+from simkyc.eval.metrics import ScoreSet
+from simkyc.eval.policy_eval import policy_shares, reject_points
 from simkyc.faces import calibration
 from simkyc.faces.calibration import Calibration, CalibrationPoint, RejectPoint
 from simkyc.faces.match import Decision
+from simkyc.faces.pipeline import face_policy, pipeline_id
 from simkyc.faces.policy import Comparison, FacePolicy, automation
+from simkyc.faces.recognizers import OMZ_REID_ID
 
 
 def _calibration(
@@ -145,3 +148,20 @@ def test_unknown_population_is_a_clear_error() -> None:
             population="atlantis",
             pipeline="yunet+mesh+flip",
         )
+
+
+@pytest.mark.parametrize("population", ["east-asian", "lfw", "casia", "kpop"])
+@pytest.mark.parametrize("detector", list(DetectorKind))
+@pytest.mark.parametrize("mesh", [True, False])
+@pytest.mark.parametrize("flip", [True, False])
+def test_every_pipeline_option_of_the_default_recognizer_is_calibrated(
+    population: str, detector: DetectorKind, mesh: bool, flip: bool
+) -> None:
+    """Each documented pipeline setting starts with the default recognizer: none is refused
+    with CALIBRATION_MISSING (the table alone decides; no weights are needed)."""
+    settings = Settings(
+        population=population, detector=detector, mesh_landmarks=mesh, flip_tta=flip
+    )
+    policy = face_policy(settings)
+    assert policy.calibration.model_id == settings.recognizer == OMZ_REID_ID
+    assert policy.calibration.pipeline == pipeline_id(settings)

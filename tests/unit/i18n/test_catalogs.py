@@ -7,9 +7,9 @@ import re
 
 import pytest
 
+from simkyc.cli.extract import HANDLER_CODES, error_codes, extract, missing
 from simkyc.i18n import catalogs
 from simkyc.i18n.catalog import Catalogs, negotiate
-from simkyc.i18n.extract import HANDLER_CODES, error_codes, extract, missing
 
 
 def test_every_catalog_has_every_message_the_code_uses() -> None:
@@ -20,7 +20,7 @@ def test_every_catalog_has_every_message_the_code_uses() -> None:
 
 
 def test_the_extractor_names_a_missing_enum_message() -> None:
-    """`python -m simkyc.i18n.extract` knows the enum-built ids too (it said "0 missing" for a
+    """`python -m simkyc.cli.extract` knows the enum-built ids too (it said "0 missing" for a
     decision reason without its Chinese sentence: only this test listed the enums)."""
     messages = {tag: dict(found) for tag, found in catalogs().messages.items()}
     del messages["zh-CN"]["reason.face_review"]

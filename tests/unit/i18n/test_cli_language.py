@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from simkyc.i18n.cli import cli_locale
+from simkyc.cli.lang import cli_locale
 
 
 @pytest.mark.parametrize(("environ", "locale"), [
@@ -35,6 +35,7 @@ def _check_number(*options: str, lang: str) -> subprocess.CompletedProcess[str]:
         capture_output=True, text=True, timeout=120, check=False, env=env)
 
 
+@pytest.mark.slow  # over 5 s (pytest --durations, tests/unit)
 def test_lang_and_the_lang_option_choose_the_cli_language() -> None:
     zh = json.loads(_check_number(lang="zh_CN.UTF-8").stdout)
     en = json.loads(_check_number("--lang", "en", lang="zh_CN.UTF-8").stdout)

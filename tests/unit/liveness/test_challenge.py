@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from simkyc.db.models import metadata
 from simkyc.errors import (
     ChallengeAlreadyUsed,
     ChallengeExpired,
@@ -21,6 +20,7 @@ from simkyc.errors import (
 from simkyc.liveness import store
 from simkyc.liveness.challenge import HEAD_MOVES, Action, ChallengeBook
 from simkyc.liveness.store import LivenessChallenge, LockoutRule
+from simkyc.tables import metadata
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 RULE = LockoutRule(max_attempts=5, window_s=180, lockout_s=1800)

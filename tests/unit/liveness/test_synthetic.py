@@ -1,19 +1,17 @@
-"""Synthetic presentation attacks: generated, deterministic, the right shape, and not live."""
+"""Synthetic presentation attacks: generated, deterministic, the right shape (that one is
+not live: tests/integration/liveness/test_synthetic_attacks.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import cv2
 import numpy as np
 import pytest
 
-from simkyc.liveness.analyzer import Verdict
 from simkyc.liveness.challenge import Action
 from simkyc.liveness.media import Frame
-from simkyc.liveness.service import LivenessService
-from simkyc.liveness.synthetic import FPS, HEIGHT, WIDTH, print_attack, screen_attack
+from simkyc.synth.liveness_attacks import FPS, HEIGHT, WIDTH, print_attack, screen_attack
 from simkyc.types import Image
+
+pytestmark = pytest.mark.slow  # each renders 3 s clips: 5-20 s (pytest --durations)
 
 TURNS = (Action.TURN_LEFT, Action.TURN_RIGHT)
 
@@ -64,23 +62,3 @@ def test_screen_attack_is_deterministic_given_the_seed() -> None:
 def test_the_card_moves_and_the_clip_shows_it() -> None:
     frames = _pixels(print_attack(_pattern(250, 250, 0), TURNS, seed=2)).astype(np.float32)
     assert np.abs(np.diff(frames, axis=0)).mean() > 2.0  # not a still image
-
-
-@pytest.fixture(scope="session")
-def lfw_photo(lfw_dir: Path) -> Image:
-    """The first photo of the first person in LFW, RGB."""
-    people = sorted(p for p in (lfw_dir / "images_deepfunneled").iterdir() if p.is_dir())
-    path = sorted(people[0].glob("*.jpg"))[0]
-    return np.ascontiguousarray(cv2.imread(str(path))[..., ::-1])
-
-
-def test_a_print_attack_performing_head_turns_is_not_live(
-    lfw_photo: Image, liveness_service: LivenessService
-) -> None:
-    frames = print_attack(lfw_photo, TURNS, seed=0)
-    result = liveness_service.analyzer.analyse(frames, actions=TURNS)
-    failed = {c.name for c in result.checks if c.passed is False}
-    assert result.verdict is Verdict.SPOOF
-    # A card moves like a plane and looks printed: the depth or the passive check says so.
-    assert failed & {"depth", "passive"}
-    assert any("photo or" in reason for reason in result.reasons)

@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from simkyc.config import AcceptedDocument
 from simkyc.errors import DocumentCountryMismatch, InvalidDocumentNumber, UnknownCountry
 from simkyc.proofing.identity import alpha3, keyed_document
+from simkyc.rules.profiles import AcceptedDocument
 
 TODAY = date(2026, 12, 4)
 CN_NUMBER = "11010519491231002X"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from simkyc.config import JurisdictionProfile, Settings, default_profiles
+from simkyc.config import Settings
 from simkyc.errors import InvalidIccid, InvalidMsisdn, LineCapExceeded, UnknownJurisdiction
 from simkyc.registry.numbers import luhn_valid, mask_msisdn, normalise_iccid, normalise_msisdn
-from simkyc.registry.rules import Holdings, check_one_more, profile_for
+from simkyc.rules.line_caps import Holdings, check_one_more, profile_for
+from simkyc.rules.profiles import JurisdictionProfile, default_profiles
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

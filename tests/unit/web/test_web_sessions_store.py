@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from simkyc.auth.cookie_store import WebSessionRow, purge_expired, row_id
+from simkyc.auth.cookies import PORTAL_STEPS, Kind, SessionStore
 from simkyc.db.engine import create_db_engine, session_factory
 from simkyc.db.migrate import upgrade
 from simkyc.errors import DecryptionFailed, KeyringInvalid
 from simkyc.privacy.keyring import Keyring
-from simkyc.web.sessions import PORTAL_STEPS, Kind, SessionStore
-from simkyc.web.store import WebSessionRow, purge_expired, row_id
 
 
 @pytest.fixture

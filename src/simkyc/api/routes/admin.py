@@ -6,10 +6,10 @@ from fastapi import APIRouter, status
 
 from simkyc.api.deps import AdminDep, IdempotencyKey, NowDep, ServicesDep, SessionDep
 from simkyc.api.schemas import KeyOut, OperatorCreate, PrincipalCreate
+from simkyc.auth.models import Role
 from simkyc.errors import PermissionDenied
 from simkyc.registry import accounts
 from simkyc.registry.idempotent import once
-from simkyc.registry.models import Role
 from simkyc.registry.schemas import OperatorView
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])

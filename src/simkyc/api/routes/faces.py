@@ -23,15 +23,15 @@ from starlette.concurrency import run_in_threadpool
 from simkyc.api.deps import NowDep, ServicesDep, SessionDep, read_upload, role
 from simkyc.api.locale import request_locale
 from simkyc.api.state import Services
+from simkyc.auth.actors import Actor
+from simkyc.auth.models import Role
 from simkyc.db.attempts import Limit, count_attempt
 from simkyc.errors import ImageTooLarge, InvalidImage
 from simkyc.faces.pipeline import FaceSample
 from simkyc.i18n import catalogs
-from simkyc.i18n.messages import localized_quality
+from simkyc.i18n.messages import localized_face_reasons, localized_quality
 from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction
-from simkyc.registry.accounts import Actor
-from simkyc.registry.models import Role
 
 router = APIRouter(prefix="/v1/faces", tags=["faces"])
 VerifierDep = Annotated[Actor, Depends(role(Role.AGENT, Role.ADMIN))]
@@ -58,7 +58,9 @@ async def verify_faces(request: Request, document: UploadFile, selfie: UploadFil
 
     result = await run_in_threadpool(run)
     await run_in_threadpool(_audit, db, me, now, str(result["decision"]))
-    return localized_quality(catalogs(), request_locale(request), result)
+    locale = request_locale(request)
+    return localized_face_reasons(catalogs(), locale,
+                                  localized_quality(catalogs(), locale, result))
 
 
 def _count_call(db: Session, me: Actor, limit: Limit, now: datetime) -> None:

@@ -24,7 +24,6 @@ from simkyc.api.deps import (
 from simkyc.api.locale import LocaleDep
 from simkyc.api.schemas import (
     ChallengeOut,
-    DocumentCheckOut,
     DocumentSource,
     FaceSubmitted,
     KeyOut,
@@ -32,9 +31,10 @@ from simkyc.api.schemas import (
     ProofingCreate,
     ProofingPublic,
 )
+from simkyc.api.translated import localized
 from simkyc.errors import MediaTooLarge
 from simkyc.i18n import DEFAULT_LOCALE, catalogs
-from simkyc.i18n.messages import check_message, liveness_reason, prompt
+from simkyc.i18n.messages import liveness_reason, liveness_reason_key, prompt
 from simkyc.proofing import service as proofing
 from simkyc.proofing.flow import LivenessMedia
 from simkyc.proofing.schemas import Consent, ProofingView
@@ -42,15 +42,6 @@ from simkyc.registry import selfservice
 from simkyc.registry.idempotent import once
 
 router = APIRouter(prefix="/v1/proofing-sessions", tags=["proofing"])
-
-
-def localized(public: ProofingPublic, locale: str) -> ProofingPublic:
-    """The session with its document checks' sentences in the reader's language."""
-    checks = [DocumentCheckOut(name=c.name, passed=c.passed, code=c.code,
-                               message=check_message(catalogs(), locale, name=c.name,
-                                                     code=c.code, english=c.message))
-              for c in public.document_checks]
-    return public.model_copy(update={"document_checks": checks})
 
 
 def _prompts(out: ChallengeOut, locale: str) -> ChallengeOut:
@@ -61,9 +52,11 @@ def _prompts(out: ChallengeOut, locale: str) -> ChallengeOut:
 
 
 def _reasons(out: LivenessOut, locale: str) -> LivenessOut:
-    """The liveness verdict's reasons in the reader's language."""
+    """The liveness verdict's reasons in the reader's language, and their catalog keys (the
+    pages say them again after a change of language)."""
     return out.model_copy(update={
-        "reasons": [liveness_reason(catalogs(), locale, r) for r in out.reasons]})
+        "reasons": [liveness_reason(catalogs(), locale, r) for r in out.reasons],
+        "reason_keys": [liveness_reason_key(catalogs(), r) for r in out.reasons]})
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

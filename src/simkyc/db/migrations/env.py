@@ -8,7 +8,7 @@ from sqlalchemy import Connection, text
 
 from simkyc.config import get_settings
 from simkyc.db.engine import engine_from_settings
-from simkyc.db.models import metadata
+from simkyc.tables import metadata
 
 # Two instances starting together must not both migrate: PostgreSQL takes a transaction-level
 # advisory lock (an arbitrary constant: "simkyc" in ASCII); SQLite's BEGIN IMMEDIATE suffices.

@@ -8,10 +8,10 @@ import {
 } from "./common.js";
 import { formatDate, startI18n, t } from "./i18n.js";
 import { applicantFrom, CONSENT_VERSION, loadSteps, Proofing } from "./proofing.js";
-import { matches, trustedKey, verifyEntry } from "./tlog.js";
+import { checkCheckpoint, matches, trustedKey, verifyEntry } from "./tlog.js";
 
 // Each access checked in this browser against the signed transparency log (tlog.js).
-// (Each label a call of t, so simkyc.i18n.extract sees the messages in use.)
+// (Each label a call of t, so simkyc.cli.extract sees the messages in use.)
 const CHECKED = {
   verified: () => t("citizen.checked.verified"),
   failed: () => t("citizen.checked.failed"),
@@ -125,6 +125,8 @@ async function showAccesses() {
   const accesses = await api("GET", "/v1/me/accesses");
   const head = await api("GET", "/v1/audit/checkpoint").catch(() => null);
   const vkey = head ? trustedKey(head.vkey) : null;
+  const state = vkey ? await checkCheckpoint(head.note, vkey, consistencyProof) : null;
+  $("#log-fork").hidden = state !== "fork";
   const body = $("#accesses tbody");
   body.textContent = "";
   for (const a of [...accesses].reverse()) {
@@ -133,6 +135,12 @@ async function showAccesses() {
       known(`audit_purpose.${a.purpose}`, a.purpose),
       CHECKED[await checked(a, vkey)]()]));
   }
+}
+
+// The server's consistency proof between two tree sizes, as bytes.
+async function consistencyProof(first, second) {
+  const out = await api("GET", `/v1/audit/proof/consistency?first=${first}&second=${second}`);
+  return out.hashes.map((h) => Uint8Array.from(atob(h), (c) => c.charCodeAt(0)));
 }
 
 async function checked(access, vkey) {

@@ -43,7 +43,7 @@ export async function api(method, path, { json, form, key } = {}) {
       break;
     } catch (err) {
       if (attempt >= 1 || (method !== "GET" && !key)) {
-        throw new ApiError(0, "NETWORK", t("error.NETWORK"));
+        throw Object.assign(new ApiError(0, "NETWORK", t("error.NETWORK")), { lang: locale() });
       }
     }
   }
@@ -56,8 +56,8 @@ export async function api(method, path, { json, form, key } = {}) {
   }
   if (!response.ok) {
     const error = (data && data.error) || {};
-    throw new ApiError(response.status, error.code || `HTTP_${response.status}`,
-      error.message || t("error.HTTP_ERROR"), error);
+    throw Object.assign(new ApiError(response.status, error.code || `HTTP_${response.status}`,
+      error.message || t("error.HTTP_ERROR"), error), { lang: headers["Accept-Language"] });
   }
   return data;
 }
@@ -82,21 +82,58 @@ export function clearAlert() {
   const box = $("#alert");
   box.hidden = true;
   box.textContent = "";
+  shownAlert = null;
 }
 
-// An error for people: the API's message, with its stable code for support.
-export function showAlert(err, prefix = "") {
+// The alert shown, to say it again after a change of language.
+let shownAlert = null;
+
+// Whether `err` came in another language than the page's now (`lang`: the language the API
+// was asked in), so its sentences must be said again from its code.
+function stale(err) {
+  return err.lang !== undefined && err.lang !== locale();
+}
+
+// An error's sentence: the API's own, else (after a change of language) the catalog's for its
+// code, filled from its details; the API's own when the catalog cannot say it.
+function errorSaid(err) {
+  if (!err.code || !stale(err)) return err.message || String(err);
+  const details = err.details || {};
+  const findings = details.findings || [];
+  if (err.code === "POOR_QUALITY" && findings.length) {
+    const advice = findings.map((f) => known(`advice.${f.check}`, f.advice || f.check))
+      .join(t("advice.separator"));
+    return known("error.POOR_QUALITY", err.message, { advice });
+  }
+  const said = known(`error.${err.code}`, err.message, details);
+  return /\{\w+\}/.test(said) ? err.message : said;
+}
+
+function findingSaid(err, f) {
+  if (!stale(err)) return f.advice || f.check;
+  if (f.check) return known(`advice.${f.check}`, f.advice || f.check);
+  return f.code ? known(`finding.${f.code}`, f.message || f.code) : f.advice;
+}
+
+document.addEventListener("language", () => {
+  if (shownAlert && !$("#alert").hidden) showAlert(shownAlert.err, shownAlert.prefix, false);
+});
+
+// An error for people: the API's message, with its stable code for support. `prefix`: a
+// string, or a function giving it (said again after a change of language).
+export function showAlert(err, prefix = "", focus = true) {
   const box = $("#alert");
   box.textContent = "";
   const message = document.createElement("p");
-  message.textContent = `${prefix}${err.message || String(err)}`;
+  const before = typeof prefix === "function" ? prefix() : prefix;
+  message.textContent = `${before}${errorSaid(err)}`;
   box.append(message);
   const findings = (err.details && err.details.findings) || [];
   if (findings.length) {
     const list = document.createElement("ul");
     for (const f of findings) {
       const item = document.createElement("li");
-      item.textContent = f.advice || f.check;
+      item.textContent = findingSaid(err, f);
       list.append(item);
     }
     box.append(list);
@@ -108,7 +145,8 @@ export function showAlert(err, prefix = "") {
     box.append(code);
   }
   box.hidden = false;
-  box.focus();
+  shownAlert = { err, prefix };
+  if (focus) box.focus();
 }
 
 // Run `work` with `button` disabled and marked busy; errors go to the alert box.
@@ -160,8 +198,8 @@ export function outcomeText(outcome) {
 }
 
 // `id`'s message, or `value` itself when no catalog has one (a code added since).
-export function known(id, value) {
-  const text = t(id);
+export function known(id, value, params = {}) {
+  const text = t(id, params);
   return text === id ? value : text;
 }
 

@@ -5,7 +5,7 @@ import {
   $, api, ApiError, busy, formJson, known, list, newKey, showAlert, showStep,
 } from "./common.js";
 import { Camera, cameraProblem } from "./camera.js";
-import { t } from "./i18n.js";
+import { locale, t } from "./i18n.js";
 
 export async function loadSteps(target) {
   const response = await fetch("/web/static/steps.html", { credentials: "same-origin" });
@@ -38,11 +38,26 @@ export function applicantFrom(form) {
 }
 
 
+// A liveness reason: the API's sentence while the page is in the language it was asked in,
+// else said again from its catalog key (`reason_keys`); a reason without a key stays as said.
+function reasonSaid(key, said, lang) {
+  if (!key || lang === locale()) return said;
+  const params = {};
+  if (key.actions) {
+    params.actions = key.actions.map((a) => known(`prompt.${a}`, a)).join(t("advice.separator"));
+  }
+  return known(key.id, said, params);
+}
+
 export class Proofing {
   // onDecided(view) gets the session after the decision.
   constructor(onDecided) {
     this.onDecided = onDecided;
     this.id = null;
+    // What the steps show, kept as the API's codes and keys: a change of language says it
+    // all again from the catalog (the API's sentences were in the language of the request).
+    this.shown = { checks: [], cardText: [], verdict: null, prompt: null, problems: {} };
+    document.addEventListener("language", () => this.relabel());
     this.cameras = {
       document: new Camera($("#card-camera"), "card"),
       selfie: new Camera($("#selfie-camera"), "face"),
@@ -62,10 +77,33 @@ export class Proofing {
   // listed above the card step, so the agent knows before the photos (the decision says it too).
   begin(proofingId, checks = []) {
     this.id = proofingId;
-    const notes = checks.filter((c) => c.passed !== true).map((c) => c.message || c.code);
+    this.shown = { checks, checksLang: locale(), cardText: [], verdict: null, prompt: null,
+      problems: {} };
+    this.showNotes();
+    this.step("document");
+  }
+
+  // The document checks that failed or could not be made: the API's own sentences while the
+  // page is in the language they were asked in, else said again from their codes.
+  showNotes() {
+    const again = this.shown.checksLang !== locale();
+    const notes = this.shown.checks.filter((c) => c.passed !== true).map((c) =>
+      (again && c.code ? known(`check.${c.code}`, c.message || c.code) : c.message || c.code));
     list($("#document-notes"), notes);
     $("#document-notes").hidden = notes.length === 0;
-    this.step("document");
+  }
+
+  // A change of language: everything the steps wrote is written again.
+  relabel() {
+    if (this.id === null) return;
+    this.showNotes();
+    this.showCardText();
+    if (this.shown.verdict) this.showVerdict(this.shown.verdict);
+    if (this.shown.prompt) this.showPrompt(...this.shown.prompt);
+    for (const [step, err] of Object.entries(this.shown.problems)) {
+      const section = $(`section[data-step="${step}"]`);
+      if (!$(".camera-problem", section).hidden) this.noCamera(section, err);
+    }
   }
 
   async step(name) {
@@ -90,6 +128,7 @@ export class Proofing {
   }
 
   noCamera(section, err) {
+    this.shown.problems[section.dataset.step] = err;
     section.classList.add("no-camera");
     const problem = $(".camera-problem", section);
     const needed = section.dataset.step === "document"
@@ -120,7 +159,7 @@ export class Proofing {
     try {
       await this.cardSent(await this.send("document", file, file.name));
     } catch (err) {
-      showAlert(err, t("steps.document.refused"));
+      showAlert(err, () => t("steps.document.refused"));
     } finally {
       label.classList.remove("busy");
       input.value = "";
@@ -130,7 +169,13 @@ export class Proofing {
   // `out.card_text`: each typed field against the card's printed text (absent when the card's
   // text is not read); shown above the selfie step so the agent can correct a typo.
   async cardSent(out) {
-    const fields = (out && out.card_text) || [];
+    this.shown.cardText = (out && out.card_text) || [];
+    this.showCardText();
+    await this.step("selfie");
+  }
+
+  showCardText() {
+    const fields = this.shown.cardText;
     list($("#card-text ul"), fields.map((f) => {
       const label = known(`field.${f.field}`, f.field);
       const status = known(`field_status.${f.status}`, f.status);
@@ -138,7 +183,6 @@ export class Proofing {
         : t("card_text.line", { label, status });
     }));
     $("#card-text").hidden = fields.length === 0;
-    await this.step("selfie");
   }
 
   async shootSelfie() {
@@ -163,15 +207,18 @@ export class Proofing {
     let evidence;
     let challenge;
     try {
+      const asked = locale();
       challenge = await api("POST", `${base}/liveness-challenges`, { key: newKey() });
       evidence = await camera.record(challenge, (k, prompt) => {
-        const shown = $("#prompt");
-        shown.textContent = prompt ? `${k + 1}/${challenge.prompts.length}: ${prompt}` : "";
-        shown.hidden = !prompt;
+        const shown = [k, challenge.prompts.length, challenge.actions[k], prompt, asked];
+        this.shown.prompt = prompt ? shown : null;
+        this.showPrompt(...shown);
       });
     } finally {
       camera.close();
     }
+    // data-i18n: translate() says the button's new label again after a change of language.
+    $("#liveness-start").dataset.i18n = "steps.liveness.checking";
     $("#liveness-start").textContent = t("steps.liveness.checking");
     const form = new FormData();
     form.append("nonce", challenge.nonce);
@@ -182,16 +229,29 @@ export class Proofing {
       evidence.stills.forEach((still, i) => form.append("stills", still, `frame${i}.jpg`));
     }
     const result = await api("POST", `${base}/liveness`, { form, key: newKey() });
-    this.showVerdict(result);
+    this.showVerdict({ ...result, lang: locale() });
     if (result.verdict === "live") await this.conclude();
   }
 
+  // Prompt `k` of `n`: the server's sentence while the page is in `lang`, the language it
+  // was asked in, else the catalog's; none: the prompt is cleared.
+  showPrompt(k, n, action, prompt, lang) {
+    const shown = $("#prompt");
+    const said = lang === locale() ? prompt : known(`prompt.${action}`, prompt);
+    shown.textContent = prompt ? `${k + 1}/${n}: ${said}` : "";
+    shown.hidden = !prompt;
+  }
+
   showVerdict(result) {
+    this.shown.verdict = result;
     const box = $("#liveness-result");
     box.hidden = false;
     box.dataset.verdict = result.verdict;
     $(".verdict", box).textContent = known(`verdict.${result.verdict}`, result.verdict);
-    list($(".reasons", box), result.reasons);
+    const keys = result.reason_keys || [];
+    list($(".reasons", box), result.reasons.map((said, i) => reasonSaid(keys[i], said,
+      result.lang)));
+    $("#liveness-start").dataset.i18n = "steps.liveness.again";
     $("#liveness-start").textContent = t("steps.liveness.again");
     $("#liveness-finish").hidden = result.verdict === "live";
   }

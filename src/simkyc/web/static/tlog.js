@@ -113,3 +113,85 @@ export function matches(access, proof) {
     return false;
   }
 }
+
+// RFC 9162 2.1.4.2: is the tree of `newRoot` an extension of the one of `oldRoot`?
+export async function verifyConsistency(oldSize, newSize, oldRoot, newRoot, proof) {
+  if (oldSize === newSize) return proof.length === 0 && same(oldRoot, newRoot);
+  if (!(oldSize > 0 && oldSize < newSize) || proof.length === 0) {
+    return oldSize === 0 && proof.length === 0;
+  }
+  const half = (n) => Math.floor(n / 2);
+  const path = Number.isInteger(Math.log2(oldSize)) ? [oldRoot, ...proof] : [...proof];
+  let fn = oldSize - 1, sn = newSize - 1;
+  while (fn % 2 === 1) { fn = half(fn); sn = half(sn); }
+  let fr = path[0], sr = path[0];
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      fr = await nodeHash(c, fr);
+      sr = await nodeHash(c, sr);
+      while (fn % 2 === 0 && fn !== 0) { fn = half(fn); sn = half(sn); }
+    } else {
+      sr = await nodeHash(sr, c);
+    }
+    fn = half(fn); sn = half(sn);
+  }
+  return sn === 0 && same(fr, oldRoot) && same(sr, newRoot);
+}
+
+// The checkpoints this browser has seen, per log origin (localStorage): the largest few,
+// each signature-checked when kept.
+const SEEN_STORE = "simkyc.log-checkpoints:";
+const SEEN_KEPT = 8;
+
+export function seenCheckpoints(origin) {
+  try {
+    return JSON.parse(localStorage.getItem(SEEN_STORE + origin) || "[]");
+  } catch {
+    return [];
+  }
+}
+
+function keep(origin, point, note) {
+  const kept = seenCheckpoints(origin).filter((c) => c.size !== point.size);
+  kept.push({ size: point.size, root: btoa(String.fromCharCode(...point.root)), note });
+  kept.sort((a, b) => a.size - b.size);
+  localStorage.setItem(SEEN_STORE + origin, JSON.stringify(kept.slice(-SEEN_KEPT)));
+}
+
+// The served checkpoint against the largest one this browser kept for the log's origin:
+// "first" (none kept), "consistent" (a consistency proof, RFC 9162 2.1.4, links the two),
+// "fork" (two signed checkpoints that cannot both be true: same size and another root, or
+// a proof that fails), "unchecked" (a bad signature, or no proof could be had). Only a
+// checkpoint shown consistent (or the first) is kept: a fork leaves the old one in place,
+// so the warning stays until the log proves itself. `consistency(first, second)` resolves
+// to the proof's hashes (bytes) between two sizes.
+export async function checkCheckpoint(note, vkey, consistency) {
+  let point;
+  try {
+    point = await openNote(note, await parseVkey(vkey));
+  } catch {
+    point = null;
+  }
+  if (!point) return "unchecked";
+  const largest = seenCheckpoints(point.origin).at(-1);
+  if (largest && largest.size > 0 && point.size > 0) {
+    const old = { size: largest.size, root: b64(largest.root) };
+    const [a, b] = old.size <= point.size ? [old, point] : [point, old];
+    let ok;
+    if (a.size === b.size) {
+      ok = same(a.root, b.root);
+    } else {
+      let proof;
+      try {
+        proof = await consistency(a.size, b.size);
+      } catch {
+        return "unchecked";
+      }
+      ok = await verifyConsistency(a.size, b.size, a.root, b.root, proof);
+    }
+    if (!ok) return "fork";
+  }
+  if (!largest || point.size > largest.size) keep(point.origin, point, note);
+  return largest ? "consistent" : "first";
+}

@@ -1,0 +1,5 @@
+"""`python -m simkyc.cli`: the `simkyc` command."""
+
+from simkyc.cli.main import main
+
+main()

@@ -1,0 +1,481 @@
+"""Convert an OpenVINO IR (XML graph + .bin weights) to an ONNX graph run by ONNX Runtime.
+
+Open Model Zoo ships `face-reidentification-retail-0095` only as OpenVINO IR (version 10/11).
+Its operations are few and standard, so this reader rebuilds the network as ONNX instead of
+adding OpenVINO to the runtime: one inference engine for every model. The reader knows each
+operation it supports by (type, opset) and stops at any other with an error that names it:
+a graph it does not fully understand is never written.
+
+Constant sub-graphs (weights stored as f16 or i8, then converted, scaled, reshaped, fake-
+quantised) are folded in NumPy with OpenVINO's semantics, so the ONNX graph holds float32
+weights and only the operations applied to the image remain as nodes.
+Reference for the semantics: OpenVINO's operation specifications (docs/ops/*), opset1.
+"""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from simkyc.files import write_atomically
+
+__all__ = ["INPUT_NAME", "OUTPUT_NAME", "IrFormatError", "convert_openvino_ir", "ir_operations"]
+
+INPUT_NAME: Final = "chips"
+OUTPUT_NAME: Final = "embeddings"
+_OPSET: Final = 17
+_IR_VERSION: Final = 8
+
+Array: TypeAlias = npt.NDArray[np.generic]
+
+_DTYPES: Final = {
+    "f16": np.float16, "f32": np.float32, "f64": np.float64, "i8": np.int8, "u8": np.uint8,
+    "i32": np.int32, "i64": np.int64, "u1": np.uint8, "boolean": np.bool_,
+}
+
+
+class IrFormatError(ValueError):
+    """The IR is not one this reader can convert faithfully (the message says why)."""
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """One <layer> of the IR: its identity, attributes and port ids."""
+
+    ident: str
+    name: str
+    kind: str
+    version: str
+    data: dict[str, str]
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    input_dims: tuple[tuple[int, ...], ...] = ()  # per input port, as the IR states them
+
+    def describe(self) -> str:
+        """`Type/opsetN (layer 'name')` for error messages."""
+        return f"{self.kind}/{self.version} (layer {self.name!r}, id {self.ident})"
+
+
+@dataclass(frozen=True)
+class _Dynamic:
+    """A tensor computed from the image: its ONNX name."""
+
+    name: str
+
+
+_Value: TypeAlias = Array | _Dynamic
+
+
+@dataclass
+class _Graph:
+    """ONNX nodes and initializers under construction, with unique names."""
+
+    nodes: list[onnx.NodeProto] = field(default_factory=list)
+    initializers: list[onnx.TensorProto] = field(default_factory=list)
+    count: int = 0
+
+    def fresh(self, hint: str) -> str:
+        self.count += 1
+        return f"{hint}_{self.count}"
+
+    def const(self, hint: str, value: Array) -> str:
+        name = self.fresh(hint)
+        self.initializers.append(numpy_helper.from_array(np.asarray(value), name))
+        return name
+
+    def name_of(self, value: _Value, hint: str) -> str:
+        """An ONNX name for an operand: dynamic tensors as they are, constants as float32."""
+        if isinstance(value, _Dynamic):
+            return value.name
+        return self.const(hint, np.asarray(value, dtype=np.float32))
+
+    def op(self, kind: str, inputs: list[str], **attrs: Any) -> _Dynamic:
+        output = self.fresh(kind.lower())
+        self.nodes.append(helper.make_node(kind, inputs, [output], **attrs))
+        return _Dynamic(output)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the XML
+# --------------------------------------------------------------------------------------------
+
+
+def _parse(xml_text: str) -> tuple[list[_Layer], dict[tuple[str, str], tuple[str, str]]]:
+    """Layers in file order, and edges (to layer, to port) -> (from layer, from port)."""
+    root = ET.fromstring(xml_text)
+    if root.tag != "net" or root.get("version") not in {"10", "11"}:
+        raise IrFormatError(
+            f"not an OpenVINO IR v10/v11 (<{root.tag} version={root.get('version')!r}>)"
+        )
+    layers = [_layer(element) for element in root.iterfind("layers/layer")]
+    edges: dict[tuple[str, str], tuple[str, str]] = {}
+    for edge in root.iterfind("edges/edge"):
+        target = (edge.get("to-layer", ""), edge.get("to-port", ""))
+        edges[target] = (edge.get("from-layer", ""), edge.get("from-port", ""))
+    return layers, edges
+
+
+def _layer(element: ET.Element) -> _Layer:
+    data = element.find("data")
+    attrs = dict(data.attrib) if data is not None else {}
+    return _Layer(
+        ident=element.get("id", ""),
+        name=element.get("name", ""),
+        kind=element.get("type", ""),
+        version=element.get("version", ""),
+        data=attrs,
+        inputs=tuple(p.get("id", "") for p in element.iterfind("input/port")),
+        outputs=tuple(p.get("id", "") for p in element.iterfind("output/port")),
+        input_dims=tuple(
+            tuple(int(d.text or "-1") for d in p.iterfind("dim"))
+            for p in element.iterfind("input/port")
+        ),
+    )
+
+
+def _ints(text: str) -> list[int]:
+    """ "1, 2" or "1,2" -> [1, 2]; "" -> []."""
+    return [int(v) for v in text.replace(" ", "").split(",") if v]
+
+
+def _topological(
+    layers: list[_Layer], edges: dict[tuple[str, str], tuple[str, str]]
+) -> list[_Layer]:
+    """Layers ordered so every producer comes before its consumers."""
+    by_id = {layer.ident: layer for layer in layers}
+    done: set[str] = set()
+    order: list[_Layer] = []
+    for start in layers:
+        stack = [(start, False)]
+        while stack:
+            layer, expanded = stack.pop()
+            if layer.ident in done:
+                continue
+            if expanded:
+                done.add(layer.ident)
+                order.append(layer)
+                continue
+            stack.append((layer, True))
+            for port in layer.inputs:
+                source = edges.get((layer.ident, port))
+                if source is None:
+                    raise IrFormatError(f"input port {port} of {layer.describe()} is unconnected")
+                if source[0] not in done:
+                    stack.append((by_id[source[0]], False))
+    return order
+
+
+# --------------------------------------------------------------------------------------------
+# Operations: each (type, opset) this reader knows, with OpenVINO's semantics
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    """What an operation handler needs: the weights file, the graph, its input's name."""
+
+    weights: bytes
+    graph: _Graph
+    inputs: list[onnx.ValueInfoProto] = field(default_factory=list)
+    outputs: list[_Dynamic] = field(default_factory=list)
+
+
+_Handler: TypeAlias = Callable[[_Context, _Layer, list[_Value]], _Value | None]
+
+
+def _parameter(ctx: _Context, layer: _Layer, _: list[_Value]) -> _Value:
+    shape = _ints(layer.data.get("shape", ""))
+    if len(shape) != 4 or layer.data.get("element_type") not in {"f32", "f16"}:
+        raise IrFormatError(f"{layer.describe()}: expected one float NCHW image input")
+    if ctx.inputs:
+        raise IrFormatError(f"{layer.describe()}: the IR has more than one input")
+    ctx.inputs.append(
+        helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, ["N", *shape[1:]])
+    )
+    return _Dynamic(INPUT_NAME)
+
+
+def _const(ctx: _Context, layer: _Layer, _: list[_Value]) -> _Value:
+    kind = layer.data.get("element_type", "")
+    if kind not in _DTYPES or kind == "u1":
+        raise IrFormatError(f"{layer.describe()}: element type {kind!r} is not supported")
+    offset, size = int(layer.data["offset"]), int(layer.data["size"])
+    if offset + size > len(ctx.weights):
+        raise IrFormatError(f"{layer.describe()}: weights beyond the end of the .bin file")
+    values = np.frombuffer(ctx.weights[offset : offset + size], dtype=_DTYPES[kind])
+    shape = _ints(layer.data.get("shape", ""))
+    if int(np.prod(shape)) != values.size:
+        raise IrFormatError(f"{layer.describe()}: {values.size} values for shape {shape}")
+    return values.reshape(shape).copy()
+
+
+def _convert(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Value:
+    target = layer.data.get("destination_type", "")
+    if target != "f32":
+        raise IrFormatError(f"{layer.describe()}: conversion to {target!r} is not supported")
+    (value,) = args
+    if isinstance(value, _Dynamic):
+        return ctx.graph.op("Cast", [value.name], to=TensorProto.FLOAT)
+    return np.asarray(value).astype(np.float32)
+
+
+def _binary(onnx_kind: str, fold: Callable[[Array, Array], Array]) -> _Handler:
+    """Add / Subtract / Multiply with NumPy broadcasting (`auto_broadcast="numpy"`)."""
+
+    def handler(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Value:
+        if layer.data.get("auto_broadcast", "numpy") != "numpy":
+            raise IrFormatError(f"{layer.describe()}: only numpy broadcasting is supported")
+        lhs, rhs = args
+        if not isinstance(lhs, _Dynamic) and not isinstance(rhs, _Dynamic):
+            return fold(np.asarray(lhs, np.float32), np.asarray(rhs, np.float32))
+        names = [ctx.graph.name_of(v, layer.kind.lower()) for v in (lhs, rhs)]
+        return ctx.graph.op(onnx_kind, names)
+
+    return handler
+
+
+def _reshape(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Value:
+    value, shape = args
+    if isinstance(shape, _Dynamic):
+        raise IrFormatError(f"{layer.describe()}: a computed target shape is not supported")
+    target = [int(v) for v in np.asarray(shape).reshape(-1)]
+    special_zero = layer.data.get("special_zero", "false") == "true"
+    if isinstance(value, _Dynamic):
+        if 0 in target and not special_zero:
+            raise IrFormatError(f"{layer.describe()}: a zero dimension is not supported")
+        shape_name = ctx.graph.const("shape", np.array(target, np.int64))
+        return ctx.graph.op("Reshape", [value.name, shape_name])
+    array = np.asarray(value)
+    if special_zero:
+        target = [array.shape[i] if v == 0 else v for i, v in enumerate(target)]
+    return array.reshape(target)
+
+
+def _fake_quantize(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Value:
+    """y = round((clip(x, lo, hi) - lo) / (hi - lo) * (L - 1)) / (L - 1) * (oh - ol) + ol.
+
+    Both NumPy and ONNX Round round half to even, as OpenVINO's reference does."""
+    if layer.data.get("auto_broadcast", "numpy") != "numpy":
+        raise IrFormatError(f"{layer.describe()}: only numpy broadcasting is supported")
+    value, *bounds = args
+    if any(isinstance(b, _Dynamic) for b in bounds):
+        raise IrFormatError(f"{layer.describe()}: computed quantisation ranges are not supported")
+    lo, hi, out_lo, out_hi = (np.asarray(b, np.float32) for b in bounds)
+    if np.any(hi < lo):
+        raise IrFormatError(f"{layer.describe()}: input_high below input_low is not supported")
+    steps = np.float32(int(layer.data["levels"]) - 1)
+    width = hi - lo
+    gain = np.where(width > 0, steps / np.where(width > 0, width, 1), 0).astype(np.float32)
+    step_out = ((out_hi - out_lo) / steps).astype(np.float32)
+    if not isinstance(value, _Dynamic):
+        clipped = np.minimum(np.maximum(np.asarray(value, np.float32), lo), hi)
+        folded: Array = (np.round((clipped - lo) * gain) * step_out + out_lo).astype(np.float32)
+        return folded
+    g = ctx.graph
+    x = g.op("Min", [g.op("Max", [value.name, g.const("fq_lo", lo)]).name, g.const("fq_hi", hi)])
+    shifted = g.op("Mul", [g.op("Sub", [x.name, g.const("fq_lo", lo)]).name,
+                           g.const("fq_gain", gain)])
+    levels = g.op("Round", [shifted.name])
+    scaled = g.op("Mul", [levels.name, g.const("fq_step", step_out)])
+    return g.op("Add", [scaled.name, g.const("fq_out_lo", out_lo)])
+
+
+def _conv_attrs(layer: _Layer) -> dict[str, object]:
+    """strides / dilations / pads of Convolution, GroupConvolution (explicit or valid)."""
+    pad = layer.data.get("auto_pad", "explicit")
+    if pad not in {"explicit", "notset", "valid"}:
+        raise IrFormatError(f"{layer.describe()}: auto_pad={pad!r} is not supported")
+    begins = _ints(layer.data.get("pads_begin", "0,0"))
+    ends = _ints(layer.data.get("pads_end", "0,0"))
+    if pad == "valid":
+        begins, ends = [0] * len(begins), [0] * len(ends)
+    return {
+        "strides": _ints(layer.data["strides"]),
+        "dilations": _ints(layer.data.get("dilations", "1,1")),
+        "pads": begins + ends,
+    }
+
+
+def _dynamic_input(layer: _Layer, value: _Value) -> _Dynamic:
+    if not isinstance(value, _Dynamic):
+        raise IrFormatError(f"{layer.describe()}: a constant input is not supported")
+    return value
+
+
+def _constant_weights(layer: _Layer, value: _Value) -> Array:
+    if isinstance(value, _Dynamic):
+        raise IrFormatError(f"{layer.describe()}: computed weights are not supported")
+    return np.asarray(value, np.float32)
+
+
+def _convolution(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Value:
+    value, weights = _dynamic_input(layer, args[0]), _constant_weights(layer, args[1])
+    if weights.ndim != 4:
+        raise IrFormatError(f"{layer.describe()}: only 2-D convolutions are supported")
+    w = ctx.graph.const("conv_w", weights)
+    return ctx.graph.op("Conv", [value.name, w], kernel_shape=list(weights.shape[2:]),
+                        **_conv_attrs(layer))
+
+
+def _group_convolution(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Value:
+    """OpenVINO's weights are [G, O/G, I/G, kh, kw]; ONNX wants [O, I/G, kh, kw] + group."""
+    value, weights = _dynamic_input(layer, args[0]), _constant_weights(layer, args[1])
+    if weights.ndim != 5:
+        raise IrFormatError(f"{layer.describe()}: only 2-D group convolutions are supported")
+    groups = weights.shape[0]
+    merged = weights.reshape(groups * weights.shape[1], *weights.shape[2:])
+    w = ctx.graph.const("gconv_w", merged)
+    return ctx.graph.op("Conv", [value.name, w], kernel_shape=list(merged.shape[2:]),
+                        group=groups, **_conv_attrs(layer))
+
+
+def _prelu(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Value:
+    """PReLU: x for x >= 0, slope * x below.
+
+    One slope shared by every channel (all of face-reidentification-retail-0095's 48) is ONNX's
+    LeakyRelu(alpha=slope), for any slope, negative or above 1 alike. ONNX Runtime fuses
+    LeakyRelu into the convolution before it and keeps the tensor in its blocked (NCHWc)
+    layout; the element-wise form this reader wrote before (max(x, slope * x), or
+    x + (slope - 1) * min(x, 0)) cost three extra passes per activation plus a layout reorder
+    out of and back into each convolution: 45 -> 22 ms of kernel time for a batch of two chips
+    in ONNX Runtime's profiler, one thread (on real chips: outputs within 2.4e-6, cosine
+    >= 0.9999999).
+
+    A 1-D slope of C values applies along the channel axis (axis 1), not the last one; ONNX
+    Runtime's broadcasting PRelu kernel was slow, so that case keeps the element-wise form."""
+    value, slope_value = _dynamic_input(layer, args[0]), _constant_weights(layer, args[1])
+    slope = np.asarray(slope_value, np.float32)
+    g = ctx.graph
+    if slope.size == 1 or np.all(slope == slope.flat[0]):
+        return g.op("LeakyRelu", [value.name], alpha=float(slope.flat[0]))
+    if slope.ndim == 1:
+        slope = slope.reshape(-1, 1, 1)
+    if np.all(slope <= 1):
+        scaled = g.op("Mul", [value.name, g.const("slope", slope)])
+        return g.op("Max", [value.name, scaled.name])
+    negative = g.op("Min", [value.name, g.const("zero", np.zeros((), np.float32))])
+    excess = g.op("Mul", [negative.name, g.const("slope_minus_1", slope - np.float32(1))])
+    return g.op("Add", [value.name, excess.name])
+
+
+def _sigmoid(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Value:
+    return ctx.graph.op("Sigmoid", [_dynamic_input(layer, args[0]).name])
+
+
+def _avg_pool(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Value:
+    value = _dynamic_input(layer, args[0])
+    rounding = layer.data.get("rounding_type", "floor")
+    pad = layer.data.get("auto_pad", "explicit")
+    if rounding not in {"floor", "ceil"} or pad not in {"explicit", "notset", "valid"}:
+        raise IrFormatError(
+            f"{layer.describe()}: rounding_type={rounding!r} auto_pad={pad!r} not supported"
+        )
+    begins = _ints(layer.data.get("pads_begin", "0,0"))
+    ends = _ints(layer.data.get("pads_end", "0,0"))
+    if pad == "valid":
+        begins, ends = [0] * len(begins), [0] * len(ends)
+    kernel = _ints(layer.data["kernel"])
+    spatial = list(layer.input_dims[0][2:]) if layer.input_dims else []
+    if kernel == spatial and not any(begins + ends):
+        # The squeeze-excitation pools: one window over the whole map. GlobalAveragePool is
+        # the same value and runs faster in ONNX Runtime.
+        return ctx.graph.op("GlobalAveragePool", [value.name])
+    return ctx.graph.op(
+        "AveragePool",
+        [value.name],
+        kernel_shape=_ints(layer.data["kernel"]),
+        strides=_ints(layer.data["strides"]),
+        pads=begins + ends,
+        count_include_pad=0 if layer.data.get("exclude-pad", "false") == "true" else 1,
+        ceil_mode=1 if rounding == "ceil" else 0,
+    )
+
+
+def _result(ctx: _Context, layer: _Layer, args: list[_Value]) -> None:
+    ctx.outputs.append(_dynamic_input(layer, args[0]))
+
+
+_HANDLERS: Final[dict[tuple[str, str], _Handler]] = {
+    ("Parameter", "opset1"): _parameter,
+    ("Const", "opset1"): _const,
+    ("Convert", "opset1"): _convert,
+    ("Add", "opset1"): _binary("Add", np.add),
+    ("Subtract", "opset1"): _binary("Sub", np.subtract),
+    ("Multiply", "opset1"): _binary("Mul", np.multiply),
+    ("Reshape", "opset1"): _reshape,
+    ("FakeQuantize", "opset1"): _fake_quantize,
+    ("Convolution", "opset1"): _convolution,
+    ("GroupConvolution", "opset1"): _group_convolution,
+    ("PReLU", "opset1"): _prelu,
+    ("Sigmoid", "opset1"): _sigmoid,
+    ("AvgPool", "opset1"): _avg_pool,
+    ("Result", "opset1"): _result,
+}
+
+
+def ir_operations(xml_text: str) -> set[tuple[str, str]]:
+    """The (type, opset) pairs an IR uses."""
+    layers, _ = _parse(xml_text)
+    return {(layer.kind, layer.version) for layer in layers}
+
+
+def _check_known(layers: list[_Layer]) -> None:
+    """Every operation is one this reader knows, or an error naming those it does not."""
+    unknown = sorted({f"{lay.kind}/{lay.version}" for lay in layers
+                      if (lay.kind, lay.version) not in _HANDLERS})
+    if unknown:
+        first = next(lay for lay in layers if (lay.kind, lay.version) not in _HANDLERS)
+        raise IrFormatError(
+            f"the IR uses operation(s) this reader does not know: {', '.join(unknown)} "
+            f"(first at {first.describe()}); no ONNX graph was written"
+        )
+
+
+def _build(xml_text: str, weights: bytes, name: str) -> onnx.ModelProto:
+    layers, edges = _parse(xml_text)
+    _check_known(layers)
+    ctx = _Context(weights, _Graph())
+    values: dict[tuple[str, str], _Value] = {}
+    for layer in _topological(layers, edges):
+        args = [values[edges[(layer.ident, port)]] for port in layer.inputs]
+        result = _HANDLERS[(layer.kind, layer.version)](ctx, layer, args)
+        if result is not None:
+            for port in layer.outputs:
+                values[(layer.ident, port)] = result
+    if len(ctx.inputs) != 1 or len(ctx.outputs) != 1:
+        raise IrFormatError("expected exactly one image input and one embedding output")
+    flat = ctx.graph.op("Flatten", [ctx.outputs[0].name], axis=1)
+    ctx.graph.nodes.append(helper.make_node("Identity", [flat.name], [OUTPUT_NAME]))
+    output = helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["N", None])
+    graph = helper.make_graph(
+        ctx.graph.nodes, name, ctx.inputs, [output], ctx.graph.initializers
+    )
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", _OPSET)],
+        ir_version=_IR_VERSION,
+        producer_name="simkyc.convert.openvino_ir",
+    )
+    onnx.checker.check_model(model)
+    return model
+
+
+def convert_openvino_ir(xml_path: Path, bin_path: Path, onnx_path: Path) -> None:
+    """Write the IR at `xml_path` + `bin_path` as an ONNX model at `onnx_path`.
+
+    The model takes "chips" float32 [N, C, H, W] exactly as the IR's input (no preprocessing
+    added) and returns "embeddings" [N, D]. Raises IrFormatError, naming the operation, for
+    anything the reader does not know. Written to a temporary file and renamed: a failed
+    conversion never leaves a partial model.
+    """
+    model = _build(Path(xml_path).read_text(), Path(bin_path).read_bytes(), Path(xml_path).stem)
+    write_atomically(Path(onnx_path), lambda path: onnx.save_model(model, os.fspath(path)))

@@ -1,0 +1,40 @@
+"""A single registration's round trips to the database stay within budget: its statements,
+counted with SQLAlchemy's events (a count, not a timing: speed is measured in bench/)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry_world import World, iccid
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
+
+from simkyc.registry import lines
+from simkyc.registry.models import ServiceType
+
+# operator, the holders' locks, the sessions, live and quarantined numbers, the holder's
+# counts, the audit entry's number; the line, the session spent, the audit entry (and one
+# more, the enrolled template, when the session carries one). 11 before the holders' locks
+# and the numbers were each read in one statement.
+BUDGET = 9
+SAVEPOINTS = ("SAVEPOINT", "RELEASE", "ROLLBACK")  # the test's transaction, not the service's
+
+
+def test_a_single_registration_sends_at_most_9_statements(world: World, engine: Engine,
+                                                           db: Session) -> None:
+    agent = world.operator("Round trips", "CN")
+    proofed = world.proofed(agent, world.applicant("110105194912310021"))
+    sent: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.upper().startswith(SAVEPOINTS):
+            sent.append(" ".join(statement.split()[:4]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        lines.register_line(db, actor=agent, proofing_id=proofed.id, msisdn=world.msisdn(),
+                            iccid=iccid(), service=ServiceType.MOBILE,
+                            profiles=world.profiles, keyring=world.keyring, now=world.now)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(sent) <= BUDGET, sent

@@ -1,0 +1,87 @@
+"""A worker's share of the cores: `serve --workers N` gives each worker cores / N, and the
+engine pool, OCR and OpenCV threads follow from it (one worker sized for the whole machine,
+N times over, is what kept two workers from scaling on two cores)."""
+
+from __future__ import annotations
+
+import os
+
+import cv2
+import pytest
+from typer.testing import CliRunner
+
+from simkyc.api.tuning import tune_process
+from simkyc.config import Settings
+from simkyc.documents.ocr import CardReader
+from simkyc.memory import Trimmer, release_freed_memory, set_malloc_arena_max
+
+
+def test_the_engines_and_their_threads_follow_the_worker_cores() -> None:
+    one_core = Settings(worker_cores=1)
+    assert (one_core.pool_size(), one_core.threads_per_engine()) == (1, 1)
+    four = Settings(worker_cores=4)
+    assert (four.pool_size(), four.threads_per_engine()) == (4, 1)  # one engine per core
+    fewer_engines = Settings(worker_cores=4, engine_pool=2)
+    assert fewer_engines.threads_per_engine() == 2  # each engine gets two of the four
+    assert CardReader.from_settings(fewer_engines).threads == 2
+    assert CardReader.from_settings(Settings(worker_cores=4, ocr_threads=3)).threads == 3
+    assert Settings().cores() == len(os.sched_getaffinity(0))
+
+
+def test_tuning_sizes_opencv_to_one_engines_share() -> None:
+    before = cv2.getNumThreads()
+    try:
+        tuning = tune_process(Settings(worker_cores=2, engine_pool=1, malloc_arena_max=8))
+        assert tuning.threads_per_engine == 2 and cv2.getNumThreads() == 2
+        tune_process(Settings(worker_cores=2))
+        assert cv2.getNumThreads() == 1
+    finally:
+        cv2.setNumThreads(before)
+
+
+def test_the_allocator_calls_do_not_fail() -> None:
+    set_malloc_arena_max(8)  # glibc's own default on a 1-core machine: harmless here
+    release_freed_memory()
+    assert not release_freed_memory(above_bytes=2**50)  # the resident set is far below
+    trimmer = Trimmer(margin_bytes=2**40)
+    assert trimmer.settle() > 0 and not trimmer()  # not grown by a TB since
+
+
+@pytest.mark.parametrize(("workers", "given", "expected"), [(2, None, "1"), (1, None, None),
+                                                           (2, "2", "2")])
+def test_serve_gives_each_worker_its_share_of_the_cores(
+    monkeypatch: pytest.MonkeyPatch, workers: int, given: str | None, expected: str | None
+) -> None:
+    import uvicorn
+
+    from simkyc.cli.main import app
+
+    seen: dict[str, str | None] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: seen.update(
+        cores=os.environ.get("SIMKYC_WORKER_CORES")))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0, 1})
+    environ = {k: v for k, v in os.environ.items() if k != "SIMKYC_WORKER_CORES"}
+    if given is not None:
+        environ["SIMKYC_WORKER_CORES"] = given
+    monkeypatch.setattr(os, "environ", environ)  # what serve sets stays in this test
+    result = CliRunner().invoke(app, ["serve", "--workers", str(workers)])
+    assert result.exit_code == 0, result.output
+    assert seen == {"cores": expected}
+
+
+def test_serve_gives_busy_workers_time_to_answer_the_health_ping(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn kills a worker that does not answer its ping within 5 s by default: on a loaded
+    machine that killed workers loading their models or analysing a clip, over and over."""
+    import uvicorn
+
+    from simkyc.cli.main import app
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: seen.update(k))
+    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items()
+                                        if not k.startswith("SIMKYC_WORKER")})
+    result = CliRunner().invoke(app, ["serve", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert seen["timeout_worker_healthcheck"] == 60

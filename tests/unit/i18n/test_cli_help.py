@@ -1,0 +1,145 @@
+"""The CLI's help and human summaries follow --lang, then LANG: every command's and option's
+help, Typer's own words (Usage, Options, [required]), the verdicts and tables' labels; JSON
+stays as it is. The English catalog holds the code's own help, so the two never drift."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
+from typer.main import get_command
+
+from simkyc.cli.extract import cli_help, cli_ids
+from simkyc.cli.help import lang_option, walk
+from simkyc.cli.main import app
+from simkyc.i18n import catalogs
+from simkyc.i18n.messages import face_reason
+
+# A valid TD3 MRZ (ICAO 9303 part 4's specimen).
+MRZ = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+       "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
+# Program and command names, option values and data the help quotes as they are typed.
+TYPED = {"simkyc", "lfw", "casia", "kpop", "apf", "lfw-east-asian", "headturn", "blink",
+         "nuaa", "silent-face", "synthetic", "bona-fide", "speed", "cron", "systemd", "passport",
+         "agent", "reviewer", "auditor", "admin", "en", "zh-CN", "OpenAPI", "export-proof",
+         "verify-proof", "simkyc serve", "ANNA", "MARIA", "ERIKSSON"}
+
+
+def english_sentences(text: str) -> list[str]:
+    """Runs of two or more English words left in `text`, once what may stay as typed is
+    removed: option names, metavars (<str>, {card_image}), codes and acronyms (upper case,
+    CN_RESIDENT_ID), identifiers (turn_left, cn-resident-id, report.json, /v1/...), numbers,
+    the commands' names, and the names and values of `TYPED`."""
+    text = re.sub(r"--?[\w-]+|<[^>]*>|\{[^}]*\}|`[^`]*`|\S*[/_]\S*|\w+\.\w\S*"
+                  r"|\b[A-Z][A-Z0-9]+\b", " ", text)
+    commands = {words[-1] for words in _command_paths() if words}
+    for word in sorted(TYPED | commands, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w-]){re.escape(word)}(?![\w-])", " ", text)
+    return re.findall(r"[A-Za-z]{2,}(?:[ ,;:]+[A-Za-z]{2,})+", text)
+
+
+def _simkyc(*args: str, lang: str = "zh_CN.UTF-8") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "SIMKYC_LANG")}
+    return subprocess.run([sys.executable, "-m", "simkyc.cli", *args], capture_output=True,
+                          text=True, timeout=120, check=False,
+                          env=env | {"LANG": lang, "COLUMNS": "200"})
+
+
+def _command_paths() -> list[list[str]]:
+    """Every command and group of `simkyc`, as the words typed after it."""
+    return [key.split(".")[1:] for key, item in walk(get_command(app))
+            if not hasattr(item, "param_type_name")]
+
+
+def test_the_detector_finds_an_english_sentence_and_spares_codes() -> None:
+    assert english_sentences("Show this message and exit.") == ["Show this message and exit"]
+    assert english_sentences("用法：simkyc document check [选项] {card_image} --id-number "
+                             "<str> BAD_CHECK_DIGIT (校验码) cn-resident-id TD3 2012-04-15") == []
+
+
+def test_every_commands_help_is_chinese_under_zh_cn() -> None:
+    """One process prints the help of every command and group under LANG=zh_CN; each has
+    Chinese text and no English sentence (it was all English)."""
+    script = textwrap.dedent("""
+        import sys
+        from simkyc.cli.main import app
+        from simkyc.cli.help import run
+        for words in %r:
+            print("=== " + " ".join(words))
+            try:
+                run(app, prog_name="simkyc", argv=[*words, "--help"])
+            except SystemExit:
+                pass
+    """) % (_command_paths(),)
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "SIMKYC_LANG")}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, check=False,
+                          env=env | {"LANG": "zh_CN.UTF-8", "COLUMNS": "200"})
+    pages = done.stdout.split("=== ")[1:]
+    assert len(pages) == len(_command_paths()) > 20, done.stderr
+    for page in pages:
+        assert re.search(r"用法：.*[\u4e00-\u9fff]", page, re.S), page
+        assert "显示本帮助并退出" in page, page
+        assert english_sentences(page) == [], page
+
+
+def test_lang_option_and_lang_choose_the_help_language() -> None:
+    by_lang = _simkyc("--help")
+    by_option = _simkyc("--lang", "zh-CN", "document", "check", "--help", lang="en_US.UTF-8")
+    english = _simkyc("--lang=en", "document", "check", "--help")
+    assert "核验身份证件号码和机读区" in by_lang.stdout and "选项" in by_lang.stdout
+    assert "[必填]" in by_option.stdout and "[默认：cn-resident-id]" in by_option.stdout
+    assert english_sentences(by_option.stdout) == []
+    assert "Find the card, extract its portrait" in english.stdout
+    assert "Show this message and exit." in english.stdout
+
+
+def test_a_commands_summary_is_chinese_and_its_json_unchanged() -> None:
+    mrz = _simkyc("document", "check-mrz", *MRZ, "--today", "2010-01-01")
+    number = _simkyc("document", "check-number", "110105194912310021", "--type",
+                     "cn-resident-id")
+    bad_date = _simkyc("document", "check-number", "110105194912310021", "--type",
+                       "cn-resident-id", "--today", "2010-13")
+    as_json = _simkyc("document", "check-mrz", *MRZ, "--today", "2010-01-01", "--json")
+    assert mrz.returncode == 0 and number.returncode == 1 and bad_date.returncode == 2
+    assert mrz.stdout.startswith("有效  TD3 机读区") and "签发国" in mrz.stdout, mrz.stdout
+    assert "校验码错误" in number.stdout and "北京市" in number.stdout, number.stdout
+    assert "不是 YYYY-MM-DD 格式的日期" in bad_date.stderr, bad_date.stderr
+    for done in (mrz, number, bad_date):
+        assert english_sentences(done.stdout + done.stderr) == [], done.stdout + done.stderr
+    english = _simkyc("document", "check-mrz", *MRZ, "--today", "2010-01-01", "--json",
+                      lang="en_US.UTF-8")
+    assert json.loads(as_json.stdout) == json.loads(english.stdout)
+
+
+def test_the_english_catalog_holds_the_codes_own_help() -> None:
+    """The English help is written in the code (docstrings, help=); the English catalog
+    repeats it so every language has the same ids: they must say the same."""
+    english = catalogs().messages["en"]
+    stale = {k: (v, english.get(k)) for k, v in cli_help().items() if english.get(k) != v}
+    assert stale == {}, "copy the code's help into catalogs/en.json (and translate it)"
+
+
+def test_every_id_the_cli_uses_is_in_every_catalog() -> None:
+    ids = cli_ids()
+    assert len(ids) > 150
+    for tag in catalogs().locales:
+        assert sorted(ids - catalogs().messages[tag].keys()) == [], tag
+
+
+def test_the_lang_option_is_read_before_the_parser() -> None:
+    assert lang_option(["--lang", "zh-CN", "document", "--help"]) == "zh-CN"
+    assert lang_option(["--lang=zh-CN", "verify"]) == "zh-CN"
+    assert lang_option(["verify", "--", "--lang", "zh-CN"]) is None
+    assert lang_option(["--help"]) is None
+
+
+def test_a_face_review_reason_in_chinese_keeps_its_figures() -> None:
+    said = face_reason(catalogs(), "zh-CN", "score 0.412 lies between the reject threshold "
+                       "0.300 and the accept threshold 0.500")
+    assert said == "分数 0.412 介于拒绝阈值 0.300 与接受阈值 0.500 之间"
