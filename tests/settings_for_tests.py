@@ -9,7 +9,9 @@ Only the documented test variables reach the tests (README, Testing): SIMKYC_TES
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import MutableMapping
+from functools import cache
 from pathlib import Path
 
 from simkyc.config import Settings
@@ -28,6 +30,14 @@ def isolate(environ: MutableMapping[str, str]) -> list[str]:
 def ignore_env_file() -> None:
     """No `.env` is read by any Settings() built in this process (get_settings() included)."""
     Settings.model_config["env_file"] = None
+
+
+@cache
+def outside_checkout() -> Path:
+    """An empty folder for the CLI's subprocesses to run in: pydantic-settings reads `.env`
+    from the working directory, and a developer's `.env` sits in the checkout (the data and
+    model folders default to places beside the checkout, not the working directory)."""
+    return Path(tempfile.mkdtemp(prefix="simkyc-cli-cwd-"))
 
 
 def shared_dir(variable: str) -> Path | None:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from settings_for_tests import outside_checkout
 
 
 def _simkyc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -18,7 +19,7 @@ def _simkyc(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         text=True,
         timeout=300,
         env={**os.environ, **(env or {})},
-        check=False,
+        check=False, cwd=outside_checkout(),
     )
 
 

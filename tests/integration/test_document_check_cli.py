@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from settings_for_tests import outside_checkout
 
 from simkyc.config import Settings
 from simkyc.faces.detect import YuNetDetector
@@ -37,7 +38,8 @@ def _card(lfw_dir: Path, tmp_path: Path) -> tuple[Path, SpecimenData]:
 
 def _check(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "simkyc.cli", "document", "check", *args],
-                          capture_output=True, text=True, timeout=300, check=False)
+                          capture_output=True, text=True, timeout=300, check=False,
+                          cwd=outside_checkout())
 
 
 @pytest.mark.slow  # over 5 s (pytest --durations)

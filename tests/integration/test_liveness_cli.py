@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import cv2
+from settings_for_tests import outside_checkout
 
 from simkyc.liveness.media import MediaLimits, decode_video
 
@@ -24,7 +25,7 @@ def _liveness(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=300,
         env=dict(os.environ),
-        check=False,
+        check=False, cwd=outside_checkout(),
     )
 
 
@@ -97,7 +98,7 @@ def test_the_summary_in_chinese(headturn: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "simkyc.cli.liveness", "check", str(headturn), "--challenge",
          "turn_left,turn_right"], capture_output=True, text=True, timeout=300, env=env,
-        check=False)
+        check=False, cwd=outside_checkout())
     assert done.returncode == 2, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("需重试  ") and "帧，检测到的动作：" in lines[0], done.stdout

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 
+from settings_for_tests import outside_checkout
 from typer.main import get_command
 
 from simkyc.cli.extract import cli_help, cli_ids
@@ -46,7 +47,7 @@ def _simkyc(*args: str, lang: str = "zh_CN.UTF-8") -> subprocess.CompletedProces
     env = {k: v for k, v in os.environ.items()
            if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "SIMKYC_LANG")}
     return subprocess.run([sys.executable, "-m", "simkyc.cli", *args], capture_output=True,
-                          text=True, timeout=120, check=False,
+                          text=True, timeout=120, check=False, cwd=outside_checkout(),
                           env=env | {"LANG": lang, "COLUMNS": "200"})
 
 
@@ -78,7 +79,7 @@ def test_every_commands_help_is_chinese_under_zh_cn() -> None:
     """) % (_command_paths(),)
     env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "SIMKYC_LANG")}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=300, check=False,
+                          timeout=300, check=False, cwd=outside_checkout(),
                           env=env | {"LANG": "zh_CN.UTF-8", "COLUMNS": "200"})
     pages = done.stdout.split("=== ")[1:]
     assert len(pages) == len(_command_paths()) > 20, done.stderr

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from settings_for_tests import outside_checkout
 
 from simkyc.cli.lang import cli_locale
 
@@ -32,7 +33,7 @@ def _check_number(*options: str, lang: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "simkyc.cli", *options, "document", "check-number",
          "11010519491231002X", "--type", "icao-9303", "--json"],
-        capture_output=True, text=True, timeout=120, check=False, env=env)
+        capture_output=True, text=True, timeout=120, check=False, cwd=outside_checkout(), env=env)
 
 
 @pytest.mark.slow  # over 5 s (pytest --durations, tests/unit)
@@ -50,6 +51,6 @@ def test_a_documents_findings_are_said_in_the_cli_language() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "simkyc.cli", "document", "check-number", "110105194912310021",
          "--type", "cn-resident-id"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True, text=True, timeout=120, check=False, cwd=outside_checkout(),
         env=env | {"LANG": "zh_CN.UTF-8"})
     assert "BAD_CHECK_DIGIT" in out.stdout and "校验码错误" in out.stdout, out
