@@ -247,3 +247,40 @@ def test_a_choice_and_a_bare_missing_parameter_are_translated() -> None:
 def test_every_usage_id_is_in_every_catalog() -> None:
     for tag in catalogs().locales:
         assert sorted(USAGE_IDS - catalogs().messages[tag].keys()) == [], tag
+
+
+def test_exit_ctrl_c_and_abort_keep_their_codes_under_zh_cn() -> None:
+    """Without click's standalone mode `run` exits itself: a command's typer.Exit keeps its
+    code, Ctrl-C exits 130 and an abort 1 with the catalog's word, as before."""
+    script = textwrap.dedent("""
+        import sys
+        import typer
+        from simkyc.cli.help import run
+        app = typer.Typer()
+        @app.command()
+        def go(how: str) -> None:
+            if how == "exit":
+                raise typer.Exit(3)
+            if how == "abort":
+                raise typer.Abort()
+            if how == "interrupt":
+                raise KeyboardInterrupt
+        @app.command()
+        def fine() -> None:
+            pass
+        try:
+            run(app, prog_name="t", argv=sys.argv[1:])
+        except SystemExit as done:
+            print("exit", done.code)
+    """)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "SIMKYC_LANG")}
+    said = {how: subprocess.run([sys.executable, "-c", script, *words], capture_output=True,
+                                text=True, timeout=120, check=False,
+                                env=env | {"LANG": "zh_CN.UTF-8"})
+            for how, words in (("exit", ["go", "exit"]), ("abort", ["go", "abort"]),
+                               ("interrupt", ["go", "interrupt"]), ("fine", ["fine"]))}
+    assert said["exit"].stdout.strip() == "exit 3"
+    assert said["interrupt"].stdout.strip() == "exit 130"
+    assert said["abort"].stdout.strip() == "exit 1" and "已中止" in said["abort"].stderr
+    assert said["fine"].stdout.strip() == "exit 0"
