@@ -162,11 +162,12 @@ def cli_help() -> dict[str, str]:
 
 
 def cli_ids() -> frozenset[str]:
-    """Every id the command line says: its help, Typer's own words, its sentences, its
-    summaries' names."""
+    """Every id the command line says: its help, Typer's own words, click's usage errors,
+    its sentences, its summaries' names."""
     from simkyc.cli.help import FIXED_IDS
+    from simkyc.cli.usage import USAGE_IDS
 
-    return (frozenset(cli_help()) | FIXED_IDS | said_ids()
+    return (frozenset(cli_help()) | FIXED_IDS | USAGE_IDS | said_ids()
             | frozenset(f"cli.check.{name}" for name in liveness_checks())
             | frozenset(i for i in built_ids() if i.startswith("cli.")))
 

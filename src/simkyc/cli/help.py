@@ -18,12 +18,14 @@ from collections.abc import Iterator, Sequence
 
 import typer
 from typer import rich_utils
+from typer._click import exceptions as click_errors
 from typer._click.core import Command, Parameter
 from typer._click.formatting import HelpFormatter
 from typer.core import TyperArgument, TyperGroup, TyperOption
 from typer.main import get_command
 
 from simkyc.cli.lang import LANG_VARIABLE, cli_locale
+from simkyc.cli.usage import catalog_say, localized_message
 from simkyc.i18n.catalog import DEFAULT_LOCALE, Catalogs, catalogs
 
 ROOT = "simkyc"
@@ -142,6 +144,26 @@ def run(app: typer.Typer, *, prog_name: str, argv: Sequence[str] | None = None) 
         os.environ[LANG_VARIABLE] = chosen
     command = get_command(app)
     locale = cli_locale()
-    if locale != DEFAULT_LOCALE:
-        localize(command, cat=catalogs(), locale=locale, path=prog_name.replace(" ", "."))
-    command(args=args, prog_name=prog_name)
+    if locale == DEFAULT_LOCALE:
+        command(args=args, prog_name=prog_name)
+        return
+    localize(command, cat=catalogs(), locale=locale, path=prog_name.replace(" ", "."))
+    # Click prints its usage errors itself in standalone mode; here they come back as
+    # exceptions and are printed as Typer would, with the sentence in the CLI's language.
+    try:
+        result = command.main(args=args, prog_name=prog_name, standalone_mode=False)
+    except click_errors.UsageError as error:
+        text = localized_message(error, catalog_say(catalogs(), locale))
+        error.format_message = lambda: text  # type: ignore[method-assign]
+        rich_utils.rich_format_error(error)
+        sys.exit(error.exit_code)
+    except click_errors.ClickException as error:
+        rich_utils.rich_format_error(error)
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        rich_utils.rich_abort_error()
+        sys.exit(1)
+    # Without standalone mode click returns the exit code of a typer.Exit (and of Ctrl-C,
+    # 130) instead of exiting; the commands themselves return None.
+    sys.exit(result if isinstance(result, int) else 0)
+
