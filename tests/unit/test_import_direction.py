@@ -41,6 +41,9 @@ RANKS: dict[str, int] = {
     "liveness": 11,
     # Who is calling (principals, keys, cookie sessions): used by the flows and the API.
     "auth": 20,
+    # What both flows read and write: person records (operators, persons, lines, disputes),
+    # self-service sign-in limits, idempotent service calls.
+    "records": 25,
     # Flows: a proofing, then what is done with it (lines, disputes, self-service).
     "proofing": 30,
     "registry": 31,
@@ -68,7 +71,6 @@ COMPOSITION_ROOTS = {"simkyc.api.app"}
 # records, sign-in limits and idempotency guard; moving them below both flows is left open.
 KNOWN: set[tuple[str, str]] = {
     ("simkyc.proofing.flow", "registry"),
-    ("simkyc.proofing.service", "registry"),
 }
 
 

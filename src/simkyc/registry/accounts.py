@@ -20,7 +20,7 @@ from simkyc.auth.actors import STAFF, Actor
 from simkyc.auth.keys import TOKEN_PREFIX, hash_secret
 from simkyc.auth.models import ApiKey, Principal, Role
 from simkyc.errors import OperatorExists, PermissionDenied, RecordNotFound
-from simkyc.registry.models import Operator
+from simkyc.records.models import Operator
 from simkyc.registry.schemas import IssuedKey, OperatorView, PrincipalView
 from simkyc.rules.line_caps import profile_for
 from simkyc.rules.profiles import JurisdictionProfile
