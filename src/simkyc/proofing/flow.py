@@ -52,9 +52,9 @@ from simkyc.proofing.schemas import (
 )
 from simkyc.proofing.verdicts import face_check, liveness_check
 from simkyc.records.idempotent import once
+from simkyc.records.operators import operator_profile
 from simkyc.records.persons import Applicant
 from simkyc.records.signin import sign_in_limits
-from simkyc.registry.accounts import operator_profile
 
 M = TypeVar("M", bound=BaseModel)
 
