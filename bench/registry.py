@@ -79,9 +79,9 @@ from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.pseudonyms import DocumentIdentity, pseudonym
 from simkyc.privacy.tlog import LogKeys, integrate, verify_log
 from simkyc.proofing.models import Outcome, ProofingSession, Purpose
+from simkyc.records.models import Line, LineStatus, Person, ServiceType
 from simkyc.registry import accounts, batch, lines
 from simkyc.registry.batch import Registration
-from simkyc.registry.models import Line, LineStatus, Person, ServiceType
 from simkyc.registry.numbers import luhn_valid
 from simkyc.rules.profiles import default_profiles
 

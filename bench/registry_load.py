@@ -53,9 +53,9 @@ from simkyc.privacy.crypto import place, seal
 from simkyc.privacy.keyring import Keyring, KeySet
 from simkyc.privacy.pseudonyms import DocumentIdentity, pseudonym
 from simkyc.proofing.models import ProofingSession
+from simkyc.records.models import Line, Operator, Person
 from simkyc.registry import selfservice
 from simkyc.registry.batch import holdings
-from simkyc.registry.models import Line, Operator, Person
 from simkyc.registry.sealed_numbers import number_columns
 
 BLOCK = 200_000

@@ -22,7 +22,7 @@ from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.retention import purge_expired
 from simkyc.privacy.rotation import reencrypt
 from simkyc.proofing import held, replies
-from simkyc.registry.persons import PersonDetails, lock_person, open_details
+from simkyc.records.persons import PersonDetails, lock_person, open_details
 from simkyc.tables import SEALED_COLUMNS
 
 logger = logging.getLogger(__name__)

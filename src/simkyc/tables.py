@@ -16,7 +16,7 @@ from simkyc.proofing.held import SEALED as HELD_SEALED
 from simkyc.proofing.held import ProofingState
 from simkyc.proofing.models import ProofingSession
 from simkyc.proofing.replies import StepReply
-from simkyc.registry.models import Dispute, Line, Operator, Person
+from simkyc.records.models import Dispute, Line, Operator, Person
 
 __all__ = [
     "SEALED_COLUMNS",

@@ -19,9 +19,9 @@ from simkyc.cli.main import app
 from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.privacy.pseudonyms import DocumentIdentity
+from simkyc.records.models import Person
+from simkyc.records.persons import Applicant, find_or_enrol, find_person
 from simkyc.registry import splits
-from simkyc.registry.models import Person
-from simkyc.registry.persons import Applicant, find_or_enrol, find_person
 
 CONSENT = {"given": True, "version": "consent-v1"}
 

@@ -1,5 +1,5 @@
-"""Dependencies point one way: cli -> tooling -> composition -> web -> api -> flows -> domains
--> db/privacy/errors/config (docs/ARCHITECTURE.md draws it).
+"""Dependencies point one way: cli -> tooling -> composition -> web -> api -> flows -> records ->
+auth -> domains -> db/privacy/errors/config (docs/ARCHITECTURE.md draws it).
 
 Read from the source with `ast` (nothing is imported, so it needs no model or data): every
 `import simkyc.X` / `from simkyc.X import ...` anywhere in a module, inside functions and
@@ -41,6 +41,9 @@ RANKS: dict[str, int] = {
     "liveness": 11,
     # Who is calling (principals, keys, cookie sessions): used by the flows and the API.
     "auth": 20,
+    # What both flows read and write: person records (operators, persons, lines, disputes),
+    # self-service sign-in limits, idempotent service calls.
+    "records": 25,
     # Flows: a proofing, then what is done with it (lines, disputes, self-service).
     "proofing": 30,
     "registry": 31,
@@ -61,15 +64,6 @@ RANKS: dict[str, int] = {
 
 # Modules that assemble the whole service and may import any runtime package.
 COMPOSITION_ROOTS = {"simkyc.api.app"}
-
-# Imports against the direction that are still in the tree, each one named (importer,
-# imported package). The test fails when a new one appears and when one listed here is gone
-# (so the list only shrinks). Issue 15: the proofing flow still reads the registry's person
-# records, sign-in limits and idempotency guard; moving them below both flows is left open.
-KNOWN: set[tuple[str, str]] = {
-    ("simkyc.proofing.flow", "registry"),
-    ("simkyc.proofing.service", "registry"),
-}
 
 
 def _module_name(path: Path) -> str:
@@ -106,9 +100,9 @@ def _sources() -> list[Path]:
     return sorted(p for p in (SRC / "simkyc").rglob("*.py") if "migrations" not in p.parts)
 
 
-def violations(known: set[tuple[str, str]] = KNOWN) -> tuple[list[str], set[tuple[str, str]]]:
-    """Imports against the direction (not in `known`) and the `known` entries seen."""
-    found, seen = [], set()
+def violations() -> list[str]:
+    """Every import against the direction, as `path:line: what imports what`."""
+    found = []
     for path in _sources():
         importer = _module_name(path)
         own = _package(importer)
@@ -123,11 +117,8 @@ def violations(known: set[tuple[str, str]] = KNOWN) -> tuple[list[str], set[tupl
                 continue
             if RANKS[theirs] < RANKS[own]:
                 continue
-            if (importer, theirs) in known:
-                seen.add((importer, theirs))
-                continue
             found.append(f"{path.relative_to(SRC)}:{line}: {own} imports {target}")
-    return found, seen
+    return found
 
 
 def test_every_package_has_a_rank() -> None:
@@ -136,13 +127,7 @@ def test_every_package_has_a_rank() -> None:
 
 
 def test_no_module_imports_against_the_direction() -> None:
-    found, _ = violations()
-    assert found == []
-
-
-def test_the_known_exceptions_are_still_needed() -> None:
-    _, seen = violations()
-    assert KNOWN - seen == set(), "remove these from KNOWN: they are fixed"
+    assert violations() == []
 
 
 @pytest.mark.parametrize("tool", ["eval", "synth", "cli"])

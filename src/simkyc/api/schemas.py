@@ -20,8 +20,8 @@ from simkyc.proofing.schemas import (
     LivenessOut,
     ProofingView,
 )
+from simkyc.records.models import ServiceType
 from simkyc.registry.batch import MAX_BATCH
-from simkyc.registry.models import ServiceType
 from simkyc.registry.schemas import LineView
 
 # The evidence steps' replies are the proofing flow's; named here with the API's others.

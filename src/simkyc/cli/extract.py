@@ -27,7 +27,7 @@ from simkyc.liveness.analyzer import Verdict
 from simkyc.liveness.challenge import Action
 from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.proofing.models import LivenessVerdict, Outcome, Purpose, Reason
-from simkyc.registry.models import LineStatus, ServiceType
+from simkyc.records.models import LineStatus, ServiceType
 from simkyc.rules.document_policy import PolicyFinding
 
 PACKAGE = Path(__file__).resolve().parents[1]

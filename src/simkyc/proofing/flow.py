@@ -51,10 +51,10 @@ from simkyc.proofing.schemas import (
     ProofingView,
 )
 from simkyc.proofing.verdicts import face_check, liveness_check
-from simkyc.registry.accounts import operator_profile
-from simkyc.registry.idempotent import once
-from simkyc.registry.persons import Applicant
-from simkyc.registry.signin import sign_in_limits
+from simkyc.records.idempotent import once
+from simkyc.records.operators import operator_profile
+from simkyc.records.persons import Applicant
+from simkyc.records.signin import sign_in_limits
 
 M = TypeVar("M", bound=BaseModel)
 

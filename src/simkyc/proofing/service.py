@@ -49,9 +49,9 @@ from simkyc.proofing.models import (
     Reason,
 )
 from simkyc.proofing.schemas import Consent, ProofingView
-from simkyc.registry.models import Line, Person
-from simkyc.registry.persons import Applicant, find_or_enrol
-from simkyc.registry.signin import DEFAULT_LIMITS, SignInLimits, holder_for_self_service
+from simkyc.records.models import Line, Person
+from simkyc.records.persons import Applicant, find_or_enrol
+from simkyc.records.signin import DEFAULT_LIMITS, SignInLimits, holder_for_self_service
 
 ABOUT_A_LINE = (Purpose.SIM_SWAP, Purpose.DISPUTE_REPROOF)
 # Sessions whose live face must match the holder's enrolled template.
@@ -70,7 +70,7 @@ def start_session(
 ) -> ProofingView:
     """Open a session for an applicant who consented; a swap or re-proof names its line, and
     only that line's holder can be proofed for it; self-service only for a holder with an
-    enrolled template whose typed name and birth date are the stored ones (registry.signin).
+    enrolled template whose typed name and birth date are the stored ones (records.signin).
     Flushed, not committed: the caller commits it with what else the start keeps (the held
     typed data, a kept reply), so a crash between them leaves nothing half-started."""
     require(actor, Role.AGENT)

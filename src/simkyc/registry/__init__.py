@@ -1,1 +1,3 @@
-"""The SIM registry: operators and their staff, persons, lines, caps, disputes, SIM swaps."""
+"""The SIM registry: operator and staff accounts, lines, caps, disputes, SIM swaps,
+self-service. It consumes finished proofings; the tables and person records both flows use are
+`simkyc.records`."""

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from simkyc.auth.actors import STAFF, Actor
+from simkyc.auth.actors import STAFF
 from simkyc.auth.keys import TOKEN_PREFIX, hash_secret
 from simkyc.auth.models import ApiKey, Principal, Role
 from simkyc.errors import OperatorExists, PermissionDenied, RecordNotFound
-from simkyc.registry.models import Operator
+from simkyc.records.models import Operator
 from simkyc.registry.schemas import IssuedKey, OperatorView, PrincipalView
 from simkyc.rules.line_caps import profile_for
 from simkyc.rules.profiles import JurisdictionProfile
@@ -42,15 +42,6 @@ def create_operator(
         session.rollback()
         raise OperatorExists(f"an operator named {name!r} exists already.") from None
     return OperatorView(id=operator.id, name=name, jurisdiction=jurisdiction)
-
-
-def operator_profile(session: Session, actor: Actor,
-                     profiles: Mapping[str, JurisdictionProfile]) -> JurisdictionProfile:
-    """The rules profile of the jurisdiction the actor's operator works in."""
-    operator = session.get(Operator, actor.operator_id) if actor.operator_id else None
-    if operator is None:
-        raise RecordNotFound("operator", actor.operator_id or "")
-    return profile_for(profiles, operator.jurisdiction)
 
 
 def create_principal(

@@ -60,9 +60,9 @@ from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.templates import open_template, seal_template, template_place
 from simkyc.proofing.models import ProofingSession, Purpose
 from simkyc.proofing.service import require_usable
-from simkyc.registry.idempotent import opened_response, sealed_response
+from simkyc.records.idempotent import opened_response, sealed_response
+from simkyc.records.models import Line, LineStatus, Operator, Person, ServiceType
 from simkyc.registry.lines import operator_of, transfer_forbidden
-from simkyc.registry.models import Line, LineStatus, Operator, Person, ServiceType
 from simkyc.registry.numbers import normalise_iccid, normalise_msisdn
 from simkyc.registry.schemas import LineView
 from simkyc.registry.sealed_numbers import NumberKind, blind_index, blind_indexes, number_columns

@@ -17,9 +17,9 @@ from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.privacy.keyring import Keyring
 from simkyc.proofing.models import Purpose
 from simkyc.proofing.service import consume, require_holder_match, usable
-from simkyc.registry.idempotent import rolled_back_on_error
-from simkyc.registry.models import Dispute, DisputeStatus, Line, LineStatus
-from simkyc.registry.persons import lock_person
+from simkyc.records.idempotent import rolled_back_on_error
+from simkyc.records.models import Dispute, DisputeStatus, Line, LineStatus
+from simkyc.records.persons import lock_person
 from simkyc.registry.schemas import DisputeView
 from simkyc.registry.sealed_numbers import NumberKind, open_number
 

@@ -24,10 +24,10 @@ from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.privacy.keyring import Keyring
 from simkyc.proofing.models import Purpose
 from simkyc.proofing.service import consume, require_holder_match, usable
-from simkyc.registry.idempotent import once
-from simkyc.registry.models import Dispute, DisputeStatus, Line, LineStatus, Operator, ServiceType
+from simkyc.records.idempotent import once
+from simkyc.records.models import Dispute, DisputeStatus, Line, LineStatus, Operator, ServiceType
+from simkyc.records.persons import lock_person
 from simkyc.registry.numbers import normalise_iccid
-from simkyc.registry.persons import lock_person
 from simkyc.registry.schemas import LineView
 from simkyc.registry.sealed_numbers import NumberKind, blind_indexes, number_columns, open_number
 from simkyc.rules.line_caps import profile_for

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from simkyc.auth.models import Role
-from simkyc.registry.models import DisputeStatus, LineStatus, ServiceType
+from simkyc.records.models import DisputeStatus, LineStatus, ServiceType
 
 
 class Frozen(BaseModel):

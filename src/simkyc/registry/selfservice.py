@@ -17,12 +17,12 @@ from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.tlog import LogKeys
 from simkyc.proofing.models import ProofingSession, Purpose
 from simkyc.proofing.service import consume
+from simkyc.records.idempotent import rolled_back_on_error
+from simkyc.records.models import Dispute, DisputeStatus, Line, LineStatus, Operator
+from simkyc.records.persons import lock_person
 from simkyc.registry.accounts import add_api_key, add_principal
 from simkyc.registry.disputes import dispute_view
-from simkyc.registry.idempotent import rolled_back_on_error
-from simkyc.registry.models import Dispute, DisputeStatus, Line, LineStatus, Operator
 from simkyc.registry.numbers import mask_msisdn
-from simkyc.registry.persons import lock_person
 from simkyc.registry.schemas import (
     AccessView,
     CitizenDisputeView,

@@ -29,9 +29,9 @@ from simkyc.privacy import audit
 from simkyc.privacy.audit import AccessPurpose, AuditAction, Event
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.pseudonyms import DocumentIdentity, pseudonym_candidates
-from simkyc.registry.models import Line, LineStatus, Person
-from simkyc.registry.persons import open_details
-from simkyc.registry.signin import name_key
+from simkyc.records.models import Line, LineStatus, Person
+from simkyc.records.persons import open_details
+from simkyc.records.signin import name_key
 
 _CHUNK = 2000
 

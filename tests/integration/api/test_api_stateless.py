@@ -33,7 +33,8 @@ from simkyc.config import Settings
 from simkyc.liveness.store import LivenessChallenge
 from simkyc.proofing.held import ProofingState
 from simkyc.proofing.models import ProofingSession
-from simkyc.registry import accounts, idempotent
+from simkyc.records import idempotent
+from simkyc.registry import accounts
 
 
 def make_api(settings: Settings, shots: Shots, stack: ExitStack, admin: str = "") -> Api:

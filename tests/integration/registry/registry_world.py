@@ -42,10 +42,10 @@ from simkyc.proofing.models import (
     Purpose,
 )
 from simkyc.proofing.schemas import Consent, ProofingView
+from simkyc.records.models import ServiceType
+from simkyc.records.persons import Applicant
 from simkyc.registry import accounts, lines
-from simkyc.registry.models import ServiceType
 from simkyc.registry.numbers import luhn_valid
-from simkyc.registry.persons import Applicant
 from simkyc.registry.schemas import LineView
 from simkyc.rules.profiles import JurisdictionProfile
 from simkyc.types import Embedding

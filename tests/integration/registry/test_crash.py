@@ -36,8 +36,8 @@ from simkyc.privacy.audit import AuditAction
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.models import AuditEntry
 from simkyc.proofing.models import ProofingSession
+from simkyc.records.models import Line
 from simkyc.registry import accounts
-from simkyc.registry.models import Line
 from simkyc.rules.profiles import default_profiles
 
 HERE = Path(__file__).parent

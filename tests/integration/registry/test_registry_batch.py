@@ -11,8 +11,8 @@ from simkyc.auth.actors import Actor
 from simkyc.errors import InvalidBatch
 from simkyc.privacy.models import AuditEntry
 from simkyc.privacy.templates import Template
+from simkyc.records.models import Line, Person
 from simkyc.registry.batch import Outcome, Registration, register_lines
-from simkyc.registry.models import Line, Person
 
 
 def run(world: World, agent: Actor, items: list[Registration]) -> list[Outcome]:

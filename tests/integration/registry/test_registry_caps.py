@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from simkyc.errors import LineCapExceeded
 from simkyc.privacy.models import AuditEntry
+from simkyc.records.models import ServiceType
 from simkyc.registry import lines
-from simkyc.registry.models import ServiceType
 
 
 def test_cn_caps_lines_per_operator(world: World) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.pseudonyms import DocumentIdentity, pseudonym
-from simkyc.registry.persons import Applicant, find_or_enrol, open_details
+from simkyc.records.persons import Applicant, find_or_enrol, open_details
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 NUMBER = "11010519491231002X"

@@ -21,9 +21,9 @@ from simkyc.db.engine import session_factory
 from simkyc.errors import LineCapExceeded, SimkycError
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.models import AuditEntry
+from simkyc.records.models import Line, ServiceType
 from simkyc.registry import batch, lines
 from simkyc.registry.batch import Registration
-from simkyc.registry.models import Line, ServiceType
 from simkyc.registry.sealed_numbers import NumberKind, blind_index
 from simkyc.rules.profiles import default_profiles
 

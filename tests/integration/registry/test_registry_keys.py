@@ -14,8 +14,8 @@ from simkyc.auth.models import Role
 from simkyc.privacy.audit import AccessPurpose
 from simkyc.privacy.crypto import key_id_of
 from simkyc.privacy.templates import Template
+from simkyc.records.models import Person
 from simkyc.registry import lines
-from simkyc.registry.models import Person
 from simkyc.tables import SEALED_COLUMNS
 
 

@@ -24,8 +24,8 @@ from simkyc.errors import (
 from simkyc.faces.match import Decision as FaceDecision
 from simkyc.privacy.templates import Template
 from simkyc.proofing.models import Purpose
+from simkyc.records.models import Line, LineStatus, ServiceType
 from simkyc.registry import lines
-from simkyc.registry.models import Line, LineStatus, ServiceType
 from simkyc.registry.schemas import LineView
 
 

@@ -90,8 +90,8 @@ def test_line_numbers_are_sealed_by_the_migration(backend: str, tmp_path: Path,
 
     from simkyc.db.idempotency import digest_info
     from simkyc.privacy.keyring import Keyring
+    from simkyc.records.models import ServiceType
     from simkyc.registry import lines
-    from simkyc.registry.models import ServiceType
     from simkyc.rules.profiles import default_profiles
 
     keyring = Keyring.generate()

@@ -22,9 +22,9 @@ from simkyc.privacy.pseudonyms import DocumentIdentity
 from simkyc.privacy.retention import RetentionPolicy, retain_image
 from simkyc.privacy.templates import Template
 from simkyc.proofing.models import Purpose
+from simkyc.records.models import Line
+from simkyc.records.persons import Applicant
 from simkyc.registry import lines, selfservice
-from simkyc.registry.models import Line
-from simkyc.registry.persons import Applicant
 from simkyc.rules.profiles import default_profiles
 from simkyc.tables import metadata
 

@@ -9,8 +9,8 @@ from registry_world import World, iccid
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
+from simkyc.records.models import ServiceType
 from simkyc.registry import lines
-from simkyc.registry.models import ServiceType
 
 # operator, the holders' locks, the sessions, live and quarantined numbers, the holder's
 # counts, the audit entry's number; the line, the session spent, the audit entry (and one

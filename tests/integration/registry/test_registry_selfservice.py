@@ -17,9 +17,9 @@ from simkyc.errors import (
 )
 from simkyc.privacy.templates import Template
 from simkyc.proofing.models import Purpose
+from simkyc.records.models import LineStatus
+from simkyc.records.persons import Applicant
 from simkyc.registry import disputes, selfservice
-from simkyc.registry.models import LineStatus
-from simkyc.registry.persons import Applicant
 
 FACE = Template(MODEL, unit_vector(11))
 REPROOF_HOURS = 72.0

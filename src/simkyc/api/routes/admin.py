@@ -8,8 +8,8 @@ from simkyc.api.deps import AdminDep, IdempotencyKey, NowDep, ServicesDep, Sessi
 from simkyc.api.schemas import KeyOut, OperatorCreate, PrincipalCreate
 from simkyc.auth.models import Role
 from simkyc.errors import PermissionDenied
+from simkyc.records.idempotent import once
 from simkyc.registry import accounts
-from simkyc.registry.idempotent import once
 from simkyc.registry.schemas import OperatorView
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])

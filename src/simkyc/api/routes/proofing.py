@@ -38,8 +38,8 @@ from simkyc.i18n.messages import liveness_reason, liveness_reason_key, prompt
 from simkyc.proofing import service as proofing
 from simkyc.proofing.flow import LivenessMedia
 from simkyc.proofing.schemas import Consent, ProofingView
+from simkyc.records.idempotent import once
 from simkyc.registry import selfservice
-from simkyc.registry.idempotent import once
 
 router = APIRouter(prefix="/v1/proofing-sessions", tags=["proofing"])
 

@@ -16,8 +16,8 @@ from simkyc.api.deps import (
 from simkyc.api.schemas import DisputeResolution, ReviewDecision
 from simkyc.proofing import service as proofing
 from simkyc.proofing.schemas import ProofingView
+from simkyc.records.idempotent import once
 from simkyc.registry import disputes
-from simkyc.registry.idempotent import once
 from simkyc.registry.schemas import DisputeView
 
 router = APIRouter(prefix="/v1/reviews", tags=["review"])

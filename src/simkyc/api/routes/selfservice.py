@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from simkyc.api.deps import CitizenDep, IdempotencyKey, NowDep, ServicesDep, SessionDep
+from simkyc.records.idempotent import once
 from simkyc.registry import selfservice
-from simkyc.registry.idempotent import once
 from simkyc.registry.schemas import AccessView, CitizenDisputeView, MaskedLine
 
 router = APIRouter(prefix="/v1/me", tags=["self-service"])

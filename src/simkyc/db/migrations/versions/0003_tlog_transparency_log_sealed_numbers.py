@@ -114,13 +114,13 @@ def _seal_numbers() -> None:
 
 
 def _sealed(keyring: Any, principal: str, key: str, text: str) -> str:
-    from simkyc.registry.idempotent import sealed_response
+    from simkyc.records.idempotent import sealed_response
 
     return str(sealed_response(keyring, principal_id=principal, key=key, text=text))
 
 
 def _opened(keyring: Any, principal: str, key: str, text: str) -> str:
-    from simkyc.registry.idempotent import opened_response
+    from simkyc.records.idempotent import opened_response
 
     return str(opened_response(keyring, principal_id=principal, key=key, stored=text))
 

@@ -25,8 +25,8 @@ from simkyc.db.attempts import Limit, count_attempt
 from simkyc.errors import PersonRecordsSplit, SelfServiceNotProven, TooManyAttempts
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.pseudonyms import pseudonym
-from simkyc.registry.models import Person
-from simkyc.registry.persons import Applicant, find_person, open_details
+from simkyc.records.models import Person
+from simkyc.records.persons import Applicant, find_person, open_details
 
 NOT_PROVEN = ("We could not confirm this self-service sign-in. Check the document number, "
               "the name and the birth date exactly as on the card, and sign in with the "

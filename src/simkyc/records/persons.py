@@ -19,7 +19,7 @@ from simkyc.errors import PersonRecordsSplit, RecordNotFound
 from simkyc.privacy.crypto import place, seal, unseal
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.pseudonyms import DocumentIdentity, pseudonym, pseudonym_candidates
-from simkyc.registry.models import Person
+from simkyc.records.models import Person
 
 
 @dataclass(frozen=True)
