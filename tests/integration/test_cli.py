@@ -58,6 +58,8 @@ def test_verify_review_exits_2_when_the_reject_side_is_unsupported(examples: Pat
     assert done.returncode == 2
     out = json.loads(done.stdout)
     assert out["decision"] == "review" and "not supported" in out["reasons"][0]
+    assert out["reason_codes"] == ["reject_unsupported"]
+    assert out["reason_figures"][0]["rate"] == 0.001
 
 
 @pytest.mark.slow  # over 5 s (pytest --durations)

@@ -21,8 +21,8 @@ from simkyc.documents.crosscheck import FieldStatus, TypedField
 from simkyc.documents.findings import DocumentError, DocumentField
 from simkyc.documents.mrz import CheckName
 from simkyc.faces.match import Decision
+from simkyc.faces.reasons import ReviewCode
 from simkyc.i18n.catalog import Catalogs, catalogs
-from simkyc.i18n.messages import FACE_REASONS
 from simkyc.liveness.analyzer import Verdict
 from simkyc.liveness.challenge import Action
 from simkyc.privacy.audit import AccessPurpose, AuditAction
@@ -49,6 +49,7 @@ ENUMS: tuple[tuple[str, type[StrEnum]], ...] = (
     ("service", ServiceType), ("service.option", ServiceType),
     ("finding", DocumentError), ("check", DocumentError), ("check", PolicyFinding),
     ("agent.purpose", Purpose), ("field", TypedField), ("field_status", FieldStatus),
+    ("face_reason", ReviewCode),
     # The CLI's summaries (simkyc verify, document check-*, liveness check).
     ("cli.decision", Decision), ("cli.verdict", Verdict), ("cli.action", Action),
     ("cli.field", DocumentField), ("cli.digit", CheckName), ("cli.province", Province),
@@ -175,7 +176,6 @@ def cli_ids() -> frozenset[str]:
 def built_ids() -> frozenset[str]:
     """Ids built from the enums' values and the fixed codes above."""
     ids = {f"{prefix}.{member.value}" for prefix, enum in ENUMS for member in enum}
-    ids |= {f"face_reason.{code}" for code, _ in FACE_REASONS}
     ids |= {f"check.{code}" for code in CHECK_CODES}
     ids |= {f"error.{code}" for code in HANDLER_CODES}
     return frozenset(ids)

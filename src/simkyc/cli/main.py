@@ -20,7 +20,8 @@ from simkyc.config import get_settings
 from simkyc.errors import SimkycError
 from simkyc.files import read_input
 from simkyc.i18n import catalogs
-from simkyc.i18n.messages import face_reason
+from simkyc.i18n.catalog import DEFAULT_LOCALE
+from simkyc.i18n.messages import localized_face_reasons
 
 if TYPE_CHECKING:
     from simkyc.faces.pipeline import FacePipeline
@@ -91,10 +92,13 @@ def verify(
         result = pipeline.verify(read_input(document), read_input(selfie))
     except SimkycError as error:
         raise _fail(error, as_json) from None
+    # JSON does not change with the language (README, Languages): its reasons are English.
+    locale = DEFAULT_LOCALE if as_json else cli_locale()
+    reply = localized_face_reasons(catalogs(), locale, result.to_dict(), result.reasons)
     if as_json:
-        print(json.dumps(result.to_dict()))
+        print(json.dumps(reply))
     else:
-        _print_result(result.to_dict())
+        _print_result(reply)
     raise typer.Exit(EXIT_CODES[result.decision.value])
 
 
@@ -126,7 +130,8 @@ def _verify_pairs(pipeline: FacePipeline, pairs: Path) -> None:
 
 
 def _print_result(result: dict[str, object]) -> None:
-    """A readable summary of a verification."""
+    """A readable summary of a verification (its `reasons` already said in the CLI's
+    language by `localized_face_reasons`)."""
     decision = str(result["decision"])
     colour = {"match": "green", "no_match": "red", "review": "yellow"}[decision]
     out = Console()
@@ -137,8 +142,7 @@ def _print_result(result: dict[str, object]) -> None:
                      model=result["model_id"], calibration=result["calibration_id"]))
     )
     for reason in result["reasons"]:  # type: ignore[attr-defined]
-        out.print("  " + escape(say("cli.verify.review", reason=face_reason(
-            catalogs(), cli_locale(), reason))))
+        out.print("  " + escape(say("cli.verify.review", reason=reason)))
     for role in ("document_quality", "selfie_quality"):
         quality = result[role]
         assert isinstance(quality, dict)

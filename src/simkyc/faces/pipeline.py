@@ -24,6 +24,7 @@ from simkyc.faces.match import Decision, cosine, fuse
 from simkyc.faces.models import verified_file
 from simkyc.faces.policy import Comparison, FacePolicy
 from simkyc.faces.quality import QualityAssessor, QualityLimits, QualityReport
+from simkyc.faces.reasons import ReviewReason
 from simkyc.faces.recognizers import RecognizerSpec, load_recognizers
 from simkyc.types import Embedding, Face, Image
 
@@ -52,16 +53,18 @@ class VerificationResult:
     fmr_target: float
     model_id: str
     calibration_id: str
-    reasons: tuple[str, ...]
+    reasons: tuple[ReviewReason, ...]
     document_quality: QualityReport
     selfie_quality: QualityReport
     frames_used: int
     timings_ms: dict[str, float]
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-ready form for the CLI and the API."""
+        """JSON-ready form for the CLI and the API; language-free (`reasons` as codes and
+        figures: `i18n.messages.localized_face_reasons` says them in the reader's language)."""
         out = asdict(self)
         out["decision"] = self.decision.value
+        out["reasons"] = [reason.to_dict() for reason in self.reasons]
         out["comparison"] = Comparison.DOCUMENT_VS_LIVE.value
         out["score"] = round(self.score, 5)
         return out

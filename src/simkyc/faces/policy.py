@@ -24,6 +24,7 @@ import numpy as np
 
 from simkyc.faces.calibration import Calibration, CalibrationPoint, RejectPoint
 from simkyc.faces.match import Decision
+from simkyc.faces.reasons import ReviewCode, ReviewReason
 from simkyc.types import Embedding
 
 
@@ -46,7 +47,7 @@ class FaceDecision:
     accept_threshold: float
     reject_threshold: float | None
     calibration_id: str
-    reasons: tuple[str, ...]
+    reasons: tuple[ReviewReason, ...]  # why `review`: codes and figures, never sentences
 
 
 @dataclass(frozen=True)
@@ -77,30 +78,25 @@ class FacePolicy:
     ) -> FaceDecision:
         """The decision for one similarity score."""
         accept, reject = self.accept, self.reject
-        reasons: list[str] = []
+        reasons: list[ReviewReason] = []
         decision = Decision.REVIEW
         if score >= accept.threshold:
             if accept.supported:
                 decision = Decision.MATCH
             else:
-                reasons.append(
-                    f"FMR {accept.fmr:g} is not supported by the "
-                    f"{self.calibration.n_impostor:,} impostor pairs of the calibration"
-                )
+                reasons.append(ReviewReason.of(ReviewCode.FMR_UNSUPPORTED, fmr=accept.fmr,
+                                               pairs=self.calibration.n_impostor))
         elif reject is None:
-            reasons.append(f"no reject threshold calibrated at {self.false_reject_target:g}")
+            reasons.append(ReviewReason.of(ReviewCode.NO_REJECT_THRESHOLD,
+                                           target=self.false_reject_target))
         elif not reject.supported:
-            reasons.append(
-                f"a false-reject rate of {reject.fnmr:g} is not supported by the "
-                f"{self.calibration.n_genuine:,} genuine pairs of the calibration"
-            )
+            reasons.append(ReviewReason.of(ReviewCode.REJECT_UNSUPPORTED, rate=reject.fnmr,
+                                           pairs=self.calibration.n_genuine))
         elif score < reject.threshold:
             decision = Decision.NO_MATCH
         else:
-            reasons.append(
-                f"score {score:.3f} lies between the reject threshold {reject.threshold:.3f} "
-                f"and the accept threshold {accept.threshold:.3f}"
-            )
+            reasons.append(ReviewReason.of(ReviewCode.BETWEEN, score=score,
+                                           reject=reject.threshold, accept=accept.threshold))
         return FaceDecision(
             comparison=comparison,
             decision=decision,

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from simkyc.documents.findings import InvalidDocument
 from simkyc.errors import PoorQuality, SimkycError
+from simkyc.faces.reasons import ReviewReason
 from simkyc.i18n.catalog import DEFAULT_LOCALE, Catalogs
 from simkyc.liveness.challenge import PROMPTS
 
@@ -141,50 +142,22 @@ def check_message(cat: Catalogs, locale: str, *, name: str, code: str | None,
     return cat.text(locale, key, english or code or name)
 
 
-# The review reasons of a face decision (faces/policy.py `FacePolicy.decide`), by stable
-# code: the sentence is the key, read back into the code and its figures (a test runs every
-# branch of the policy and checks each sentence is recognised).
-FACE_REASONS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("fmr_unsupported", re.compile(
-        r"^FMR (?P<fmr>\S+) is not supported by the (?P<pairs>[\d,]+) impostor pairs of the "
-        r"calibration$")),
-    ("no_reject_threshold", re.compile(r"^no reject threshold calibrated at (?P<target>\S+)$")),
-    ("reject_unsupported", re.compile(
-        r"^a false-reject rate of (?P<rate>\S+) is not supported by the (?P<pairs>[\d,]+) "
-        r"genuine pairs of the calibration$")),
-    ("between", re.compile(
-        r"^score (?P<score>\S+) lies between the reject threshold (?P<reject>\S+) and the "
-        r"accept threshold (?P<accept>\S+)$")),
-)
+def face_reason(cat: Catalogs, locale: str, reason: ReviewReason) -> str:
+    """A face decision's review reason in `locale`: `face_reason.<code>` with its figures
+    (English and Chinese alike from the catalogs; the code and its figures where no catalog
+    has the code, which a test forbids)."""
+    figures = reason.formatted()
+    fallback = f"{reason.code.value} ({', '.join(f'{k}={v}' for k, v in figures.items())})"
+    return cat.text(locale, f"face_reason.{reason.code.value}", fallback, **figures)
 
 
-def face_reason_code(english: str) -> str | None:
-    """The stable code of a face decision's review reason (None: not one of the policy's)."""
-    for code, pattern in FACE_REASONS:
-        if pattern.match(english):
-            return code
-    return None
-
-
-def face_reason(cat: Catalogs, locale: str, english: str) -> str:
-    """A face decision's review reason in `locale` (`face_reason.<code>` with its figures);
-    English keeps the policy's own sentence."""
-    if locale == DEFAULT_LOCALE:
-        return english
-    for code, pattern in FACE_REASONS:
-        match = pattern.match(english)
-        if match:
-            return cat.text(locale, f"face_reason.{code}", english, **match.groupdict())
-    return english
-
-
-def localized_face_reasons(cat: Catalogs, locale: str,
-                           reply: Mapping[str, object]) -> dict[str, object]:
-    """A verification reply whose `reasons` are in `locale`, with `reason_codes` beside them
-    (the codes never change with the language)."""
+def localized_face_reasons(cat: Catalogs, locale: str, reply: Mapping[str, object],
+                           reasons: Sequence[ReviewReason]) -> dict[str, object]:
+    """A verification reply whose `reasons` are sentences in `locale`, with their stable
+    `reason_codes` and the numbers they name (`reason_figures`) beside them: the codes and
+    figures never change with the language, so a client never parses a sentence."""
     out = dict(reply)
-    raw = reply.get("reasons")
-    reasons = [str(r) for r in raw] if isinstance(raw, (list, tuple)) else []
     out["reasons"] = [face_reason(cat, locale, r) for r in reasons]
-    out["reason_codes"] = [face_reason_code(r) for r in reasons]
+    out["reason_codes"] = [r.code.value for r in reasons]
+    out["reason_figures"] = [r.values() for r in reasons]
     return out

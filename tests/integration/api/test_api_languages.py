@@ -62,8 +62,8 @@ def test_the_pages_language_comes_from_accept_language(api: Api) -> None:
 def test_face_review_reasons_follow_accept_language(api: Api,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """`/v1/faces/verify`'s review reasons are sentences for an operator: Chinese under
-    zh-CN (they were English whatever the header), English otherwise; `reason_codes` is
-    the same in both."""
+    zh-CN (they were English whatever the header), English otherwise; `reason_codes` and
+    `reason_figures` are the same in both."""
     policy = api.services.pipeline.policy
     weak = replace(policy.calibration,
                    points=tuple(replace(p, supported=False) for p in policy.calibration.points))
@@ -75,6 +75,8 @@ def test_face_review_reasons_follow_accept_language(api: Api,
     en = api.ok("POST", "/v1/faces/verify", agent, files=shots)
     assert zh["decision"] == en["decision"] == "review"
     assert zh["reason_codes"] == en["reason_codes"] == ["fmr_unsupported"]
+    assert zh["reason_figures"] == en["reason_figures"] == [
+        {"fmr": policy.fmr_target, "pairs": policy.calibration.n_impostor}]
     fmr, pairs = f"{policy.fmr_target:g}", f"{policy.calibration.n_impostor:,}"
     assert en["reasons"] == [f"FMR {fmr} is not supported by the {pairs} impostor pairs of "
                              "the calibration"]

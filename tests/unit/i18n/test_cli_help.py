@@ -22,6 +22,7 @@ from simkyc.cli.extract import cli_help, cli_ids
 from simkyc.cli.help import lang_option, walk
 from simkyc.cli.main import app
 from simkyc.cli.usage import USAGE_IDS, catalog_say, localized_message
+from simkyc.faces.reasons import ReviewCode, ReviewReason
 from simkyc.i18n import catalogs
 from simkyc.i18n.messages import face_reason
 
@@ -146,8 +147,8 @@ def test_the_lang_option_is_read_before_the_parser() -> None:
 
 
 def test_a_face_review_reason_in_chinese_keeps_its_figures() -> None:
-    said = face_reason(catalogs(), "zh-CN", "score 0.412 lies between the reject threshold "
-                       "0.300 and the accept threshold 0.500")
+    reason = ReviewReason.of(ReviewCode.BETWEEN, score=0.4123, reject=0.3, accept=0.5)
+    said = face_reason(catalogs(), "zh-CN", reason)
     assert said == "分数 0.412 介于拒绝阈值 0.300 与接受阈值 0.500 之间"
 
 

@@ -27,7 +27,7 @@ from simkyc.auth.actors import Actor
 from simkyc.auth.models import Role
 from simkyc.db.attempts import Limit, count_attempt
 from simkyc.errors import ImageTooLarge, InvalidImage
-from simkyc.faces.pipeline import FaceSample
+from simkyc.faces.pipeline import FaceSample, VerificationResult
 from simkyc.i18n import catalogs
 from simkyc.i18n.messages import localized_face_reasons, localized_quality
 from simkyc.privacy import audit
@@ -52,15 +52,15 @@ async def verify_faces(request: Request, document: UploadFile, selfie: UploadFil
     for data in images:
         _check_pixels(data, pixels)
 
-    def run() -> dict[str, object]:
+    def run() -> VerificationResult:
         doc, live = (_sample(services, data) for data in images)
-        return services.pipeline.compare(doc, [live]).to_dict()
+        return services.pipeline.compare(doc, [live])
 
     result = await run_in_threadpool(run)
-    await run_in_threadpool(_audit, db, me, now, str(result["decision"]))
+    await run_in_threadpool(_audit, db, me, now, result.decision.value)
     locale = request_locale(request)
-    return localized_face_reasons(catalogs(), locale,
-                                  localized_quality(catalogs(), locale, result))
+    reply = localized_quality(catalogs(), locale, result.to_dict())
+    return localized_face_reasons(catalogs(), locale, reply, result.reasons)
 
 
 def _count_call(db: Session, me: Actor, limit: Limit, now: datetime) -> None:
