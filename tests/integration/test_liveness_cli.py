@@ -54,7 +54,11 @@ def test_an_impossible_challenge_exits_2(headturn: Path) -> None:
     assert out["verdict"] == "retry"
     _assert_check_shape(out)
     assert out["checks"]["challenge"]["passed"] is False
-    assert "turn your head to your right" in out["checks"]["challenge"]["reason"]
+    # JSON says the reasons in English from the catalog, their keys beside them.
+    assert "not seen in order: " in out["checks"]["challenge"]["reason"]
+    assert "Turn your head to your right" in out["checks"]["challenge"]["reason"]
+    assert any(k["id"] == "liveness.not_seen" and "turn_right" in k["actions"]
+               for k in out["reason_keys"]), out["reason_keys"]
 
 
 def test_a_corrupt_file_exits_3_without_traceback(headturn: Path, tmp_path: Path) -> None:

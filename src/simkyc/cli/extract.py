@@ -1,7 +1,7 @@
 """The message ids the code uses, read from the code itself: error codes (classes with a
-`code`), the pages' `data-i18n*` attributes and `t("...")` calls, quality checks, liveness
-reasons, the values of the enums the pages and the API translate; and which of them a catalog
-lacks.
+`code`), the pages' `data-i18n*` attributes and `t("...")` calls, quality checks, the values
+of the enums the pages and the API translate (decision, face review and liveness reason
+codes among them); and which of them a catalog lacks.
 
     python -m simkyc.cli.extract          # prints the ids each catalog lacks (exit 1 if any)
 """
@@ -25,6 +25,7 @@ from simkyc.faces.reasons import ReviewCode
 from simkyc.i18n.catalog import Catalogs, catalogs
 from simkyc.liveness.analyzer import Verdict
 from simkyc.liveness.challenge import Action
+from simkyc.liveness.reasons import LivenessReasonCode
 from simkyc.privacy.audit import AccessPurpose, AuditAction
 from simkyc.proofing.models import LivenessVerdict, Outcome, Purpose, Reason
 from simkyc.records.models import LineStatus, ServiceType
@@ -49,7 +50,7 @@ ENUMS: tuple[tuple[str, type[StrEnum]], ...] = (
     ("service", ServiceType), ("service.option", ServiceType),
     ("finding", DocumentError), ("check", DocumentError), ("check", PolicyFinding),
     ("agent.purpose", Purpose), ("field", TypedField), ("field_status", FieldStatus),
-    ("face_reason", ReviewCode),
+    ("face_reason", ReviewCode), ("liveness", LivenessReasonCode),
     # The CLI's summaries (simkyc verify, document check-*, liveness check).
     ("cli.decision", Decision), ("cli.verdict", Verdict), ("cli.action", Action),
     ("cli.field", DocumentField), ("cli.digit", CheckName), ("cli.province", Province),
@@ -65,13 +66,11 @@ class Extracted:
     error_codes: frozenset[str]
     page_ids: frozenset[str]
     quality_checks: frozenset[str]
-    liveness_reasons: frozenset[str]
     built_ids: frozenset[str]
     cli_ids: frozenset[str] = frozenset()
 
     def ids(self) -> frozenset[str]:
-        """Every id that must be in every catalog (liveness reasons are English sentences,
-        looked up among the catalog's `liveness.*` values, so they are not ids)."""
+        """Every id that must be in every catalog."""
         return (frozenset(f"error.{c}" for c in self.error_codes) | self.page_ids
                 | frozenset(f"advice.{c}" for c in self.quality_checks) | self.built_ids
                 | self.cli_ids)
@@ -116,17 +115,6 @@ def quality_checks(path: Path = PACKAGE / "faces" / "quality.py") -> frozenset[s
                      if isinstance(node, ast.Tuple) and len(node.elts) == 5
                      and isinstance(node.elts[0], ast.Constant)
                      and isinstance(node.elts[0].value, str))
-
-
-def liveness_reasons(path: Path = PACKAGE / "liveness" / "analyzer.py") -> frozenset[str]:
-    """The fixed reasons of the liveness checks: `CheckResult(name, passed, value, limit,
-    "reason", ...)` (the challenge's reason is built from the prompts)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    return frozenset(node.args[4].value for node in ast.walk(tree)
-                     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                     and node.func.id == "CheckResult" and len(node.args) >= 5
-                     and isinstance(node.args[4], ast.Constant)
-                     and isinstance(node.args[4].value, str))
 
 
 def said_ids(package: Path = PACKAGE) -> frozenset[str]:
@@ -183,24 +171,13 @@ def built_ids() -> frozenset[str]:
 
 def extract() -> Extracted:
     """Everything above, from the installed package's sources."""
-    return Extracted(error_codes(), page_ids(), quality_checks(), liveness_reasons(),
-                     built_ids(), cli_ids())
+    return Extracted(error_codes(), page_ids(), quality_checks(), built_ids(), cli_ids())
 
 
 def missing(cat: Catalogs, found: Extracted) -> dict[str, list[str]]:
-    """Per locale, the ids (and liveness sentences) its catalog lacks; empty lists when
-    complete."""
-    english = cat.messages["en"]
-    sentences = {k for k, v in english.items() if k.startswith("liveness.")
-                 and v in found.liveness_reasons}
-    lacking_sentences = sorted(r for r in found.liveness_reasons
-                               if r not in {english[k] for k in sentences})
-    needed = found.ids() | sentences
-    out = {}
-    for tag in cat.locales:
-        keys = cat.messages[tag].keys()
-        out[tag] = sorted(needed - keys) + [f"liveness sentence: {r}" for r in lacking_sentences]
-    return out
+    """Per locale, the ids its catalog lacks; empty lists when complete."""
+    needed = found.ids()
+    return {tag: sorted(needed - cat.messages[tag].keys()) for tag in cat.locales}
 
 
 def main() -> int:

@@ -11,6 +11,7 @@ import typer
 from simkyc.errors import SimkycError
 from simkyc.i18n.catalog import DEFAULT_LOCALE, catalogs
 from simkyc.i18n.messages import error_message, finding_message, liveness_reason
+from simkyc.liveness.reasons import LivenessReason
 
 # Set by `simkyc --lang TAG` for the rest of the process (the sub-commands read it here).
 LANG_VARIABLE = "SIMKYC_LANG"
@@ -44,9 +45,9 @@ def finding_said(code: str, english: str) -> str:
     return finding_message(catalogs(), cli_locale(), code, english)
 
 
-def liveness_said(english: str) -> str:
+def liveness_said(reason: LivenessReason) -> str:
     """A liveness check's reason in the CLI's language."""
-    return liveness_reason(catalogs(), cli_locale(), english)
+    return liveness_reason(catalogs(), cli_locale(), reason)
 
 
 def say(msg_id: str, **params: object) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,6 +20,8 @@ from simkyc.cli.lang import column, liveness_said, said, say
 from simkyc.config import get_settings
 from simkyc.errors import InvalidMedia, SimkycError
 from simkyc.files import read_input
+from simkyc.i18n.catalog import DEFAULT_LOCALE, catalogs
+from simkyc.i18n.messages import liveness_reason
 from simkyc.liveness.challenge import Action
 
 if TYPE_CHECKING:
@@ -72,10 +75,17 @@ def check(  # noqa: PLR0917 - typer maps each parameter to an option
     except SimkycError as error:
         raise _fail(error, as_json) from None
     if as_json:
-        print(json.dumps(result.to_dict()))
+        print(json.dumps(_reply(result)))
     else:
         _print_result(result)
     raise typer.Exit(EXIT_CODES[result.verdict.value])
+
+
+def _reply(result: LivenessResult) -> dict[str, object]:
+    """The JSON reply: reasons said in English (JSON does not change with the language), and
+    their catalog keys beside them (`reason_keys`, as in the API's liveness reply)."""
+    english = partial(liveness_reason, catalogs(), DEFAULT_LOCALE)
+    return {**result.to_dict(say=english), "reason_keys": [r.key() for r in result.reasons]}
 
 
 def parse_challenge(challenge: str | None, passive: bool) -> tuple[Action, ...] | None:

@@ -30,6 +30,8 @@ from rich.table import Table
 from simkyc.config import Settings
 from simkyc.faces.detect import YuNetDetector
 from simkyc.faces.pipeline import YUNET_FILE
+from simkyc.i18n.catalog import DEFAULT_LOCALE, catalogs
+from simkyc.i18n.messages import liveness_reason
 from simkyc.liveness.analyzer import LivenessResult, LivenessThresholds, Verdict
 from simkyc.liveness.challenge import Action
 from simkyc.liveness.media import Frame, MediaLimits, decode_video
@@ -214,7 +216,8 @@ def _described(
         {
             "challenge": [a.value for a in c],
             "verdict": outcome[c].verdict.value,
-            "reasons": list(outcome[c].reasons),
+            "reasons": [liveness_reason(catalogs(), DEFAULT_LOCALE, r)
+                        for r in outcome[c].reasons],
         }
         for c in challenges
         if (c in live) is want_live

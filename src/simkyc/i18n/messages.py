@@ -1,15 +1,16 @@
 """The human sentences of the API and the CLI in a locale: error messages, quality advice,
 liveness prompts and reasons, document-check sentences.
 
-Domain code keeps raising and returning English (logs, tests, the CLI's default); these
+Domain code raises errors with English messages (logs, tests, the CLI's default); these
 functions put that English into another locale by a stable key: an error's `code`, a quality
 check's name, a liveness action, a finding's code. Where the catalog lacks the key (a new
 error class with only its English message) the English stays: nothing breaks, and the
-completeness test names what is missing."""
+completeness test names what is missing. The reasons of a face decision and of a liveness
+check are not English at all but codes with their figures (faces/reasons.py,
+liveness/reasons.py): every language, English included, is said from the catalogs."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 from simkyc.documents.findings import InvalidDocument
@@ -17,11 +18,7 @@ from simkyc.errors import PoorQuality, SimkycError
 from simkyc.faces.reasons import ReviewReason
 from simkyc.i18n.catalog import DEFAULT_LOCALE, Catalogs
 from simkyc.liveness.challenge import PROMPTS
-
-# The challenge check's sentence (liveness/analyzer.py `_challenge`) names the missed actions
-# by their lower-cased English prompts (liveness/challenge.py PROMPTS).
-_NOT_SEEN = re.compile(r"^not seen (in order and on time|in order): (.*)$")
-_ACTION_OF = {text.lower(): action.value for action, text in PROMPTS.items()}
+from simkyc.liveness.reasons import LivenessReason
 
 
 def error_message(cat: Catalogs, locale: str, exc: SimkycError) -> str:
@@ -98,36 +95,12 @@ def prompt(cat: Catalogs, locale: str, action: str, english: str) -> str:
     return cat.text(locale, f"prompt.{action}", english)
 
 
-def liveness_reason_key(cat: Catalogs, english: str) -> dict[str, object] | None:
-    """The catalog id of a liveness check's reason, with the missed actions of the
-    challenge's sentence: `{"id": "liveness.not_seen", "actions": ["turn_right"]}`; None for
-    a sentence the catalog does not know. The pages keep it to say the reason again in
-    another language (the checks have no codes of their own: the sentence is the key, as a
-    gettext msgid is)."""
-    match = _NOT_SEEN.match(english)
-    if match:
-        prompts = match.group(2).split(", ")
-        if not all(p in _ACTION_OF for p in prompts):
-            return None
-        key = "liveness.not_seen_timed" if "on time" in match.group(1) else "liveness.not_seen"
-        return {"id": key, "actions": [_ACTION_OF[p] for p in prompts]}
-    for key, text in cat.messages[DEFAULT_LOCALE].items():
-        if key.startswith("liveness.") and text == english:
-            return {"id": key}
-    return None
-
-
-def liveness_reason(cat: Catalogs, locale: str, english: str) -> str:
-    """A liveness check's reason in `locale`, by its key (`liveness_reason_key`)."""
-    found = liveness_reason_key(cat, english)
-    if locale == DEFAULT_LOCALE or found is None:
-        return english
-    actions = found.get("actions")
-    if isinstance(actions, list):
-        names = [prompt(cat, locale, action, action) for action in actions]
-        return cat.text(locale, str(found["id"]), english,
-                        actions=cat.text(locale, "advice.separator", ", ").join(names))
-    return cat.text(locale, str(found["id"]), english)
+def liveness_reason(cat: Catalogs, locale: str, reason: LivenessReason) -> str:
+    """A liveness check's reason in `locale`: `liveness.<code>`, the challenge's missed
+    actions said by their prompts (English and Chinese alike from the catalogs)."""
+    names = [prompt(cat, locale, a.value, PROMPTS[a]) for a in reason.actions]
+    actions = cat.text(locale, "advice.separator", "; ").join(names)
+    return cat.text(locale, reason.msg_id, reason.code.value, actions=actions)
 
 
 def check_message(cat: Catalogs, locale: str, *, name: str, code: str | None,

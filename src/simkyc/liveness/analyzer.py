@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
@@ -14,11 +14,13 @@ from simkyc.faces.detect import face_from_mesh
 from simkyc.faces.match import Decision, fuse
 from simkyc.faces.pipeline import FaceEncoder, FaceSample, best_frames, live_probe
 from simkyc.faces.policy import Comparison, FacePolicy
-from simkyc.liveness.challenge import PROMPTS, Action
+from simkyc.liveness.challenge import Action
 from simkyc.liveness.media import Frame
 from simkyc.liveness.passive import PassiveAntiSpoof
 from simkyc.liveness.planarity import planarity
 from simkyc.liveness.pose import MeshPoseEstimator
+from simkyc.liveness.reasons import LivenessReason
+from simkyc.liveness.reasons import LivenessReasonCode as Why
 from simkyc.liveness.signals import (
     Event,
     EventThresholds,
@@ -41,13 +43,14 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One check: passed (None when it could not judge), measured value, threshold, reason."""
+    """One check: passed (None when it could not judge), measured value, threshold, and the
+    reason it gives when it fails (a code, said from the catalogs: liveness/reasons.py)."""
 
     name: str
     passed: bool | None
     value: float | None
     threshold: float | None
-    reason: str
+    reason: LivenessReason
     fails_as: Verdict = Verdict.RETRY
 
 
@@ -75,26 +78,29 @@ class LivenessResult:
 
     verdict: Verdict
     checks: tuple[CheckResult, ...]
-    reasons: tuple[str, ...]
+    reasons: tuple[LivenessReason, ...]
     frames_analysed: int
     actions_seen: tuple[tuple[str, float], ...]
     timings_ms: dict[str, float]
     best: tuple[FaceSample, ...] = ()
 
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready: checks keyed by name."""
+    def to_dict(self, say: Callable[[LivenessReason], object] = LivenessReason.key
+                ) -> dict[str, object]:
+        """JSON-ready: checks keyed by name; each reason written by `say` (default: its
+        language-free catalog key; the CLI passes `i18n.messages.liveness_reason`)."""
         return {
             "verdict": self.verdict.value,
-            "checks": {c.name: {k: v for k, v in asdict(c).items() if k != "name"}
+            "checks": {c.name: {"passed": c.passed, "value": c.value, "threshold": c.threshold,
+                                "reason": say(c.reason), "fails_as": c.fails_as.value}
                        for c in self.checks},
-            "reasons": list(self.reasons),
+            "reasons": [say(r) for r in self.reasons],
             "frames_analysed": self.frames_analysed,
             "actions_seen": [{"action": a, "t": round(t, 3)} for a, t in self.actions_seen],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
 
 
-def verdict_of(checks: Sequence[CheckResult]) -> tuple[Verdict, tuple[str, ...]]:
+def verdict_of(checks: Sequence[CheckResult]) -> tuple[Verdict, tuple[LivenessReason, ...]]:
     """Spoof if any spoof-type check failed, else retry if any failed, else live."""
     failed = [c for c in checks if c.passed is False]
     if any(c.fails_as is Verdict.SPOOF for c in failed):
@@ -152,14 +158,14 @@ class LivenessAnalyzer:
         fraction = sum(f.faces > 0 for f in tracked) / max(len(tracked), 1)
         limit = self.thresholds.min_face_fraction
         return CheckResult("face_present", fraction >= limit, fraction, limit,
-                           "keep your whole face in the frame, in good light")
+                           LivenessReason(Why.FACE_PRESENT))
 
     def _single(self, tracked: Sequence[TrackedFrame]) -> CheckResult:
         """Exactly one face: nobody else in view."""
         fraction = sum(f.faces > 1 for f in tracked) / max(len(tracked), 1)
         limit = self.thresholds.max_multi_face_fraction
         return CheckResult("single_face", fraction <= limit, fraction, limit,
-                           "only the applicant may be in view")
+                           LivenessReason(Why.SINGLE_FACE))
 
     def _planarity(self, meshes: list[Mesh], yaw: NDArray[np.float64],
                    pitch: NDArray[np.float64]) -> CheckResult:
@@ -168,10 +174,10 @@ class LivenessAnalyzer:
         result = planarity(meshes, yaw.tolist(), pitch.tolist(), t.min_deformation)
         if result.moved_frames < t.min_moved_frames:
             return CheckResult("depth", None, result.residual, t.min_planar_residual,
-                               "not enough head movement to judge depth", Verdict.SPOOF)
+                               LivenessReason(Why.DEPTH_UNJUDGED), Verdict.SPOOF)
         return CheckResult("depth", result.residual >= t.min_planar_residual, result.residual,
                            t.min_planar_residual,
-                           "the face moved like a flat picture (photo or screen)", Verdict.SPOOF)
+                           LivenessReason(Why.DEPTH), Verdict.SPOOF)
 
     def _samples(self, frames: Sequence[Frame], tracked: Sequence[TrackedFrame],
                  signals: Series) -> dict[int, FaceSample]:
@@ -209,14 +215,14 @@ class LivenessAnalyzer:
         samples = list(by_frame.values())
         if len(samples) < 2:
             return [CheckResult("same_person", False, float(len(samples)), 2.0,
-                                "face the camera so your face can be recognised")]
+                                LivenessReason(Why.SAME_PERSON_FEW))]
         centre = fuse([s.embedding for s in samples])
         lowest = min(float(s.embedding @ centre) for s in samples)
         continuity = self.policy.decide(lowest, comparison=Comparison.FRAME_CONTINUITY)
         # A frame the policy refuses is another face (spoof); one it cannot place is retried.
         checks = [CheckResult(
             "same_person", continuity.decision is Decision.MATCH, lowest,
-            continuity.accept_threshold, "the face changed during the capture",
+            continuity.accept_threshold, LivenessReason(Why.SAME_PERSON),
             Verdict.SPOOF if continuity.decision is Decision.NO_MATCH else Verdict.RETRY)]
         if selfie is not None:
             probe = live_probe(samples, 3)
@@ -225,7 +231,7 @@ class LivenessAnalyzer:
             passed = {Decision.MATCH: True, Decision.NO_MATCH: False}.get(outcome.decision)
             checks.append(CheckResult("matches_selfie", passed, outcome.score,
                                       outcome.accept_threshold,
-                                      "the live face does not match the selfie",
+                                      LivenessReason(Why.MATCHES_SELFIE),
                                       Verdict.SPOOF))
         return checks
 
@@ -240,14 +246,16 @@ class LivenessAnalyzer:
         ranked = sorted(by_frame.items(), key=lambda item: item[1].quality.score(), reverse=True)
         chosen = ranked[: self.thresholds.passive_frames]
         if not chosen:
-            return CheckResult("passive", None, None, limit, "no usable frame", Verdict.SPOOF)
+            return CheckResult("passive", None, None, limit,
+                               LivenessReason(Why.PASSIVE_UNUSABLE), Verdict.SPOOF)
         scores = [self.passive.score(frames[i].pixels, box).live
                   for i, s in chosen if (box := self._detector_box(frames[i], s)) is not None]
         if not scores:
-            return CheckResult("passive", None, None, limit, "no usable frame", Verdict.SPOOF)
+            return CheckResult("passive", None, None, limit,
+                               LivenessReason(Why.PASSIVE_UNUSABLE), Verdict.SPOOF)
         mean = float(np.mean(scores))
         return CheckResult("passive", mean >= limit, mean, limit,
-                           "the image looks like a photo or a screen", Verdict.SPOOF)
+                           LivenessReason(Why.PASSIVE), Verdict.SPOOF)
 
 
 def _nearest(faces: Sequence[Face], target: Face) -> Face | None:
@@ -267,7 +275,7 @@ def _challenge(
     """The requested actions, in order (and in their time slots, when timed), in the clip."""
     done, matched = performed_in_order(seen, actions, (0.0, end), slot_s)
     count = sum(m is not None for m in matched)
-    missing = [PROMPTS[a].lower() for a, m in zip(actions, matched, strict=True) if m is None]
-    when = "in order and on time" if slot_s is not None else "in order"
-    reason = (f"not seen {when}: " + ", ".join(missing)) if missing else ""
-    return CheckResult("challenge", done, float(count), float(len(actions)), reason)
+    missing = tuple(a for a, m in zip(actions, matched, strict=True) if m is None)
+    why = Why.NOT_SEEN_TIMED if slot_s is not None else Why.NOT_SEEN
+    return CheckResult("challenge", done, float(count), float(len(actions)),
+                       LivenessReason(why, missing))

@@ -252,7 +252,10 @@ class ProofingFlow:
         held = self.held.load(db, proofing_id=proofing_id, now=now)
         db.rollback()
         result = self._judge(held, challenge, media)
-        out = LivenessOut(verdict=result.verdict.value, reasons=list(result.reasons),
+        # The reasons as codes (the API route says them in the reader's language); a reply
+        # kept for a replay holds no sentence in any language.
+        out = LivenessOut(verdict=result.verdict.value, reasons=[],
+                          reason_keys=[r.key() for r in result.reasons],
                           frames_analysed=result.frames_analysed,
                           actions_seen=[{"action": a, "t": round(t, 3)}
                                         for a, t in result.actions_seen])

@@ -95,6 +95,8 @@ class LivenessOut(BaseModel):
     reasons: list[str]
     frames_analysed: int
     actions_seen: list[dict[str, object]]
-    # Each reason's catalog id (and missed actions), None where the catalog has none: the
-    # pages say the reasons again after a change of language (set by the API route).
+    # Each reason's catalog id (and missed actions): what the flow decides with (liveness/
+    # reasons.py `LivenessReason.key`); the API route says `reasons` from them in the
+    # request's language, and the pages say them again after a change of language. (None
+    # was a sentence without a key in replies kept before the reasons were codes.)
     reason_keys: list[dict[str, object] | None] = []

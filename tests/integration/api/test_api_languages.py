@@ -4,11 +4,14 @@ typed (张伟), an ID number ending in `x` is accepted as `X`."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import date
 
 import pytest
 from api_world import Api, applicant
+
+from simkyc.liveness.challenge import Action
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 CONSENT = {"given": True, "version": "consent-v1"}
@@ -81,3 +84,28 @@ def test_face_review_reasons_follow_accept_language(api: Api,
     assert en["reasons"] == [f"FMR {fmr} is not supported by the {pairs} impostor pairs of "
                              "the calibration"]
     assert zh["reasons"] == [f"校准所用的 {pairs} 对冒名样本不足以支撑 {fmr} 的误识率（FMR）"]
+
+
+def test_liveness_reasons_are_said_from_their_codes_in_each_language(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The flow keeps a liveness reply's reasons as codes (`reason_keys`); the route says
+    them in the request's language. A replay under the same key, asked in English, says the
+    very reply it kept in English: nothing is matched from a sentence."""
+    out_of_order = (Action.TURN_LEFT, Action.TURN_RIGHT)  # the video turns right, then left
+    monkeypatch.setattr(api.services, "book", replace(api.services.book, script=out_of_order))
+    agent = api.staff("agent", api.operator("CN"))
+    session = api.start(agent, applicant())
+    api.faces(agent, session)
+    base = f"/v1/proofing-sessions/{session}"
+    nonce = api.ok("POST", f"{base}/liveness-challenges", agent)["nonce"]
+    key = {"Idempotency-Key": f"liveness-{uuid.uuid4().hex}"}
+    sent = {"data": {"nonce": nonce},
+            "files": {"video": ("headturn.avi", api.shots.video, "video/x-msvideo")}}
+    zh = api.ok("POST", f"{base}/liveness", agent, headers={**ZH, **key}, **sent)
+    en = api.ok("POST", f"{base}/liveness", agent, headers=key, **sent)
+    assert zh["verdict"] == en["verdict"] == "retry"
+    assert zh["reason_keys"] == en["reason_keys"]
+    assert {"id": "liveness.not_seen_timed", "actions": ["turn_right"]} in zh["reason_keys"]
+    assert "未按顺序及时检测到：请向右转头" in zh["reasons"]
+    assert "not seen in order and on time: Turn your head to your right" in en["reasons"]
+    assert len(zh["reasons"]) == len(en["reasons"]) == len(zh["reason_keys"])

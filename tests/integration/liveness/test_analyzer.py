@@ -13,6 +13,7 @@ from simkyc.config import Settings
 from simkyc.liveness.analyzer import Verdict
 from simkyc.liveness.challenge import Action
 from simkyc.liveness.media import Frame
+from simkyc.liveness.reasons import LivenessReasonCode as Why
 from simkyc.liveness.service import LivenessService
 
 A = Action
@@ -51,7 +52,8 @@ def test_challenges_out_of_order_fail(service: LivenessService, turning: list[Fr
     result = service.analyzer.analyse(turning, actions=actions)
     assert result.verdict is Verdict.RETRY
     challenge = next(c for c in result.checks if c.name == "challenge")
-    assert challenge.passed is False and "turn your head to your right" in challenge.reason
+    assert challenge.passed is False and challenge.reason.code is Why.NOT_SEEN
+    assert A.TURN_RIGHT in challenge.reason.actions
 
 
 def test_frames_without_a_face_ask_to_retry(service: LivenessService,
@@ -107,4 +109,4 @@ def test_a_recording_off_the_prompts_schedule_fails_a_timed_challenge(
     timed = service.analyzer.analyse(turning, actions=actions, slot_s=2.5)
     assert timed.verdict is Verdict.RETRY
     challenge = next(c for c in timed.checks if c.name == "challenge")
-    assert "on time" in challenge.reason
+    assert challenge.reason.code is Why.NOT_SEEN_TIMED

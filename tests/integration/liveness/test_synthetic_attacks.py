@@ -10,6 +10,7 @@ import pytest
 
 from simkyc.liveness.analyzer import Verdict
 from simkyc.liveness.challenge import Action
+from simkyc.liveness.reasons import LivenessReasonCode as Why
 from simkyc.liveness.service import LivenessService
 from simkyc.synth.liveness_attacks import print_attack
 from simkyc.types import Image
@@ -37,4 +38,4 @@ def test_a_print_attack_performing_head_turns_is_not_live(
     assert result.verdict is Verdict.SPOOF
     # A card moves like a plane and looks printed: the depth or the passive check says so.
     assert failed & {"depth", "passive"}
-    assert any("photo or" in reason for reason in result.reasons)
+    assert {r.code for r in result.reasons} & {Why.DEPTH, Why.PASSIVE}

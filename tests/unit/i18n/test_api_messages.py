@@ -15,12 +15,8 @@ from simkyc.api import errors as api_errors
 from simkyc.documents.findings import DocumentError, DocumentField, Finding, InvalidDocument
 from simkyc.i18n import catalogs
 from simkyc.i18n.messages import (
-    liveness_reason,
-    liveness_reason_key,
     localized_quality,
 )
-from simkyc.liveness.analyzer import _challenge
-from simkyc.liveness.challenge import Action
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
 
@@ -138,34 +134,3 @@ def test_a_verification_replys_quality_advice_is_translated() -> None:
     assert zh["decision"] == "review"
     assert zh["document_quality"] == {"findings": [{**finding, "advice": "请让脸部光线更充足"}]}
     assert localized_quality(catalogs(), "en", reply) == reply
-
-
-@pytest.mark.parametrize(("slot_s", "zh"), [
-    (2.5, "未按顺序及时检测到：请向左转头；请眨眼"),
-    (None, "未按顺序检测到：请向左转头；请眨眼"),
-])
-def test_the_challenges_reason_names_the_missed_actions_in_chinese(
-        slot_s: float | None, zh: str) -> None:
-    """The sentence the analyzer builds (no action seen) is read back to its actions."""
-    english = _challenge([], [Action.TURN_LEFT, Action.BLINK], 5.0, slot_s).reason
-    assert liveness_reason(catalogs(), "zh-CN", english) == zh
-    assert liveness_reason(catalogs(), "en", english) == english
-
-
-def test_a_fixed_liveness_reason_is_found_by_its_english_sentence() -> None:
-    assert liveness_reason(catalogs(), "zh-CN", "only the applicant may be in view") == (
-        "画面中只能有申请人本人")
-    assert liveness_reason(catalogs(), "zh-CN", "a reason no catalog has") == (
-        "a reason no catalog has")
-
-
-def test_a_liveness_reason_has_a_key_the_pages_say_it_again_with() -> None:
-    """The liveness reply's `reason_keys`: the catalog id, and the missed actions of the
-    challenge's sentence, so a page switched to another language says the reason again."""
-    english = _challenge([], [Action.TURN_LEFT, Action.BLINK], 5.0, None).reason
-    assert liveness_reason_key(catalogs(), english) == {
-        "id": "liveness.not_seen", "actions": ["turn_left", "blink"]}
-    assert liveness_reason_key(catalogs(), "only the applicant may be in view") == {
-        "id": "liveness.single_face"}
-    assert liveness_reason_key(catalogs(), "a reason no catalog has") is None
-

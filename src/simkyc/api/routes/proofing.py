@@ -34,7 +34,8 @@ from simkyc.api.schemas import (
 from simkyc.api.translated import localized
 from simkyc.errors import MediaTooLarge
 from simkyc.i18n import DEFAULT_LOCALE, catalogs
-from simkyc.i18n.messages import liveness_reason, liveness_reason_key, prompt
+from simkyc.i18n.messages import liveness_reason, prompt
+from simkyc.liveness.reasons import LivenessReason
 from simkyc.proofing import service as proofing
 from simkyc.proofing.flow import LivenessMedia
 from simkyc.proofing.schemas import Consent, ProofingView
@@ -52,11 +53,16 @@ def _prompts(out: ChallengeOut, locale: str) -> ChallengeOut:
 
 
 def _reasons(out: LivenessOut, locale: str) -> LivenessOut:
-    """The liveness verdict's reasons in the reader's language, and their catalog keys (the
-    pages say them again after a change of language)."""
-    return out.model_copy(update={
-        "reasons": [liveness_reason(catalogs(), locale, r) for r in out.reasons],
-        "reason_keys": [liveness_reason_key(catalogs(), r) for r in out.reasons]})
+    """The liveness verdict's reasons in the reader's language, said from their catalog keys
+    (which the reply keeps: the pages say them again after a change of language). A reply
+    kept for a replay before the reasons were codes has English sentences and no keys: it is
+    answered as it was."""
+    if not out.reason_keys:
+        return out
+    found = [LivenessReason.from_key(k) for k in out.reason_keys]
+    said = [liveness_reason(catalogs(), locale, r) if r is not None  # else: not ours
+            else str((k or {}).get("id", "")) for r, k in zip(found, out.reason_keys, strict=True)]
+    return out.model_copy(update={"reasons": said})
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
