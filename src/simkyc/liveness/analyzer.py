@@ -87,11 +87,13 @@ class LivenessResult:
     def to_dict(self, say: Callable[[LivenessReason], object] = LivenessReason.key
                 ) -> dict[str, object]:
         """JSON-ready: checks keyed by name; each reason written by `say` (default: its
-        language-free catalog key; the CLI passes `i18n.messages.liveness_reason`)."""
+        language-free catalog key; the CLI passes `i18n.messages.liveness_reason`), a passed
+        check's as null."""
         return {
             "verdict": self.verdict.value,
             "checks": {c.name: {"passed": c.passed, "value": c.value, "threshold": c.threshold,
-                                "reason": say(c.reason), "fails_as": c.fails_as.value}
+                                "reason": None if c.passed else say(c.reason),
+                                "fails_as": c.fails_as.value}
                        for c in self.checks},
             "reasons": [say(r) for r in self.reasons],
             "frames_analysed": self.frames_analysed,

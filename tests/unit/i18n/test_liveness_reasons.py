@@ -5,13 +5,14 @@ code with no catalog entry fails here."""
 from __future__ import annotations
 
 import re
+from functools import partial
 
 import pytest
 
 from simkyc.api.routes.proofing import _reasons
 from simkyc.i18n import catalogs
 from simkyc.i18n.messages import liveness_reason
-from simkyc.liveness.analyzer import _challenge
+from simkyc.liveness.analyzer import CheckResult, LivenessResult, Verdict, _challenge
 from simkyc.liveness.challenge import Action
 from simkyc.liveness.reasons import LivenessReason, LivenessReasonCode
 from simkyc.proofing.schemas import LivenessOut
@@ -88,3 +89,24 @@ def test_a_reply_kept_before_reasons_were_codes_is_answered_as_it_was() -> None:
     sentence is parsed back; the reply is answered as stored, not dropped or a 500."""
     old = _out(["not seen in order: blink"], [])
     assert _reasons(old, "zh-CN") == old
+
+
+def test_a_results_json_is_language_free_unless_told_how_to_say_its_reasons() -> None:
+    """`to_dict()` gives each failed check's reason as its key; the CLI passes the English
+    sentence (`simkyc liveness check --json`); a passed check has no reason."""
+    failed = LivenessReason(LivenessReasonCode.PASSIVE)
+    result = LivenessResult(
+        Verdict.SPOOF,
+        (CheckResult("face_present", True, 1.0, 0.9,
+                     LivenessReason(LivenessReasonCode.FACE_PRESENT)),
+         CheckResult("passive", False, 0.1, 0.37, failed, Verdict.SPOOF)),
+        (failed,), 20, (), {})
+    keys = result.to_dict()
+    assert keys["reasons"] == [{"id": "liveness.passive"}]
+    assert keys["checks"] == {
+        "face_present": {"passed": True, "value": 1.0, "threshold": 0.9, "reason": None,
+                         "fails_as": "retry"},
+        "passive": {"passed": False, "value": 0.1, "threshold": 0.37,
+                    "reason": {"id": "liveness.passive"}, "fails_as": "spoof"}}
+    english = result.to_dict(say=partial(liveness_reason, catalogs(), "en"))
+    assert english["reasons"] == ["the image looks like a photo or a screen"]

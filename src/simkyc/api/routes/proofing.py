@@ -59,10 +59,16 @@ def _reasons(out: LivenessOut, locale: str) -> LivenessOut:
     answered as it was."""
     if not out.reason_keys:
         return out
-    found = [LivenessReason.from_key(k) for k in out.reason_keys]
-    said = [liveness_reason(catalogs(), locale, r) if r is not None  # else: not ours
-            else str((k or {}).get("id", "")) for r, k in zip(found, out.reason_keys, strict=True)]
-    return out.model_copy(update={"reasons": said})
+    return out.model_copy(update={"reasons": [_said(k, locale) for k in out.reason_keys]})
+
+
+def _said(key: dict[str, object] | None, locale: str) -> str:
+    """One kept reason key in `locale`; a key that is not a liveness reason (never written by
+    the flow) is shown as its id rather than failing the reply."""
+    reason = LivenessReason.from_key(key)
+    if reason is None:
+        return str((key or {}).get("id", ""))
+    return liveness_reason(catalogs(), locale, reason)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
