@@ -5,9 +5,10 @@ proofing run alone and together, while a sampler thread reads VmRSS every 2 ms.
 What it measures
     rest_mb: the resident set once the models are loaded, warmed and trimmed (what a worker
     holds idle). Per scenario, run once to warm and then measured: peak_mb (the largest VmRSS
-    the sampler saw) and its growth over rest, and for the stages of one request the resident
-    set at each stage's end (decode, judge; find the portrait, OCR). tracemalloc does not see
-    native memory (FFmpeg's frames, ONNX Runtime's arenas, MediaPipe), /proc does.
+    the sampler saw) and its growth over rest, CPU seconds and minor page faults, and per
+    stage of one request its peak (of several at once: the resident set at its end).
+    tracemalloc does not see native memory (FFmpeg's frames, ONNX Runtime's buffers,
+    MediaPipe), /proc does.
     - clip: one liveness clip decoded and judged (the head-turn video the cluster bench sends).
     - document: the proofing flow's document step (the portrait found, the card's text read)
       on one card photo.
@@ -33,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -99,6 +101,12 @@ def vm_hwm() -> int:
     """The largest resident set this process has had (VmHWM, /proc/self/status), bytes."""
     status = Path("/proc/self/status").read_text().splitlines()
     return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) * 1024
+
+
+def minor_faults() -> int:
+    """Pages this process has faulted in so far (each mmap'd buffer's pages fault on first
+    touch: the CPU cost of handing memory back, steadier than CPU time on a shared machine)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def mb(value: int) -> int:
@@ -180,15 +188,16 @@ class Scenarios:
 def measure(scenarios: Scenarios, name: str, rest: int) -> dict[str, object]:
     """One measured run of a scenario, then the trimmer (as after every engine checkout)."""
     scenarios.stages.clear()
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu, faults = time.perf_counter(), time.process_time(), minor_faults()
     with Sampler(alone=name != "together") as sampler:
         scenarios.sampler = sampler
         scenarios.run(name, name)
         scenarios.sampler = None
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    faults = minor_faults() - faults
     trimmed = scenarios.worker.trimmer()
     return {"peak_mb": mb(sampler.peak), "over_rest_mb": mb(sampler.peak - rest),
-            "seconds": round(seconds, 2), "cpu_s": round(cpu, 2),
+            "seconds": round(seconds, 2), "cpu_s": round(cpu, 2), "minor_faults": faults,
             "stages_mb": {stage: mb(value) for stage, value in scenarios.stages.items()},
             "trimmed": trimmed, "after_trim_mb": mb(resident_bytes())}
 
