@@ -12,6 +12,8 @@ What it measures
     - clip: one liveness clip decoded and judged (the head-turn video the cluster bench sends).
     - document: the proofing flow's document step (the portrait found, the card's text read)
       on one card photo.
+    - checks: ten card checks in a row on one engine (the card's portrait and the selfie, as
+      /v1/faces/verify computes them): its cpu_s / 10 and minor_faults / 10 are a check's.
     - together: one clip per engine pool member and a card, all sent at once from their own
       threads (as the API's thread pool runs requests): what the cluster bench's worst
       moment had in flight. The flow's OCR holds an engine, so the card waits for one.
@@ -26,7 +28,7 @@ Why not the live server
 Run
     nice -n 5 .venv/bin/python bench/memory_peak.py [--repeat 2] [--env SIMKYC_NAME=value ...]
     e.g. --env SIMKYC_WORKER_CORES=1 (one engine, as each of two workers on two cores), or
-    --env SIMKYC_MALLOC_MMAP_THRESHOLD_KB=0 (glibc's own threshold, as before).
+    --env SIMKYC_MALLOC_MMAP_THRESHOLD_KB=256 (large buffers mmapped, handed back when freed).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from simkyc.api.tuning import tune_process
 from simkyc.config import Settings
 from simkyc.documents.crosscheck import Typed
 from simkyc.documents.ocr import CardReader
+from simkyc.documents.portrait import extract_portrait_from_bytes
 from simkyc.liveness.challenge import Action, Challenge, ChallengeBook
 from simkyc.memory import Trimmer, resident_bytes
 from simkyc.privacy.keyring import Keyring
@@ -173,6 +176,15 @@ class Scenarios:
                                         today=date(2026, 1, 1))
         self.stage(f"{tag}.read")
 
+    def checks(self, tag: str) -> None:
+        """Ten /v1/faces/verify-like card checks in a row (the card's portrait and the selfie,
+        no OCR): CPU-s and page faults per check are what an allocator setting costs."""
+        with self.worker.pool.checkout() as engines:
+            for _ in range(10):
+                extract_portrait_from_bytes(self.shots.document, engines.pipeline.encoder)
+                engines.pipeline.encoder.sample(self.shots.selfie)
+        self.stage(f"{tag}.ten")
+
     def together(self, tag: str) -> None:
         """One clip per engine and a card, all sent at once (the cluster bench's worst)."""
         jobs = [partial(self.clip, f"{tag}.clip{k}") for k in range(self.worker.pool.size)]
@@ -182,7 +194,8 @@ class Scenarios:
                 future.result()
 
     def run(self, name: str, tag: str) -> None:
-        {"clip": self.clip, "document": self.document, "together": self.together}[name](tag)
+        {"clip": self.clip, "document": self.document, "checks": self.checks,
+         "together": self.together}[name](tag)
 
 
 def measure(scenarios: Scenarios, name: str, rest: int) -> dict[str, object]:
@@ -217,7 +230,7 @@ def main() -> None:
     report: dict[str, object] = {"engines": worker.pool.size, "rest_mb": mb(rest),
                                  "loading_peak_mb": mb(loading_peak)}
     scenarios = Scenarios(worker, shots)
-    for name in ("clip", "document", "together"):
+    for name in ("clip", "document", "checks", "together"):
         scenarios.run(name, "warm")  # not measured: the first run of each after loading
         worker.trimmer()
         for k in range(args.repeat):

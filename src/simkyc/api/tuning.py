@@ -31,7 +31,7 @@ class ProcessTuning:
 
 def tune_process(settings: Settings) -> ProcessTuning:
     """Size OpenCV's thread pool to one engine's share of the cores, cap glibc's malloc
-    arenas and fix its mmap threshold (large buffers go back to the system when freed).
+    arenas and, if set, fix its mmap threshold (large buffers back to the system when freed).
     OpenCV's default is every CPU of the machine for each of the engines running at once:
     two workers of two engines on two cores could run eight OpenCV threads. ONNX Runtime's
     threads are set per session (`threads`, `ocr_threads`); MediaPipe's graphs run their

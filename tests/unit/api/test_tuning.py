@@ -38,7 +38,8 @@ def test_tuning_sizes_opencv_to_one_engines_share() -> None:
     try:
         tuning = tune_process(Settings(worker_cores=2, engine_pool=1, malloc_arena_max=8))
         assert tuning.threads_per_engine == 2 and cv2.getNumThreads() == 2
-        assert tuning.malloc_mmap_threshold_kb == 256  # the default: large buffers mmapped
+        assert tuning.malloc_mmap_threshold_kb == 0  # the default: glibc's own threshold
+        assert tune_process(Settings(malloc_mmap_threshold_kb=32768)).malloc_mmap_threshold_kb
         tune_process(Settings(worker_cores=2))
         assert cv2.getNumThreads() == 1
     finally:
