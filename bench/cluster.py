@@ -45,12 +45,20 @@ Caveats
     Server, load generator and PostgreSQL share the machine's cores (PostgreSQL's CPU is in
     other_processes_cores_busy, with everyone else's). --pin runs N workers on the first N
     CPUs (taskset): 1 worker on one core against 2 on two is process scaling itself, apart
-    from how much of two cores one worker's threads can use.
+    from how much of two cores one worker's threads can use. --worker-cores K configures each
+    worker for K cores (SIMKYC_WORKER_CORES=K: engine pool, OCR and OpenCV threads) without
+    pinning it: with K=1, N one-core workers against one, unpinned (the kernel places them),
+    shows whether processes scale when each is a one-core unit, and, against the default
+    run, whether one multi-threaded worker spends more CPU per unit than two one-core ones.
 
 Run
     export URL=$(SIMKYC_PG_DIR=/tmp/simkyc-bench-pg SIMKYC_PG_DB=bench_cluster scripts/postgres.sh)
     nice -n 5 .venv/bin/python bench/cluster.py --url "$URL" [--workers 1 2] [--clients 8]
-        [--seconds 60] [--pin] [--env SIMKYC_NAME=value ...]
+        [--seconds 60] [--pin | --worker-cores 1] [--env SIMKYC_NAME=value ...]
+    The three configurations the README's table shows, each 1 against 2 workers:
+        ... --seconds 45                     (serve's default: each worker cores / N)
+        ... --seconds 45 --worker-cores 1    (each worker a one-core unit, unpinned)
+        ... --seconds 45 --pin               (each worker a one-core unit on its own CPU)
 """
 
 from __future__ import annotations
@@ -359,8 +367,10 @@ def wait_ready(url: str, server: subprocess.Popen[bytes], workers: int, log: Pat
 
 
 def measure(url_db: str, workers: int, *, clients: int, seconds: float, bodies: Bodies,
-            cpus: list[int] | None, extra_env: dict[str, str]) -> dict[str, object]:
-    """One `simkyc serve --workers N` (on *cpus* only, if given), both phases, its memory."""
+            cpus: list[int] | None, worker_cores: int | None,
+            extra_env: dict[str, str]) -> dict[str, object]:
+    """One `simkyc serve --workers N` (on *cpus* only, if given; each worker configured for
+    *worker_cores*, if given), both phases, its memory."""
     state = Path(tempfile.mkdtemp(prefix=f"simkyc-bench-{workers}w-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIMKYC_")}
     env.update({"PYTHONPATH": str(ROOT / "src"), "SIMKYC_DATABASE_URL": url_db,
@@ -372,6 +382,8 @@ def measure(url_db: str, workers: int, *, clients: int, seconds: float, bodies: 
                 # 8 clients queue on the engines by design here; the default 2 s wait would
                 # turn the queue into 503s under a shared machine's load.
                 "SIMKYC_FACES_VERIFY_LOCK_WAIT_S": "120", **extra_env})
+    if worker_cores is not None:
+        env["SIMKYC_WORKER_CORES"] = str(worker_cores)
     operator = cli(env, "admin", "create-operator", f"Bench {workers}w {time.time():.0f}")
     agent = cli(env, "admin", "create-principal", "bench", "--role", "agent",
                 "--operator", str(operator["id"]))
@@ -399,7 +411,10 @@ def measure(url_db: str, workers: int, *, clients: int, seconds: float, bodies: 
             return {"workers": workers, "error": f"workers {gone} died during the run; see "
                     f"{state / 'serve.log'}", "proofings_per_min": proofing}
         after = [memory_mb(pid) for pid in pids]
-        return {"workers": workers, "cpus": cpus or sorted(os.sched_getaffinity(0)),
+        machine = cpus or sorted(os.sched_getaffinity(0))
+        return {"workers": workers, "cpus": machine,
+                "worker_cores": int(env.get("SIMKYC_WORKER_CORES", 0))
+                or max(1, len(machine) // workers),  # serve's default: cores / N
                 "clients": clients, "proofings_per_min": proofing, "verify_per_s": verify,
                 "memory_mb_per_worker": {"ready": ready, "after_proofings": after_proofing,
                                          "after_verify": after},
@@ -418,6 +433,9 @@ def main() -> None:
     parser.add_argument("--pin", action="store_true",
                         help="Run N workers on the first N CPUs only (taskset): each worker "
                         "gets one core, so N workers against 1 is process scaling itself.")
+    parser.add_argument("--worker-cores", type=int, default=None, metavar="K",
+                        help="Configure each worker for K cores (SIMKYC_WORKER_CORES) without "
+                        "pinning it: --worker-cores 1 makes every worker a one-core unit.")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="Extra environment for the server (e.g. SIMKYC_WORKER_CORES=2).")
     args = parser.parse_args()
@@ -427,7 +445,8 @@ def main() -> None:
     results = []
     for n in args.workers:
         result = measure(args.url, n, clients=args.clients, seconds=args.seconds,
-                         bodies=bodies, cpus=mine[:n] if args.pin else None, extra_env=extra)
+                         bodies=bodies, cpus=mine[:n] if args.pin else None,
+                         worker_cores=args.worker_cores, extra_env=extra)
         print(json.dumps(result), flush=True)
         results.append(result)
     if len(results) >= 2 and not any("error" in result for result in results):

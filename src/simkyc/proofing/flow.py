@@ -306,15 +306,18 @@ class ProofingFlow:
                        ) -> tuple[FaceSample, TextCheck | None]:
         from simkyc.documents.portrait import extract_portrait_from_bytes
 
+        # The OCR runs inside the checkout, though it uses no member: the pool bounds the
+        # heavy jobs a worker runs at once to its engines (one per core). Outside, two clips
+        # and a card's OCR ran together on two cores, and the worker's peak was their sum
+        # (919 MB, bench/cluster.py; the OCR alone takes ~200 MB, bench/memory_peak.py).
         with self.engines.checkout() as engines:
             if not card:
                 return engines.pipeline.encoder.sample(image), None
             found = extract_portrait_from_bytes(image, engines.pipeline.encoder)
-        if self.reader is None or typed is None:
-            return found.sample, None
-        # OCR runs outside the pool: its ONNX Runtime sessions are thread-safe.
-        text = check_text(self.reader, found.card, typed, today=today,
-                          sure_score=self.settings.ocr_sure_score)
+            if self.reader is None or typed is None:
+                return found.sample, None
+            text = check_text(self.reader, found.card, typed, today=today,
+                              sure_score=self.settings.ocr_sure_score)
         return found.sample, text
 
     def _judge(self, held: Held, challenge: Challenge,

@@ -13,7 +13,12 @@ from typer.testing import CliRunner
 from simkyc.api.tuning import tune_process
 from simkyc.config import Settings
 from simkyc.documents.ocr import CardReader
-from simkyc.memory import Trimmer, release_freed_memory, set_malloc_arena_max
+from simkyc.memory import (
+    Trimmer,
+    release_freed_memory,
+    set_malloc_arena_max,
+    set_malloc_mmap_threshold,
+)
 
 
 def test_the_engines_and_their_threads_follow_the_worker_cores() -> None:
@@ -33,6 +38,8 @@ def test_tuning_sizes_opencv_to_one_engines_share() -> None:
     try:
         tuning = tune_process(Settings(worker_cores=2, engine_pool=1, malloc_arena_max=8))
         assert tuning.threads_per_engine == 2 and cv2.getNumThreads() == 2
+        assert tuning.malloc_mmap_threshold_kb == 0  # the default: glibc's own threshold
+        assert tune_process(Settings(malloc_mmap_threshold_kb=32768)).malloc_mmap_threshold_kb
         tune_process(Settings(worker_cores=2))
         assert cv2.getNumThreads() == 1
     finally:
@@ -41,6 +48,7 @@ def test_tuning_sizes_opencv_to_one_engines_share() -> None:
 
 def test_the_allocator_calls_do_not_fail() -> None:
     set_malloc_arena_max(8)  # glibc's own default on a 1-core machine: harmless here
+    set_malloc_mmap_threshold(256 * 1024)
     release_freed_memory()
     assert not release_freed_memory(above_bytes=2**50)  # the resident set is far below
     trimmer = Trimmer(margin_bytes=2**40)
