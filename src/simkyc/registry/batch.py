@@ -18,18 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import (
-    CursorResult,
-    String,
-    func,
-    insert,
-    null,
-    or_,
-    select,
-    type_coerce,
-    union_all,
-    update,
-)
+from sqlalchemy import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,14 +47,16 @@ from simkyc.privacy.audit import AccessPurpose, AuditAction, Event
 from simkyc.privacy.crypto import place
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.templates import open_template, seal_template, template_place
-from simkyc.proofing.models import ProofingSession, Purpose
+from simkyc.proofing.models import Outcome as ProofingOutcome
+from simkyc.proofing.models import Purpose
 from simkyc.proofing.service import require_usable
 from simkyc.records.idempotent import opened_response, sealed_response
-from simkyc.records.models import Line, LineStatus, Operator, Person, ServiceType
-from simkyc.registry.lines import operator_of, transfer_forbidden
+from simkyc.records.models import LineStatus, ServiceType
+from simkyc.registry.lines import transfer_forbidden
 from simkyc.registry.numbers import normalise_iccid, normalise_msisdn
 from simkyc.registry.schemas import LineView
 from simkyc.registry.sealed_numbers import NumberKind, blind_index, blind_indexes, number_columns
+from simkyc.registry.statements import statements
 from simkyc.rules.line_caps import Holdings, check_one_more, profile_for
 from simkyc.rules.profiles import JurisdictionProfile
 
@@ -95,13 +86,36 @@ class Outcome:
     error: SimkycError | None = None
 
 
+@dataclass(frozen=True)
+class OperatorRef:
+    """The registering operator: its id and the jurisdiction whose profile sets the caps."""
+
+    id: str
+    jurisdiction: str
+
+
+@dataclass(frozen=True)
+class Approval:
+    """What the judge reads of a proofing session (the columns `require_usable` checks, and
+    the live template a registration enrols)."""
+
+    id: str
+    purpose: Purpose
+    person_id: str
+    line_id: str | None
+    outcome: ProofingOutcome
+    consumed_at: datetime | None
+    expires_at: datetime | None
+    template_ct: bytes | None
+
+
 @dataclass
 class _Judgement:
     """Everything one judging pass read, and what it decided so far."""
 
     db: Session  # its info carries the request-digest keys (db.idempotency)
     keyring: Keyring
-    records: dict[str, ProofingSession]
+    records: dict[str, Approval]
     live: dict[str, str]  # blind index of a live line's msisdn or iccid -> its holder
     quarantine: dict[str, datetime]  # by msisdn blind index
     held: dict[str, Holdings]
@@ -109,7 +123,7 @@ class _Judgement:
     lines: list[dict[str, Any]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     keys: list[dict[str, Any]] = field(default_factory=list)
-    enrolled: dict[str, ProofingSession] = field(default_factory=dict)
+    enrolled: dict[str, Approval] = field(default_factory=dict)
     fresh: dict[str, tuple[str, LineView]] = field(default_factory=dict)
     spent: set[str] = field(default_factory=set)
 
@@ -123,7 +137,7 @@ def register_lines(
     require(actor, Role.AGENT)
     if not 0 < len(items) <= MAX_BATCH:
         raise InvalidBatch(f"a batch holds 1-{MAX_BATCH} registrations; this one {len(items)}.")
-    operator = operator_of(session, actor)
+    operator = _operator(session, actor)
     profile = profile_for(profiles, operator.jurisdiction)
     for attempt in range(ATTEMPTS):
         try:
@@ -142,8 +156,17 @@ def register_lines(
     raise AssertionError("unreachable")
 
 
+def _operator(session: Session, actor: Actor) -> OperatorRef:
+    """The actor's operator (RECORD_NOT_FOUND for an actor without one)."""
+    row = None if not actor.operator_id else session.connection().execute(
+        statements().operator, {"operator_id": actor.operator_id}).first()
+    if row is None:
+        raise RecordNotFound("operator", actor.operator_id or "")
+    return OperatorRef(id=row[0], jurisdiction=row[1])
+
+
 def _judge_and_write(session: Session, *, actor: Actor, items: Sequence[Registration],
-                     operator: Operator, profile: JurisdictionProfile, keyring: Keyring,
+                     operator: OperatorRef, profile: JurisdictionProfile, keyring: Keyring,
                      now: datetime) -> list[Outcome]:
     numbers = [_normalised(item) for item in items]
     judged = _read(session, actor=actor, items=items, numbers=numbers, operator=operator,
@@ -163,46 +186,34 @@ def _normalised(item: Registration) -> tuple[str, str] | SimkycError:
 
 
 def _read(session: Session, *, actor: Actor, items: Sequence[Registration],
-          numbers: Sequence[tuple[str, str] | SimkycError], operator: Operator,
+          numbers: Sequence[tuple[str, str] | SimkycError], operator: OperatorRef,
           keyring: Keyring, now: datetime) -> _Judgement:
     """Lock the holders (id order), then read sessions, numbers, counts and keys."""
-    pids = {item.proofing_id for item in items}
-    persons = sorted(set(session.execute(
-        select(Person.id).join(ProofingSession, ProofingSession.person_id == Person.id)
-        .where(ProofingSession.id.in_(pids), ProofingSession.operator_id == operator.id)
-        .order_by(Person.id).with_for_update(of=Person)).scalars()))
-    records = {r.id: r for r in session.execute(select(ProofingSession).where(
-        ProofingSession.id.in_(pids), ProofingSession.operator_id == operator.id)
-        .execution_options(populate_existing=True)).scalars()}
+    sql, connection = statements(), session.connection()
+    where = {"pids": sorted({item.proofing_id for item in items}), "operator_id": operator.id}
+    persons = sorted(set(connection.execute(sql.lock, where).scalars()))
+    records = {row[0]: Approval(*row) for row in connection.execute(sql.sessions, where)}
     wanted = [index for pair in numbers if not isinstance(pair, SimkycError)
               for kind, number in zip(KINDS, pair, strict=True)
               for index in blind_indexes(keyring, kind, number)]
     keys = {item.idempotency_key for item in items if item.idempotency_key is not None}
-    live, quarantine = _numbers(session, wanted, now)
+    live, quarantine = _numbers(connection, wanted, now)
     return _Judgement(
         db=session, keyring=keyring, records=records, live=live, quarantine=quarantine,
-        held=holdings(session, persons, operator),
+        held=holdings(connection, persons, operator),
         stored=records_for(session, principal_id=actor.principal_id, keys=keys))
 
 
-def _numbers(session: Session, indexes: list[str], now: datetime
+def _numbers(connection: Connection, indexes: list[str], now: datetime
              ) -> tuple[dict[str, str], dict[str, datetime]]:
-    """In one statement: the holder of each live line with one of these numbers (by blind
-    index), and the end of the quarantine of each cancelled msisdn still in it. Two selects
-    under UNION ALL, so each keeps its own index (the live numbers' partial unique ones)."""
+    """In one statement (statements.numbers): the holder of each live line with one of these
+    numbers (by blind index), and the end of each cancelled msisdn's quarantine."""
     if not indexes:
         return {}, {}
-    none = type_coerce(null(), String)
-    quarantined = select(Line.msisdn_index, none.label("iccid_index"), none.label("holder_id"),
-                         Line.quarantine_until).where(
-        Line.msisdn_index.in_(indexes), Line.status == LineStatus.CANCELLED,
-        Line.quarantine_until > now)
-    live = select(Line.msisdn_index, Line.iccid_index, Line.holder_id, null()).where(
-        Line.status != LineStatus.CANCELLED,
-        or_(Line.msisdn_index.in_(indexes), Line.iccid_index.in_(indexes)))
     holders: dict[str, str] = {}
     until: dict[str, datetime] = {}
-    rows: list[Any] = list(session.execute(union_all(quarantined, live)))
+    rows: list[Any] = list(connection.execute(statements().numbers,
+                                              {"indexes": indexes, "now": now}))
     for row in rows:
         msisdn, iccid, holder, ends = cast(_NumberRow, tuple(row))
         if holder is not None and iccid is not None:
@@ -212,14 +223,13 @@ def _numbers(session: Session, indexes: list[str], now: datetime
     return holders, until
 
 
-def holdings(session: Session, persons: list[str], operator: Operator) -> dict[str, Holdings]:
+def holdings(connection: Connection, persons: list[str], operator: OperatorRef
+             ) -> dict[str, Holdings]:
     """Each holder's live lines at this operator and in its jurisdiction (one query)."""
-    rows = session.execute(
-        select(Line.holder_id, Line.operator_id, func.count(Line.id))
-        .join(Operator, Operator.id == Line.operator_id)
-        .where(Line.holder_id.in_(persons), Line.status != LineStatus.CANCELLED,
-               Operator.jurisdiction == operator.jurisdiction)
-        .group_by(Line.holder_id, Line.operator_id)).all()
+    if not persons:
+        return {}
+    rows = connection.execute(statements().holdings, {
+        "persons": persons, "jurisdiction": operator.jurisdiction}).all()
     at_operator, in_jurisdiction = Counter[str](), Counter[str]()
     for holder, operator_id, count in rows:
         in_jurisdiction[holder] += count
@@ -229,7 +239,7 @@ def holdings(session: Session, persons: list[str], operator: Operator) -> dict[s
 
 
 def _decide(judged: _Judgement, *, actor: Actor, item: Registration,
-            numbers: tuple[str, str] | SimkycError, operator: Operator,
+            numbers: tuple[str, str] | SimkycError, operator: OperatorRef,
             profile: JurisdictionProfile, now: datetime) -> Outcome:
     if isinstance(numbers, SimkycError):
         return Outcome(error=numbers)
@@ -270,7 +280,7 @@ def _replayed(judged: _Judgement, key: str | None, request: dict[str, str]) -> L
 
 
 def _admit(judged: _Judgement, *, actor: Actor, item: Registration, msisdn: str, iccid: str,
-           operator: Operator, profile: JurisdictionProfile, now: datetime) -> LineView:
+           operator: OperatorRef, profile: JurisdictionProfile, now: datetime) -> LineView:
     """The registration rules, in order, against what the batch read and did so far."""
     record = judged.records.get(item.proofing_id)
     if record is None:
@@ -325,30 +335,27 @@ def _check_numbers(judged: _Judgement, *, msisdn: str, iccid: str, holder_id: st
 def _write(session: Session, judged: _Judgement, *, actor: Actor, keyring: Keyring,
            now: datetime) -> None:
     """Lines, spent sessions, enrolled templates, idempotency records, the audit entries."""
+    sql, connection = statements(), session.connection()
     if judged.lines:
-        session.execute(insert(Line).execution_options(render_nulls=True), judged.lines)
+        connection.execute(sql.insert_lines, judged.lines)
         spent = [line["approved_by"] for line in judged.lines]
-        result = cast(CursorResult[tuple[()]], session.execute(
-            update(ProofingSession)
-            .where(ProofingSession.id.in_(spent), ProofingSession.consumed_at.is_(None))
-            .values(consumed_at=now, consumed_for="register_line", template_ct=None)
-            .execution_options(synchronize_session=False)))
+        result = cast(CursorResult[tuple[()]], connection.execute(
+            sql.spend, {"spent": spent, "now": now}))
         if result.rowcount != len(spent):  # impossible under the person locks; be loud
             raise AssertionError("a proofing session was spent concurrently")
     for person_id, record in judged.enrolled.items():
-        _enrol(session, keyring, record, person_id, now)
+        _enrol(connection, keyring, record, person_id, now)
     if judged.keys:
-        session.execute(insert(IdempotencyRecord), judged.keys)
+        connection.execute(sql.insert_keys, judged.keys)
     audit.append_many(session, actor=actor, events=judged.events, now=now)
 
 
-def _enrol(session: Session, keyring: Keyring, record: ProofingSession, person_id: str,
+def _enrol(connection: Connection, keyring: Keyring, record: Approval, person_id: str,
            now: datetime) -> None:
     """The registration's live template becomes the holder's enrolled one (re-sealed)."""
     assert record.template_ct is not None
     template = open_template(keyring, record.template_ct,
                              where=place("proofing_sessions", "template_ct", record.id))
     sealed = seal_template(keyring, template, where=template_place(person_id))
-    session.execute(update(Person).where(Person.id == person_id)
-                    .values(template_ct=sealed, updated_at=now)
-                    .execution_options(synchronize_session=False))
+    connection.execute(statements().enrol,
+                       {"person_id": person_id, "template_ct": sealed, "now": now})
