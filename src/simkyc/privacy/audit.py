@@ -14,10 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.base import Executable
 
 from simkyc.privacy.canonical import canonical_json
 from simkyc.privacy.models import AuditEntry
@@ -135,22 +137,38 @@ def append_many(session: Session, *, actor: AuditActor, events: Sequence[Event],
         row["hash"] = hashlib.sha256(leaf).hexdigest()
         rows.append(row)
         records.append(_record_of(row, leaf))
-    # render_nulls: a None is sent as NULL, so every row has the same columns and the rows go
-    # in one multi-row statement (the ORM otherwise starts a new statement each time the set
-    # of None columns changes: a batch of 500 took a dozen INSERTs).
-    session.execute(insert(AuditEntry).execution_options(render_nulls=True), rows)
-    session.flush()
+    # Core, on the session's connection: every row has the same columns, so the rows go in one
+    # multi-row statement, with no ORM bulk-insert machinery per call (the ORM started a new
+    # statement each time the set of None columns changed: a batch of 500 took a dozen).
+    session.flush()  # what the caller added goes first
+    session.connection().execute(_statements().insert, rows)
     return records
 
 
 def _next_seqs(session: Session, count: int) -> list[int]:
     """`count` new entry numbers: PostgreSQL's sequence (no lock, gaps after rollbacks), or on
     SQLite the next rowids (the transaction already holds the database's write lock)."""
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = text("SELECT nextval('audit_entries_seq_seq') FROM generate_series(1, :n)")
-        return list(session.execute(stmt, {"n": count}).scalars())
-    last = session.execute(select(func.max(AuditEntry.seq))).scalar_one() or 0
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return list(connection.execute(_statements().next_seqs, {"n": count}).scalars())
+    last = connection.execute(_statements().last_seq).scalar_one() or 0
     return list(range(last + 1, last + 1 + count))
+
+
+@dataclass(frozen=True)
+class _Statements:
+    insert: Executable
+    next_seqs: Executable
+    last_seq: Executable
+
+
+@cache
+def _statements() -> _Statements:
+    """Built on first use, then shared by every append of this process."""
+    return _Statements(
+        insert=insert(AuditEntry),
+        next_seqs=text("SELECT nextval('audit_entries_seq_seq') FROM generate_series(1, :n)"),
+        last_seq=select(func.max(AuditEntry.seq)))
 
 
 def leaf_data(entry: Mapping[str, Any]) -> bytes:

@@ -56,7 +56,7 @@ from simkyc.registry.lines import transfer_forbidden
 from simkyc.registry.numbers import normalise_iccid, normalise_msisdn
 from simkyc.registry.schemas import LineView
 from simkyc.registry.sealed_numbers import NumberKind, blind_index, blind_indexes, number_columns
-from simkyc.registry.statements import statements
+from simkyc.registry.statements import HELD, NUMBER, QUARANTINE, statements
 from simkyc.rules.line_caps import Holdings, check_one_more, profile_for
 from simkyc.rules.profiles import JurisdictionProfile
 
@@ -64,7 +64,7 @@ OPERATION = "register"  # the single path's operation name: a key serves either 
 ATTEMPTS = 3  # re-judgements after a concurrent transaction took a number first
 MAX_BATCH = 1000
 KINDS = (NumberKind.MSISDN, NumberKind.ICCID)
-_NumberRow = tuple[str, str | None, str | None, datetime | None]
+_StandingRow = tuple[str, Any, Any, Any, Any, Any]  # statements.standing's kinds of row
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,7 @@ class _Judgement:
 
     db: Session  # its info carries the request-digest keys (db.idempotency)
     keyring: Keyring
+    operator: OperatorRef
     records: dict[str, Approval]
     live: dict[str, str]  # blind index of a live line's msisdn or iccid -> its holder
     quarantine: dict[str, datetime]  # by msisdn blind index
@@ -137,12 +138,12 @@ def register_lines(
     require(actor, Role.AGENT)
     if not 0 < len(items) <= MAX_BATCH:
         raise InvalidBatch(f"a batch holds 1-{MAX_BATCH} registrations; this one {len(items)}.")
-    operator = _operator(session, actor)
-    profile = profile_for(profiles, operator.jurisdiction)
+    if not actor.operator_id:
+        raise RecordNotFound("operator", "")
     for attempt in range(ATTEMPTS):
         try:
-            outcomes = _judge_and_write(session, actor=actor, items=items, operator=operator,
-                                        profile=profile, keyring=keyring, now=now)
+            outcomes = _judge_and_write(session, actor=actor, items=items, profiles=profiles,
+                                        keyring=keyring, now=now)
             session.commit()
             return outcomes
         except IntegrityError:
@@ -156,21 +157,14 @@ def register_lines(
     raise AssertionError("unreachable")
 
 
-def _operator(session: Session, actor: Actor) -> OperatorRef:
-    """The actor's operator (RECORD_NOT_FOUND for an actor without one)."""
-    row = None if not actor.operator_id else session.connection().execute(
-        statements().operator, {"operator_id": actor.operator_id}).first()
-    if row is None:
-        raise RecordNotFound("operator", actor.operator_id or "")
-    return OperatorRef(id=row[0], jurisdiction=row[1])
-
-
 def _judge_and_write(session: Session, *, actor: Actor, items: Sequence[Registration],
-                     operator: OperatorRef, profile: JurisdictionProfile, keyring: Keyring,
+                     profiles: Mapping[str, JurisdictionProfile], keyring: Keyring,
                      now: datetime) -> list[Outcome]:
     numbers = [_normalised(item) for item in items]
-    judged = _read(session, actor=actor, items=items, numbers=numbers, operator=operator,
-                   keyring=keyring, now=now)
+    judged = _read(session, actor=actor, items=items, numbers=numbers, keyring=keyring,
+                   now=now)
+    operator = judged.operator
+    profile = profile_for(profiles, operator.jurisdiction)
     outcomes = [_decide(judged, actor=actor, item=item, numbers=number, operator=operator,
                         profile=profile, now=now)
                 for item, number in zip(items, numbers, strict=True)]
@@ -186,56 +180,54 @@ def _normalised(item: Registration) -> tuple[str, str] | SimkycError:
 
 
 def _read(session: Session, *, actor: Actor, items: Sequence[Registration],
-          numbers: Sequence[tuple[str, str] | SimkycError], operator: OperatorRef,
-          keyring: Keyring, now: datetime) -> _Judgement:
-    """Lock the holders (id order), then read sessions, numbers, counts and keys."""
+          numbers: Sequence[tuple[str, str] | SimkycError], keyring: Keyring,
+          now: datetime) -> _Judgement:
+    """Lock the holders (id order), then read the operator with the sessions, numbers,
+    counts and keys."""
     sql, connection = statements(), session.connection()
-    where = {"pids": sorted({item.proofing_id for item in items}), "operator_id": operator.id}
+    where = {"pids": sorted({item.proofing_id for item in items}),
+             "operator_id": actor.operator_id}
     persons = sorted(set(connection.execute(sql.lock, where).scalars()))
-    records = {row[0]: Approval(*row) for row in connection.execute(sql.sessions, where)}
+    rows = connection.execute(sql.sessions, where).all()
+    if not rows:
+        raise RecordNotFound("operator", actor.operator_id or "")
+    operator = OperatorRef(id=str(actor.operator_id), jurisdiction=rows[0][0])
+    records = {row[1]: Approval(*row[1:]) for row in rows if row[1] is not None}
     wanted = [index for pair in numbers if not isinstance(pair, SimkycError)
               for kind, number in zip(KINDS, pair, strict=True)
               for index in blind_indexes(keyring, kind, number)]
     keys = {item.idempotency_key for item in items if item.idempotency_key is not None}
-    live, quarantine = _numbers(connection, wanted, now)
+    live, quarantine, held = standing(connection, wanted, persons, operator, now)
     return _Judgement(
-        db=session, keyring=keyring, records=records, live=live, quarantine=quarantine,
-        held=holdings(connection, persons, operator),
+        db=session, keyring=keyring, operator=operator, records=records, live=live,
+        quarantine=quarantine, held=held,
         stored=records_for(session, principal_id=actor.principal_id, keys=keys))
 
 
-def _numbers(connection: Connection, indexes: list[str], now: datetime
-             ) -> tuple[dict[str, str], dict[str, datetime]]:
-    """In one statement (statements.numbers): the holder of each live line with one of these
-    numbers (by blind index), and the end of each cancelled msisdn's quarantine."""
-    if not indexes:
-        return {}, {}
+def standing(connection: Connection, indexes: list[str], persons: list[str],
+              operator: OperatorRef, now: datetime
+              ) -> tuple[dict[str, str], dict[str, datetime], dict[str, Holdings]]:
+    """In one statement (statements.standing): the holder of each live line with one of these
+    numbers (by blind index), the end of each cancelled msisdn's quarantine, and each
+    holder's live lines at this operator and in its jurisdiction."""
     holders: dict[str, str] = {}
     until: dict[str, datetime] = {}
-    rows: list[Any] = list(connection.execute(statements().numbers,
-                                              {"indexes": indexes, "now": now}))
-    for row in rows:
-        msisdn, iccid, holder, ends = cast(_NumberRow, tuple(row))
-        if holder is not None and iccid is not None:
-            holders[msisdn] = holders[iccid] = holder
-        elif ends is not None and (msisdn not in until or ends > until[msisdn]):
-            until[msisdn] = ends
-    return holders, until
-
-
-def holdings(connection: Connection, persons: list[str], operator: OperatorRef
-             ) -> dict[str, Holdings]:
-    """Each holder's live lines at this operator and in its jurisdiction (one query)."""
-    if not persons:
-        return {}
-    rows = connection.execute(statements().holdings, {
-        "persons": persons, "jurisdiction": operator.jurisdiction}).all()
     at_operator, in_jurisdiction = Counter[str](), Counter[str]()
-    for holder, operator_id, count in rows:
-        in_jurisdiction[holder] += count
-        if operator_id == operator.id:
-            at_operator[holder] += count
-    return {p: Holdings(at_operator[p], in_jurisdiction[p]) for p in persons}
+    rows: list[Any] = list(connection.execute(statements().standing, {
+        "indexes": indexes, "now": now, "persons": persons,
+        "jurisdiction": operator.jurisdiction}))
+    for row in rows:
+        kind, msisdn, other, holder, ends, count = cast(_StandingRow, tuple(row))
+        if kind == NUMBER:
+            holders[msisdn] = holders[other] = holder
+        elif kind == QUARANTINE and (msisdn not in until or ends > until[msisdn]):
+            until[msisdn] = ends
+        elif kind == HELD:
+            in_jurisdiction[holder] += count
+            if other == operator.id:
+                at_operator[holder] += count
+    held = {p: Holdings(at_operator[p], in_jurisdiction[p]) for p in persons}
+    return holders, until, held
 
 
 def _decide(judged: _Judgement, *, actor: Actor, item: Registration,

@@ -11,10 +11,14 @@ from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import (
+    BigInteger,
     String,
+    and_,
     bindparam,
+    cast,
     func,
     insert,
+    literal,
     null,
     or_,
     select,
@@ -28,16 +32,17 @@ from simkyc.db.idempotency import IdempotencyRecord
 from simkyc.proofing.models import ProofingSession
 from simkyc.records.models import Line, LineStatus, Operator, Person
 
+NUMBER, QUARANTINE, HELD = "n", "q", "h"  # the kinds of rows `standing` returns
+
 
 @dataclass(frozen=True)
 class Statements:
     """What a registration sends, in order."""
 
-    operator: Executable  # :operator_id -> (id, jurisdiction)
     lock: Executable  # :pids, :operator_id -> holders' ids, locked in id order
-    sessions: Executable  # :pids, :operator_id -> what the judge needs (batch.Approval)
-    numbers: Executable  # :indexes, :now -> live holders and quarantines
-    holdings: Executable  # :persons, :jurisdiction -> (holder, operator, count)
+    sessions: Executable  # :pids, :operator_id -> (jurisdiction, *batch.Approval's fields)
+    # :indexes, :now, :persons, :jurisdiction -> live holders, quarantines and counts
+    standing: Executable
     insert_lines: Executable
     spend: Executable  # :spent, :now
     enrol: Executable  # :person_id, :template_ct, :now
@@ -51,23 +56,18 @@ def statements() -> Statements:
     at_operator = ProofingSession.operator_id == bindparam("operator_id")
     sessions = ProofingSession
     return Statements(
-        operator=select(Operator.id, Operator.jurisdiction).where(
-            Operator.id == bindparam("operator_id")),
         lock=select(Person.id).join(ProofingSession, ProofingSession.person_id == Person.id)
         .where(ProofingSession.id.in_(pids), at_operator).order_by(Person.id)
         .with_for_update(of=Person),
-        sessions=select(sessions.id, sessions.purpose, sessions.person_id, sessions.line_id,
-                        sessions.outcome, sessions.consumed_at, sessions.expires_at,
-                        sessions.template_ct)
-        .where(sessions.id.in_(bindparam("pids", expanding=True)),
-               sessions.operator_id == bindparam("operator_id")),
-        numbers=_numbers(),
-        holdings=select(Line.holder_id, Line.operator_id, func.count(Line.id))
-        .join(Operator, Operator.id == Line.operator_id)
-        .where(Line.holder_id.in_(bindparam("persons", expanding=True)),
-               Line.status != LineStatus.CANCELLED,
-               Operator.jurisdiction == bindparam("jurisdiction"))
-        .group_by(Line.holder_id, Line.operator_id),
+        # the operator's row, joined to its sessions among :pids (one row, all None, if none)
+        sessions=select(Operator.jurisdiction, sessions.id, sessions.purpose,
+                        sessions.person_id, sessions.line_id, sessions.outcome,
+                        sessions.consumed_at, sessions.expires_at, sessions.template_ct)
+        .select_from(Operator).outerjoin(sessions, and_(
+            sessions.operator_id == Operator.id,
+            sessions.id.in_(bindparam("pids", type_=String, expanding=True))))
+        .where(Operator.id == bindparam("operator_id")),
+        standing=_standing(),
         insert_lines=insert(Line),
         spend=update(ProofingSession)
         .where(sessions.id.in_(bindparam("spent", expanding=True)),
@@ -79,18 +79,26 @@ def statements() -> Statements:
     )
 
 
-def _numbers() -> Executable:
-    """The holder of each live line with one of :indexes (blind indexes), and the end of the
-    quarantine of each cancelled msisdn still in it. Two selects under UNION ALL, so each
-    keeps its own index (the live numbers' partial unique ones)."""
-    indexes = bindparam("indexes", type_=String, expanding=True)
-    none = type_coerce(null(), String)
-    quarantined = select(Line.msisdn_index, none.label("iccid_index"),
-                         none.label("holder_id"), Line.quarantine_until).where(
-        Line.msisdn_index.in_(indexes), Line.status == LineStatus.CANCELLED,
-        Line.quarantine_until > bindparam("now"))
-    live = select(Line.msisdn_index, Line.iccid_index, Line.holder_id, null()).where(
+def _standing() -> Executable:
+    """In one statement, rows of three kinds (the first column): NUMBER, the holder of each
+    live line with one of :indexes (blind indexes); QUARANTINE, the end of the quarantine of
+    each cancelled msisdn among them still in it; HELD, each of :persons' live lines per
+    operator in :jurisdiction. Three selects under UNION ALL, so each keeps its own index
+    (the live numbers' partial unique ones, the holder's)."""
+    text_null, count_null = type_coerce(null(), String), cast(null(), BigInteger)
+    quarantined = select(literal(QUARANTINE), Line.msisdn_index, text_null, text_null,
+                         Line.quarantine_until, count_null).where(
+        Line.msisdn_index.in_(bindparam("indexes", type_=String, expanding=True)),
+        Line.status == LineStatus.CANCELLED, Line.quarantine_until > bindparam("now"))
+    live = select(literal(NUMBER), Line.msisdn_index, Line.iccid_index, Line.holder_id,
+                  null(), count_null).where(
         Line.status != LineStatus.CANCELLED,
-        or_(Line.msisdn_index.in_(bindparam("indexes", expanding=True)),
-            Line.iccid_index.in_(bindparam("indexes", expanding=True))))
-    return union_all(quarantined, live)
+        or_(Line.msisdn_index.in_(bindparam("indexes", type_=String, expanding=True)),
+            Line.iccid_index.in_(bindparam("indexes", type_=String, expanding=True))))
+    held = select(literal(HELD), text_null, Line.operator_id, Line.holder_id, null(),
+                  func.count(Line.id)).join(Operator, Operator.id == Line.operator_id).where(
+        Line.holder_id.in_(bindparam("persons", type_=String, expanding=True)),
+        Line.status != LineStatus.CANCELLED,
+        Operator.jurisdiction == bindparam("jurisdiction")
+    ).group_by(Line.holder_id, Line.operator_id)
+    return union_all(quarantined, live, held)
