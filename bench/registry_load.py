@@ -251,7 +251,7 @@ def lookups(engine: Engine, ids: list[str], operator_id: str, count: int) -> Non
 
         def counts(person_id: str) -> object:
             where = OperatorRef(operator.id, operator.jurisdiction)
-            return standing(db.connection(), [], [person_id], where, datetime.now(UTC))
+            return standing(db.connection(), [], [person_id], where, now=datetime.now(UTC))
 
         def my_lines(person_id: str) -> object:
             citizen = Actor(principal_id="bench-citizen", role=Role.CITIZEN, person_id=person_id)

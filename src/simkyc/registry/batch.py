@@ -56,7 +56,7 @@ from simkyc.registry.lines import transfer_forbidden
 from simkyc.registry.numbers import normalise_iccid, normalise_msisdn
 from simkyc.registry.schemas import LineView
 from simkyc.registry.sealed_numbers import NumberKind, blind_index, blind_indexes, number_columns
-from simkyc.registry.statements import HELD, NUMBER, QUARANTINE, statements
+from simkyc.registry.statements import HELD, NUMBER, QUARANTINE, SEQ, statements
 from simkyc.rules.line_caps import Holdings, check_one_more, profile_for
 from simkyc.rules.profiles import JurisdictionProfile
 
@@ -120,6 +120,7 @@ class _Judgement:
     live: dict[str, str]  # blind index of a live line's msisdn or iccid -> its holder
     quarantine: dict[str, datetime]  # by msisdn blind index
     held: dict[str, Holdings]
+    seqs: list[int]  # audit entry numbers drawn for the events (PostgreSQL)
     stored: dict[str, IdempotencyRecord]
     lines: list[dict[str, Any]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
@@ -184,7 +185,8 @@ def _read(session: Session, *, actor: Actor, items: Sequence[Registration],
           now: datetime) -> _Judgement:
     """Lock the holders (id order), then read the operator with the sessions, numbers,
     counts and keys."""
-    sql, connection = statements(), session.connection()
+    connection = session.connection()
+    sql = statements(connection.dialect.name == "postgresql")
     where = {"pids": sorted({item.proofing_id for item in items}),
              "operator_id": actor.operator_id}
     persons = sorted(set(connection.execute(sql.lock, where).scalars()))
@@ -197,25 +199,29 @@ def _read(session: Session, *, actor: Actor, items: Sequence[Registration],
               for kind, number in zip(KINDS, pair, strict=True)
               for index in blind_indexes(keyring, kind, number)]
     keys = {item.idempotency_key for item in items if item.idempotency_key is not None}
-    live, quarantine, held = standing(connection, wanted, persons, operator, now)
+    live, quarantine, held, seqs = standing(connection, wanted, persons, operator, now=now,
+                                            events=len(items))
     return _Judgement(
         db=session, keyring=keyring, operator=operator, records=records, live=live,
-        quarantine=quarantine, held=held,
+        quarantine=quarantine, held=held, seqs=seqs,
         stored=records_for(session, principal_id=actor.principal_id, keys=keys))
 
 
 def standing(connection: Connection, indexes: list[str], persons: list[str],
-              operator: OperatorRef, now: datetime
-              ) -> tuple[dict[str, str], dict[str, datetime], dict[str, Holdings]]:
+             operator: OperatorRef, *, now: datetime, events: int = 0
+             ) -> tuple[dict[str, str], dict[str, datetime], dict[str, Holdings], list[int]]:
     """In one statement (statements.standing): the holder of each live line with one of these
-    numbers (by blind index), the end of each cancelled msisdn's quarantine, and each
-    holder's live lines at this operator and in its jurisdiction."""
+    numbers (by blind index), the end of each cancelled msisdn's quarantine, each holder's
+    live lines at this operator and in its jurisdiction, and on PostgreSQL `events` audit
+    entry numbers (each item of a batch makes at most one entry)."""
     holders: dict[str, str] = {}
     until: dict[str, datetime] = {}
     at_operator, in_jurisdiction = Counter[str](), Counter[str]()
-    rows: list[Any] = list(connection.execute(statements().standing, {
+    postgresql = connection.dialect.name == "postgresql"
+    rows: list[Any] = list(connection.execute(statements(postgresql).standing, {
         "indexes": indexes, "now": now, "persons": persons,
-        "jurisdiction": operator.jurisdiction}))
+        "jurisdiction": operator.jurisdiction, "events": events}))
+    seqs: list[int] = []
     for row in rows:
         kind, msisdn, other, holder, ends, count = cast(_StandingRow, tuple(row))
         if kind == NUMBER:
@@ -226,8 +232,10 @@ def standing(connection: Connection, indexes: list[str], persons: list[str],
             in_jurisdiction[holder] += count
             if other == operator.id:
                 at_operator[holder] += count
+        elif kind == SEQ:
+            seqs.append(count)
     held = {p: Holdings(at_operator[p], in_jurisdiction[p]) for p in persons}
-    return holders, until, held
+    return holders, until, held, sorted(seqs)
 
 
 def _decide(judged: _Judgement, *, actor: Actor, item: Registration,
@@ -327,7 +335,8 @@ def _check_numbers(judged: _Judgement, *, msisdn: str, iccid: str, holder_id: st
 def _write(session: Session, judged: _Judgement, *, actor: Actor, keyring: Keyring,
            now: datetime) -> None:
     """Lines, spent sessions, enrolled templates, idempotency records, the audit entries."""
-    sql, connection = statements(), session.connection()
+    connection = session.connection()
+    sql = statements(connection.dialect.name == "postgresql")
     if judged.lines:
         connection.execute(sql.insert_lines, judged.lines)
         spent = [line["approved_by"] for line in judged.lines]
@@ -339,7 +348,7 @@ def _write(session: Session, judged: _Judgement, *, actor: Actor, keyring: Keyri
         _enrol(connection, keyring, record, person_id, now)
     if judged.keys:
         connection.execute(sql.insert_keys, judged.keys)
-    audit.append_many(session, actor=actor, events=judged.events, now=now)
+    audit.append_many(session, actor=actor, events=judged.events, now=now, seqs=judged.seqs)
 
 
 def _enrol(connection: Connection, keyring: Keyring, record: Approval, person_id: str,
@@ -349,5 +358,5 @@ def _enrol(connection: Connection, keyring: Keyring, record: Approval, person_id
     template = open_template(keyring, record.template_ct,
                              where=place("proofing_sessions", "template_ct", record.id))
     sealed = seal_template(keyring, template, where=template_place(person_id))
-    connection.execute(statements().enrol,
+    connection.execute(statements(connection.dialect.name == "postgresql").enrol,
                        {"person_id": person_id, "template_ct": sealed, "now": now})

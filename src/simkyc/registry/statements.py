@@ -12,6 +12,7 @@ from functools import cache
 
 from sqlalchemy import (
     BigInteger,
+    Integer,
     String,
     and_,
     bindparam,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -29,10 +31,11 @@ from sqlalchemy import (
 from sqlalchemy.sql.base import Executable
 
 from simkyc.db.idempotency import IdempotencyRecord
+from simkyc.privacy.audit import SEQS_SQL
 from simkyc.proofing.models import ProofingSession
 from simkyc.records.models import Line, LineStatus, Operator, Person
 
-NUMBER, QUARANTINE, HELD = "n", "q", "h"  # the kinds of rows `standing` returns
+NUMBER, QUARANTINE, HELD, SEQ = "n", "q", "h", "s"  # the kinds of rows `standing` returns
 
 
 @dataclass(frozen=True)
@@ -50,8 +53,9 @@ class Statements:
 
 
 @cache
-def statements() -> Statements:
-    """The statements (built on first use, then shared by every call of this process)."""
+def statements(postgresql: bool) -> Statements:
+    """The statements (built on first use, then shared by every call of this process);
+    on PostgreSQL `standing` also draws :events audit entry numbers."""
     pids = bindparam("pids", type_=String, expanding=True)
     at_operator = ProofingSession.operator_id == bindparam("operator_id")
     sessions = ProofingSession
@@ -67,7 +71,7 @@ def statements() -> Statements:
             sessions.operator_id == Operator.id,
             sessions.id.in_(bindparam("pids", type_=String, expanding=True))))
         .where(Operator.id == bindparam("operator_id")),
-        standing=_standing(),
+        standing=_standing(postgresql),
         insert_lines=insert(Line),
         spend=update(ProofingSession)
         .where(sessions.id.in_(bindparam("spent", expanding=True)),
@@ -79,12 +83,13 @@ def statements() -> Statements:
     )
 
 
-def _standing() -> Executable:
-    """In one statement, rows of three kinds (the first column): NUMBER, the holder of each
+def _standing(postgresql: bool) -> Executable:
+    """In one statement, rows of these kinds (the first column): NUMBER, the holder of each
     live line with one of :indexes (blind indexes); QUARANTINE, the end of the quarantine of
     each cancelled msisdn among them still in it; HELD, each of :persons' live lines per
-    operator in :jurisdiction. Three selects under UNION ALL, so each keeps its own index
-    (the live numbers' partial unique ones, the holder's)."""
+    operator in :jurisdiction; on PostgreSQL SEQ, :events new audit entry numbers. Selects
+    under UNION ALL, so each keeps its own index (the live numbers' partial unique ones,
+    the holder's)."""
     text_null, count_null = type_coerce(null(), String), cast(null(), BigInteger)
     quarantined = select(literal(QUARANTINE), Line.msisdn_index, text_null, text_null,
                          Line.quarantine_until, count_null).where(
@@ -101,4 +106,9 @@ def _standing() -> Executable:
         Line.status != LineStatus.CANCELLED,
         Operator.jurisdiction == bindparam("jurisdiction")
     ).group_by(Line.holder_id, Line.operator_id)
-    return union_all(quarantined, live, held)
+    if not postgresql:  # (SQLite numbers entries from max(seq) under its write lock)
+        return union_all(quarantined, live, held)
+    seqs = select(literal(SEQ), text_null, text_null, text_null, null(),
+                  literal_column(SEQS_SQL, BigInteger)).select_from(
+        func.generate_series(1, bindparam("events", type_=Integer)))
+    return union_all(quarantined, live, held, seqs)
