@@ -7,7 +7,8 @@ person row is locked first (in id order, so two batches never deadlock), then co
 numbers are read; a number taken by a concurrent transaction fails the commit on the
 live-number unique index, and the batch is then re-judged from scratch (the taken number is
 refused, the rest go through). Idempotency is per item: an item whose key was seen before
-gets the stored line back.
+gets the stored line back. The SQL is built once per process (simkyc.registry.statements):
+a single registration is 6 statements and the commit on PostgreSQL.
 """
 
 from __future__ import annotations

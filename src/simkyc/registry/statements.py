@@ -36,6 +36,9 @@ from simkyc.proofing.models import ProofingSession
 from simkyc.records.models import Line, LineStatus, Operator, Person
 
 NUMBER, QUARANTINE, HELD, SEQ = "n", "q", "h", "s"  # the kinds of rows `standing` returns
+# a session's columns the judge reads, in batch.Approval's field order
+APPROVAL_COLUMNS = ("id", "purpose", "person_id", "line_id", "outcome", "consumed_at",
+                    "expires_at", "template_ct")
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,8 @@ class Statements:
 
     lock: Executable  # :pids, :operator_id -> holders' ids, locked in id order
     sessions: Executable  # :pids, :operator_id -> (jurisdiction, *batch.Approval's fields)
-    # :indexes, :now, :persons, :jurisdiction -> live holders, quarantines and counts
+    # :indexes, :now, :persons, :jurisdiction, :events -> live holders, quarantines,
+    # counts (and on PostgreSQL audit entry numbers)
     standing: Executable
     insert_lines: Executable
     spend: Executable  # :spent, :now
@@ -58,24 +62,22 @@ def statements(postgresql: bool) -> Statements:
     on PostgreSQL `standing` also draws :events audit entry numbers."""
     pids = bindparam("pids", type_=String, expanding=True)
     at_operator = ProofingSession.operator_id == bindparam("operator_id")
-    sessions = ProofingSession
     return Statements(
         lock=select(Person.id).join(ProofingSession, ProofingSession.person_id == Person.id)
         .where(ProofingSession.id.in_(pids), at_operator).order_by(Person.id)
         .with_for_update(of=Person),
-        # the operator's row, joined to its sessions among :pids (one row, all None, if none)
-        sessions=select(Operator.jurisdiction, sessions.id, sessions.purpose,
-                        sessions.person_id, sessions.line_id, sessions.outcome,
-                        sessions.consumed_at, sessions.expires_at, sessions.template_ct)
-        .select_from(Operator).outerjoin(sessions, and_(
-            sessions.operator_id == Operator.id,
-            sessions.id.in_(bindparam("pids", type_=String, expanding=True))))
+        # the operator's row joined to its sessions among :pids (session columns None if none)
+        sessions=select(Operator.jurisdiction, *(getattr(ProofingSession, name)
+                                                 for name in APPROVAL_COLUMNS))
+        .select_from(Operator).outerjoin(ProofingSession, and_(
+            ProofingSession.operator_id == Operator.id,
+            ProofingSession.id.in_(bindparam("pids", type_=String, expanding=True))))
         .where(Operator.id == bindparam("operator_id")),
         standing=_standing(postgresql),
         insert_lines=insert(Line),
         spend=update(ProofingSession)
-        .where(sessions.id.in_(bindparam("spent", expanding=True)),
-               sessions.consumed_at.is_(None))
+        .where(ProofingSession.id.in_(bindparam("spent", expanding=True)),
+               ProofingSession.consumed_at.is_(None))
         .values(consumed_at=bindparam("now"), consumed_for="register_line", template_ct=None),
         enrol=update(Person).where(Person.id == bindparam("person_id"))
         .values(template_ct=bindparam("template_ct"), updated_at=bindparam("now")),
