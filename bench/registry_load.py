@@ -21,7 +21,8 @@ Lookups (timed, printed)
     For `--lookups` persons drawn at random (fixed seed), one thread, through SQLAlchemy:
     - `query`: the statement `registry.selfservice.my_lines` runs (lines joined to
       operators where holder_id = ?, ordered);
-    - `holdings`: the count `registry.batch` runs for the cap check (one holder);
+    - `holdings`: the statement `registry.batch` runs for the cap check (`standing`, one
+      holder, no numbers);
     - `my_lines`: the whole self-service call, which also appends an audit entry and
       commits.
 
@@ -55,7 +56,7 @@ from simkyc.privacy.pseudonyms import DocumentIdentity, pseudonym
 from simkyc.proofing.models import ProofingSession
 from simkyc.records.models import Line, Operator, Person
 from simkyc.registry import selfservice
-from simkyc.registry.batch import holdings
+from simkyc.registry.batch import OperatorRef, standing
 from simkyc.registry.sealed_numbers import number_columns
 
 BLOCK = 200_000
@@ -249,7 +250,8 @@ def lookups(engine: Engine, ids: list[str], operator_id: str, count: int) -> Non
                 Line.holder_id == person_id).order_by(Line.created_at, Line.id)).all()
 
         def counts(person_id: str) -> object:
-            return holdings(db, [person_id], operator)
+            where = OperatorRef(operator.id, operator.jurisdiction)
+            return standing(db.connection(), [], [person_id], where, now=datetime.now(UTC))
 
         def my_lines(person_id: str) -> object:
             citizen = Actor(principal_id="bench-citizen", role=Role.CITIZEN, person_id=person_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Protocol, cast
 
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
@@ -188,7 +188,25 @@ def usable(
     return record
 
 
-def require_usable(record: ProofingSession, *, purpose: Purpose, person_id: str, now: datetime,
+class Usable(Protocol):
+    """What `require_usable` reads of a session: a row of it, or a plain record of those
+    columns (the registration judge reads only them)."""
+
+    @property
+    def purpose(self) -> Purpose: ...
+    @property
+    def person_id(self) -> str: ...
+    @property
+    def line_id(self) -> str | None: ...
+    @property
+    def outcome(self) -> Outcome: ...
+    @property
+    def consumed_at(self) -> datetime | None: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+
+
+def require_usable(record: Usable, *, purpose: Purpose, person_id: str, now: datetime,
                    line_id: str | None = None) -> None:
     """Raise the first reason a loaded session cannot authorise this operation now."""
     if record.purpose is not purpose or record.person_id != person_id or (
@@ -345,5 +363,5 @@ def _audit(session: Session, actor: Actor, action: AuditAction, record: Proofing
                  subject_id=record.person_id, object_id=record.id, now=now, detail=detail)
 
 
-def _mismatch(record: ProofingSession, purpose: Purpose) -> str:
+def _mismatch(record: Usable, purpose: Purpose) -> str:
     return "purpose" if record.purpose is not purpose else "person or line"

@@ -7,7 +7,8 @@ person row is locked first (in id order, so two batches never deadlock), then co
 numbers are read; a number taken by a concurrent transaction fails the commit on the
 live-number unique index, and the batch is then re-judged from scratch (the taken number is
 refused, the rest go through). Idempotency is per item: an item whose key was seen before
-gets the stored line back.
+gets the stored line back. The SQL is built once per process (simkyc.registry.statements):
+a single registration is 6 statements and the commit on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,18 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import (
-    CursorResult,
-    String,
-    func,
-    insert,
-    null,
-    or_,
-    select,
-    type_coerce,
-    union_all,
-    update,
-)
+from sqlalchemy import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,14 +48,16 @@ from simkyc.privacy.audit import AccessPurpose, AuditAction, Event
 from simkyc.privacy.crypto import place
 from simkyc.privacy.keyring import Keyring
 from simkyc.privacy.templates import open_template, seal_template, template_place
-from simkyc.proofing.models import ProofingSession, Purpose
+from simkyc.proofing.models import Outcome as ProofingOutcome
+from simkyc.proofing.models import Purpose
 from simkyc.proofing.service import require_usable
 from simkyc.records.idempotent import opened_response, sealed_response
-from simkyc.records.models import Line, LineStatus, Operator, Person, ServiceType
-from simkyc.registry.lines import operator_of, transfer_forbidden
+from simkyc.records.models import LineStatus, ServiceType
+from simkyc.registry.lines import transfer_forbidden
 from simkyc.registry.numbers import normalise_iccid, normalise_msisdn
 from simkyc.registry.schemas import LineView
 from simkyc.registry.sealed_numbers import NumberKind, blind_index, blind_indexes, number_columns
+from simkyc.registry.statements import HELD, NUMBER, QUARANTINE, SEQ, statements
 from simkyc.rules.line_caps import Holdings, check_one_more, profile_for
 from simkyc.rules.profiles import JurisdictionProfile
 
@@ -73,7 +65,7 @@ OPERATION = "register"  # the single path's operation name: a key serves either 
 ATTEMPTS = 3  # re-judgements after a concurrent transaction took a number first
 MAX_BATCH = 1000
 KINDS = (NumberKind.MSISDN, NumberKind.ICCID)
-_NumberRow = tuple[str, str | None, str | None, datetime | None]
+_StandingRow = tuple[str, Any, Any, Any, Any, Any]  # statements.standing's kinds of row
 
 
 @dataclass(frozen=True)
@@ -95,21 +87,46 @@ class Outcome:
     error: SimkycError | None = None
 
 
+@dataclass(frozen=True)
+class OperatorRef:
+    """The registering operator: its id and the jurisdiction whose profile sets the caps."""
+
+    id: str
+    jurisdiction: str
+
+
+@dataclass(frozen=True)
+class Approval:
+    """What the judge reads of a proofing session (the columns `require_usable` checks, and
+    the live template a registration enrols)."""
+
+    id: str
+    purpose: Purpose
+    person_id: str
+    line_id: str | None
+    outcome: ProofingOutcome
+    consumed_at: datetime | None
+    expires_at: datetime | None
+    template_ct: bytes | None
+
+
 @dataclass
 class _Judgement:
     """Everything one judging pass read, and what it decided so far."""
 
     db: Session  # its info carries the request-digest keys (db.idempotency)
     keyring: Keyring
-    records: dict[str, ProofingSession]
+    operator: OperatorRef
+    records: dict[str, Approval]
     live: dict[str, str]  # blind index of a live line's msisdn or iccid -> its holder
     quarantine: dict[str, datetime]  # by msisdn blind index
     held: dict[str, Holdings]
+    seqs: list[int]  # audit entry numbers drawn for the events (PostgreSQL)
     stored: dict[str, IdempotencyRecord]
     lines: list[dict[str, Any]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     keys: list[dict[str, Any]] = field(default_factory=list)
-    enrolled: dict[str, ProofingSession] = field(default_factory=dict)
+    enrolled: dict[str, Approval] = field(default_factory=dict)
     fresh: dict[str, tuple[str, LineView]] = field(default_factory=dict)
     spent: set[str] = field(default_factory=set)
 
@@ -123,12 +140,12 @@ def register_lines(
     require(actor, Role.AGENT)
     if not 0 < len(items) <= MAX_BATCH:
         raise InvalidBatch(f"a batch holds 1-{MAX_BATCH} registrations; this one {len(items)}.")
-    operator = operator_of(session, actor)
-    profile = profile_for(profiles, operator.jurisdiction)
+    if not actor.operator_id:
+        raise RecordNotFound("operator", "")
     for attempt in range(ATTEMPTS):
         try:
-            outcomes = _judge_and_write(session, actor=actor, items=items, operator=operator,
-                                        profile=profile, keyring=keyring, now=now)
+            outcomes = _judge_and_write(session, actor=actor, items=items, profiles=profiles,
+                                        keyring=keyring, now=now)
             session.commit()
             return outcomes
         except IntegrityError:
@@ -143,11 +160,13 @@ def register_lines(
 
 
 def _judge_and_write(session: Session, *, actor: Actor, items: Sequence[Registration],
-                     operator: Operator, profile: JurisdictionProfile, keyring: Keyring,
+                     profiles: Mapping[str, JurisdictionProfile], keyring: Keyring,
                      now: datetime) -> list[Outcome]:
     numbers = [_normalised(item) for item in items]
-    judged = _read(session, actor=actor, items=items, numbers=numbers, operator=operator,
-                   keyring=keyring, now=now)
+    judged = _read(session, actor=actor, items=items, numbers=numbers, keyring=keyring,
+                   now=now)
+    operator = judged.operator
+    profile = profile_for(profiles, operator.jurisdiction)
     outcomes = [_decide(judged, actor=actor, item=item, numbers=number, operator=operator,
                         profile=profile, now=now)
                 for item, number in zip(items, numbers, strict=True)]
@@ -163,73 +182,65 @@ def _normalised(item: Registration) -> tuple[str, str] | SimkycError:
 
 
 def _read(session: Session, *, actor: Actor, items: Sequence[Registration],
-          numbers: Sequence[tuple[str, str] | SimkycError], operator: Operator,
-          keyring: Keyring, now: datetime) -> _Judgement:
-    """Lock the holders (id order), then read sessions, numbers, counts and keys."""
-    pids = {item.proofing_id for item in items}
-    persons = sorted(set(session.execute(
-        select(Person.id).join(ProofingSession, ProofingSession.person_id == Person.id)
-        .where(ProofingSession.id.in_(pids), ProofingSession.operator_id == operator.id)
-        .order_by(Person.id).with_for_update(of=Person)).scalars()))
-    records = {r.id: r for r in session.execute(select(ProofingSession).where(
-        ProofingSession.id.in_(pids), ProofingSession.operator_id == operator.id)
-        .execution_options(populate_existing=True)).scalars()}
+          numbers: Sequence[tuple[str, str] | SimkycError], keyring: Keyring,
+          now: datetime) -> _Judgement:
+    """Lock the holders (id order), then read the operator with the sessions, numbers,
+    counts and keys."""
+    connection = session.connection()
+    sql = statements(connection.dialect.name == "postgresql")
+    where = {"pids": sorted({item.proofing_id for item in items}),
+             "operator_id": actor.operator_id}
+    persons = sorted(set(connection.execute(sql.lock, where).scalars()))
+    rows = connection.execute(sql.sessions, where).all()
+    if not rows:
+        raise RecordNotFound("operator", actor.operator_id or "")
+    operator = OperatorRef(id=str(actor.operator_id), jurisdiction=rows[0][0])
+    records = {row[1]: Approval(*row[1:]) for row in rows if row[1] is not None}
     wanted = [index for pair in numbers if not isinstance(pair, SimkycError)
               for kind, number in zip(KINDS, pair, strict=True)
               for index in blind_indexes(keyring, kind, number)]
     keys = {item.idempotency_key for item in items if item.idempotency_key is not None}
-    live, quarantine = _numbers(session, wanted, now)
+    live, quarantine, held, seqs = standing(connection, wanted, persons, operator, now=now,
+                                            events=len(items))
     return _Judgement(
-        db=session, keyring=keyring, records=records, live=live, quarantine=quarantine,
-        held=holdings(session, persons, operator),
+        db=session, keyring=keyring, operator=operator, records=records, live=live,
+        quarantine=quarantine, held=held, seqs=seqs,
         stored=records_for(session, principal_id=actor.principal_id, keys=keys))
 
 
-def _numbers(session: Session, indexes: list[str], now: datetime
-             ) -> tuple[dict[str, str], dict[str, datetime]]:
-    """In one statement: the holder of each live line with one of these numbers (by blind
-    index), and the end of the quarantine of each cancelled msisdn still in it. Two selects
-    under UNION ALL, so each keeps its own index (the live numbers' partial unique ones)."""
-    if not indexes:
-        return {}, {}
-    none = type_coerce(null(), String)
-    quarantined = select(Line.msisdn_index, none.label("iccid_index"), none.label("holder_id"),
-                         Line.quarantine_until).where(
-        Line.msisdn_index.in_(indexes), Line.status == LineStatus.CANCELLED,
-        Line.quarantine_until > now)
-    live = select(Line.msisdn_index, Line.iccid_index, Line.holder_id, null()).where(
-        Line.status != LineStatus.CANCELLED,
-        or_(Line.msisdn_index.in_(indexes), Line.iccid_index.in_(indexes)))
+def standing(connection: Connection, indexes: list[str], persons: list[str],
+             operator: OperatorRef, *, now: datetime, events: int = 0
+             ) -> tuple[dict[str, str], dict[str, datetime], dict[str, Holdings], list[int]]:
+    """In one statement (statements.standing): the holder of each live line with one of these
+    numbers (by blind index), the end of each cancelled msisdn's quarantine, each holder's
+    live lines at this operator and in its jurisdiction, and on PostgreSQL `events` audit
+    entry numbers (each item of a batch makes at most one entry)."""
     holders: dict[str, str] = {}
     until: dict[str, datetime] = {}
-    rows: list[Any] = list(session.execute(union_all(quarantined, live)))
-    for row in rows:
-        msisdn, iccid, holder, ends = cast(_NumberRow, tuple(row))
-        if holder is not None and iccid is not None:
-            holders[msisdn] = holders[iccid] = holder
-        elif ends is not None and (msisdn not in until or ends > until[msisdn]):
-            until[msisdn] = ends
-    return holders, until
-
-
-def holdings(session: Session, persons: list[str], operator: Operator) -> dict[str, Holdings]:
-    """Each holder's live lines at this operator and in its jurisdiction (one query)."""
-    rows = session.execute(
-        select(Line.holder_id, Line.operator_id, func.count(Line.id))
-        .join(Operator, Operator.id == Line.operator_id)
-        .where(Line.holder_id.in_(persons), Line.status != LineStatus.CANCELLED,
-               Operator.jurisdiction == operator.jurisdiction)
-        .group_by(Line.holder_id, Line.operator_id)).all()
     at_operator, in_jurisdiction = Counter[str](), Counter[str]()
-    for holder, operator_id, count in rows:
-        in_jurisdiction[holder] += count
-        if operator_id == operator.id:
-            at_operator[holder] += count
-    return {p: Holdings(at_operator[p], in_jurisdiction[p]) for p in persons}
+    postgresql = connection.dialect.name == "postgresql"
+    rows: list[Any] = list(connection.execute(statements(postgresql).standing, {
+        "indexes": indexes, "now": now, "persons": persons,
+        "jurisdiction": operator.jurisdiction, "events": events}))
+    seqs: list[int] = []
+    for row in rows:
+        kind, msisdn, other, holder, ends, count = cast(_StandingRow, tuple(row))
+        if kind == NUMBER:
+            holders[msisdn] = holders[other] = holder
+        elif kind == QUARANTINE and (msisdn not in until or ends > until[msisdn]):
+            until[msisdn] = ends
+        elif kind == HELD:
+            in_jurisdiction[holder] += count
+            if other == operator.id:
+                at_operator[holder] += count
+        elif kind == SEQ:
+            seqs.append(count)
+    held = {p: Holdings(at_operator[p], in_jurisdiction[p]) for p in persons}
+    return holders, until, held, sorted(seqs)
 
 
 def _decide(judged: _Judgement, *, actor: Actor, item: Registration,
-            numbers: tuple[str, str] | SimkycError, operator: Operator,
+            numbers: tuple[str, str] | SimkycError, operator: OperatorRef,
             profile: JurisdictionProfile, now: datetime) -> Outcome:
     if isinstance(numbers, SimkycError):
         return Outcome(error=numbers)
@@ -270,7 +281,7 @@ def _replayed(judged: _Judgement, key: str | None, request: dict[str, str]) -> L
 
 
 def _admit(judged: _Judgement, *, actor: Actor, item: Registration, msisdn: str, iccid: str,
-           operator: Operator, profile: JurisdictionProfile, now: datetime) -> LineView:
+           operator: OperatorRef, profile: JurisdictionProfile, now: datetime) -> LineView:
     """The registration rules, in order, against what the batch read and did so far."""
     record = judged.records.get(item.proofing_id)
     if record is None:
@@ -325,30 +336,28 @@ def _check_numbers(judged: _Judgement, *, msisdn: str, iccid: str, holder_id: st
 def _write(session: Session, judged: _Judgement, *, actor: Actor, keyring: Keyring,
            now: datetime) -> None:
     """Lines, spent sessions, enrolled templates, idempotency records, the audit entries."""
+    connection = session.connection()
+    sql = statements(connection.dialect.name == "postgresql")
     if judged.lines:
-        session.execute(insert(Line).execution_options(render_nulls=True), judged.lines)
+        connection.execute(sql.insert_lines, judged.lines)
         spent = [line["approved_by"] for line in judged.lines]
-        result = cast(CursorResult[tuple[()]], session.execute(
-            update(ProofingSession)
-            .where(ProofingSession.id.in_(spent), ProofingSession.consumed_at.is_(None))
-            .values(consumed_at=now, consumed_for="register_line", template_ct=None)
-            .execution_options(synchronize_session=False)))
+        result = cast(CursorResult[tuple[()]], connection.execute(
+            sql.spend, {"spent": spent, "now": now}))
         if result.rowcount != len(spent):  # impossible under the person locks; be loud
             raise AssertionError("a proofing session was spent concurrently")
     for person_id, record in judged.enrolled.items():
-        _enrol(session, keyring, record, person_id, now)
+        _enrol(connection, keyring, record, person_id, now)
     if judged.keys:
-        session.execute(insert(IdempotencyRecord), judged.keys)
-    audit.append_many(session, actor=actor, events=judged.events, now=now)
+        connection.execute(sql.insert_keys, judged.keys)
+    audit.append_many(session, actor=actor, events=judged.events, now=now, seqs=judged.seqs)
 
 
-def _enrol(session: Session, keyring: Keyring, record: ProofingSession, person_id: str,
+def _enrol(connection: Connection, keyring: Keyring, record: Approval, person_id: str,
            now: datetime) -> None:
     """The registration's live template becomes the holder's enrolled one (re-sealed)."""
     assert record.template_ct is not None
     template = open_template(keyring, record.template_ct,
                              where=place("proofing_sessions", "template_ct", record.id))
     sealed = seal_template(keyring, template, where=template_place(person_id))
-    session.execute(update(Person).where(Person.id == person_id)
-                    .values(template_ct=sealed, updated_at=now)
-                    .execution_options(synchronize_session=False))
+    connection.execute(statements(connection.dialect.name == "postgresql").enrol,
+                       {"person_id": person_id, "template_ct": sealed, "now": now})

@@ -31,6 +31,9 @@ ATTEMPTS = 1000
 POOL = 20  # connections per engine (and twice that with overflow)
 BATCHES, BATCH = 20, 10  # 200 attempts, as 20 concurrent batches
 RACERS = 8
+RETRY_ROUNDS, RETRIES = 5, 50
+RETRY_ICCIDS = 50_000  # this module's ICCID seeds: the cap race < 1,000, batches 10,000+,
+# racing batches 20,000+ and 30,000+, the commit race 40,000+
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -103,24 +106,37 @@ def test_1000_concurrent_registrations_under_a_cap_of_5(
 def test_concurrent_retries_with_one_idempotency_key_make_one_line(
     shared_engine: Engine, keyring: Keyring
 ) -> None:
+    """RETRY_ROUNDS rounds of RETRIES retries released together, each round one key: one line
+    and the same reply for every caller. The numbers are this test's own (ICCID seeds from
+    RETRY_ICCIDS): it once took iccid(7), which the cap race above also tries, and when that
+    attempt was among the race's 5 winners every retry here was rightly NUMBER_IN_USE."""
     factory = session_factory(shared_engine, keyring)
-    world, agent, (proofing_id,) = setup(factory, keyring, "retry-race", 1)
-    line_ids: set[str] = set()
+    world, agent, proofing_ids = setup(factory, keyring, "retry-race", RETRY_ROUNDS)
+    replies: dict[int, set[str]] = {round_: set() for round_ in range(RETRY_ROUNDS)}
+    for round_, proofing_id in enumerate(proofing_ids):
+        msisdn, number = f"+86137{round_:08d}", iccid(RETRY_ICCIDS + round_)
+        with factory() as db:  # nothing else in this module holds them
+            assert not db.execute(select(Line.id).where(Line.iccid_index == blind_index(
+                keyring, NumberKind.ICCID, number))).first()
 
-    def attempt(_: int) -> str:
-        with factory() as db:
-            line = lines.register_line(
-                db, actor=agent, proofing_id=proofing_id, msisdn="+8613700000001",
-                iccid=iccid(7), service=ServiceType.MOBILE, profiles=world.profiles,
-                keyring=keyring, now=world.now, idempotency_key="retry-1")
-            line_ids.add(line.id)
-            return "ok"
+        def attempt(_: int, proofing_id: str = proofing_id, msisdn: str = msisdn,
+                    number: str = number, round_: int = round_) -> str:
+            with factory() as db:
+                try:
+                    line = lines.register_line(
+                        db, actor=agent, proofing_id=proofing_id, msisdn=msisdn, iccid=number,
+                        service=ServiceType.MOBILE, profiles=world.profiles, keyring=keyring,
+                        now=world.now, idempotency_key=f"retry-{round_}")
+                except SimkycError as error:
+                    return error.code
+                replies[round_].add(line.model_dump_json())
+                return "ok"
 
-    assert all_at_once(50, attempt) == {"ok": 50}
-    assert len(line_ids) == 1
+        assert all_at_once(RETRIES, attempt) == {"ok": RETRIES}
+        assert len(replies[round_]) == 1  # the same line, numbers and all, for every caller
     with factory() as db:
         assert db.execute(select(func.count(Line.id)).where(
-            Line.operator_id == agent.operator_id)).scalar_one() == 1
+            Line.operator_id == agent.operator_id)).scalar_one() == RETRY_ROUNDS
 
 
 def test_concurrent_batches_for_one_person_hold_the_cap(

@@ -12,15 +12,17 @@ from sqlalchemy.orm import Session
 from simkyc.records.models import ServiceType
 from simkyc.registry import lines
 
-# operator, the holders' locks, the sessions, live and quarantined numbers, the holder's
-# counts, the audit entry's number; the line, the session spent, the audit entry (and one
-# more, the enrolled template, when the session carries one). 11 before the holders' locks
-# and the numbers were each read in one statement.
-BUDGET = 9
+# the holders' locks, the sessions (with the operator), the numbers and the holder's counts
+# (one statement, which on PostgreSQL also draws the audit entry's number; SQLite reads
+# max(seq) apart); the line, the session spent, the audit entry (and one more, the enrolled
+# template, when the session carries one). 11 before the holders' locks and the numbers
+# were each read in one statement, 9 before the operator came with the sessions and the
+# counts and the entry's number with the numbers.
+BUDGET = {"postgresql": 6, "sqlite": 7}
 SAVEPOINTS = ("SAVEPOINT", "RELEASE", "ROLLBACK")  # the test's transaction, not the service's
 
 
-def test_a_single_registration_sends_at_most_9_statements(world: World, engine: Engine,
+def test_a_single_registration_sends_at_most_6_statements(world: World, engine: Engine,
                                                            db: Session) -> None:
     agent = world.operator("Round trips", "CN")
     proofed = world.proofed(agent, world.applicant("110105194912310021"))
@@ -37,4 +39,4 @@ def test_a_single_registration_sends_at_most_9_statements(world: World, engine: 
                             profiles=world.profiles, keyring=world.keyring, now=world.now)
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert len(sent) <= BUDGET, sent
+    assert len(sent) <= BUDGET[engine.dialect.name], sent

@@ -16,9 +16,12 @@ from simkyc.documents.ocr import CardReader
 from simkyc.memory import (
     Trimmer,
     release_freed_memory,
+    resident_bytes,
     set_malloc_arena_max,
     set_malloc_mmap_threshold,
 )
+
+MB = 2**20
 
 
 def test_the_engines_and_their_threads_follow_the_worker_cores() -> None:
@@ -46,13 +49,28 @@ def test_tuning_sizes_opencv_to_one_engines_share() -> None:
         cv2.setNumThreads(before)
 
 
-def test_the_allocator_calls_do_not_fail() -> None:
+def test_the_allocator_settings_are_applied(caplog: pytest.LogCaptureFixture) -> None:
     set_malloc_arena_max(8)  # glibc's own default on a 1-core machine: harmless here
     set_malloc_mmap_threshold(256 * 1024)
-    release_freed_memory()
-    assert not release_freed_memory(above_bytes=2**50)  # the resident set is far below
-    trimmer = Trimmer(margin_bytes=2**40)
-    assert trimmer.settle() > 0 and not trimmer()  # not grown by a TB since
+    assert "not applied" not in caplog.text  # mallopt refused it, or no glibc
+
+
+def test_a_trim_hands_freed_memory_back_only_past_the_margin() -> None:
+    """~100 MB of 4 KB buffers, all but every 64th freed (so free() cannot give the heap's top
+    back by itself): resident until a trim, which only the trimmer whose margin they passed
+    does."""
+    trimmer = Trimmer(margin_bytes=32 * MB)
+    trimmer.settle()
+    buffers = [b"x" * 4000 + bytes([i % 256]) for i in range(25_000)]
+    kept = buffers[::64]  # holes between live buffers: only malloc_trim returns them
+    del buffers
+    assert resident_bytes() - trimmer.rest_bytes > 64 * MB  # freed, still resident
+    patient = Trimmer(margin_bytes=2**40)
+    patient.rest_bytes = trimmer.rest_bytes
+    assert not patient()  # within its margin: kept for the next request
+    assert trimmer()
+    assert resident_bytes() - trimmer.rest_bytes < 32 * MB  # handed back
+    assert not release_freed_memory(above_bytes=2**50) and kept
 
 
 @pytest.mark.parametrize(("workers", "given", "expected"), [(2, None, "1"), (1, None, None),

@@ -1,0 +1,106 @@
+"""Where a single registration's CPU goes: client (this process) and server (its PostgreSQL
+backend) CPU-ms per registration, statements per registration, and a cProfile of the calls.
+
+What it measures
+    `--calls` single registrations (`simkyc.registry.lines.register_line`, what POST /v1/lines
+    runs), one after another on one connection, on the workload of bench/registry.py (approved
+    sessions of distinct persons, real pseudonyms and sealed data). CPU is counted, not timed:
+    this process's CPU time (time.process_time) and the backend's (utime + stime in
+    /proc/PID/stat of pg_backend_pid(), so the server must run on this machine), each over the
+    calls. Counters rather than wall time: the figures hold on a shared machine.
+
+Run
+    export URL=$(SIMKYC_PG_DIR=/tmp/pg-bench SIMKYC_PG_DURABLE=1 SIMKYC_PG_DB=simkyc_bench \\
+                 scripts/postgres.sh)
+    .venv/bin/python bench/registry_profile.py --url "$URL" [--calls 2000] [--profile 25]
+    (the database's schema is dropped and migrated anew)
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from registry import Attempt, agent, count_round_trips, prepare, reset
+from sqlalchemy import text
+
+from simkyc.db.engine import create_db_engine, session_factory
+from simkyc.errors import SimkycError
+from simkyc.privacy.keyring import Keyring
+from simkyc.records.models import ServiceType
+from simkyc.registry import lines
+from simkyc.rules.profiles import default_profiles
+
+TICK_S = 1 / os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu_s(pid: int) -> float:
+    """A local process's user + system CPU seconds (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * TICK_S
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--url", required=True, help="PostgreSQL SQLAlchemy URL (emptied!)")
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--profile", type=int, default=0,
+                        help="print this many functions of a cProfile run (by own time)")
+    args = parser.parse_args()
+    engine = create_db_engine(args.url, pool_size=1)
+    try:
+        reset(engine)
+        factory, keyring = session_factory(engine), Keyring.generate()
+        actor = agent(factory)
+        total = args.warmup + args.calls * (2 if args.profile else 1)
+        attempts = prepare(factory, keyring, actor, persons=total, sessions=1)
+        profiles = default_profiles()
+        with factory() as db:
+            pid = int(db.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+        def run(chunk: list[Attempt]) -> Counter[str]:
+            outcomes = Counter[str]()
+            for attempt in chunk:
+                with factory() as db:
+                    try:
+                        lines.register_line(
+                            db, actor=actor, proofing_id=attempt.proofing_id,
+                            msisdn=attempt.msisdn, iccid=attempt.iccid,
+                            service=ServiceType.MOBILE, profiles=profiles, keyring=keyring,
+                            now=datetime.now(UTC))
+                        outcomes["registered"] += 1
+                    except SimkycError as error:
+                        outcomes[error.code] += 1
+            return outcomes
+
+        run(attempts[:args.warmup])
+        timed = attempts[args.warmup:args.warmup + args.calls]
+        sent = count_round_trips(engine)
+        cpu, server = time.process_time(), backend_cpu_s(pid)
+        outcomes = run(timed)
+        cpu, server = time.process_time() - cpu, backend_cpu_s(pid) - server
+        calls = len(timed)
+        print(f"{calls} single registrations: {dict(outcomes)}")
+        print(f"  client CPU {1000 * cpu / calls:.2f} ms/registration, server (backend) CPU "
+              f"{1000 * server / calls:.2f} ms/registration")
+        trips = ", ".join(f"{name} {n / calls:.1f}" for name, n in sent.most_common())
+        print(f"  round trips per registration: {sum(sent.values()) / calls:.1f} ({trips})")
+        if args.profile:
+            more = attempts[args.warmup + args.calls:]
+            profiler = cProfile.Profile(time.process_time)
+            profiler.runcall(run, more)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
