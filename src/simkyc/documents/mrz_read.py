@@ -19,6 +19,7 @@ from functools import cache
 import numpy as np
 from numpy.typing import NDArray
 
+from simkyc.documents.mrz import check_digit
 from simkyc.documents.mrz_correct import (
     MrzReading,
     PositionKind,
@@ -248,8 +249,10 @@ def _judged(reading: MrzReading, decoded: tuple[str, ...],
     lines joined) gives it and was sure of it (ahead of its position's next likeliest symbol
     by MIN_MARGIN, MIN_MARGIN_ALONE when it is the only reader), or two readers give it
     (the recognizers and the second reader,
-    `witness`); and no recognizer is sure of another symbol there. Else it is AMBIGUOUS: a
-    misread name verifies as well as a right one."""
+    `witness`); and no recognizer is sure of another symbol there that could be (where a
+    check digit covers the position, only a twin of equal weight could), unless two readers
+    agree against that one. Else it is AMBIGUOUS: a misread name verifies as well as a
+    right one."""
     if not reading.confirmed:
         return reading
     layout = layout_for(reading.lines)
@@ -261,7 +264,8 @@ def _judged(reading: MrzReading, decoded: tuple[str, ...],
     closed = name_tail_fillers(text, layout)
     # Alone, a reader must be surer where no check digit looks at all (a name's letter);
     # a covered letter-or-digit position is in doubt only between twins of equal weight.
-    alone = frozenset(unprotected(layout)) if len(readers) == 1 and witness is None else ()
+    open_positions = frozenset(unprotected(layout))
+    alone = open_positions if len(readers) == 1 and witness is None else frozenset()
     for i in unsure_positions(layout):
         char = text[i]
         votes = sum(shaped[i] == char for shaped, _ in readers)
@@ -269,11 +273,22 @@ def _judged(reading: MrzReading, decoded: tuple[str, ...],
         needed = MIN_MARGIN_ALONE if i in alone else MIN_MARGIN
         sure = i not in strange and any(
             shaped[i] == char and m[i] >= needed for shaped, m in readers)
-        contested = i not in closed and any(
-            shaped[i] != char and m[i] >= MIN_MARGIN for shaped, m in readers)
+        against = sum(shaped[i] != char and m[i] >= MIN_MARGIN
+                      and _could_be(shaped[i], char, covered=i not in open_positions)
+                      for shaped, m in readers)
+        # One sure dissenter is outvoted only by two readers that agree, one of them sure.
+        contested = i not in closed and against > 0 and not (
+            sure and votes >= 2 and votes > against)
         if contested or not (sure or votes >= 2):
             return replace(reading, status=ReadStatus.AMBIGUOUS)
     return reading
+
+
+def _could_be(other: str, char: str, *, covered: bool) -> bool:
+    """Whether a reader's `other` symbol is a live alternative to `char`: anywhere no check
+    digit covers, yes; where one does, only a twin of equal check weight (`<` and `K`,
+    `1` and `B`): any other symbol there would fail the check digit that holds."""
+    return not covered or check_digit(other) == check_digit(char)
 
 
 # ICAO Doc 9303 Part 3 codes beside ISO 3166-1 alpha-3: Germany, the specimen states, the

@@ -190,3 +190,30 @@ def test_a_lone_reader_must_be_surer_than_one_of_two() -> None:
     assert _judged(reading, misread, tuple(margins)).status is ReadStatus.AMBIGUOUS
     second = ("".join(misread), tuple([0.5] * 88))
     assert _judged(reading, misread, tuple(margins), others=(second,)).confirmed
+
+
+def test_a_dissenter_is_heard_only_where_its_symbol_could_be() -> None:
+    # Line 2 of a TD1 holds optional data the composite covers: a reader sure of `C` where
+    # the others read `<` is no doubt (a C would fail the composite), but `K` (the filler's
+    # twin of equal weight) is.
+    reading = correct_mrz(TD1_LINES, today=TODAY)
+    text = "".join(TD1_LINES)
+    position = 30 + 20  # line 2, position 21: optional data
+    assert text[position] == "<"
+    sure = tuple([9.0] * 90)
+    for symbol, doubt in (("C", False), ("K", True)):
+        other = text[:position] + symbol + text[position + 1 :]
+        judged = _judged(reading, TD1_LINES, sure, others=((other, sure),))
+        assert (judged.status is ReadStatus.AMBIGUOUS) is doubt
+
+
+def test_two_agreeing_readers_outvote_one_sure_dissenter() -> None:
+    # RapidOCR sure of a name shifted by one letter; the own recognizer (sure) and the
+    # second reader (Tesseract) agree on the printed name.
+    reading = correct_mrz(TD3_LINES, today=TODAY)
+    text = "".join(TD3_LINES)
+    shifted = text.replace("ERIKSSON", "RIKSSONE")
+    sure = tuple([9.0] * 88)
+    lone = _judged(reading, TD3_LINES, sure, others=((shifted, sure),))
+    assert lone.status is ReadStatus.AMBIGUOUS
+    assert _judged(reading, TD3_LINES, sure, text, others=((shifted, sure),)).confirmed
