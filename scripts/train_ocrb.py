@@ -21,11 +21,10 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from simkyc.documents.ocrb import CLASSES, OcrbRecognizer, TextRows, grey, text_rows, windows
+from simkyc.documents.ocrb import CLASSES, OcrbRecognizer, grey, text_rows, windows
 from simkyc.synth.ocrb_lines import random_text, render_line
 
 CENTRED, BETWEEN = 0.15, 0.3  # pitches from a character's centre: its label; blank
-ROW_ERROR = 0.08  # how far a real strip's measured capital height may be off (share)
 
 
 def samples(rng: np.random.Generator, lines: int) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
@@ -35,7 +34,7 @@ def samples(rng: np.random.Generator, lines: int) -> tuple[NDArray[np.float32], 
         width = int(rng.choice([30, 36, 44]))
         line = render_line(random_text(rng, width), rng)
         g = grey(line.strip)
-        x, centres = windows(g, measured(text_rows(g), rng))
+        x, centres = windows(g, text_rows(g))
         truth = np.asarray(line.centres)
         distance = np.abs(centres[:, None] - truth[None, :]) / line.pitch
         nearest = distance.argmin(axis=1)
@@ -46,18 +45,6 @@ def samples(rng: np.random.Generator, lines: int) -> tuple[NDArray[np.float32], 
         inputs.append(x[keep])
         labels.append(label[keep])
     return np.concatenate(inputs), np.concatenate(labels)
-
-
-def measured(rows: TextRows, rng: np.random.Generator) -> TextRows:
-    """The capital rows as a real strip may measure them: `text_rows` on a photo is off by
-    a few percent (a faint stroke, a guilloche line touching the capitals), and the pitch
-    that follows with it, so the windows drift by up to a character over a line. Half the
-    lines are windowed from rows moved and resized by up to ROW_ERROR of their height."""
-    if rng.random() < 0.5:
-        return rows
-    height = rows.height * (1 + float(rng.uniform(-ROW_ERROR, ROW_ERROR)))
-    middle = (rows.top + rows.bottom) / 2 + float(rng.uniform(-0.5, 0.5)) * ROW_ERROR * height
-    return TextRows(middle - height / 2, middle + height / 2)
 
 
 def train(x: NDArray[np.float32], y: NDArray[np.int64], rng: np.random.Generator, *,
