@@ -57,7 +57,7 @@ STRIP_HEIGHT = 48
 MIN_MARGIN = 1.5
 # With no second reader (the quick pass: the own recognizer alone), a character no check
 # digit covers at all needs a lead of e^4 (about 55 times as likely). On 9,074 letters of unseen
-# synthetic names lines (`scripts/calibrate_ocrb_margin.py`, lines with a shift left out)
+# synthetic names lines (`scripts/calibrate_ocrb_margin.py --lines 400`, shifted lines out)
 # the own recognizer misread 31: 9 of them with a margin of 1.5 or more, 4 with 4 or more,
 # while 96.7% of the right letters reach 4. Iceland's specimen read `O` for `D` at 2.2.
 MIN_MARGIN_ALONE = 4.0
