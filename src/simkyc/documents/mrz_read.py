@@ -183,7 +183,8 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
             # 0, G and 6 ...) are told apart by shape: its margins judge them (`_judged`).
             corrected = correct_mrz(candidate, today=today, number_hint=number_hint,
                                     number_vouched=own is not None)
-            reading = _judged(corrected, lines, margins, witness, others=rest)
+            reading = _judged(corrected, lines, margins, witness, others=rest,
+                              lone_margin=MIN_MARGIN if rapid else MIN_MARGIN_ALONE)
             if reading.confirmed:
                 return reading
             best = _better(best, reading)
@@ -242,12 +243,14 @@ def _rank(reading: MrzReading) -> tuple[int, int]:
 
 def _judged(reading: MrzReading, decoded: tuple[str, ...],
             margins: tuple[float, ...], witness: str | None = None, *,
-            others: tuple[tuple[str, tuple[float, ...]], ...] = ()) -> MrzReading:
+            others: tuple[tuple[str, tuple[float, ...]], ...] = (),
+            lone_margin: float = MIN_MARGIN_ALONE) -> MrzReading:
     """A reading whose check digits hold stays VERIFIED only if every character no check
     digit covers (names, state codes, visas' optional data) is vouched for: a recognizer's
     shape-constrained decoding (`decoded` with its `margins`, then each of `others`, the
     lines joined) gives it and was sure of it (ahead of its position's next likeliest symbol
-    by MIN_MARGIN, MIN_MARGIN_ALONE when it is the only reader), or two readers give it
+    by MIN_MARGIN; `lone_margin` when it is the only reader: MIN_MARGIN_ALONE for the own
+    recognizer, whose calibration it is, MIN_MARGIN for RapidOCR), or two readers give it
     (the recognizers and the second reader,
     `witness`); and no recognizer is sure of another symbol there that could be (where a
     check digit covers the position, only a twin of equal weight could), unless two readers
@@ -270,7 +273,7 @@ def _judged(reading: MrzReading, decoded: tuple[str, ...],
         char = text[i]
         votes = sum(shaped[i] == char for shaped, _ in readers)
         votes += witness is not None and witness[i] == char
-        needed = MIN_MARGIN_ALONE if i in alone else MIN_MARGIN
+        needed = lone_margin if i in alone else MIN_MARGIN
         sure = i not in strange and any(
             shaped[i] == char and m[i] >= needed for shaped, m in readers)
         against = sum(shaped[i] != char and m[i] >= MIN_MARGIN
