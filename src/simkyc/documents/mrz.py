@@ -5,7 +5,9 @@ every check digit is verified, and each problem becomes a finding. The sex field
 of the format: it is skipped, never read into the result or used.
 
 Two-digit years (Part 3 writes dates as YYMMDD):
-  * birth: the latest date not after `today` (so a holder is always under 100);
+  * birth: the latest date not after `today` nor after the expiry date (so a holder is
+    always under 100, and born before the document expires: Iceland's specimen holder born
+    `121212` holds a passport that expired `110629`, so was born in 1912, not 2012);
   * expiry: the year in [today.year - 49, today.year + 50], a 100-year window around today
     that leans to the future (documents are read while current or recently expired); an
     expiry in the past is reported, not an error, unless the caller asks for `check_expiry`.
@@ -195,11 +197,9 @@ def _read(layout: Layout, text: str, *, today: date) -> MrzResult:
     state = _country(text[layout.issuing_state], DocumentField.ISSUING_STATE, errors)
     nationality = _country(text[layout.nationality], DocumentField.NATIONALITY, errors)
     number, optional, number_check = _document_number(layout, text, errors)
-    birth = _birth_date(text[layout.birth_date], today=today, errors=errors)
     expiry = _expiry_date(text[layout.expiry_date], today=today, errors=errors)
-    if birth is not None and expiry is not None and expiry < birth:
-        message = "The expiry date is before the birth date."
-        errors.append(Finding(DocumentError.BAD_DATE, DocumentField.EXPIRY_DATE, message))
+    latest = today if expiry is None else min(today, expiry)
+    birth = _birth_date(text[layout.birth_date], today=latest, errors=errors)
     surname, given_names = _name(text[layout.name], errors)
     checks = (
         CheckResult(CheckName.DOCUMENT_NUMBER, number_check),
@@ -289,7 +289,8 @@ def _long_document_number(
 
 
 def _birth_date(text: str, *, today: date, errors: list[Finding]) -> date | None:
-    """The birth date, resolved to the latest such date not after `today`.
+    """The birth date, resolved to the latest such date not after `today` (the caller
+    passes the expiry date instead when that is earlier).
 
     Part 3 lets unknown parts of a birth date be fillers ("<<" for a day, month or year):
     that is not an error, but no date is returned.

@@ -62,6 +62,14 @@ class MrzReading:
     result: MrzResult
 
     @property
+    def confirmed(self) -> bool:
+        """The reading is the MRZ as printed: VERIFIED, every check digit holds. The
+        document may still be invalid (an impossible date, digits in a name: `valid`)."""
+        checks = self.result.checks
+        return (self.status is ReadStatus.VERIFIED and bool(checks)
+                and all(check.ok for check in checks))
+
+    @property
     def valid(self) -> bool:
         """Verified and valid: only then are its fields evidence."""
         return self.status is ReadStatus.VERIFIED and self.result.valid

@@ -19,6 +19,7 @@ from functools import cache
 import numpy as np
 from numpy.typing import NDArray
 
+from simkyc.documents.mrz import check_digit
 from simkyc.documents.mrz_correct import (
     MrzReading,
     PositionKind,
@@ -54,6 +55,12 @@ STRIP_HEIGHT = 48
 # How far (natural log) the recognizer's probability of a character no check digit covers
 # must lead its position's next likeliest symbol: e^1.5, about 4.5 times as likely.
 MIN_MARGIN = 1.5
+# With no second reader (the quick pass: the own recognizer alone), a character no check
+# digit covers at all needs a lead of e^4 (about 55 times as likely). On 9,074 letters of unseen
+# synthetic names lines (`scripts/calibrate_ocrb_margin.py --lines 400`, shifted lines out)
+# the own recognizer misread 31: 9 of them with a margin of 1.5 or more, 4 with 4 or more,
+# while 96.7% of the right letters reach 4. Iceland's specimen read `O` for `D` at 2.2.
+MIN_MARGIN_ALONE = 4.0
 MAX_COMBINATIONS = 27  # three readings of each of three lines
 # The own recognizer's free reading of a line is within this many characters of its true
 # length (30, 36, 44) when the band is an MRZ read the right way up; the quick pass decodes
@@ -72,8 +79,10 @@ class MrzFound:
 
     @property
     def verified(self) -> bool:
-        """Every check digit holds (only then are the MRZ's fields evidence)."""
-        return self.reading is not None and self.reading.valid
+        """The reading is confirmed: every check digit holds and no character outside them
+        is in doubt. Its fields are evidence only if the document is also valid
+        (`reading.valid`: no impossible date, no digit in a name ...)."""
+        return self.reading is not None and self.reading.confirmed
 
     @property
     def issuing_state(self) -> str | None:
@@ -101,7 +110,7 @@ def find_mrz(reader: CardReader, image: Image, *, today: date,
             for upside_down in (False, True):
                 reading = read_band(reader, image, band, upside_down=upside_down, today=today,
                                     number_hint=number_hint, own=own, rapid=False)
-                if reading is not None and reading.valid:
+                if reading is not None and reading.confirmed:
                     return MrzFound(reading, len(quick), time.perf_counter() - start)
     small, scale = detection_copy(image)
     bands = find_bands(image, text_boxes(reader.detect(small), scale))
@@ -112,7 +121,7 @@ def find_mrz(reader: CardReader, image: Image, *, today: date,
             for upside_down in (False, True):
                 reading = read_band(reader, image, band, upside_down=upside_down, today=today,
                                     number_hint=number_hint, own=own, rapid=rapid)
-                if reading is not None and reading.valid:
+                if reading is not None and reading.confirmed:
                     return MrzFound(reading, len(bands), time.perf_counter() - start)
                 if reading is not None and (best is None or _rank(reading) < _rank(best[0])):
                     best = (reading, band, upside_down)
@@ -120,7 +129,7 @@ def find_mrz(reader: CardReader, image: Image, *, today: date,
         _, band, upside_down = best
         reading = read_band(reader, image, band, upside_down=upside_down, today=today,
                             number_hint=number_hint, second=second, own=own)
-        if reading is not None and (reading.valid or _rank(reading) < _rank(best[0])):
+        if reading is not None and (reading.confirmed or _rank(reading) < _rank(best[0])):
             return MrzFound(reading, len(bands), time.perf_counter() - start)
     found = None if best is None else best[0]
     return MrzFound(found, len(bands), time.perf_counter() - start)
@@ -174,8 +183,9 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
             # 0, G and 6 ...) are told apart by shape: its margins judge them (`_judged`).
             corrected = correct_mrz(candidate, today=today, number_hint=number_hint,
                                     number_vouched=own is not None)
-            reading = _judged(corrected, lines, margins, witness, others=rest)
-            if reading.valid:
+            reading = _judged(corrected, lines, margins, witness, others=rest,
+                              lone_margin=MIN_MARGIN if rapid else MIN_MARGIN_ALONE)
+            if reading.confirmed:
                 return reading
             best = _better(best, reading)
     return best
@@ -224,21 +234,29 @@ def _better(best: MrzReading | None, reading: MrzReading | None) -> MrzReading |
 
 
 def _rank(reading: MrzReading) -> tuple[int, int]:
+    """Confirmed readings first, then AMBIGUOUS, then by failed checks."""
+    if reading.confirmed:
+        return (0, 0)
     failed = sum(not check.ok for check in reading.result.checks) if reading.result.checks else 9
-    return (0 if reading.status is ReadStatus.AMBIGUOUS else 1, failed)
+    return (1 if reading.status is ReadStatus.AMBIGUOUS else 2, failed)
 
 
 def _judged(reading: MrzReading, decoded: tuple[str, ...],
             margins: tuple[float, ...], witness: str | None = None, *,
-            others: tuple[tuple[str, tuple[float, ...]], ...] = ()) -> MrzReading:
+            others: tuple[tuple[str, tuple[float, ...]], ...] = (),
+            lone_margin: float = MIN_MARGIN_ALONE) -> MrzReading:
     """A reading whose check digits hold stays VERIFIED only if every character no check
     digit covers (names, state codes, visas' optional data) is vouched for: a recognizer's
     shape-constrained decoding (`decoded` with its `margins`, then each of `others`, the
     lines joined) gives it and was sure of it (ahead of its position's next likeliest symbol
-    by MIN_MARGIN), or two readers give it (the recognizers and the second reader,
-    `witness`); and no recognizer is sure of another symbol there. Else it is AMBIGUOUS: a
-    misread name verifies as well as a right one."""
-    if not reading.valid:
+    by MIN_MARGIN; `lone_margin` when it is the only reader: MIN_MARGIN_ALONE for the own
+    recognizer, whose calibration it is, MIN_MARGIN for RapidOCR), or two readers give it
+    (the recognizers and the second reader,
+    `witness`); and no recognizer is sure of another symbol there that could be (where a
+    check digit covers the position, only a twin of equal weight could), unless two readers
+    agree against that one. Else it is AMBIGUOUS: a misread name verifies as well as a
+    right one."""
+    if not reading.confirmed:
         return reading
     layout = layout_for(reading.lines)
     text = "".join(reading.lines)
@@ -246,16 +264,34 @@ def _judged(reading: MrzReading, decoded: tuple[str, ...],
     if layout is None or any(len(shaped) != len(text) for shaped, _ in readers):
         return replace(reading, status=ReadStatus.AMBIGUOUS)
     strange = _unknown_state_positions(text, layout)
+    closed = name_tail_fillers(text, layout)
+    # Alone, a reader must be surer where no check digit looks at all (a name's letter);
+    # a covered letter-or-digit position is in doubt only between twins of equal weight.
+    open_positions = frozenset(unprotected(layout))
+    alone = open_positions if len(readers) == 1 and witness is None else frozenset()
     for i in unsure_positions(layout):
         char = text[i]
         votes = sum(shaped[i] == char for shaped, _ in readers)
         votes += witness is not None and witness[i] == char
+        needed = lone_margin if i in alone else MIN_MARGIN
         sure = i not in strange and any(
-            shaped[i] == char and m[i] >= MIN_MARGIN for shaped, m in readers)
-        contested = any(shaped[i] != char and m[i] >= MIN_MARGIN for shaped, m in readers)
+            shaped[i] == char and m[i] >= needed for shaped, m in readers)
+        against = sum(shaped[i] != char and m[i] >= MIN_MARGIN
+                      and _could_be(shaped[i], char, covered=i not in open_positions)
+                      for shaped, m in readers)
+        # One sure dissenter is outvoted only by two readers that agree, one of them sure.
+        contested = i not in closed and against > 0 and not (
+            sure and votes >= 2 and votes > against)
         if contested or not (sure or votes >= 2):
             return replace(reading, status=ReadStatus.AMBIGUOUS)
     return reading
+
+
+def _could_be(other: str, char: str, *, covered: bool) -> bool:
+    """Whether a reader's `other` symbol is a live alternative to `char`: anywhere no check
+    digit covers, yes; where one does, only a twin of equal check weight (`<` and `K`,
+    `1` and `B`): any other symbol there would fail the check digit that holds."""
+    return not covered or check_digit(other) == check_digit(char)
 
 
 # ICAO Doc 9303 Part 3 codes beside ISO 3166-1 alpha-3: Germany, the specimen states, the
@@ -282,6 +318,20 @@ def _unknown_state_positions(text: str, layout: Layout) -> frozenset[int]:
         if code and code not in _state_codes():
             positions.update(indices)
     return frozenset(positions)
+
+
+def name_tail_fillers(text: str, layout: Layout) -> frozenset[int]:
+    """The name field's trailing fillers three or more places after its last letter: ICAO
+    Doc 9303 Part 3 (§4.6) separates name components by one filler and the primary from the
+    secondary identifier by two, so no letter can follow three fillers. A reader that sees a
+    letter there (a filler's `<` read as `K` or `C`) does not contest the filler; a reader
+    must still be sure of the filler itself."""
+    start, stop, _ = layout.name.indices(len(text))
+    field = text[start:stop]
+    letters = [i for i, char in enumerate(field) if char != "<"]
+    if not letters:
+        return frozenset()
+    return frozenset(start + i for i in range(letters[-1] + 4, len(field)))
 
 
 def unsure_positions(layout: Layout) -> tuple[int, ...]:

@@ -14,7 +14,9 @@ image, from its bytes (decode as an upload is decoded): the MRZ searched anywher
   nationality and issuing state, how many the reading states as the transcription does;
 - portrait found (of those that show one); seconds per document (p50, p95).
 Specimens whose printed check digits do not hold ("INVALID as printed") can never be
-verified: they count in `mrz` but are listed apart (`invalid_as_printed`).
+verified: they count in `mrz` but are listed apart (`invalid_as_printed`). A verified MRZ
+is read as printed; the document may still be invalid (an impossible date, digits in a
+name): its fields are evidence only when it is valid too.
 """
 
 from __future__ import annotations
@@ -107,8 +109,16 @@ def evaluate(specimen: Specimen, *, read: Callable[[bytes], DocumentReading],
         issuing_state=None if reading is None else reading.issuing_state,
         seconds=seconds,
         mrz_lines=found.lines if found else None,
-        truth_valid=truth is not None and parse_mrz(truth, today=today).valid,
+        truth_valid=truth is not None and _checks_hold(truth, today),
     )
+
+
+def _checks_hold(lines: tuple[str, ...], today: date) -> bool:
+    """Every check digit of the transcribed MRZ holds under ICAO 9303's rules for its
+    format: a reading of it can verify (the document may still be invalid, e.g. the Czech
+    specimen's birth date 29 February 2011)."""
+    result = parse_mrz(lines, today=today)
+    return result.format is not None and all(check.ok for check in result.checks)
 
 
 def _fields(result: MrzResult | None, truth: tuple[str, ...] | None,

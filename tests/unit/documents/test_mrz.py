@@ -247,7 +247,6 @@ def test_a_bad_character_is_located() -> None:
         ({"birth": "7408A2"}, DocumentError.BAD_DATE, DocumentField.BIRTH_DATE),
         ({"expiry": "120431"}, DocumentError.BAD_DATE, DocumentField.EXPIRY_DATE),
         ({"expiry": "130229"}, DocumentError.BAD_DATE, DocumentField.EXPIRY_DATE),
-        ({"expiry": "700101"}, DocumentError.BAD_DATE, DocumentField.EXPIRY_DATE),  # before birth
         ({"code": "P<"}, DocumentError.BAD_DOCUMENT_CODE, DocumentField.DOCUMENT_CODE),
         ({"code": "I1"}, DocumentError.BAD_DOCUMENT_CODE, DocumentField.DOCUMENT_CODE),
         ({"state": "U1O"}, DocumentError.BAD_COUNTRY_CODE, DocumentField.ISSUING_STATE),
@@ -382,8 +381,29 @@ def test_each_td3_check_digit_is_verified(
 def test_a_birth_year_is_the_latest_not_in_the_future(
     birth: str, today: date, expected: date
 ) -> None:
-    result = parse_mrz(write_td1(replace(ERIKSSON, birth=birth, expiry="991231")), today=today)
+    result = parse_mrz(write_td1(replace(ERIKSSON, birth=birth, expiry="501231")), today=today)
     assert result.birth_date == expected
+
+
+def test_a_holder_is_born_before_the_document_expires() -> None:
+    # Iceland's passport specimen: born 121212, expired 110629; read in 2026 the holder
+    # was born in 1912 (a 2012 birth would follow the expiry), and the MRZ is valid.
+    lines = ("PAISLAEVARSDOTTIR<<THURIDUR<OESP<<<<<<<<<<<<",
+             "A2040611<0ISL1212123F1106297121212<1239<<<66")
+    result = parse_mrz(lines, today=date(2026, 12, 1))
+    assert result.valid
+    assert result.birth_date == date(1912, 12, 12)
+    assert result.expiry_date == date(2011, 6, 29)
+
+
+def test_the_td2_long_document_number_example_of_part_6() -> None:
+    # ICAO Doc 9303 Part 6's TD2 with a 12-character number: `<` in the check digit's
+    # place, the number's last 3 characters and its check digit in the optional data.
+    lines = ("I<UTOSTEVENSON<<PETER<JOHN<<<<<<<<<<", "D23145890<UTO3407127M95071227349<<<8")
+    result = parse_mrz(lines, today=date(2026, 12, 1))
+    assert result.valid
+    assert result.document_number == "D23145890734"
+    assert result.optional_data == ("",)
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,10 @@ from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 from shared_files import missing, require
 
+from simkyc.documents.findings import DocumentError
 from simkyc.documents.mrz_correct import ReadStatus, correct_mrz
 from simkyc.documents.mrz_layout import TD1, TD3
-from simkyc.documents.mrz_read import _judged, find_mrz, unprotected
+from simkyc.documents.mrz_read import _judged, find_mrz, name_tail_fillers, unprotected
 from simkyc.documents.ocr import CardReader
 from simkyc.documents.tesseract import TesseractLines
 from simkyc.types import Image
@@ -140,3 +141,79 @@ def test_k_for_a_filler_in_a_number_field_verifies_blindly_so_is_only_ambiguous(
     unsure[44 + 41] = 0.3
     assert not _judged(reading, misread, tuple(unsure)).valid
     assert _judged(reading, misread, tuple([5.0] * 88)).valid
+
+
+def test_a_letter_three_fillers_after_the_name_does_not_contest_the_filler() -> None:
+    # Part 3 §4.6: no name component follows three fillers. A reader sure of `C` for a
+    # trailing `<` there (a general recognizer on OCR-B's filler) is no doubt, as long as
+    # another reader is sure of the filler; the same `C` next to the name still is.
+    reading = correct_mrz(TD3_LINES, today=TODAY)
+    text = TD3_LINES[0]
+    tail = text.index("MARIA") + len("MARIA") + 5
+    sure = [5.0] * 88
+    contesting = "".join(TD3_LINES)
+    contesting = contesting[:tail] + "C" + contesting[tail + 1 :]
+    other = ((contesting, tuple([5.0] * 88)),)
+    assert _judged(reading, TD3_LINES, tuple(sure), others=other).valid
+    near = text.index("MARIA") + len("MARIA") + 1
+    close = "".join(TD3_LINES)
+    close = close[:near] + "C" + close[near + 1 :]
+    judged = _judged(reading, TD3_LINES, tuple(sure), others=((close, tuple([5.0] * 88)),))
+    assert judged.status is ReadStatus.AMBIGUOUS
+    assert name_tail_fillers(text + TD3_LINES[1], TD3) == frozenset(
+        range(text.index("MARIA") + len("MARIA") + 3, 44))
+
+
+def test_a_confirmed_reading_of_an_invalid_document_is_not_valid() -> None:
+    # The Czech passport specimen prints the birth date 110229 (no 29 February in 2011 or
+    # 1911) with check digits that hold: the reading is the MRZ as printed (confirmed), the
+    # document is not valid, so its fields are no evidence.
+    lines = ("P<CZESPECIMEN<<VZOR<<<<<<<<<<<<<<<<<<<<<<<<<",
+             "99006000<8CZE1102299F16090641152291111<<<<24")
+    reading = correct_mrz(lines, today=TODAY, number_vouched=True)
+    assert reading.confirmed and not reading.valid
+    assert [f.code for f in reading.result.errors] == [DocumentError.BAD_DATE]
+    broken = (lines[0], lines[1][:-1] + "5")
+    assert not correct_mrz(broken, today=TODAY, number_vouched=True).confirmed
+
+
+def test_a_lone_reader_must_be_surer_than_one_of_two() -> None:
+    # Iceland's specimen: the own recognizer alone read AEVARSOOTTIR (D as O) at a margin
+    # of 2.2; alone it is not enough, with a second reader agreeing it is.
+    truth = ("PAISLAEVARSDOTTIR<<THURIDUR<OESP<<<<<<<<<<<<",
+             "A2040611<0ISL1212123F1106297121212<1239<<<66")
+    misread = (truth[0].replace("SDOTT", "SOOTT"), truth[1])
+    reading = correct_mrz(misread, today=TODAY, number_vouched=True)
+    assert reading.confirmed
+    margins = [9.0] * 88
+    margins[truth[0].index("SDOTT") + 1] = 2.2
+    assert _judged(reading, misread, tuple(margins)).status is ReadStatus.AMBIGUOUS
+    second = ("".join(misread), tuple([0.5] * 88))
+    assert _judged(reading, misread, tuple(margins), others=(second,)).confirmed
+
+
+def test_a_dissenter_is_heard_only_where_its_symbol_could_be() -> None:
+    # Line 2 of a TD1 holds optional data the composite covers: a reader sure of `C` where
+    # the others read `<` is no doubt (a C would fail the composite), but `K` (the filler's
+    # twin of equal weight) is.
+    reading = correct_mrz(TD1_LINES, today=TODAY)
+    text = "".join(TD1_LINES)
+    position = 30 + 20  # line 2, position 21: optional data
+    assert text[position] == "<"
+    sure = tuple([9.0] * 90)
+    for symbol, doubt in (("C", False), ("K", True)):
+        other = text[:position] + symbol + text[position + 1 :]
+        judged = _judged(reading, TD1_LINES, sure, others=((other, sure),))
+        assert (judged.status is ReadStatus.AMBIGUOUS) is doubt
+
+
+def test_two_agreeing_readers_outvote_one_sure_dissenter() -> None:
+    # RapidOCR sure of a name shifted by one letter; the own recognizer (sure) and the
+    # second reader (Tesseract) agree on the printed name.
+    reading = correct_mrz(TD3_LINES, today=TODAY)
+    text = "".join(TD3_LINES)
+    shifted = text.replace("ERIKSSON", "RIKSSONE")
+    sure = tuple([9.0] * 88)
+    lone = _judged(reading, TD3_LINES, sure, others=((shifted, sure),))
+    assert lone.status is ReadStatus.AMBIGUOUS
+    assert _judged(reading, TD3_LINES, sure, text, others=((shifted, sure),)).confirmed

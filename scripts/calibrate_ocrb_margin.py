@@ -1,0 +1,68 @@
+"""How sure the own OCR-B recognizer must be of a character no check digit covers.
+
+`mrz_read._judged` takes a name's letter (or a state code's) on one recognizer's word only
+when its margin (log-probability lead over the position's next likeliest symbol,
+`mrz_decode.decode_line_margins`) reaches `mrz_read.MIN_MARGIN`. This measures, on
+synthetic names lines the recognizer never saw in training (`ocrb_lines`, another seed;
+never the real specimens), each letter's margin and whether it was right, and prints, per
+threshold, how many right letters pass and how many wrong ones slip through. Lines read with
+more than SHIFTED wrong characters (a character dropped or doubled, the rest shifted: the
+length-exact decoder's failure, not a letter's) are left out, as `mrz_read.MIN_MARGIN_ALONE`
+is about a single letter misread.
+
+    PYTHONPATH=src nice -n 5 python scripts/calibrate_ocrb_margin.py --lines 400
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from simkyc.documents.mrz_decode import LETTERS, decode_line_margins
+from simkyc.documents.ocrb import OcrbRecognizer
+from simkyc.synth.ocrb_lines import random_text, render_line
+
+THRESHOLDS = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0)
+SHIFTED = 3
+
+
+def names_text(rng: np.random.Generator, width: int) -> str:
+    """A names line (`random_text`'s first kind) of `width` characters."""
+    while True:
+        text = random_text(rng, width)
+        if not any(char.isdigit() for char in text):
+            return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=20261205)
+    parser.add_argument("--lines", type=int, default=400)
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    own = OcrbRecognizer.load()
+    margins: list[float] = []
+    right: list[bool] = []
+    for _ in range(args.lines):
+        width = int(rng.choice([30, 36, 44]))
+        text = names_text(rng, width)
+        line = render_line(text, rng)
+        read, found = decode_line_margins(own.line_scores(line.strip), [LETTERS] * width)
+        if not read or sum(a != b for a, b in zip(read, text, strict=True)) > SHIFTED:
+            continue
+        for char, truth, margin in zip(read, text, found, strict=True):
+            if truth != "<" or char != "<":  # letters, and fillers read as letters
+                margins.append(margin)
+                right.append(char == truth)
+    m, ok = np.asarray(margins), np.asarray(right)
+    print(f"{len(m)} characters, {(~ok).sum()} wrong ({(~ok).mean():.2%})")
+    for threshold in THRESHOLDS:
+        kept = m >= threshold
+        wrong = int((kept & ~ok).sum())
+        print(f"margin >= {threshold:3.1f}: {kept[ok].mean():6.1%} of right ones kept, "
+              f"{wrong} wrong kept ({wrong / max(1, kept.sum()):.3%} of kept)")
+
+
+if __name__ == "__main__":
+    main()
