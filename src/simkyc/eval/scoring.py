@@ -30,6 +30,16 @@ def all_pairs(matrix: NDArray[np.float32], identities: NDArray[np.intp]) -> Scor
     return ScoreSet(genuine=scores[same], impostor=scores[~same])
 
 
+def acquired_pairs(
+    matrix: NDArray[np.float32], identities: NDArray[np.intp], found: NDArray[np.bool_]
+) -> ScoreSet:
+    """Every unordered pair of two images in which a face was found (ISO/IEC 19795-1's FNMR
+    is over acquired samples, with the failure-to-acquire rate reported on its own; the
+    headline `all_pairs` counts a pair with a failed image as a non-match instead)."""
+    keep = np.flatnonzero(found)
+    return all_pairs(matrix[np.ix_(keep, keep)], identities[keep])
+
+
 
 @dataclass(frozen=True)
 class FusionScores:
