@@ -83,7 +83,7 @@ def line(label: str, embeddings: NDArray[np.float32], found: NDArray[np.bool_],
          identities: NDArray[np.intp]) -> str:
     """One row: faces found, FNMR over all pairs and over acquired pairs."""
     matrix = scoring.similarity_matrix(embeddings, found)
-    every = scoring.all_pairs(matrix, identities)
+    every = scoring.all_pairs(matrix, identities, found)
     acquired = scoring.acquired_pairs(matrix, identities, found)
     return (f"{label:34s} found {int(found.sum())}/{found.size}  all pairs {fnmr(every)}  "
             f"acquired {fnmr(acquired)}")

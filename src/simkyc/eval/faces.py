@@ -193,7 +193,8 @@ def _measure(settings: Settings, dataset: datasets.FaceDataset, workers: int) ->
     matrix = scoring.similarity_matrix(embedded.embeddings, embedded.found)
     fused = scoring.fusion(embedded.embeddings, embedded.found, embedded.quality,
                            dataset.identities, FUSION_FRAMES)
-    return Measured(dataset, embedded, scoring.all_pairs(matrix, dataset.identities), fused)
+    scores = scoring.all_pairs(matrix, dataset.identities, embedded.found)
+    return Measured(dataset, embedded, scores, fused)
 
 
 def _populations(measured: dict[str, Measured]) -> dict[str, ScoreSet]:
@@ -211,7 +212,7 @@ def _populations(measured: dict[str, Measured]) -> dict[str, ScoreSet]:
             for m in east
         ])
         matrix = scoring.similarity_matrix(embeddings, found)
-        sets["east-asian"] = scoring.all_pairs(matrix, identities)
+        sets["east-asian"] = scoring.all_pairs(matrix, identities, found)
     return sets
 
 
