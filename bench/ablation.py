@@ -412,7 +412,7 @@ def score(embedded: Embedded, flip: bool, identities: NDArray[np.intp]) -> dict[
 
     vectors = embedded.flipped if flip else embedded.plain
     matrix = scoring.similarity_matrix(vectors.copy(), embedded.found)
-    result = summary(scoring.all_pairs(matrix, identities), FMRS)
+    result = summary(scoring.all_pairs(matrix, identities, embedded.found), FMRS)
     return {
         "no_face": int((~embedded.found).sum()),
         "eer": result.eer,

@@ -193,7 +193,8 @@ def _measure(settings: Settings, dataset: datasets.FaceDataset, workers: int) ->
     matrix = scoring.similarity_matrix(embedded.embeddings, embedded.found)
     fused = scoring.fusion(embedded.embeddings, embedded.found, embedded.quality,
                            dataset.identities, FUSION_FRAMES)
-    return Measured(dataset, embedded, scoring.all_pairs(matrix, dataset.identities), fused)
+    scores = scoring.all_pairs(matrix, dataset.identities, embedded.found)
+    return Measured(dataset, embedded, scores, fused)
 
 
 def _populations(measured: dict[str, Measured]) -> dict[str, ScoreSet]:
@@ -211,7 +212,7 @@ def _populations(measured: dict[str, Measured]) -> dict[str, ScoreSet]:
             for m in east
         ])
         matrix = scoring.similarity_matrix(embeddings, found)
-        sets["east-asian"] = scoring.all_pairs(matrix, identities)
+        sets["east-asian"] = scoring.all_pairs(matrix, identities, found)
     return sets
 
 
@@ -222,6 +223,7 @@ def _set_report(m: Measured, populations: dict[str, ScoreSet]) -> dict[str, obje
         "identities": int(m.dataset.identities.max()) + 1,
         "no_face": m.embedded.failures,
         "all_pairs": summary(m.scores, FMRS).to_dict(),
+        **_acquired_report(m),
     }
     protocol = m.dataset.protocol
     if protocol is not None:
@@ -253,6 +255,21 @@ def _set_report(m: Measured, populations: dict[str, ScoreSet]) -> dict[str, obje
             )
         }
     return entry
+
+
+def _acquired_report(m: Measured) -> dict[str, object]:
+    """The failure-to-acquire rate and the figures over the pairs of acquired images alone:
+    how outside evaluations (ISO/IEC 19795-1, and this issue's author) state FNMR, so the
+    two conventions can be told apart. `all_pairs` stays the headline and the calibration's
+    input: a photo the pipeline cannot use is a refused applicant."""
+    found = m.embedded.found
+    acquired: dict[str, object] = {"failure_to_acquire": 1.0 - float(found.mean())}
+    if found.sum() > 1 and not found.all():
+        matrix = scoring.similarity_matrix(m.embedded.embeddings, found)
+        pairs = scoring.acquired_pairs(matrix, m.dataset.identities, found)
+        if pairs.genuine.size and pairs.impostor.size:
+            acquired["acquired_pairs"] = summary(pairs, FMRS).to_dict()
+    return acquired
 
 
 def _calibration(
@@ -343,6 +360,8 @@ def _print(report: dict[str, object]) -> None:
         "TAR@1e-3",
         "TAR@1e-4",
         "FNMR@1e-3",
+        "FTA",
+        "FNMR@1e-3 acquired",
     ):
         table.add_column(column)
     for name, entry in report["sets"].items():  # type: ignore[attr-defined]
@@ -355,6 +374,17 @@ def _print(report: dict[str, object]) -> None:
             f"{entry['all_pairs']['eer']:.2%}",
             *(f"{p['tar']:.2%}{'' if p['supported'] else '*'}" for p in points),
             f"{points[1]['fnmr']:.2%}",
+            f"{entry['failure_to_acquire']:.2%}",
+            _acquired_fnmr(entry),
         )
     Console().print(table)
     Console().print("* FMR target below what the number of impostor pairs supports")
+
+
+def _acquired_fnmr(entry: dict[str, Any]) -> str:
+    """FNMR at FMR 1e-3 over the acquired images' pairs ('=' when every image was)."""
+    acquired = entry.get("acquired_pairs")
+    if acquired is None:
+        return "="
+    point = acquired["operating_points"][1]
+    return f"{point['fnmr']:.2%}{'' if point['supported'] else '*'}"

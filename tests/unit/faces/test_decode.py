@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from simkyc.errors import ImageTooLarge, InvalidImage
 from simkyc.faces.decode import Decoder
@@ -43,6 +43,17 @@ def test_exif_orientation_is_honoured() -> None:
     exif[0x0112] = 6  # rotate 90 degrees clockwise to display
     decoded = DECODER.decode(_encode(_photo(), "JPEG", exif=exif))
     assert decoded.pixels.shape == (160, 120, 3)
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+@pytest.mark.parametrize("mode", ["RGB", "L", "CMYK"])
+def test_pixels_are_pillows_own_upright_rgb(orientation: int, mode: str) -> None:
+    """Decoding without Pillow's copies gives the very pixels its copying calls give."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = _encode(_photo().convert(mode), "JPEG", exif=exif)
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"))
+    np.testing.assert_array_equal(DECODER.decode(data).pixels, expected)
 
 
 def test_grayscale_cmyk_palette() -> None:

@@ -16,7 +16,7 @@ from simkyc.faces.calibration import Calibration, CalibrationPoint, RejectPoint
 from simkyc.faces.match import Decision
 from simkyc.faces.pipeline import face_policy, pipeline_id
 from simkyc.faces.policy import Comparison, FacePolicy, automation
-from simkyc.faces.recognizers import OMZ_REID_ID
+from simkyc.faces.recognizers import DLIB_RESNET_ID, OMZ_REID_ID
 
 
 def _calibration(
@@ -164,4 +164,20 @@ def test_every_pipeline_option_of_the_default_recognizer_is_calibrated(
     )
     policy = face_policy(settings)
     assert policy.calibration.model_id == settings.recognizer == OMZ_REID_ID
+    assert policy.calibration.pipeline == pipeline_id(settings)
+
+
+@pytest.mark.parametrize("population", ["east-asian", "lfw", "casia", "kpop"])
+@pytest.mark.parametrize("detector", list(DetectorKind))
+@pytest.mark.parametrize("mesh", [True, False])
+@pytest.mark.parametrize("flip", [True, False])
+def test_every_pipeline_option_of_the_dlib_recognizer_is_calibrated(
+    population: str, detector: DetectorKind, mesh: bool, flip: bool
+) -> None:
+    """dlib stays an option: with any pipeline setting it starts too (MediaPipe without
+    flip was the one combination left uncalibrated)."""
+    settings = Settings(recognizer=DLIB_RESNET_ID, population=population, detector=detector,
+                        mesh_landmarks=mesh, flip_tta=flip)
+    policy = face_policy(settings)
+    assert policy.calibration.model_id == DLIB_RESNET_ID
     assert policy.calibration.pipeline == pipeline_id(settings)
