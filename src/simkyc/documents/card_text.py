@@ -11,8 +11,8 @@ the line gives its first character's position); of the combinations that verify,
 first whose name is the visual zone's wins, else the first.
 
 Layout knowledge (rows, bands) is simkyc's own SPECIMEN layout. When no MRZ verifies where
-that layout puts it and the band holds no resident ID number, the MRZ is looked for
-anywhere on the image (`mrz_read.find_mrz`): a real document's own design.
+that layout puts it and the band holds no resident ID number, `reading.DocumentReader`
+looks for the MRZ anywhere on the image (`mrz_read.find_mrz`): a real document's own design.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import re
 import statistics
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
@@ -31,7 +31,6 @@ from simkyc.documents.cn_id import validate_cn_resident_id
 from simkyc.documents.mrz_correct import TO_DIGIT, MrzReading, correct_mrz
 from simkyc.documents.mrz_decode import decode_lines, greedy_text, mrz_scores, mrz_text
 from simkyc.documents.mrz_layout import TD1, TD2, TD3
-from simkyc.documents.mrz_read import find_mrz
 from simkyc.documents.ocr import CardReader, TextLine
 from simkyc.types import Image
 
@@ -106,9 +105,23 @@ class CardText:
 
 def read_card(reader: CardReader, card: Image, *, today: date) -> CardText:
     """Read an upright card: every text line (the header and the portrait, which hold no
-    field, blanked: ~10% less to recognise), then each MRZ line again as a whole strip
-    (detection drops lone check digits after a run of fillers; a strip keeps them)."""
-    lines = reader.read(_fields_only(card))
+    field, blanked: ~10% less to recognise), then the MRZ in its band (`read_band_mrz`).
+    The MRZ anywhere else on the document is `reading.DocumentReader`'s to look for."""
+    return read_band_mrz(reader, card, card_lines(reader, card), today=today)
+
+
+def card_lines(reader: CardReader, card: Image, *, whole: bool = False) -> list[TextLine]:
+    """OCR's lines of an upright card: with the header and the portrait column blanked
+    (SPECIMEN's layout: nothing there is a field), or of the `whole` card (the PRC card's
+    design prints its labels where SPECIMEN has the portrait)."""
+    return reader.read(card if whole else _fields_only(card))
+
+
+def read_band_mrz(reader: CardReader, card: Image, lines: Sequence[TextLine], *,
+                  today: date) -> CardText:
+    """The card's fields from its OCR `lines`, with each MRZ line of the band read again as
+    a whole strip (detection drops lone check digits after a run of fillers; a strip keeps
+    them) and decoded to each format's shape."""
     band = [line for line in lines if line.centre_y >= BAND_TOP * card.shape[0]]
     frames = [reader.frame_probabilities(_strip(card, row), stretch=MRZ_STRETCH)
               for row in _mrz_row_lines(band)]
@@ -122,12 +135,7 @@ def read_card(reader: CardReader, card: Image, *, today: date) -> CardText:
             text = read_card_text(lines, card, today=today, strips=strips, decoded=decoded)
             if text.mrz is not None and text.mrz.valid:
                 return text
-    text = read_card_text(lines, card, today=today, strips=strips, decoded=decoded)
-    if text.band_number is None:  # neither an MRZ where ours sits nor a resident ID number
-        found = find_mrz(reader, card, today=today, number_hint=text.number)
-        if found.verified or (text.mrz is None and found.reading is not None):
-            text = replace(text, mrz=found.reading)
-    return text
+    return read_card_text(lines, card, today=today, strips=strips, decoded=decoded)
 
 
 def _fields_only(card: Image) -> Image:

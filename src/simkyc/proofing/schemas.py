@@ -76,6 +76,9 @@ class FaceSubmitted(BaseModel):
     detector_score: float
     sharpness: float
     card_text: list[CardFieldOut] | None = None
+    # The MRZ read on the card photo: verified / ambiguous / invalid (None: none read, or
+    # OCR off); only a verified one is evidence (its fields are in `card_text`).
+    mrz: str | None = None
 
 
 class ChallengeOut(BaseModel):
