@@ -184,6 +184,10 @@ class ProofingFlow:
         out = _submitted("document", digest, sample)
         if fields is not None:
             out.card_text = [CardFieldOut(**check.to_dict()) for check in fields.fields]
+            if fields.consistent is not None:  # a PRC card's details against its number
+                out.card_text.append(CardFieldOut(
+                    field="consistent", status="match" if fields.consistent else "mismatch",
+                    read=None, source="cn_card"))
             out.mrz = None if fields.text.mrz is None else fields.text.mrz.status.value
 
         def write() -> None:

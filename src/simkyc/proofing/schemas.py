@@ -59,7 +59,9 @@ class EvidenceVerification:
 
 class CardFieldOut(BaseModel):
     """One typed field against the card's text; `read` is what the card says (for the agent;
-    kept only sealed, in the upload's idempotency reply)."""
+    kept only sealed, in the upload's idempotency reply). For a PRC card, the entry
+    `consistent` says whether its printed details agree with its own number (`match` /
+    `mismatch`; the details themselves are never shown)."""
 
     field: str
     status: str
