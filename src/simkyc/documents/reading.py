@@ -31,6 +31,7 @@ from datetime import date
 import numpy as np
 
 from simkyc.config import Settings
+from simkyc.documents import ocrb
 from simkyc.documents.card_text import CardText, card_lines, is_cjk, read_band_mrz
 from simkyc.documents.cn_card import CnCardText, read_cn_lines
 from simkyc.documents.crosscheck import TextCheck, Typed, cross_check
@@ -103,8 +104,9 @@ class DocumentReader:
         """Built once per process: the own recognizer's weights are read and checked here
         (MODEL_UNAVAILABLE when their SHA-256 is not the pinned one); RapidOCR's models
         load on the first read (`warm`)."""
-        return cls(CardReader.from_settings(settings), OcrbRecognizer.load(),
-                   TesseractLines(), settings.ocr_sure_score)
+        own = OcrbRecognizer.load(ocrb.WEIGHTS, sha256=ocrb.WEIGHTS_SHA256)
+        return cls(CardReader.from_settings(settings), own, TesseractLines(),
+                   settings.ocr_sure_score)
 
     def warm(self) -> None:
         """Load every model the reading uses by one pass over blanks (the service's start)."""
