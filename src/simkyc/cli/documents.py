@@ -126,9 +126,12 @@ def check_card(
     reference = _today(today)
     try:
         number_type = _number_type(kind)
+        # Read as a PRC card (no MRZ looked for) when a resident ID number was typed for it;
+        # else by what is read on it.
         typed = Typed(id_number, name, _date(birth_date, "--birth-date"),
                       _date(expiry, "--expiry"),
-                      resident_id=number_type is NumberType.CN_RESIDENT_ID)
+                      resident_id=id_number is not None
+                      and number_type is NumberType.CN_RESIDENT_ID)
         number = (None if id_number is None or number_type not in _VALIDATORS
                   else _VALIDATORS[number_type](id_number, today=reference))
         portrait, text = _read_card(get_settings(), read_input(card_image), typed,

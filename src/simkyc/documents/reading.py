@@ -14,8 +14,8 @@ the proofing flow's document step, `simkyc document check`, `simkyc eval documen
    the number's sex digit and dropped); where those labels were read, they are its fields.
 3. **The MRZ anywhere** on the image (`mrz_read.find_mrz`: morphology's bands read by the
    own recognizer, then the text detector's, RapidOCR, Tesseract as a witness), whether or not
-   a card outline or portrait was found; skipped when the band's MRZ verified or a resident
-   ID number was read (that card has no MRZ).
+   a card outline or portrait was found; skipped when the band's MRZ verified, or the card
+   is a resident ID card (selected as one, or its number read: it has no MRZ).
 4. **Cross-check** of the typed data against every reading (`crosscheck`).
 
 A verified MRZ states the document's issuing state (ICAO 9303 three-letter code), exposed as
@@ -148,7 +148,10 @@ class DocumentReader:
         cn = None if card is None else self._cn_card(card, lines, text, resident_id)
         if cn is not None:  # read by its own labels: SPECIMEN's rows are not its fields
             text = CardText({}, {}, None, text.band_number)
-        resident = text.band_number is not None or (cn is not None and cn.number is not None)
+        # A resident ID card has no MRZ: selected as one, or its number read, none is looked
+        # for (a wrong selection only leaves fields unreadable, never vouched for).
+        resident = (resident_id or text.band_number is not None
+                    or (cn is not None and cn.number is not None))
         if not resident and not (text.mrz is not None and text.mrz.valid):
             found = find_mrz(self.ocr, image, today=today, number_hint=text.number,
                              second=self.second, own=self.own)
