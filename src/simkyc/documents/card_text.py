@@ -23,12 +23,12 @@ import re
 import statistics
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
 from simkyc.documents.cn_id import validate_cn_resident_id
-from simkyc.documents.mrz_correct import TO_DIGIT, MrzReading, correct_mrz
+from simkyc.documents.mrz_correct import TO_DIGIT, MrzReading, ReadStatus, correct_mrz
 from simkyc.documents.mrz_decode import decode_lines, greedy_text, mrz_scores, mrz_text
 from simkyc.documents.mrz_layout import TD1, TD2, TD3
 from simkyc.documents.ocr import CardReader, TextLine
@@ -175,8 +175,12 @@ def _best_mrz(
 ) -> MrzReading | None:
     """A reading that verifies, each line decoded to shape, read whole (if of the right
     length) or pieced together, in each width the line count allows; else the first
-    reading. Check digits do not cover the name: among readings that verify, the first
-    whose name is the visual zone's (`name`, an independent reading) wins, else the first."""
+    reading. Check digits do not cover the name (nor a filler read as a letter where none
+    is checked): a reading that verifies stays VERIFIED only when its name is the visual
+    zone's (`name`, an independent reading); without that agreement it is AMBIGUOUS, never
+    evidence. (Real documents read this way, 2 MP, 2026-12-05: 13 of 25 band readings that
+    satisfied every check digit differed from the transcription, `<` read as K in names and
+    fillers.)"""
     first: MrzReading | None = None
     verified: MrzReading | None = None
     for width in (30,) if len(_mrz_row_lines(band)) == 3 else (44, 36):
@@ -190,11 +194,13 @@ def _best_mrz(
                    for candidates in zip(shaped, whole, pieced, strict=True)]
         for lines in itertools.product(*options):
             reading = correct_mrz(lines, today=today, number_hint=hint)
-            if reading.valid and (name is None or _mrz_name(reading) == name):
+            if reading.valid and name is not None and _mrz_name(reading) == name:
                 return reading
             verified = verified or (reading if reading.valid else None)
             first = first or reading
-    return verified or first
+    if verified is not None:
+        return replace(verified, status=ReadStatus.AMBIGUOUS)
+    return first
 
 
 def _mrz_name(reading: MrzReading) -> str:
