@@ -5,8 +5,10 @@ What it measures
     rotation, glare, blur, JPEG 60-95; faces from LFW), card by card, from the JPEG bytes:
     - portrait: `extract_portrait_from_bytes` (decode, find, flatten, orient, embed): the
       document check before OCR, the peer the OCR's cost is measured against;
-    - text: `check_text` on the upright card (RapidOCR detection + recognition, each MRZ line
-      read again as a strip, correction, cross-check) with `SIMKYC_OCR_THREADS` (2);
+    - text: `DocumentReader.text`, the proofing flow's document reader, on the photo and its
+      upright card (RapidOCR detection + recognition, each MRZ line read again as a strip,
+      the MRZ anywhere with the own OCR-B recognizer when the band's did not verify,
+      correction, cross-check) with `SIMKYC_OCR_THREADS` (2);
     - rapidocr-defaults: RapidOCR as shipped (angle classifier on, its own thread count) on
       the same upright card, detection + recognition only: a second peer;
     - check: portrait + text, what `simkyc document check` and the API's document upload do
@@ -20,16 +22,22 @@ How
 
 Real specimens (--specimens DIR, e.g. ../shared/data/documents-specimens)
     Instead, every image of the folder's manifest.csv that carries a transcribed MRZ is read
-    by simkyc (`reading.read_document`: the MRZ anywhere, its own OCR-B recognizer, RapidOCR
-    + Tesseract, and the
-    portrait) and by PassportEye (`passporteye.read_mrz`, with Debian's Tesseract), from the
-    same file, in turn, in the same run. For each: MRZ verified (every check digit holds),
-    verified but differing from the transcription (must be 0), seconds p50 / p95; simkyc
-    also the portrait found. PassportEye's `valid` is its own all-check-digits verdict.
+    by simkyc (`reading.DocumentReader.read`, what the proofing flow and `simkyc document
+    check` run: the portrait, the card's text, the MRZ anywhere with its own OCR-B
+    recognizer, RapidOCR + Tesseract) and by PassportEye (`passporteye.read_mrz`, with
+    Debian's Tesseract), from the same file, in turn, in the same run. For each: MRZ
+    verified (every check digit holds), verified but differing from the transcription (must
+    be 0), seconds p50 / p95; simkyc also the portrait found. PassportEye's `valid` is its
+    own all-check-digits verdict. With `--megapixels 2` each image is first resampled to
+    about 2 million pixels (its proportions kept) and re-encoded as JPEG (quality 92), and
+    both read that file: the document check's speed target is p50 <= 1 s for a 2 MP photo
+    on 2 cores.
 
 Run
     .venv/bin/python bench/documents.py [--cards 40] [--json out.json]
     .venv/bin/python bench/documents.py --specimens ../shared/data/documents-specimens
+    .venv/bin/python bench/documents.py --specimens ../shared/data/documents-specimens \
+        --megapixels 2
 """
 
 from __future__ import annotations
@@ -53,10 +61,12 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--specimens", type=Path, help="A folder with manifest.csv.")
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--megapixels", type=float,
+                        help="Resample each specimen to about this many million pixels.")
     args = parser.parse_args()
     os.environ.setdefault("GLOG_minloglevel", "2")
     if args.specimens:
-        report = run_specimens(args.specimens, args.limit)
+        report = run_specimens(args.specimens, args.limit, args.megapixels)
     else:
         report = run(args.cards, args.seed)
     print(json.dumps(report, indent=2))
@@ -70,9 +80,8 @@ def run(cards: int, seed: int) -> dict[str, object]:
     from rapidocr_onnxruntime import RapidOCR
 
     from simkyc.config import get_settings
-    from simkyc.documents.crosscheck import check_text
-    from simkyc.documents.ocr import CardReader
     from simkyc.documents.portrait import extract_portrait_from_bytes
+    from simkyc.documents.reading import DocumentReader
     from simkyc.eval.document_text import typed_as_agent
     from simkyc.faces.pipeline import FaceEncoder
     from simkyc.synth.specimen import DocumentKind, random_specimen, render_card
@@ -80,7 +89,7 @@ def run(cards: int, seed: int) -> dict[str, object]:
 
     settings = get_settings()
     encoder = FaceEncoder.from_settings(settings)
-    reader = CardReader.from_settings(settings)
+    documents = DocumentReader.from_settings(settings)
     shipped = RapidOCR()
     rng = np.random.default_rng(seed)
     faces = sorted((settings.data_dir / "lfw" / "images_deepfunneled").glob("*/*_0001.jpg"))
@@ -91,12 +100,12 @@ def run(cards: int, seed: int) -> dict[str, object]:
         data = random_specimen(rng, kinds[index % len(kinds)])
         jpeg = photograph(render_card(data, face), rng).jpeg
         found = extract_portrait_from_bytes(jpeg, encoder, require_quality=False)
+        pixels = encoder.decoder.decode(jpeg).pixels
         stages: dict[str, Callable[[], object]] = {
             "portrait": lambda jpeg=jpeg: extract_portrait_from_bytes(
                 jpeg, encoder, require_quality=False),
-            "text": lambda card=found.card, data=data: check_text(
-                reader, card, typed_as_agent(data), today=date.today(),
-                sure_score=settings.ocr_sure_score),
+            "text": lambda card=found.card, data=data, pixels=pixels: documents.text(
+                pixels, card=card, typed=typed_as_agent(data), today=date.today()),
             "rapidocr-defaults": lambda card=found.card: shipped(card[:, :, ::-1]),
         }
         order = list(stages)[index % 3 :] + list(stages)[: index % 3]
@@ -119,43 +128,46 @@ def run(cards: int, seed: int) -> dict[str, object]:
     }
 
 
-def run_specimens(folder: Path, limit: int | None) -> dict[str, object]:
+def run_specimens(folder: Path, limit: int | None,
+                  megapixels: float | None = None) -> dict[str, object]:
     """simkyc and PassportEye on the same real specimen images, in turn."""
+    import tempfile
+
     from passporteye import read_mrz
 
     from simkyc.config import get_settings
     from simkyc.documents.mrz import parse_mrz
-    from simkyc.documents.ocr import CardReader
-    from simkyc.documents.ocrb import OcrbRecognizer
-    from simkyc.documents.reading import read_document
-    from simkyc.documents.tesseract import TesseractLines
+    from simkyc.documents.reading import DocumentReader
     from simkyc.eval.document_specimens import load_manifest
     from simkyc.faces.pipeline import FaceEncoder
 
     settings = get_settings()
     encoder = FaceEncoder.from_settings(settings)
-    reader = CardReader.from_settings(settings)
-    second = TesseractLines()
-    own = OcrbRecognizer.load()
+    documents = DocumentReader.from_settings(settings)
+    documents.warm()
     today = date.today()
     specimens = [s for s in load_manifest(folder) if s.mrz_lines is not None][:limit]
     tallies = {name: {"verified": 0, "verified_wrong": 0, "seconds": []}
                for name in ("simkyc", "passporteye")}
     portraits = 0
+    sizes: list[float] = []
+    scratch = Path(tempfile.mkdtemp(prefix="simkyc-bench-"))
     for index, specimen in enumerate(specimens):
         truth = "\n".join(specimen.mrz_lines or ())
-        data = specimen.path.read_bytes()
+        path = specimen.path if megapixels is None else _resampled(
+            specimen.path, megapixels, scratch / f"{index}.jpg")
+        data = path.read_bytes()
 
         def ours(data: bytes = data) -> tuple[bool, str]:
             pixels = encoder.decoder.decode(data).pixels
-            found = read_document(pixels, encoder=encoder, reader=reader, today=today,
-                                  second=second, own=own)
-            lines = found.mrz.reading.lines if found.mrz.reading else ()
+            sizes.append(pixels.shape[0] * pixels.shape[1] / 1e6)
+            found = documents.read(pixels, encoder=encoder, today=today)
+            lines = found.mrz.lines if found.mrz else ()
             nonlocal portraits
             portraits += found.portrait is not None
-            return found.mrz.verified, "\n".join(lines)
+            return found.mrz_verified, "\n".join(lines)
 
-        def peer(path: Path = specimen.path, truth: str = truth) -> tuple[bool, str]:
+        def peer(path: Path = path, truth: str = truth) -> tuple[bool, str]:
             mrz = read_mrz(str(path))
             if mrz is None:
                 return False, ""
@@ -183,6 +195,7 @@ def run_specimens(folder: Path, limit: int | None) -> dict[str, object]:
                for name, t in tallies.items()}
     return {
         "documents_with_mrz": len(specimens),
+        "megapixels": {"asked": megapixels, "p50": statistics.median(sizes) if sizes else None},
         "simkyc_portraits_found": portraits,
         "cpus": len(os.sched_getaffinity(0)),
         "load_average": os.getloadavg(),
@@ -192,6 +205,20 @@ def run_specimens(folder: Path, limit: int | None) -> dict[str, object]:
         "ratio_seconds_simkyc_to_passporteye": (
             figures["simkyc"]["seconds"]["p50"] / figures["passporteye"]["seconds"]["p50"]),
     }
+
+
+def _resampled(path: Path, megapixels: float, out: Path) -> Path:
+    """`path`'s image scaled (up or down, proportions kept) to about `megapixels` million
+    pixels, written to `out` as a JPEG (quality 92): a phone photo's size."""
+    import cv2
+
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    scale = (megapixels * 1e6 / (image.shape[0] * image.shape[1])) ** 0.5
+    size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    cv2.imwrite(str(out), cv2.resize(image, size, interpolation=interpolation),
+                [cv2.IMWRITE_JPEG_QUALITY, 92])
+    return out
 
 
 def _stats(values: list[float]) -> dict[str, float]:

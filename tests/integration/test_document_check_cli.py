@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from settings_for_tests import outside_checkout
+from settings_for_tests import make_settings, outside_checkout
+from shared_files import require
 
 from simkyc.config import Settings
+from simkyc.documents.mrz import parse_mrz
+from simkyc.eval.document_specimens import load_manifest
 from simkyc.faces.detect import YuNetDetector
 from simkyc.synth.specimen import (
     DocumentKind,
@@ -80,3 +84,24 @@ def test_not_an_image_is_a_clear_error(tmp_path: Path) -> None:
     assert done.returncode == 3
     assert json.loads(done.stdout)["error"] == "INVALID_IMAGE"
     assert "Traceback" not in done.stdout + done.stderr
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_a_real_passports_mrz_is_verified_by_the_service_reader() -> None:
+    """The proofing flow's reader (the own OCR-B recognizer): Afghanistan's passport
+    specimen, whose MRZ the card-only path read `invalid`, verified as transcribed."""
+    folder = require(make_settings().data_dir / "documents-specimens",
+                     "evaluation data (set SIMKYC_DATA_DIR)")
+    specimen = {s.path.name: s for s in load_manifest(folder)}["afg-passport-td3-1.jpg"]
+    assert specimen.mrz_lines is not None
+    mrz = parse_mrz(list(specimen.mrz_lines), today=date(2026, 12, 5))
+    assert mrz.birth_date is not None
+    done = _check(str(specimen.path), "--type", "icao-9303", "--id-number",
+                  mrz.document_number, "--birth-date", mrz.birth_date.isoformat(), "--json",
+                  "--today", "2026-12-05")
+    out = json.loads(done.stdout)
+    assert out["mrz"]["status"] == "verified", done.stderr
+    assert tuple(out["mrz"]["lines"]) == specimen.mrz_lines
+    assert {f["field"]: (f["status"], f["source"]) for f in out["fields"]} == {
+        "document_number": ("match", "mrz"), "birth_date": ("match", "mrz")}

@@ -45,6 +45,24 @@ def test_a_background_load_answers_at_once_and_becomes_ready(tmp_path: Path) -> 
         assert client.get("/health").json()["recognizer"]
 
 
+@pytest.mark.data  # loads the real models
+def test_an_ocr_b_recognizer_that_is_not_the_pinned_one_is_model_unavailable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The document reader's own OCR-B weights are checked against their SHA-256 when the
+    process loads its models: another file (or another pin) never serves a document."""
+    from simkyc.documents import ocrb
+
+    monkeypatch.setattr(ocrb, "WEIGHTS_SHA256", "0" * 64)
+    app = create_app(Settings(state_dir=tmp_path, engine_pool=1), load_in_background=True)
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 120
+        while (answer := client.get("/ready")).json()["error"]["code"] == "MODELS_LOADING":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert answer.status_code == 503
+        assert answer.json()["error"]["code"] == "MODEL_UNAVAILABLE"
+
+
 def test_the_challenge_script_hook_needs_the_testing_flag() -> None:
     with pytest.raises(ValidationError, match="SIMKYC_TESTING"):
         Settings(testing_challenge_script=["turn_left"])

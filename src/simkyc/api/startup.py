@@ -34,15 +34,16 @@ WARM_FRAME_SHAPE = (480, 640, 3)
 def warm_models(services: Services) -> None:
     """Create every model session the requests use by running each once on a blank frame:
     every engine pool member's face detector, mesh and tracker (each member owns its own),
-    the recognizer and anti-spoofing nets they share, and the card OCR."""
+    the recognizer and anti-spoofing nets they share, and the document reader (RapidOCR,
+    the own OCR-B recognizer)."""
     blank = np.full(WARM_FRAME_SHAPE, 128, np.uint8)
     pool = services.engines
     with ExitStack() as stack:  # every member checked out at once, so each is warmed once
         members = [stack.enter_context(pool.checkout()) for _ in range(pool.size)]
         for member in members:
             _warm_member(member, blank)
-    if services.reader is not None:
-        services.reader.read(blank)
+    if services.documents is not None:
+        services.documents.warm()
 
 
 def _warm_member(member: Engines, blank: Image) -> None:

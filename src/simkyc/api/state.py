@@ -18,7 +18,7 @@ from simkyc.api.metrics import Metrics
 from simkyc.config import Settings
 from simkyc.db.engine import database_url, engine_from_settings, session_factory
 from simkyc.db.migrate import upgrade
-from simkyc.documents.ocr import CardReader
+from simkyc.documents.reading import DocumentReader
 from simkyc.faces.pipeline import FacePipeline
 from simkyc.liveness.challenge import ChallengeBook
 from simkyc.privacy.keyring import Keyring, load_keyring
@@ -43,13 +43,14 @@ class Services:
     engines: EnginePool
     book: ChallengeBook  # how challenges are made (tests script the actions here)
     metrics: Metrics
-    reader: CardReader | None = None  # the card OCR (None: SIMKYC_DOCUMENT_OCR off)
+    documents: DocumentReader | None = None  # the document reader (None: SIMKYC_DOCUMENT_OCR off)
     clock: Callable[[], datetime] = utc_now
 
     @classmethod
     def from_settings(cls, settings: Settings, metrics: Metrics) -> Services:
         """Engine (migrated to head), keyring, a pool of face and liveness engines and the
-        card OCR (its models load on the first card), once."""
+        document reader (the own OCR-B recognizer checked against its pinned SHA-256 here;
+        the OCR models load in `startup.warm_models`), once per process."""
         engine = engine_from_settings(settings)
         upgrade(engine)
         keyring = load_keyring(settings, database=database_url(settings))
@@ -58,7 +59,8 @@ class Services:
             keyring=keyring, engines=EnginePool.from_settings(settings),
             book=ChallengeBook(ttl_s=settings.challenge_ttl_s, slot_s=settings.challenge_slot_s),
             metrics=metrics,
-            reader=CardReader.from_settings(settings) if settings.document_ocr else None,
+            documents=(DocumentReader.from_settings(settings) if settings.document_ocr
+                       else None),
         )
 
     @property
@@ -75,4 +77,4 @@ class Services:
     def flow(self) -> ProofingFlow:
         """The proofing flow over these services (cheap: built per request)."""
         return ProofingFlow(settings=self.settings, keyring=self.keyring, engines=self.engines,
-                            book=self.book, reader=self.reader)
+                            book=self.book, documents=self.documents)

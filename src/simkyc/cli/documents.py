@@ -19,10 +19,9 @@ from rich.markup import escape
 from simkyc.cli.lang import BadValue, column, finding_said, said, say
 from simkyc.config import Settings
 from simkyc.documents.cn_id import CnIdResult, validate_cn_resident_id
-from simkyc.documents.crosscheck import FieldStatus, TextCheck, Typed, check_text
+from simkyc.documents.crosscheck import FieldStatus, TextCheck, Typed
 from simkyc.documents.findings import Finding, UnsupportedDocumentType
 from simkyc.documents.mrz import MrzResult, parse_mrz
-from simkyc.documents.ocr import CardReader
 from simkyc.errors import SimkycError
 from simkyc.files import read_input
 
@@ -117,15 +116,22 @@ def check_card(
     as_json: JsonOption = False,
     today: TodayOption = None,
 ) -> None:
-    """Find the card, extract its portrait, read its text (OCR) and compare it with the
-    typed data: each field match / mismatch / unreadable. Only a mismatch, a bad typed
-    number or an unusable portrait make the card invalid."""
+    """Find the card, extract its portrait, read its text (OCR; the MRZ anywhere on the
+    image) and compare it with the typed data: each field match / mismatch / unreadable,
+    by the reader the proofing flow's document step uses. Only a mismatch, a bad typed
+    number, a PRC card disagreeing with its own number or an unusable portrait make the
+    card invalid."""
     from simkyc.config import get_settings
 
     reference = _today(today)
-    typed = Typed(id_number, name, _date(birth_date, "--birth-date"), _date(expiry, "--expiry"))
     try:
         number_type = _number_type(kind)
+        # Read as a PRC card (no MRZ looked for) when a resident ID number was typed for it;
+        # else by what is read on it.
+        typed = Typed(id_number, name, _date(birth_date, "--birth-date"),
+                      _date(expiry, "--expiry"),
+                      resident_id=id_number is not None
+                      and number_type is NumberType.CN_RESIDENT_ID)
         number = (None if id_number is None or number_type not in _VALIDATORS
                   else _VALIDATORS[number_type](id_number, today=reference))
         portrait, text = _read_card(get_settings(), read_input(card_image), typed,
@@ -135,9 +141,12 @@ def check_card(
     quality = portrait.sample.quality
     mismatches = [f"{c.field.value.upper()}_MISMATCH" for c in text.fields
                   if c.status is FieldStatus.MISMATCH]
+    inconsistent = [] if text.cn is None else [f.code.value for f in text.cn.findings]
     errors = ([f.check for f in quality.findings]
-              + ([] if number is None else [e.code.value for e in number.errors]) + mismatches)
-    valid = quality.acceptable and (number is None or number.valid) and not mismatches
+              + ([] if number is None else [e.code.value for e in number.errors]) + mismatches
+              + inconsistent)
+    valid = (quality.acceptable and (number is None or number.valid) and not mismatches
+             and not inconsistent)
     out = {"valid": valid, "errors": errors, "portrait": portrait.to_dict(),
            "number": None if number is None else number.to_dict(), **text.to_dict()}
     print(json.dumps(out, default=str) if as_json else json.dumps(out, indent=2, default=str,
@@ -148,15 +157,17 @@ def check_card(
 def _read_card(
     settings: Settings, data: bytes, typed: Typed, *, today: date
 ) -> tuple[PortraitResult, TextCheck]:
-    """The card's portrait, and its text compared with the typed data."""
-    from simkyc.documents.portrait import extract_portrait_from_bytes
+    """The card's portrait, and its text compared with the typed data: the proofing flow's
+    document reader (`reading.DocumentReader`), built as the service builds it."""
+    from simkyc.documents.reading import DocumentReader
     from simkyc.faces.pipeline import FaceEncoder
 
     encoder = FaceEncoder.from_settings(settings)
-    portrait = extract_portrait_from_bytes(data, encoder, require_quality=False)
-    reader = CardReader.from_settings(settings)
-    return portrait, check_text(reader, portrait.card, typed, today=today,
-                                sure_score=settings.ocr_sure_score)
+    pixels = encoder.decoder.decode(data).pixels
+    reading = DocumentReader.from_settings(settings).read(
+        pixels, encoder=encoder, today=today, typed=typed, require_portrait=True)
+    assert reading.portrait is not None  # require_portrait raised otherwise
+    return reading.portrait, reading.text
 
 
 def _date(value: str | None, option: str) -> date | None:

@@ -11,8 +11,8 @@ the line gives its first character's position); of the combinations that verify,
 first whose name is the visual zone's wins, else the first.
 
 Layout knowledge (rows, bands) is simkyc's own SPECIMEN layout. When no MRZ verifies where
-that layout puts it and the band holds no resident ID number, the MRZ is looked for
-anywhere on the image (`mrz_read.find_mrz`): a real document's own design.
+that layout puts it and the band holds no resident ID number, `reading.DocumentReader`
+looks for the MRZ anywhere on the image (`mrz_read.find_mrz`): a real document's own design.
 """
 
 from __future__ import annotations
@@ -28,10 +28,9 @@ from datetime import date
 from enum import StrEnum
 
 from simkyc.documents.cn_id import validate_cn_resident_id
-from simkyc.documents.mrz_correct import TO_DIGIT, MrzReading, correct_mrz
+from simkyc.documents.mrz_correct import TO_DIGIT, MrzReading, ReadStatus, correct_mrz
 from simkyc.documents.mrz_decode import decode_lines, greedy_text, mrz_scores, mrz_text
 from simkyc.documents.mrz_layout import TD1, TD2, TD3
-from simkyc.documents.mrz_read import find_mrz
 from simkyc.documents.ocr import CardReader, TextLine
 from simkyc.types import Image
 
@@ -106,9 +105,23 @@ class CardText:
 
 def read_card(reader: CardReader, card: Image, *, today: date) -> CardText:
     """Read an upright card: every text line (the header and the portrait, which hold no
-    field, blanked: ~10% less to recognise), then each MRZ line again as a whole strip
-    (detection drops lone check digits after a run of fillers; a strip keeps them)."""
-    lines = reader.read(_fields_only(card))
+    field, blanked: ~10% less to recognise), then the MRZ in its band (`read_band_mrz`).
+    The MRZ anywhere else on the document is `reading.DocumentReader`'s to look for."""
+    return read_band_mrz(reader, card, card_lines(reader, card), today=today)
+
+
+def card_lines(reader: CardReader, card: Image, *, whole: bool = False) -> list[TextLine]:
+    """OCR's lines of an upright card: with the header and the portrait column blanked
+    (SPECIMEN's layout: nothing there is a field), or of the `whole` card (the PRC card's
+    design prints its labels where SPECIMEN has the portrait)."""
+    return reader.read(card if whole else _fields_only(card))
+
+
+def read_band_mrz(reader: CardReader, card: Image, lines: Sequence[TextLine], *,
+                  today: date) -> CardText:
+    """The card's fields from its OCR `lines`, with each MRZ line of the band read again as
+    a whole strip (detection drops lone check digits after a run of fillers; a strip keeps
+    them) and decoded to each format's shape."""
     band = [line for line in lines if line.centre_y >= BAND_TOP * card.shape[0]]
     frames = [reader.frame_probabilities(_strip(card, row), stretch=MRZ_STRETCH)
               for row in _mrz_row_lines(band)]
@@ -122,12 +135,7 @@ def read_card(reader: CardReader, card: Image, *, today: date) -> CardText:
             text = read_card_text(lines, card, today=today, strips=strips, decoded=decoded)
             if text.mrz is not None and text.mrz.valid:
                 return text
-    text = read_card_text(lines, card, today=today, strips=strips, decoded=decoded)
-    if text.band_number is None:  # neither an MRZ where ours sits nor a resident ID number
-        found = find_mrz(reader, card, today=today, number_hint=text.number)
-        if found.verified or (text.mrz is None and found.reading is not None):
-            text = replace(text, mrz=found.reading)
-    return text
+    return read_card_text(lines, card, today=today, strips=strips, decoded=decoded)
 
 
 def _fields_only(card: Image) -> Image:
@@ -167,8 +175,12 @@ def _best_mrz(
 ) -> MrzReading | None:
     """A reading that verifies, each line decoded to shape, read whole (if of the right
     length) or pieced together, in each width the line count allows; else the first
-    reading. Check digits do not cover the name: among readings that verify, the first
-    whose name is the visual zone's (`name`, an independent reading) wins, else the first."""
+    reading. Check digits do not cover the name (nor a filler read as a letter where none
+    is checked): a reading that verifies stays VERIFIED only when its name is the visual
+    zone's (`name`, an independent reading); without that agreement it is AMBIGUOUS, never
+    evidence. (Real documents read this way, 2 MP, 2026-12-05: 13 of 25 band readings that
+    satisfied every check digit differed from the transcription, `<` read as K in names and
+    fillers.)"""
     first: MrzReading | None = None
     verified: MrzReading | None = None
     for width in (30,) if len(_mrz_row_lines(band)) == 3 else (44, 36):
@@ -182,11 +194,13 @@ def _best_mrz(
                    for candidates in zip(shaped, whole, pieced, strict=True)]
         for lines in itertools.product(*options):
             reading = correct_mrz(lines, today=today, number_hint=hint)
-            if reading.valid and (name is None or _mrz_name(reading) == name):
+            if reading.valid and name is not None and _mrz_name(reading) == name:
                 return reading
             verified = verified or (reading if reading.valid else None)
             first = first or reading
-    return verified or first
+    if verified is not None:
+        return replace(verified, status=ReadStatus.AMBIGUOUS)
+    return first
 
 
 def _mrz_name(reading: MrzReading) -> str:

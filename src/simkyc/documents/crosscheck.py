@@ -23,18 +23,17 @@ from simkyc.documents.card_text import (
     Field,
     compact,
     is_cjk,
-    read_card,
     resident_number,
 )
+from simkyc.documents.cn_card import CnCardText, CnField
 from simkyc.documents.cn_id import validate_cn_resident_id
 from simkyc.documents.mrz import CheckName
 from simkyc.documents.mrz_correct import ALTERNATIVES
-from simkyc.documents.ocr import CardReader
-from simkyc.types import Image
 
 # Doc 9303 Part 3, Table of transliterations: the multi-letter ones (the rest drop marks).
 _TRANSLITERATIONS = str.maketrans({"Ä": "AE", "Ö": "OE", "Ü": "UE", "Å": "AA", "Æ": "AE",
                                    "Ø": "OE", "ß": "SS", "Þ": "TH", "Œ": "OE", "Ĳ": "IJ"})
+CN_SOURCE = "cn_card"  # a reading of the PRC card's own labelled fields
 MAX_NAME_PARTS = 6  # orders of up to 6 typed name parts are tried (720)
 
 
@@ -63,6 +62,8 @@ class Typed:
     name: str | None = None
     birth_date: date | None = None
     expiry_date: date | None = None
+    # The agent selected a PRC resident ID card: read it by its own labels too (`cn_card`).
+    resident_id: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,9 +89,11 @@ class FieldCheck:
                 "source": self.source}
 
 
-def cross_check(text: CardText, typed: Typed, *, sure_score: float) -> tuple[FieldCheck, ...]:
-    """Each typed field against every reading of it on the card."""
-    found = readings(text, sure_score=sure_score)
+def cross_check(text: CardText, typed: Typed, *, sure_score: float,
+                cn: CnCardText | None = None) -> tuple[FieldCheck, ...]:
+    """Each typed field against every reading of it on the card (and, for a PRC resident ID
+    card read by its own labels, `cn`)."""
+    found = readings(text, sure_score=sure_score, cn=cn)
     wanted: list[tuple[TypedField, str | date | None]] = [
         (TypedField.DOCUMENT_NUMBER, typed.number), (TypedField.NAME, typed.name),
         (TypedField.BIRTH_DATE, typed.birth_date), (TypedField.EXPIRY_DATE, typed.expiry_date),
@@ -99,10 +102,13 @@ def cross_check(text: CardText, typed: Typed, *, sure_score: float) -> tuple[Fie
                  if value is not None)
 
 
-def readings(text: CardText, *, sure_score: float) -> dict[TypedField, list[Reading]]:
+def readings(text: CardText, *, sure_score: float,
+             cn: CnCardText | None = None) -> dict[TypedField, list[Reading]]:
     """Every reading of each field, the surest sources first."""
     found: dict[TypedField, list[Reading]] = {field: [] for field in TypedField}
     _mrz_readings(text, found)
+    if cn is not None:
+        _cn_readings(cn, found)
     if text.band_number is not None:
         band = validate_cn_resident_id(text.band_number, today=date.max)
         found[TypedField.DOCUMENT_NUMBER].append(Reading(text.band_number, "number_band", True))
@@ -127,6 +133,25 @@ def _mrz_readings(text: CardText, found: dict[TypedField, list[Reading]]) -> Non
         found[TypedField.EXPIRY_DATE].append(Reading(mrz.expiry_date, "mrz", whole))
     if mrz.surname:
         found[TypedField.NAME].append(Reading(f"{mrz.surname} {mrz.given_names}", "mrz", False))
+
+
+def _cn_readings(cn: CnCardText, found: dict[TypedField, list[Reading]]) -> None:
+    """A PRC card's labelled fields: its number (and the birth date it encodes) sure when
+    its check character holds; the printed name, birth date and validity not (OCR keeps no
+    confidence through `cn_card`). 性别 and 民族 are not among them (`cn_card`)."""
+    number = cn.number
+    if number is not None:
+        found[TypedField.DOCUMENT_NUMBER].append(Reading(number, CN_SOURCE, True))
+        encoded = validate_cn_resident_id(number, today=date.max).birth_date
+        if encoded is not None:
+            found[TypedField.BIRTH_DATE].append(Reading(encoded, CN_SOURCE, True))
+    if cn.birth_date is not None:
+        found[TypedField.BIRTH_DATE].append(Reading(cn.birth_date, CN_SOURCE, False))
+    if CnField.NAME in cn.values:
+        found[TypedField.NAME].append(Reading(cn.values[CnField.NAME], CN_SOURCE, False))
+    until = cn.validity[1]
+    if until is not None:
+        found[TypedField.EXPIRY_DATE].append(Reading(until, CN_SOURCE, False))
 
 
 def _visual_readings(
@@ -238,11 +263,25 @@ class TextCheck:
 
     text: CardText
     fields: tuple[FieldCheck, ...]
+    cn: CnCardText | None = None  # the PRC card read by its labels (None: not such a card)
+
+    @property
+    def consistent(self) -> bool | None:
+        """Whether the card's printed details agree with its own number (a PRC card's 性别
+        against the number's sex digit; None: not checked). The values are never kept."""
+        return None if self.cn is None else self.cn.sex_consistent
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-ready: the fields read (for the agent), the MRZ reading, each field's status."""
+        """JSON-ready: the fields read (for the agent), the MRZ reading, each field's status;
+        for a PRC card its labelled fields and whether they agree with its number."""
         text, mrz = self.text, self.text.mrz
+        cn = None if self.cn is None else {
+            "fields_read": {field.value: value for field, value in self.cn.values.items()},
+            "consistent": self.cn.sex_consistent,
+            "errors": [finding.code.value for finding in self.cn.findings],
+        }
         return {
+            "cn_card": cn,
             "fields_read": {
                 **{field.value: value for field, value in text.values.items()},
                 "birth_date": text.birth_date.isoformat() if text.birth_date else None,
@@ -256,11 +295,3 @@ class TextCheck:
             },
             "fields": [check.to_dict() for check in self.fields],
         }
-
-
-def check_text(
-    reader: CardReader, card: Image, typed: Typed, *, today: date, sure_score: float
-) -> TextCheck:
-    """Read an upright card (`PortraitResult.card`) and compare it with the typed data."""
-    text = read_card(reader, card, today=today)
-    return TextCheck(text, cross_check(text, typed, sure_score=sure_score))

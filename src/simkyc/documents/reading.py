@@ -1,62 +1,185 @@
-"""Read a whole document image: its MRZ anywhere, its portrait on any layout.
+"""Read a document image: the one reader of the service and of its evaluation.
 
-The two are independent: the MRZ is looked for over the whole image (`mrz_read`), whether
-or not a card outline or a portrait is found, and the portrait is found by
-`portrait.extract_portrait` (an outline, else the whole image searched for a face). A
-verified MRZ states the document's issuing state (ICAO 9303 three-letter code), exposed
-as `issuing_state` for binding a person to the state that issued the document.
+`DocumentReader` is built once per process (`from_settings`: RapidOCR, the project's own
+OCR-B recognizer checked against its pinned SHA-256, Tesseract when installed) and is what
+the proofing flow's document step, `simkyc document check`, `simkyc eval documents` and
+`bench/documents.py` all call, so the published figures are what the service does:
+
+1. **Portrait** (`portrait.extract_portrait`): a card outline, else the whole image searched
+   for a face; the card flattened and turned upright.
+2. **The card's text** (when a card-shaped document was found: `card_shaped`): OCR's
+   lines, the visual zone by its labels and the MRZ where the SPECIMEN layout prints it
+   (`card_text`). A PRC resident ID card
+   (the kind the applicant selected, or Chinese text or a resident ID number read on it) is
+   also read by its own printed labels (`cn_card`: 民族 is never read, 性别 only compared with
+   the number's sex digit and dropped); where those labels were read, they are its fields.
+3. **The MRZ anywhere** on the image (`mrz_read.find_mrz`: morphology's bands read by the
+   own recognizer, then the text detector's, RapidOCR, Tesseract as a witness), whether or not
+   a card outline or portrait was found; skipped when the band's MRZ verified, or the card
+   is a resident ID card (selected as one, or its number read: it has no MRZ).
+4. **Cross-check** of the typed data against every reading (`crosscheck`).
+
+A verified MRZ states the document's issuing state (ICAO 9303 three-letter code), exposed as
+`issuing_state` for binding a person to the state that issued the document.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
-from simkyc.documents.mrz_read import MrzFound, find_mrz
-from simkyc.documents.ocr import CardReader
+import numpy as np
+
+from simkyc.config import Settings
+from simkyc.documents import ocrb
+from simkyc.documents.card_text import CardText, card_lines, is_cjk, read_band_mrz
+from simkyc.documents.cn_card import CnCardText, read_cn_lines
+from simkyc.documents.crosscheck import TextCheck, Typed, cross_check
+from simkyc.documents.mrz_correct import MrzReading
+from simkyc.documents.mrz_read import find_mrz
+from simkyc.documents.ocr import CardReader, TextLine
 from simkyc.documents.ocrb import OcrbRecognizer
-from simkyc.documents.portrait import PortraitResult, extract_portrait
+from simkyc.documents.portrait import SCAN_ASPECT_RANGE, PortraitResult, extract_portrait
 from simkyc.documents.tesseract import TesseractLines
 from simkyc.errors import SimkycError
 from simkyc.faces.pipeline import FaceEncoder
 from simkyc.types import Image
 
+NOTHING_READ = CardText({}, {}, None, None)  # no card found: only the MRZ search is left
+# A blank of a card's size and an MRZ strip's height: what `warm` reads once at start.
+WARM_CARD_SHAPE, WARM_STRIP_SHAPE = (648, 1027, 3), (48, 640, 3)
+
+
+def card_shaped(card: Image) -> bool:
+    """An upright image shaped like an ID-1 card (SPECIMEN's layout, a PRC card): only there
+    is the visual zone read by the card's labels. On a passport page or a whole image with
+    no card outline, reading every line of text costs seconds (7-13 s a 2 MP page under load
+    9, against 0.4 s for the MRZ search, 2026-12-05) for fields no layout of ours places."""
+    height, width = card.shape[:2]
+    low, high = SCAN_ASPECT_RANGE
+    return min(height, width) > 0 and low <= max(height, width) / min(height, width) <= high
+
 
 @dataclass(frozen=True, eq=False)
 class DocumentReading:
-    """What a document image gave: its MRZ search, its portrait (or the error code saying
-    why none), and the seconds each took."""
+    """What a document image gave: its portrait (or why none), its text checked against the
+    typed data, and the seconds each took."""
 
-    mrz: MrzFound
     portrait: PortraitResult | None
-    portrait_error: str | None
-    mrz_seconds: float
+    portrait_failure: SimkycError | None
+    text: TextCheck
     portrait_seconds: float
+    text_seconds: float
+
+    @property
+    def portrait_error(self) -> str | None:
+        """The error code saying why no portrait was found (None: found)."""
+        return None if self.portrait_failure is None else self.portrait_failure.code
+
+    @property
+    def mrz(self) -> MrzReading | None:
+        """The MRZ read (None: none read to a format's shape); evidence only if verified."""
+        return self.text.text.mrz
+
+    @property
+    def mrz_verified(self) -> bool:
+        """Every check digit holds and no character outside them is in doubt."""
+        return self.mrz is not None and self.mrz.valid
 
     @property
     def issuing_state(self) -> str | None:
         """The issuing state of a verified MRZ (None: no MRZ verified)."""
-        return self.mrz.issuing_state
+        if self.mrz is None or not self.mrz.valid:
+            return None
+        return self.mrz.result.issuing_state or None
 
     @property
     def seconds(self) -> float:
-        return self.mrz_seconds + self.portrait_seconds
+        return self.portrait_seconds + self.text_seconds
 
 
-def read_document(image: Image, *, encoder: FaceEncoder, reader: CardReader, today: date,
-                  second: TesseractLines | None = None,
-                  own: OcrbRecognizer | None = None) -> DocumentReading:
-    """The MRZ and the portrait of the document in the RGB `image` (decoded, within the
-    face engine's size limits); `own` is the project's OCR-B recognizer (`ocrb`)."""
-    start = time.perf_counter()
-    mrz = find_mrz(reader, image, today=today, second=second, own=own)
-    middle = time.perf_counter()
-    portrait: PortraitResult | None = None
-    error: str | None = None
-    try:
-        portrait = extract_portrait(image, encoder, require_quality=False)
-    except SimkycError as failure:
-        error = failure.code
-    end = time.perf_counter()
-    return DocumentReading(mrz, portrait, error, middle - start, end - middle)
+@dataclass(frozen=True, eq=False)
+class DocumentReader:
+    """The card OCR (RapidOCR), the own OCR-B recognizer (None: without it, only to measure
+    what it adds) and the second MRZ reader (Tesseract; None or not installed: without it),
+    with the cross-check's sure score."""
+
+    ocr: CardReader
+    own: OcrbRecognizer | None
+    second: TesseractLines | None = None
+    sure_score: float = 0.95
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DocumentReader:
+        """Built once per process: the own recognizer's weights are read and checked here
+        (MODEL_UNAVAILABLE when their SHA-256 is not the pinned one); RapidOCR's models
+        load on the first read (`warm`)."""
+        own = OcrbRecognizer.load(ocrb.WEIGHTS, sha256=ocrb.WEIGHTS_SHA256)
+        return cls(CardReader.from_settings(settings), own, TesseractLines(),
+                   settings.ocr_sure_score)
+
+    def warm(self) -> None:
+        """Load every model the reading uses by one pass over blanks (the service's start)."""
+        self.ocr.read(np.full(WARM_CARD_SHAPE, 255, np.uint8))
+        if self.own is not None:
+            self.own.line_scores(np.full(WARM_STRIP_SHAPE, 255, np.uint8))
+
+    def read(self, image: Image, *, encoder: FaceEncoder, today: date,
+             typed: Typed | None = None, require_portrait: bool = False,
+             require_quality: bool = False) -> DocumentReading:
+        """The whole reading of the RGB `image` (decoded, within the face engine's size
+        limits): portrait, then text. `require_portrait`: a portrait error is raised (the
+        rest is not read); else it is recorded and the MRZ still looked for."""
+        start = time.perf_counter()
+        portrait: PortraitResult | None = None
+        failure: SimkycError | None = None
+        try:
+            portrait = extract_portrait(image, encoder, require_quality=require_quality)
+        except SimkycError as error:
+            if require_portrait:
+                raise
+            failure = error
+        middle = time.perf_counter()
+        text = self.text(image, card=None if portrait is None else portrait.card,
+                         typed=typed or Typed(), today=today)
+        return DocumentReading(portrait, failure, text, middle - start,
+                               time.perf_counter() - middle)
+
+    def text(self, image: Image, *, card: Image | None, typed: Typed,
+             today: date) -> TextCheck:
+        """The document's text against `typed`: the upright `card` (None: none found) read,
+        then the MRZ looked for over the whole `image` unless already verified or the card
+        is a resident ID card. The proofing flow runs the portrait (`extract_portrait`) with
+        a face engine checked out of its pool and this outside it."""
+        resident_id = typed.resident_id
+        if card is not None and not (resident_id or card_shaped(card)):
+            card = None  # a passport page or a whole image: no card's fields to read there
+        lines = [] if card is None else card_lines(self.ocr, card, whole=resident_id)
+        text = NOTHING_READ if card is None else read_band_mrz(self.ocr, card, lines,
+                                                                today=today)
+        cn = None if card is None else self._cn_card(card, lines, text, resident_id)
+        if cn is not None:  # read by its own labels: SPECIMEN's rows are not its fields
+            text = CardText({}, {}, None, text.band_number)
+        # A resident ID card has no MRZ: selected as one, or its number read, none is looked
+        # for (a wrong selection only leaves fields unreadable, never vouched for).
+        resident = (resident_id or text.band_number is not None
+                    or (cn is not None and cn.number is not None))
+        if not resident and not (text.mrz is not None and text.mrz.valid):
+            found = find_mrz(self.ocr, image, today=today, number_hint=text.number,
+                             second=self.second, own=self.own)
+            if found.verified or (text.mrz is None and found.reading is not None):
+                text = replace(text, mrz=found.reading)
+        return TextCheck(text, cross_check(text, typed, sure_score=self.sure_score, cn=cn), cn)
+
+    def _cn_card(self, card: Image, lines: list[TextLine], text: CardText,
+                 resident_id: bool) -> CnCardText | None:
+        """The PRC card read by its printed labels, if it is one (selected, or Chinese text
+        or a resident ID number read) and any label was read; else None. The whole card is
+        read (its labels sit where SPECIMEN's portrait column is blanked) unless it was."""
+        if not (resident_id or text.band_number is not None
+                or any(is_cjk(line.text) for line in lines)):
+            return None
+        whole = lines if resident_id else card_lines(self.ocr, card, whole=True)
+        found = read_cn_lines(whole)
+        return found if found.values else None

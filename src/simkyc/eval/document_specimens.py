@@ -3,8 +3,10 @@
 The data set is a folder with `manifest.csv` (file, country, doc_type, has_mrz,
 has_portrait, mrz_lines: the MRZ transcribed, lines joined by `|`) and the images, e.g.
 `../shared/data/documents-specimens/` (99 public specimens, 68 with their MRZ). For each
-image, from its bytes (decode as an upload is decoded): the MRZ searched anywhere
-(`reading.read_document`) and the portrait. Reported, per document type and per country:
+image, from its bytes (decode as an upload is decoded), the service's own reader
+(`reading.DocumentReader`, what the proofing flow and `simkyc document check` run): the
+portrait, the card's text and the MRZ searched anywhere. Reported, per document type and
+per country:
 - MRZ found: a reading of a format's shape came out of a band (of those with an MRZ);
 - MRZ read: its lines are exactly the transcribed ones;
 - MRZ verified: every check digit holds and no character outside them is in doubt;
@@ -27,16 +29,13 @@ import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 from simkyc.config import Settings
 from simkyc.documents.mrz import MrzResult, parse_mrz
-from simkyc.documents.ocr import CardReader
-from simkyc.documents.ocrb import OcrbRecognizer
-from simkyc.documents.reading import DocumentReading, read_document
-from simkyc.documents.tesseract import TesseractLines
+from simkyc.documents.reading import DocumentReader, DocumentReading
 from simkyc.errors import SimkycError
 from simkyc.faces.pipeline import FaceEncoder
 
@@ -92,9 +91,9 @@ def evaluate(specimen: Specimen, *, read: Callable[[bytes], DocumentReading],
     except SimkycError:
         reading = None
     seconds = time.perf_counter() - start
-    found = reading.mrz.reading if reading is not None else None
+    found = reading.mrz if reading is not None else None
     truth = specimen.mrz_lines
-    verified = reading is not None and reading.mrz.verified
+    verified = reading is not None and reading.mrz_verified
     agreeing, total = _fields(found.result if found else None, truth, today)
     return SpecimenOutcome(
         specimen=specimen,
@@ -190,16 +189,15 @@ def run_specimen_evaluation(settings: Settings, data_dir: Path, *, today: date,
                             own_ocrb: bool = True) -> dict[str, object]:
     """Read every specimen of `data_dir` (the first `limit`) and report; the JSON report
     goes to `out` when given. `own_ocrb=False` reads without the project's own OCR-B
-    recognizer (RapidOCR and Tesseract only), for comparison."""
+    recognizer (RapidOCR and Tesseract only), for comparison: not what the service does."""
     encoder = FaceEncoder.from_settings(settings)
-    reader = CardReader.from_settings(settings)
-    second = TesseractLines()
-    own = OcrbRecognizer.load() if own_ocrb else None
+    documents = DocumentReader.from_settings(settings)
+    if not own_ocrb:
+        documents = replace(documents, own=None)
 
     def read(data: bytes) -> DocumentReading:
         pixels = encoder.decoder.decode(data).pixels
-        return read_document(pixels, encoder=encoder, reader=reader, today=today,
-                             second=second, own=own)
+        return documents.read(pixels, encoder=encoder, today=today)
 
     outcomes = []
     for specimen in load_manifest(data_dir)[:limit]:
@@ -208,7 +206,8 @@ def run_specimen_evaluation(settings: Settings, data_dir: Path, *, today: date,
         if progress is not None:
             progress(outcome)
     result = report(outcomes)
-    result["second_reader"] = "tesseract" if second.available else None
+    second = documents.second
+    result["second_reader"] = "tesseract" if second is not None and second.available else None
     result["own_ocrb"] = own_ocrb
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -10,19 +10,15 @@ mismatches, mismatches caught on the other data, the MRZ read-and-valid rate, an
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from simkyc.documents.crosscheck import FieldStatus, Typed, TypedField, check_text, cross_check
-from simkyc.documents.ocr import CardReader
+from simkyc.documents.crosscheck import FieldStatus, TextCheck, Typed, TypedField, cross_check
 from simkyc.synth.specimen import DocumentKind, SpecimenData, cjk_font_path
-from simkyc.types import Image
 
 
 @dataclass(frozen=True)
@@ -41,21 +37,21 @@ def typed_as_agent(data: SpecimenData) -> Typed:
     """The data an agent types from the card."""
     chinese = data.kind is DocumentKind.CN_RESIDENT_ID and cjk_font_path() is not None
     name = data.name_zh if chinese and data.name_zh else f"{data.given_names} {data.surname}"
-    return Typed(data.number, name, data.birth_date, data.expiry_date)
+    return Typed(data.number, name, data.birth_date, data.expiry_date,
+                 resident_id=data.kind is DocumentKind.CN_RESIDENT_ID)
 
 
 def measure_text(
-    reader: CardReader, card: Image | None, data: SpecimenData, other: SpecimenData, *,
-    today: date, sure_score: float,
+    checked: TextCheck | None, data: SpecimenData, other: SpecimenData, *, seconds: float,
+    sure_score: float,
 ) -> TextOutcome:
-    """Read `card` (None: no card was found: every field unreadable) and cross-check it."""
-    if card is None:
+    """The card's text as the document reader checked it against the agent's typing of
+    `data` (None: no card was found: every field unreadable), and against `other`."""
+    if checked is None:
         unread = dict.fromkeys(TypedField, FieldStatus.UNREADABLE)
         return TextOutcome(data.kind, unread, unread, False, False, 0.0)
-    start = time.perf_counter()
-    checked = check_text(reader, card, typed_as_agent(data), today=today, sure_score=sure_score)
-    seconds = time.perf_counter() - start
-    wrong = cross_check(checked.text, typed_as_agent(other), sure_score=sure_score)
+    wrong = cross_check(checked.text, typed_as_agent(other), sure_score=sure_score,
+                        cn=checked.cn)
     mrz = checked.text.mrz
     return TextOutcome(
         kind=data.kind,

@@ -27,11 +27,17 @@ from rich.console import Console
 from rich.table import Table
 
 from simkyc.config import Settings, get_settings
-from simkyc.documents.ocr import CardReader
-from simkyc.documents.portrait import extract_portrait_from_bytes
+from simkyc.documents.portrait import extract_portrait
+from simkyc.documents.reading import DocumentReader
 from simkyc.errors import SimkycError
 from simkyc.eval.datasets import IMAGE_SUFFIXES
-from simkyc.eval.document_text import TextOutcome, measure_text, print_text, text_figures
+from simkyc.eval.document_text import (
+    TextOutcome,
+    measure_text,
+    print_text,
+    text_figures,
+    typed_as_agent,
+)
 from simkyc.faces.detect import central_face
 from simkyc.faces.pipeline import FaceEncoder, FacePipeline, pipeline_id
 from simkyc.synth.specimen import DocumentKind, portrait_from_photo, random_specimen, render_card
@@ -78,7 +84,7 @@ class _Tools:
 
     settings: Settings
     encoder: FaceEncoder
-    reader: CardReader
+    documents: DocumentReader  # the service's document reader
     others: np.random.Generator
 
 
@@ -99,7 +105,7 @@ def run_document_evaluation(
     rng = np.random.default_rng(seed)
     encoder = FaceEncoder.from_settings(settings)
     # The other data typed comes from a generator of its own: the cards stay those of `seed`.
-    tools = _Tools(settings, encoder, CardReader.from_settings(settings),
+    tools = _Tools(settings, encoder, DocumentReader.from_settings(settings),
                    np.random.default_rng(seed + 7919))
     outcomes = _measure(tools, candidates(settings.data_dir, rng), count, rng)
     report = _report(settings, outcomes, count=count, seed=seed)
@@ -203,15 +209,19 @@ def _one(tools: _Tools, person: Person, rng: np.random.Generator) -> Outcome | N
         original_findings=source.findings,
     )
     start = time.perf_counter()
-    try:
-        result = extract_portrait_from_bytes(photo.jpeg, encoder, require_quality=False)
+    sure = tools.settings.ocr_sure_score
+    try:  # as the proofing flow's document step: decode, portrait, then the text
+        pixels = encoder.decoder.decode(photo.jpeg).pixels
+        result = extract_portrait(pixels, encoder, require_quality=False)
     except SimkycError as error:
-        unread = measure_text(tools.reader, None, data, other, today=date.today(),
-                              sure_score=tools.settings.ocr_sure_score)
+        unread = measure_text(None, data, other, seconds=0.0, sure_score=sure)
         return replace(base, error=error.code, seconds=time.perf_counter() - start, text=unread)
     seconds = time.perf_counter() - start
-    text = measure_text(tools.reader, result.card, data, other, today=date.today(),
-                        sure_score=tools.settings.ocr_sure_score)
+    read_at = time.perf_counter()
+    checked = tools.documents.text(pixels, card=result.card, typed=typed_as_agent(data),
+                                   today=date.today())
+    text = measure_text(checked, data, other, seconds=time.perf_counter() - read_at,
+                        sure_score=sure)
     return replace(
         base,
         seconds=seconds,

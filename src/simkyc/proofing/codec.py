@@ -32,12 +32,13 @@ def load(data: bytes) -> Any:
 
 def typed_to_json(typed: Typed) -> dict[str, Any]:
     return {"number": typed.number, "name": typed.name,
-            "birth_date": _iso(typed.birth_date), "expiry_date": _iso(typed.expiry_date)}
+            "birth_date": _iso(typed.birth_date), "expiry_date": _iso(typed.expiry_date),
+            "resident_id": typed.resident_id}
 
 
 def typed_from_json(data: dict[str, Any]) -> Typed:
     return Typed(data["number"], data["name"], _date(data["birth_date"]),
-                 _date(data["expiry_date"]))
+                 _date(data["expiry_date"]), bool(data.get("resident_id", False)))
 
 
 def checks_to_json(checks: Sequence[DocumentCheck]) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from datetime import date
 
 from simkyc.documents.cn_id import validate_cn_resident_id
 from simkyc.documents.crosscheck import FieldCheck, FieldStatus
+from simkyc.documents.findings import DocumentError
 from simkyc.documents.mrz import parse_mrz
 from simkyc.proofing.models import CheckKind, DocumentCheck
 from simkyc.rules.document_policy import policy_checks
@@ -59,12 +60,22 @@ def document_type(kind: DocumentKind) -> str:
     return "national_id" if kind is DocumentKind.CN_RESIDENT_ID else "passport"
 
 
-def text_checks(fields: Sequence[FieldCheck]) -> list[DocumentCheck]:
+def text_checks(fields: Sequence[FieldCheck], *,
+                consistent: bool | None = None) -> list[DocumentCheck]:
     """The card's text against the typed data, one cross-check per typed field: a match
-    passes, a mismatch fails (to review), an unreadable field is recorded, not judged."""
+    passes, a mismatch fails (to review), an unreadable field is recorded, not judged; and,
+    for a PRC card, whether its printed details agree with its own number (`consistent`:
+    False fails, to review; the details themselves are never kept)."""
     codes = {FieldStatus.MATCH: None, FieldStatus.MISMATCH: "OCR_MISMATCH",
              FieldStatus.UNREADABLE: "OCR_UNREADABLE"}
     passed = {FieldStatus.MATCH: True, FieldStatus.MISMATCH: False,
               FieldStatus.UNREADABLE: None}
-    return [DocumentCheck(f"{TEXT_CHECK_PREFIX}{check.field.value}", passed[check.status],
-                          codes[check.status], kind=CheckKind.CROSS_CHECK) for check in fields]
+    checks = [DocumentCheck(f"{TEXT_CHECK_PREFIX}{check.field.value}", passed[check.status],
+                            codes[check.status], kind=CheckKind.CROSS_CHECK)
+              for check in fields]
+    if consistent is not None:
+        checks.append(DocumentCheck(
+            f"{TEXT_CHECK_PREFIX}consistent", consistent,
+            None if consistent else DocumentError.INCONSISTENT_DOCUMENT.value,
+            kind=CheckKind.CROSS_CHECK))
+    return checks

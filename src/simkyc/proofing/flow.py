@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from simkyc.auth.actors import Actor
 from simkyc.config import Settings
-from simkyc.documents.crosscheck import TextCheck, Typed, check_text
-from simkyc.documents.ocr import CardReader
+from simkyc.documents.crosscheck import TextCheck, Typed
+from simkyc.documents.reading import DocumentReader
 from simkyc.errors import PermissionDenied, ProofingAlreadyDecided
 from simkyc.faces.pipeline import FaceSample
 from simkyc.liveness import store as challenges
@@ -105,13 +105,14 @@ def sha256(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class ProofingFlow:
-    """Built per request from what the app holds (settings, keyring, engines, OCR)."""
+    """Built per request from what the app holds (settings, keyring, engines, the document
+    reader: None when SIMKYC_DOCUMENT_OCR is off)."""
 
     settings: Settings
     keyring: Keyring
     engines: EnginePool
     book: ChallengeBook
-    reader: CardReader | None = None
+    documents: DocumentReader | None = None
 
     @property
     def held(self) -> HeldStore:
@@ -149,7 +150,8 @@ class ProofingFlow:
                 keyring=self.keyring, now=now, line_id=line_id, device_id=device_id,
                 sign_in=sign_in_limits(self.settings))
             self.held.open(db, proofing_id=view.id, now=now, checks=checks, typed=Typed(
-                typed.number, typed.name, typed.birth_date, typed.expiry))
+                typed.number, typed.name, typed.birth_date, typed.expiry,
+                resident_id=typed.kind is DocumentKind.CN_RESIDENT_ID))
             return view
 
         view = once(db, actor=actor, key=key, operation="proofing.start",
@@ -182,11 +184,17 @@ class ProofingFlow:
         out = _submitted("document", digest, sample)
         if fields is not None:
             out.card_text = [CardFieldOut(**check.to_dict()) for check in fields.fields]
+            if fields.consistent is not None:  # a PRC card's details against its number
+                out.card_text.append(CardFieldOut(
+                    field="consistent", status="match" if fields.consistent else "mismatch",
+                    read=None, source="cn_card"))
+            out.mrz = None if fields.text.mrz is None else fields.text.mrz.status.value
 
         def write() -> None:
             self.held.put_document(
                 db, proofing_id=proofing_id, sample=sample, sha256=digest, now=now,
-                text_checks=text_checks(fields.fields) if fields is not None else None)
+                text_checks=text_checks(fields.fields, consistent=fields.consistent)
+                if fields is not None else None)
             self._retain(db, proofing_id, MediaKind.DOCUMENT, image, now)
 
         return self._commit_step(db, step, out, now=now, write=write)
@@ -304,21 +312,24 @@ class ProofingFlow:
 
     def _read_document(self, image: bytes, typed: Typed | None, *, card: bool, today: date
                        ) -> tuple[FaceSample, TextCheck | None]:
-        from simkyc.documents.portrait import extract_portrait_from_bytes
+        """The portrait and the text (OCR, by the process's one document reader) with a face
+        engine checked out of the pool."""
+        from simkyc.documents.portrait import extract_portrait
 
         # The OCR runs inside the checkout, though it uses no member: the pool bounds the
         # heavy jobs a worker runs at once to its engines (one per core). Outside, two clips
         # and a card's OCR ran together on two cores, and the worker's peak was their sum
         # (919 MB, bench/cluster.py; the OCR alone takes ~200 MB, bench/memory_peak.py).
         with self.engines.checkout() as engines:
+            encoder = engines.pipeline.encoder
             if not card:
-                return engines.pipeline.encoder.sample(image), None
-            found = extract_portrait_from_bytes(image, engines.pipeline.encoder)
-            if self.reader is None or typed is None:
+                return encoder.sample(image), None
+            pixels = encoder.decoder.decode(image).pixels
+            found = extract_portrait(pixels, encoder)
+            if self.documents is None or typed is None:
                 return found.sample, None
-            text = check_text(self.reader, found.card, typed, today=today,
-                              sure_score=self.settings.ocr_sure_score)
-        return found.sample, text
+            return found.sample, self.documents.text(pixels, card=found.card, typed=typed,
+                                                     today=today)
 
     def _judge(self, held: Held, challenge: Challenge,
                media: LivenessMedia) -> LivenessResult:

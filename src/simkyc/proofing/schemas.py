@@ -59,7 +59,9 @@ class EvidenceVerification:
 
 class CardFieldOut(BaseModel):
     """One typed field against the card's text; `read` is what the card says (for the agent;
-    kept only sealed, in the upload's idempotency reply)."""
+    kept only sealed, in the upload's idempotency reply). For a PRC card, the entry
+    `consistent` says whether its printed details agree with its own number (`match` /
+    `mismatch`; the details themselves are never shown)."""
 
     field: str
     status: str
@@ -76,6 +78,9 @@ class FaceSubmitted(BaseModel):
     detector_score: float
     sharpness: float
     card_text: list[CardFieldOut] | None = None
+    # The MRZ read on the card photo: verified / ambiguous / invalid (None: none read, or
+    # OCR off); only a verified one is evidence (its fields are in `card_text`).
+    mrz: str | None = None
 
 
 class ChallengeOut(BaseModel):

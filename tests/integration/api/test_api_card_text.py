@@ -11,7 +11,7 @@ import pytest
 from api_world import Api, Shots
 
 from simkyc.config import Settings
-from simkyc.documents.ocr import CardReader
+from simkyc.documents.reading import DocumentReader
 from simkyc.faces.detect import YuNetDetector
 from simkyc.liveness.media import MediaLimits, decode_video
 from simkyc.synth.specimen import (
@@ -34,12 +34,13 @@ def portrait(shots: Shots) -> object:
 
 @pytest.fixture
 def ocr(api: Api) -> Iterator[None]:
-    """Card OCR on for this test (the shared app runs with it off; see conftest)."""
-    api.services.reader = CardReader.from_settings(api.services.settings)
+    """The document reader on for this test (the shared app runs with it off; see
+    conftest), built as the service builds it."""
+    api.services.documents = DocumentReader.from_settings(api.services.settings)
     try:
         yield
     finally:
-        api.services.reader = None
+        api.services.documents = None
 
 
 def _card(portrait: object, seed: int) -> tuple[SpecimenData, bytes]:

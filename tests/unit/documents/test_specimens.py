@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from simkyc.documents.card_text import CardText
+from simkyc.documents.crosscheck import TextCheck
 from simkyc.documents.mrz_correct import correct_mrz
-from simkyc.documents.mrz_read import MrzFound
 from simkyc.documents.reading import DocumentReading
+from simkyc.errors import NoPortraitFound
 from simkyc.eval.document_specimens import evaluate, load_manifest, report
 
 TODAY = date(2026, 12, 4)
@@ -30,7 +32,8 @@ def _manifest(tmp_path: Path) -> Path:
 
 def _reading(lines: tuple[str, ...] | None) -> DocumentReading:
     found = None if lines is None else correct_mrz(lines, today=TODAY)
-    return DocumentReading(MrzFound(found, 1, 0.1), None, "NO_PORTRAIT", 0.1, 0.1)
+    text = TextCheck(CardText({}, {}, found, None), ())
+    return DocumentReading(None, NoPortraitFound("no portrait"), text, 0.1, 0.1)
 
 
 def test_the_manifest_is_read(tmp_path: Path) -> None:

@@ -37,8 +37,12 @@ def test_a_face_sample_round_trips_exactly() -> None:
 
 
 def test_typed_data_checks_and_liveness_round_trip() -> None:
-    typed = Typed("11010519491231002X", "WANG Fang", date(1949, 12, 31), None)
+    typed = Typed("11010519491231002X", "WANG Fang", date(1949, 12, 31), None,
+                  resident_id=True)
     assert codec.typed_from_json(codec.typed_to_json(typed)) == typed
+    # A session held before the selected kind was kept reads as no PRC card selected.
+    older = {k: v for k, v in codec.typed_to_json(typed).items() if k != "resident_id"}
+    assert codec.typed_from_json(older).resident_id is False
     checks = [DocumentCheck("document_expiry", False, "DOCUMENT_EXPIRED",
                             message="expired on 2020-01-01"),
               DocumentCheck("card_text_name", None, "OCR_UNREADABLE", kind=CheckKind.CROSS_CHECK)]
