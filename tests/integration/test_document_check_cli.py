@@ -89,11 +89,11 @@ def test_not_an_image_is_a_clear_error(tmp_path: Path) -> None:
 @pytest.mark.data
 @pytest.mark.slow
 def test_a_real_passports_mrz_is_verified_by_the_service_reader() -> None:
-    """The proofing flow's reader (the own OCR-B recognizer): Afghanistan's passport
+    """The proofing flow's reader (the own OCR-B recognizer): Iceland's second passport
     specimen, whose MRZ the card-only path read `invalid`, verified as transcribed."""
     folder = require(make_settings().data_dir / "documents-specimens",
                      "evaluation data (set SIMKYC_DATA_DIR)")
-    specimen = {s.path.name: s for s in load_manifest(folder)}["afg-passport-td3-1.jpg"]
+    specimen = {s.path.name: s for s in load_manifest(folder)}["isl-passport-td3-2.jpg"]
     assert specimen.mrz_lines is not None
     mrz = parse_mrz(list(specimen.mrz_lines), today=date(2026, 12, 5))
     assert mrz.birth_date is not None

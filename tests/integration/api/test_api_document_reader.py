@@ -30,9 +30,11 @@ from simkyc.synth.virtual_photo import Shot, photograph
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
 
-# Afghanistan's passport specimen: the card path with RapidOCR + Tesseract read its MRZ
-# `invalid` (2026-12-05); the own recognizer verifies it as transcribed.
-REAL_PASSPORT = "afg-passport-td3-1.jpg"
+# Iceland's second passport specimen: the card path with RapidOCR + Tesseract read its MRZ
+# `invalid` (checked at 987203e, 2026-12-05); the service's reader (the own recognizer, its
+# judge) verifies it as transcribed. (Afghanistan's, used first, no longer verifies since the
+# judge asks more of a lone reader: it goes to review, which is the safe side.)
+REAL_PASSPORT = "isl-passport-td3-2.jpg"
 FIRST_17 = "11010519870309001"  # a man's number (odd sequence)
 PRC = CnCardData(
     name="\u738b\u4f1f",  # 王伟

@@ -12,28 +12,29 @@ import pytest
 
 from simkyc.config import Settings
 from simkyc.documents.crosscheck import Typed
-from simkyc.documents.ocr import CardReader
+from simkyc.documents.reading import DocumentReader
 from simkyc.liveness.challenge import ChallengeBook
 from simkyc.privacy.keyring import Keyring
-from simkyc.proofing import flow as flow_module
 from simkyc.proofing.engines import EnginePool, Engines
 from simkyc.proofing.flow import ProofingFlow
 
 
 def test_the_card_ocr_holds_an_engine_while_it_reads(monkeypatch: pytest.MonkeyPatch) -> None:
-    pool = EnginePool([cast(Engines, SimpleNamespace(pipeline=SimpleNamespace(encoder=None)))])
+    decoder = SimpleNamespace(decode=lambda image: SimpleNamespace(pixels="pixels"))
+    encoder = SimpleNamespace(decoder=decoder)
+    pool = EnginePool([cast(Engines, SimpleNamespace(pipeline=SimpleNamespace(encoder=encoder)))])
     found = SimpleNamespace(sample="sample", card="card")
-    monkeypatch.setattr("simkyc.documents.portrait.extract_portrait_from_bytes",
-                        lambda image, encoder: found)
+    monkeypatch.setattr("simkyc.documents.portrait.extract_portrait",
+                        lambda pixels, encoder: found)
     free_while_reading: list[int] = []
 
-    def check_text(*_: Any, **__: Any) -> str:
+    def text(*_: Any, **__: Any) -> str:
         free_while_reading.append(pool.idle())
         return "text"
 
-    monkeypatch.setattr(flow_module, "check_text", check_text)
     flow = ProofingFlow(settings=Settings(), keyring=cast(Keyring, None), engines=pool,
-                        book=ChallengeBook(), reader=cast(CardReader, object()))
+                        book=ChallengeBook(),
+                        documents=cast(DocumentReader, SimpleNamespace(text=text)))
     read = flow._read_document(b"card", Typed(number="1"), card=True, today=date(2026, 1, 1))
     assert read == ("sample", "text")
     assert free_while_reading == [0]  # the one member was checked out: no other job ran
