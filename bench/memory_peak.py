@@ -54,8 +54,8 @@ from simkyc.api.startup import WARM_FRAME_SHAPE, _warm_member
 from simkyc.api.tuning import tune_process
 from simkyc.config import Settings
 from simkyc.documents.crosscheck import Typed
-from simkyc.documents.ocr import CardReader
 from simkyc.documents.portrait import extract_portrait_from_bytes
+from simkyc.documents.reading import DocumentReader
 from simkyc.liveness.challenge import Action, Challenge, ChallengeBook
 from simkyc.memory import Trimmer, resident_bytes
 from simkyc.privacy.keyring import Keyring
@@ -118,11 +118,11 @@ def mb(value: int) -> int:
 
 @dataclass(frozen=True)
 class Worker:
-    """What a served worker holds: the engine pool (with its trimmer), the card OCR, and the
+    """What a served worker holds: the engine pool (with its trimmer), the document reader, and the
     proofing flow over them (its document step is the one requests run)."""
 
     pool: EnginePool
-    reader: CardReader
+    documents: DocumentReader
     trimmer: Trimmer
     flow: ProofingFlow
 
@@ -131,16 +131,16 @@ class Worker:
         """Tuned, every model loaded and warmed (as `simkyc serve` does), trimmed."""
         tune_process(settings)
         pool = EnginePool.from_settings(settings)
-        reader = CardReader.from_settings(settings)
+        documents = DocumentReader.from_settings(settings)
         blank = np.full(WARM_FRAME_SHAPE, 128, np.uint8)
         with ExitStack() as stack:
             for _ in range(pool.size):
                 _warm_member(stack.enter_context(pool.checkout()), blank)
-        reader.read(blank)
+        documents.warm()
         assert isinstance(pool.trimmer, Trimmer)
         flow = ProofingFlow(settings=settings, keyring=cast(Keyring, None), engines=pool,
-                            book=ChallengeBook(), reader=reader)
-        return cls(pool, reader, pool.trimmer, flow)
+                            book=ChallengeBook(), documents=documents)
+        return cls(pool, documents, pool.trimmer, flow)
 
 
 TYPED = Typed(number="110105194912310010", name="WANG Fang", birth_date=date(1949, 12, 31),
