@@ -312,24 +312,25 @@ class ProofingFlow:
 
     def _read_document(self, image: bytes, typed: Typed | None, *, card: bool, today: date
                        ) -> tuple[FaceSample, TextCheck | None]:
-        """The portrait and the text (OCR, by the process's one document reader) with a face
-        engine checked out of the pool."""
+        """The portrait with a face engine checked out of the pool; the text (OCR, by the
+        process's one document reader; ONNX Runtime's run() is thread-safe) outside it.
+
+        Holding the engine through the OCR too bounds a worker's heavy jobs to its engines
+        and lowered its peak memory (2 workers of one engine: 718 instead of 815 MB), but it
+        left cores idle while one job held a worker's only engine: 20.1 instead of 31.5
+        proofings a minute (bench/cluster.py, quiet machine, 2026-12-05). Throughput wins."""
         from simkyc.documents.portrait import extract_portrait
 
-        # The OCR runs inside the checkout, though it uses no member: the pool bounds the
-        # heavy jobs a worker runs at once to its engines (one per core). Outside, two clips
-        # and a card's OCR ran together on two cores, and the worker's peak was their sum
-        # (919 MB, bench/cluster.py; the OCR alone takes ~200 MB, bench/memory_peak.py).
         with self.engines.checkout() as engines:
             encoder = engines.pipeline.encoder
             if not card:
                 return encoder.sample(image), None
             pixels = encoder.decoder.decode(image).pixels
             found = extract_portrait(pixels, encoder)
-            if self.documents is None or typed is None:
-                return found.sample, None
-            return found.sample, self.documents.text(pixels, card=found.card, typed=typed,
-                                                     today=today)
+        if self.documents is None or typed is None:
+            return found.sample, None
+        return found.sample, self.documents.text(pixels, card=found.card, typed=typed,
+                                                 today=today)
 
     def _judge(self, held: Held, challenge: Challenge,
                media: LivenessMedia) -> LivenessResult:
