@@ -47,6 +47,26 @@ class CnCardData:
     sex_printed: str = "\u7537"  # drawn in the 性别 box; not part of what is read
 
 
+# A man's number (sequence 001: odd) born 1987-03-09, for the readers' tests.
+EXAMPLE_FIRST_17 = "11010519870309001"
+
+
+def example_card() -> CnCardData:
+    """One fictitious card, a man's (王伟, Beijing Dongcheng): the tests' common specimen."""
+    from simkyc.documents.cn_id import check_character
+
+    return CnCardData(
+        name="\u738b\u4f1f",  # 王伟
+        birth_date=date(1987, 3, 9),
+        address="\u5317\u4eac\u5e02\u4e1c\u57ce\u533a\u666f\u5c71\u524d\u88574\u53f7",
+        number=EXAMPLE_FIRST_17 + check_character(EXAMPLE_FIRST_17),
+        authority="\u5317\u4eac\u5e02\u516c\u5b89\u5c40\u4e1c\u57ce\u5206\u5c40",
+        valid_from=date(2015, 5, 1),
+        valid_until=date(2035, 5, 1),
+        sex_printed="\u7537",  # 男
+    )
+
+
 def _mm(x: float, y: float) -> tuple[float, float]:
     return x * PX_PER_MM, y * PX_PER_MM
 

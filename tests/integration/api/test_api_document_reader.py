@@ -18,13 +18,12 @@ from settings_for_tests import make_settings
 from shared_files import require
 
 from simkyc.config import Settings
-from simkyc.documents.cn_id import check_character
 from simkyc.documents.mrz import parse_mrz
 from simkyc.documents.reading import DocumentReader
 from simkyc.eval.document_specimens import Specimen, load_manifest
 from simkyc.faces.detect import YuNetDetector
 from simkyc.liveness.media import MediaLimits, decode_video
-from simkyc.synth.cn_card_specimen import CnCardData, render_front
+from simkyc.synth.cn_card_specimen import CnCardData, example_card, render_front
 from simkyc.synth.specimen import portrait_from_photo
 from simkyc.synth.virtual_photo import Shot, photograph
 
@@ -35,17 +34,7 @@ pytestmark = [pytest.mark.data, pytest.mark.slow]
 # judge) verifies it as transcribed. (Afghanistan's, used first, no longer verifies since the
 # judge asks more of a lone reader: it goes to review, which is the safe side.)
 REAL_PASSPORT = "isl-passport-td3-2.jpg"
-FIRST_17 = "11010519870309001"  # a man's number (odd sequence)
-PRC = CnCardData(
-    name="\u738b\u4f1f",  # 王伟
-    birth_date=date(1987, 3, 9),
-    address="\u5317\u4eac\u5e02\u4e1c\u57ce\u533a\u666f\u5c71\u524d\u88574\u53f7",
-    number=FIRST_17 + check_character(FIRST_17),
-    authority="\u5317\u4eac\u5e02\u516c\u5b89\u5c40\u4e1c\u57ce\u5206\u5c40",
-    valid_from=date(2015, 5, 1),
-    valid_until=date(2035, 5, 1),
-    sex_printed="\u7537",  # 男
-)
+PRC = example_card()
 
 
 def real_specimen(name: str) -> Specimen:

@@ -19,7 +19,12 @@ from simkyc.documents.findings import DocumentError
 from simkyc.documents.ocr import CardReader
 from simkyc.documents.ocrb import OcrbRecognizer
 from simkyc.documents.reading import DocumentReader
-from simkyc.synth.cn_card_specimen import ETHNICITY_PLACEHOLDER, CnCardData, render_front
+from simkyc.synth.cn_card_specimen import (
+    ETHNICITY_PLACEHOLDER,
+    CnCardData,
+    example_card,
+    render_front,
+)
 from simkyc.synth.specimen import cjk_font_path
 
 pytestmark = pytest.mark.slow  # each OCRs a whole card: over 5 s (pytest --durations)
@@ -27,17 +32,7 @@ pytestmark = pytest.mark.slow  # each OCRs a whole card: over 5 s (pytest --dura
 TODAY = date(2026, 12, 5)
 WQY_MICROHEI = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")  # Debian's
 MAN, WOMAN = "\u7537", "\u5973"  # 男, 女
-FIRST_17 = "11010519870309001"  # sequence 001: odd, a man's number
-DATA = CnCardData(
-    name="\u738b\u4f1f",  # 王伟
-    birth_date=date(1987, 3, 9),
-    address="\u5317\u4eac\u5e02\u4e1c\u57ce\u533a\u666f\u5c71\u524d\u88574\u53f7",
-    number=FIRST_17 + check_character(FIRST_17),
-    authority="\u5317\u4eac\u5e02\u516c\u5b89\u5c40\u4e1c\u57ce\u5206\u5c40",
-    valid_from=date(2015, 5, 1),
-    valid_until=date(2035, 5, 1),
-    sex_printed=MAN,
-)
+DATA = example_card()
 
 
 @pytest.fixture(scope="module")
