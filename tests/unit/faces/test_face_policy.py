@@ -150,34 +150,19 @@ def test_unknown_population_is_a_clear_error() -> None:
         )
 
 
+@pytest.mark.parametrize("recognizer", [OMZ_REID_ID, DLIB_RESNET_ID])
 @pytest.mark.parametrize("population", ["east-asian", "lfw", "casia", "kpop"])
 @pytest.mark.parametrize("detector", list(DetectorKind))
 @pytest.mark.parametrize("mesh", [True, False])
 @pytest.mark.parametrize("flip", [True, False])
-def test_every_pipeline_option_of_the_default_recognizer_is_calibrated(
-    population: str, detector: DetectorKind, mesh: bool, flip: bool
+def test_every_pipeline_option_of_each_recognizer_is_calibrated(
+    recognizer: str, population: str, detector: DetectorKind, mesh: bool, flip: bool
 ) -> None:
-    """Each documented pipeline setting starts with the default recognizer: none is refused
+    """Each documented pipeline setting starts with the default recognizer and with dlib (an
+    option; MediaPipe without flip was its last uncalibrated combination): none is refused
     with CALIBRATION_MISSING (the table alone decides; no weights are needed)."""
-    settings = Settings(
-        population=population, detector=detector, mesh_landmarks=mesh, flip_tta=flip
-    )
-    policy = face_policy(settings)
-    assert policy.calibration.model_id == settings.recognizer == OMZ_REID_ID
-    assert policy.calibration.pipeline == pipeline_id(settings)
-
-
-@pytest.mark.parametrize("population", ["east-asian", "lfw", "casia", "kpop"])
-@pytest.mark.parametrize("detector", list(DetectorKind))
-@pytest.mark.parametrize("mesh", [True, False])
-@pytest.mark.parametrize("flip", [True, False])
-def test_every_pipeline_option_of_the_dlib_recognizer_is_calibrated(
-    population: str, detector: DetectorKind, mesh: bool, flip: bool
-) -> None:
-    """dlib stays an option: with any pipeline setting it starts too (MediaPipe without
-    flip was the one combination left uncalibrated)."""
-    settings = Settings(recognizer=DLIB_RESNET_ID, population=population, detector=detector,
+    settings = Settings(recognizer=recognizer, population=population, detector=detector,
                         mesh_landmarks=mesh, flip_tta=flip)
     policy = face_policy(settings)
-    assert policy.calibration.model_id == DLIB_RESNET_ID
+    assert policy.calibration.model_id == recognizer
     assert policy.calibration.pipeline == pipeline_id(settings)
