@@ -116,7 +116,8 @@ def report(times: dict[str, dict[str, float]], by_op: Counter[str], runs: int) -
         f"fp32 / int8: {fp32['chip_cpu_ms'] / int8['chip_cpu_ms']:.2f}x per chip, "
         f"{fp32['pair_cpu_ms'] / int8['pair_cpu_ms']:.2f}x per pair (CPU time)",
         "",
-        f"int8 graph, kernel time by operator ({runs} runs of a batch of two, ms per run):",
+        f"int8 graph, kernel time by operator ({runs} runs of a batch of two; wall ms per run, "
+        "which a busy machine inflates: read the shares):",
     ]
     total = sum(by_op.values())
     for op, micros in by_op.most_common():
