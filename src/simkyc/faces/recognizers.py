@@ -96,9 +96,9 @@ def _omz_reid_spec(
 
 
 # The FP16-INT8 IR on ONNX Runtime's int8 kernels (its FakeQuantize as QDQ, see
-# simkyc.convert.qdq), an option beside the FP16 default: 7.9 vs 14.0 ms of CPU per batch of
-# two chips, one thread (2026-12-05). Emulated in float32 (until 2026-12-05) it was slower than
-# FP16 and was not offered.
+# simkyc.convert.qdq), an option beside the FP16 default: 4.76 vs 7.50 ms of CPU per chip, one
+# thread (bench/recognizer_int8.py, 2026-12-05); slightly less accurate (README, Figures).
+# Emulated in float32 (until 2026-12-05) it was slower than FP16 and was not offered.
 OMZ_REID_INT8_SPEC = _omz_reid_spec(OMZ_REID_INT8_ID, *OMZ_REID_INT8, int8_kernels=True)
 
 
