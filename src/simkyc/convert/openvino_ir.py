@@ -20,6 +20,7 @@ its int8 kernels (QLinearConv, QLinearAdd, ...) instead of computing them in flo
 
 from __future__ import annotations
 
+import logging
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -35,6 +36,8 @@ from onnx import TensorProto, helper, numpy_helper
 from simkyc.files import write_atomically
 
 __all__ = ["INPUT_NAME", "OUTPUT_NAME", "IrFormatError", "convert_openvino_ir", "ir_operations"]
+
+logger = logging.getLogger(__name__)
 
 INPUT_NAME: Final = "chips"
 OUTPUT_NAME: Final = "embeddings"
@@ -342,6 +345,11 @@ def _fake_quantize(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Value:
             layer.data["levels"]), (lo, hi, out_lo, out_hi))
     if isinstance(value, _QuantWeights):
         value = value.as_float()
+    if ctx.int8_kernels:
+        # Weights quantised in the graph (the older POT form): folded exactly as OpenVINO
+        # computes them, but the convolution they feed then runs in float32.
+        logger.warning("%s: a FakeQuantize on constants is folded in float32; the operation it "
+                       "feeds does not run on int8 kernels", layer.describe())
     steps = np.float32(int(layer.data["levels"]) - 1)
     width = hi - lo
     gain = np.where(width > 0, steps / np.where(width > 0, width, 1), 0).astype(np.float32)

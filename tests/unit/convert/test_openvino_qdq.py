@@ -10,6 +10,7 @@ conversion with the layer's name.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -188,3 +189,26 @@ def test_an_unsupported_fakequantize_is_named(
     with pytest.raises(IrFormatError, match=rf"FakeQuantize/opset1 \(layer 'l\d+'.*{message}"):
         convert_openvino_ir(xml, xml.with_suffix(".bin"), target, int8_kernels=True)
     assert not target.exists()
+
+
+def test_weights_quantised_in_the_graph_are_folded_and_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The older POT form (float weights -> FakeQuantize -> Convolution) converts correctly,
+    in float32 for that convolution, and the log names the layer."""
+    ir = TinyIr()
+    image = ir.op("Parameter", [], shape="1,3,8,8", element_type="f32")
+    x = _fq(ir, image, -128 / 64, 127 / 64)
+    weights = ir.const(np.random.default_rng(2).uniform(-1, 1, (4, 3, 3, 3)))
+    w = _fq(ir, weights, -1.0, 1.0, levels=255)
+    y = ir.op("Convolution", [x, w], strides="1,1", dilations="1,1", pads_begin="0,0",
+              pads_end="0,0", auto_pad="explicit")
+    ir.op("Result", [_fq(ir, y, -128 * 0.05, 127 * 0.05)])
+    xml = ir.write(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="simkyc.convert.openvino_ir"):
+        convert_openvino_ir(xml, xml.with_suffix(".bin"), tmp_path / "q.onnx", int8_kernels=True)
+    assert f"FakeQuantize/opset1 (layer 'l{w}'" in caplog.text
+    convert_openvino_ir(xml, xml.with_suffix(".bin"), tmp_path / "f.onnx")
+    images = np.random.default_rng(4).uniform(-2, 2, (2, 3, 8, 8)).astype(np.float32)
+    assert np.allclose(_run(tmp_path / "q.onnx", images), _run(tmp_path / "f.onnx", images),
+                       atol=0.05 + 1e-6)
