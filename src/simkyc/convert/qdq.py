@@ -242,20 +242,25 @@ def _arrange_conv(net: _Net, conv: onnx.NodeProto) -> None:
     w_dq.input[2] = net.const("w_zero", np.zeros(channels, np.int8))
     _set_axis(w_dq, 0)
     if chain.bias is not None:
-        assert chain.bias_add is not None
-        bias_scale = (x_scale[0] * w_scale_eff).astype(np.float32)
-        bias_int = np.round(chain.bias / unit / bias_scale).astype(np.int32)
-        bias_name = f"{conv.output[0]}_bias"
-        net.before[id(conv)].append(helper.make_node(
-            "DequantizeLinear",
-            [net.const("bias_int32", bias_int), net.const("bias_scale", bias_scale),
-             net.const("bias_zero", np.zeros(channels, np.int32))],
-            [bias_name], axis=0))
-        if len(conv.input) == 2:
-            conv.input.append(bias_name)
-        conv.input[2] = bias_name
-        net.dropped.add(id(chain.bias_add))
+        _bias_into_conv(net, chain, chain.bias / unit, (x_scale[0] * w_scale_eff))
     _activation(net, chain, float(out_scale[0]), float(out_zero[0]))
+
+
+def _bias_into_conv(net: _Net, chain: _Chain, bias: Floats, scale: Floats) -> None:
+    """The bias Add as QLinearConv's int32 bias (scale = input scale x weight scale)."""
+    conv = chain.conv
+    name = f"{conv.output[0]}_bias"
+    quantized = np.round(bias / scale).astype(np.int32)
+    net.before[id(conv)].append(helper.make_node(
+        "DequantizeLinear",
+        [net.const("bias_int32", quantized), net.const("bias_scale", scale.astype(np.float32)),
+         net.const("bias_zero", np.zeros(len(bias), np.int32))],
+        [name], axis=0))
+    if len(conv.input) == 2:
+        conv.input.append(name)
+    conv.input[2] = name
+    if chain.bias_add is not None:
+        net.dropped.add(id(chain.bias_add))
 
 
 def _alpha(activation: onnx.NodeProto) -> float:
