@@ -37,9 +37,14 @@ Images
     Pairs: half same-person (spread over the identities), half different-person, drawn
     with a fixed seed; the list is printed and written with `--json`.
 
+    `--also RECOGNIZER` (repeatable) adds simkyc with that recognizer to the same
+    interleaved run, e.g. `--also omz-face-reid-0095-int8` (the FP16-INT8 IR on int8 kernels);
+    each is printed with its ratio to the dlib pipeline.
+
 Run
     bash bench/setup.sh            # .venv-bench: simkyc + dlib-bin + face_recognition
     .venv-bench/bin/python bench/verify.py [--pairs 20] [--repeat 3] [--json out.json]
+        [--also omz-face-reid-0095-int8]
         [--cprofile simkyc.prof]     # where simkyc's time goes, function by function
 """
 
@@ -298,11 +303,13 @@ BASELINE = "dlib-resnet-v1"  # today's simkyc pipeline before the OMZ model, sam
 
 @dataclass
 class Results:
-    """Every timed run of each system, in order: simkyc, simkyc with dlib, the peer."""
+    """Every timed run of each system, in order: simkyc, simkyc with dlib, the peer, and
+    simkyc with each `--also` recognizer."""
 
     simkyc: list[Run] = field(default_factory=list)
     baseline: list[Run] = field(default_factory=list)
     peer: list[Run] = field(default_factory=list)
+    also: dict[str, list[Run]] = field(default_factory=dict)
 
 
 def measure(
@@ -310,7 +317,9 @@ def measure(
     baseline: FacePipeline,
     pairs: Sequence[Pair],
     repeat: int,
+    *,
     profiler: cProfile.Profile | None = None,
+    also: dict[str, FacePipeline] | None = None,
 ) -> Results:
     """Warm every system up on the first pair, then take turns pair by pair (the order
     rotates, so no system is always first). With `profiler`, simkyc's own timed runs (the
@@ -318,7 +327,10 @@ def measure(
     run_simkyc(pipeline, pairs[0])
     run_simkyc(baseline, pairs[0])
     run_peer(pairs[0])
-    results = Results()
+    also = also or {}
+    for extra in also.values():
+        run_simkyc(extra, pairs[0])
+    results = Results(also={name: [] for name in also})
 
     def ours(pair: Pair) -> Run:
         if profiler is None:
@@ -334,6 +346,8 @@ def measure(
         (lambda pair: run_simkyc(baseline, pair), results.baseline),
         (run_peer, results.peer),
     ]
+    systems += [(lambda pair, p=extra: run_simkyc(p, pair), results.also[name])
+                for name, extra in also.items()]
     passes = itertools.chain.from_iterable(enumerate(pairs) for _ in range(repeat))
     for index, pair in passes:
         shift = index % len(systems)
@@ -410,7 +424,8 @@ def figures(results: Results, pairs: Sequence[Pair], cpu: int, repeat: int) -> d
     timed = [
         k
         for k, runs in enumerate(
-            zip(results.simkyc, results.baseline, results.peer, strict=True)
+            zip(results.simkyc, results.baseline, results.peer, *results.also.values(),
+                strict=True)
         )
         if all(decided(run) for run in runs)
     ]
@@ -419,6 +434,8 @@ def figures(results: Results, pairs: Sequence[Pair], cpu: int, repeat: int) -> d
     ours = summarise(results.simkyc, timed, pairs)
     base = summarise(results.baseline, timed, pairs)
     peer = summarise(results.peer, timed, pairs)
+    also = {f"simkyc ({name})": summarise(runs, timed, pairs)
+            for name, runs in results.also.items()}
     return {
         "image": f"{WIDTH}x{HEIGHT} JPEG q{JPEG_QUALITY}",
         "cpu": cpu,
@@ -434,6 +451,12 @@ def figures(results: Results, pairs: Sequence[Pair], cpu: int, repeat: int) -> d
         "speedup_p95": peer["p95_ms"] / ours["p95_ms"],
         "speedup_cpu_p50": peer["cpu_p50_ms"] / ours["cpu_p50_ms"],
         "target_speedup": TARGET_SPEEDUP,
+        **also,
+        "also": list(also),
+        "also_vs_baseline_p50": {k: v["p50_ms"] / base["p50_ms"] for k, v in also.items()},
+        "also_vs_baseline_cpu_p50": {
+            k: v["cpu_p50_ms"] / base["cpu_p50_ms"] for k, v in also.items()
+        },
     }
 
 
@@ -441,7 +464,7 @@ def report(result: dict[str, Any]) -> str:
     """The human-readable summary."""
     pairs = result["pairs"]
     same = sum(p["same"] for p in pairs)
-    names = ("simkyc", f"simkyc ({BASELINE})", "face_recognition")
+    names = ("simkyc", f"simkyc ({BASELINE})", "face_recognition", *result["also"])
     timed = result["simkyc"]["runs"] // result["repeat"]
     load = " / ".join(f"{v:.2f}" for v in result["load_average"])
     lines = [
@@ -489,6 +512,11 @@ def report(result: dict[str, Any]) -> str:
         f"simkyc / simkyc ({BASELINE}): {result['vs_baseline_p50']:.2f}x at p50, "
         f"{result['vs_baseline_cpu_p50']:.2f}x on CPU time at p50 (target <= 1)",
     ]
+    for name in result["also"]:
+        lines.append(
+            f"{name} / simkyc ({BASELINE}): {result['also_vs_baseline_p50'][name]:.2f}x at p50, "
+            f"{result['also_vs_baseline_cpu_p50'][name]:.2f}x on CPU time at p50"
+        )
     return "\n".join(lines)
 
 
@@ -512,6 +540,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="profile simkyc's timed runs (cProfile) into this file and print the top functions "
         "by cumulative time (profiling slows simkyc: read its timings from a run without it)",
     )
+    parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="RECOGNIZER",
+        help="also time simkyc with this recognizer in the same run (repeatable), e.g. "
+        "omz-face-reid-0095-int8",
+    )
     args = parser.parse_args(argv)
     if args.pairs < 1 or args.repeat < 1:
         parser.error("--pairs and --repeat must be at least 1")
@@ -532,7 +568,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         pairs = build_pairs(data_dir, args.pairs, Path(tmp))
         print(f"pairs (photos from {data_dir}):\n{pair_list(pairs, data_dir)}\n")
         profiler = cProfile.Profile() if args.cprofile else None
-        results = measure(pipeline, baseline, pairs, args.repeat, profiler)
+        also = {name: build_pipeline(name) for name in args.also}
+        results = measure(pipeline, baseline, pairs, args.repeat, profiler=profiler, also=also)
     if profiler is not None:
         profiler.dump_stats(args.cprofile)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)

@@ -101,6 +101,7 @@ def test_models_lists_recognizers_and_calibrations() -> None:
     omz = by_id["omz-face-reid-0095"]
     assert omz["installed"] is True and omz["source"] == "openvino-ir"
     assert "Apache-2.0" in omz["licence"] and "VGGFace2" in omz["licence"]  # the caveat
+    assert by_id["omz-face-reid-0095-int8"]["installed"] is True  # the INT8 IR, int8 kernels
     assert by_id["sface-2021dec"]["installed"] is False  # not on these machines: say so
     assert {c["population"] for c in listing["calibrations"]} >= {"lfw", "east-asian"}
 

@@ -10,10 +10,17 @@ Constant sub-graphs (weights stored as f16 or i8, then converted, scaled, reshap
 quantised) are folded in NumPy with OpenVINO's semantics, so the ONNX graph holds float32
 weights and only the operations applied to the image remain as nodes.
 Reference for the semantics: OpenVINO's operation specifications (docs/ops/*), opset1.
+
+With `int8_kernels=True` an INT8 IR keeps its integers: each activation FakeQuantize becomes
+ONNX QuantizeLinear + DequantizeLinear (the scale and zero point its own input_low/high and
+levels give) and each int8 weight a DequantizeLinear of the int8 tensor with its per-channel
+scale; `simkyc.convert.qdq` then arranges the graph so ONNX Runtime fuses the groups into
+its int8 kernels (QLinearConv, QLinearAdd, ...) instead of computing them in float32.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -29,6 +36,8 @@ from onnx import TensorProto, helper, numpy_helper
 from simkyc.files import write_atomically
 
 __all__ = ["INPUT_NAME", "OUTPUT_NAME", "IrFormatError", "convert_openvino_ir", "ir_operations"]
+
+logger = logging.getLogger(__name__)
 
 INPUT_NAME: Final = "chips"
 OUTPUT_NAME: Final = "embeddings"
@@ -72,7 +81,26 @@ class _Dynamic:
     name: str
 
 
-_Value: TypeAlias = Array | _Dynamic
+@dataclass(frozen=True)
+class _QuantWeights:
+    """Constant int8 weights and the per-output-channel scale multiplied onto them so far.
+
+    Kept apart (in `int8_kernels` mode only) so the ONNX graph can hold the int8 tensor and
+    its scale, which ONNX Runtime's int8 kernels take as they are."""
+
+    values: npt.NDArray[np.int8]
+    scale: npt.NDArray[np.float32]  # one per output channel (axis 0), or one in all
+
+    def as_float(self) -> Array:
+        """The weights as OpenVINO computes them: int8 -> f32 times the scale."""
+        shape = (-1,) + (1,) * (self.values.ndim - 1) if self.scale.size > 1 else ()
+        folded: Array = (self.values.astype(np.float32) * self.scale.reshape(shape)).astype(
+            np.float32
+        )
+        return folded
+
+
+_Value: TypeAlias = Array | _Dynamic | _QuantWeights
 
 
 @dataclass
@@ -96,7 +124,7 @@ class _Graph:
         """An ONNX name for an operand: dynamic tensors as they are, constants as float32."""
         if isinstance(value, _Dynamic):
             return value.name
-        return self.const(hint, np.asarray(value, dtype=np.float32))
+        return self.const(hint, np.asarray(_as_array(value), dtype=np.float32))
 
     def op(self, kind: str, inputs: list[str], **attrs: Any) -> _Dynamic:
         output = self.fresh(kind.lower())
@@ -185,6 +213,7 @@ class _Context:
 
     weights: bytes
     graph: _Graph
+    int8_kernels: bool = False
     inputs: list[onnx.ValueInfoProto] = field(default_factory=list)
     outputs: list[_Dynamic] = field(default_factory=list)
 
@@ -225,7 +254,10 @@ def _convert(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Value:
     (value,) = args
     if isinstance(value, _Dynamic):
         return ctx.graph.op("Cast", [value.name], to=TensorProto.FLOAT)
-    return np.asarray(value).astype(np.float32)
+    array = _as_array(value)
+    if ctx.int8_kernels and array.dtype == np.int8:
+        return _QuantWeights(array.astype(np.int8), np.ones(1, np.float32))
+    return array.astype(np.float32)
 
 
 def _binary(onnx_kind: str, fold: Callable[[Array, Array], Array]) -> _Handler:
@@ -235,12 +267,40 @@ def _binary(onnx_kind: str, fold: Callable[[Array, Array], Array]) -> _Handler:
         if layer.data.get("auto_broadcast", "numpy") != "numpy":
             raise IrFormatError(f"{layer.describe()}: only numpy broadcasting is supported")
         lhs, rhs = args
+        scaled = _scaled_weights(onnx_kind, lhs, rhs)
+        if scaled is not None:
+            return scaled
         if not isinstance(lhs, _Dynamic) and not isinstance(rhs, _Dynamic):
-            return fold(np.asarray(lhs, np.float32), np.asarray(rhs, np.float32))
+            return fold(np.asarray(_as_array(lhs), np.float32),
+                        np.asarray(_as_array(rhs), np.float32))
         names = [ctx.graph.name_of(v, layer.kind.lower()) for v in (lhs, rhs)]
         return ctx.graph.op(onnx_kind, names)
 
     return handler
+
+
+def _as_array(value: _Value) -> Array:
+    """A constant operand as a NumPy array (int8 weights with their scale folded in)."""
+    if isinstance(value, _QuantWeights):
+        return value.as_float()
+    if isinstance(value, _Dynamic):
+        raise TypeError(f"{value.name} is not a constant")
+    return value
+
+
+def _scaled_weights(kind: str, lhs: _Value, rhs: _Value) -> _QuantWeights | None:
+    """int8 weights times a per-output-channel (or single) scale stay int8 + scale."""
+    if kind != "Mul":
+        return None
+    for weights, other in ((lhs, rhs), (rhs, lhs)):
+        if not isinstance(weights, _QuantWeights) or isinstance(other, _Dynamic | _QuantWeights):
+            continue
+        factor = np.asarray(other, np.float32)
+        per_channel = factor.ndim == weights.values.ndim and factor.shape[0] == len(weights.values)
+        if factor.size == 1 or (per_channel and factor.size == factor.shape[0]):
+            return _QuantWeights(weights.values, (weights.scale * factor.reshape(-1)).astype(
+                np.float32))
+    return None
 
 
 def _reshape(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Value:
@@ -254,9 +314,15 @@ def _reshape(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Value:
             raise IrFormatError(f"{layer.describe()}: a zero dimension is not supported")
         shape_name = ctx.graph.const("shape", np.array(target, np.int64))
         return ctx.graph.op("Reshape", [value.name, shape_name])
-    array = np.asarray(value)
+    array = value.values if isinstance(value, _QuantWeights) else np.asarray(value)
     if special_zero:
         target = [array.shape[i] if v == 0 else v for i, v in enumerate(target)]
+    if isinstance(value, _QuantWeights):
+        # Only a reshape that keeps the output channels first keeps the scale per channel.
+        reshaped = array.reshape(target)
+        if value.scale.size == 1 or np.prod(reshaped.shape[:2]) == len(array):
+            return _QuantWeights(reshaped.astype(np.int8), value.scale)
+        return value.as_float().reshape(target)
     return array.reshape(target)
 
 
@@ -269,9 +335,21 @@ def _fake_quantize(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Value:
     value, *bounds = args
     if any(isinstance(b, _Dynamic) for b in bounds):
         raise IrFormatError(f"{layer.describe()}: computed quantisation ranges are not supported")
-    lo, hi, out_lo, out_hi = (np.asarray(b, np.float32) for b in bounds)
+    lo, hi, out_lo, out_hi = (np.asarray(_as_array(b), np.float32) for b in bounds)
     if np.any(hi < lo):
         raise IrFormatError(f"{layer.describe()}: input_high below input_low is not supported")
+    if ctx.int8_kernels and isinstance(value, _Dynamic):
+        from simkyc.convert.qdq import quantize_dequantize
+
+        return quantize_dequantize(ctx.graph, layer.describe(), value.name, int(
+            layer.data["levels"]), (lo, hi, out_lo, out_hi))
+    if isinstance(value, _QuantWeights):
+        value = value.as_float()
+    if ctx.int8_kernels:
+        # Weights quantised in the graph (the older POT form): folded exactly as OpenVINO
+        # computes them, but the convolution they feed then runs in float32.
+        logger.warning("%s: a FakeQuantize on constants is folded in float32; the operation it "
+                       "feeds does not run on int8 kernels", layer.describe())
     steps = np.float32(int(layer.data["levels"]) - 1)
     width = hi - lo
     gain = np.where(width > 0, steps / np.where(width > 0, width, 1), 0).astype(np.float32)
@@ -314,14 +392,24 @@ def _dynamic_input(layer: _Layer, value: _Value) -> _Dynamic:
 def _constant_weights(layer: _Layer, value: _Value) -> Array:
     if isinstance(value, _Dynamic):
         raise IrFormatError(f"{layer.describe()}: computed weights are not supported")
-    return np.asarray(value, np.float32)
+    return np.asarray(_as_array(value), np.float32)
+
+
+def _weights_name(ctx: _Context, value: _Value, merged_shape: tuple[int, ...]) -> str:
+    """The convolution's weights in ONNX: float32, or int8 behind a DequantizeLinear."""
+    if isinstance(value, _QuantWeights):
+        from simkyc.convert.qdq import dequantized_weights
+
+        return dequantized_weights(ctx.graph, value.values.reshape(merged_shape), value.scale)
+    return ctx.graph.const("conv_w", np.asarray(_as_array(value), np.float32).reshape(
+        merged_shape))
 
 
 def _convolution(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Value:
     value, weights = _dynamic_input(layer, args[0]), _constant_weights(layer, args[1])
     if weights.ndim != 4:
         raise IrFormatError(f"{layer.describe()}: only 2-D convolutions are supported")
-    w = ctx.graph.const("conv_w", weights)
+    w = _weights_name(ctx, args[1], weights.shape)
     return ctx.graph.op("Conv", [value.name, w], kernel_shape=list(weights.shape[2:]),
                         **_conv_attrs(layer))
 
@@ -333,7 +421,7 @@ def _group_convolution(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Val
         raise IrFormatError(f"{layer.describe()}: only 2-D group convolutions are supported")
     groups = weights.shape[0]
     merged = weights.reshape(groups * weights.shape[1], *weights.shape[2:])
-    w = ctx.graph.const("gconv_w", merged)
+    w = _weights_name(ctx, args[1], merged.shape)
     return ctx.graph.op("Conv", [value.name, w], kernel_shape=list(merged.shape[2:]),
                         group=groups, **_conv_attrs(layer))
 
@@ -440,10 +528,10 @@ def _check_known(layers: list[_Layer]) -> None:
         )
 
 
-def _build(xml_text: str, weights: bytes, name: str) -> onnx.ModelProto:
+def _build(xml_text: str, weights: bytes, name: str, int8_kernels: bool) -> onnx.ModelProto:
     layers, edges = _parse(xml_text)
     _check_known(layers)
-    ctx = _Context(weights, _Graph())
+    ctx = _Context(weights, _Graph(), int8_kernels)
     values: dict[tuple[str, str], _Value] = {}
     for layer in _topological(layers, edges):
         args = [values[edges[(layer.ident, port)]] for port in layer.inputs]
@@ -455,6 +543,11 @@ def _build(xml_text: str, weights: bytes, name: str) -> onnx.ModelProto:
         raise IrFormatError("expected exactly one image input and one embedding output")
     flat = ctx.graph.op("Flatten", [ctx.outputs[0].name], axis=1)
     ctx.graph.nodes.append(helper.make_node("Identity", [flat.name], [OUTPUT_NAME]))
+    if int8_kernels:
+        from simkyc.convert.qdq import arrange_for_int8_kernels
+
+        ctx.graph.nodes, ctx.graph.initializers = arrange_for_int8_kernels(
+            ctx.graph.nodes, ctx.graph.initializers)
     output = helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["N", None])
     graph = helper.make_graph(
         ctx.graph.nodes, name, ctx.inputs, [output], ctx.graph.initializers
@@ -469,13 +562,18 @@ def _build(xml_text: str, weights: bytes, name: str) -> onnx.ModelProto:
     return model
 
 
-def convert_openvino_ir(xml_path: Path, bin_path: Path, onnx_path: Path) -> None:
+def convert_openvino_ir(
+    xml_path: Path, bin_path: Path, onnx_path: Path, *, int8_kernels: bool = False
+) -> None:
     """Write the IR at `xml_path` + `bin_path` as an ONNX model at `onnx_path`.
 
     The model takes "chips" float32 [N, C, H, W] exactly as the IR's input (no preprocessing
     added) and returns "embeddings" [N, D]. Raises IrFormatError, naming the operation, for
     anything the reader does not know. Written to a temporary file and renamed: a failed
-    conversion never leaves a partial model.
+    conversion never leaves a partial model. `int8_kernels`: an INT8 IR's FakeQuantize and
+    int8 weights as QDQ for ONNX Runtime's int8 kernels (see the module docstring); without
+    it they are emulated in float32.
     """
-    model = _build(Path(xml_path).read_text(), Path(bin_path).read_bytes(), Path(xml_path).stem)
+    model = _build(Path(xml_path).read_text(), Path(bin_path).read_bytes(),
+                   Path(xml_path).stem, int8_kernels)
     write_atomically(Path(onnx_path), lambda path: onnx.save_model(model, os.fspath(path)))

@@ -59,6 +59,7 @@ class RecognizerSpec:
     licence: str = ""
     source: Source = Source.ONNX
     weights_sha256: str | None = None  # the .bin of an OpenVINO IR
+    int8_kernels: bool = False  # an INT8 IR converted to QDQ for ONNX Runtime's int8 kernels
 
     def locate(self, models_dir: Path, cache_dir: Path) -> Path:
         """The verified ONNX file: in the models folder (or the cache, for derived models)."""
@@ -74,7 +75,9 @@ def _tuple_template(points: object) -> tuple[tuple[float, float], ...]:
     return tuple((float(x), float(y)) for x, y in points)  # type: ignore[attr-defined]
 
 
-def _omz_reid_spec(model_id: str, stem: str, xml_sha: str, bin_sha: str) -> RecognizerSpec:
+def _omz_reid_spec(
+    model_id: str, stem: str, xml_sha: str, bin_sha: str, *, int8_kernels: bool = False
+) -> RecognizerSpec:
     """face-reidentification-retail-0095 in one of its precisions."""
     return RecognizerSpec(
         model_id=model_id,
@@ -88,16 +91,15 @@ def _omz_reid_spec(model_id: str, stem: str, xml_sha: str, bin_sha: str) -> Reco
         "face-reidentification-retail-0095",
         licence=OMZ_REID_LICENCE,
         source=Source.OPENVINO_IR,
+        int8_kernels=int8_kernels,
     )
 
 
-# The FP16-INT8 IR is read (its FakeQuantize emulated in float32, checked against OpenVINO's
-# int8 kernels in tests/unit/faces/test_openvino_ir.py) but not offered as a recognizer:
-# in ONNX Runtime the emulation is slower than FP16 (27.9 vs 14.0 ms of CPU per batch of two
-# chips, one thread), it is not OpenVINO's int8 arithmetic (cosine 0.9966-0.998), and it was
-# no more accurate (CASIA-FaceV5 FNMR at FMR 1e-3 7.75% vs 7.25%, 2026-12-05). An int8 model
-# is worth offering once it runs on int8 kernels (QDQ / QLinearConv), which it does not.
-OMZ_REID_INT8_SPEC = _omz_reid_spec(OMZ_REID_INT8_ID, *OMZ_REID_INT8)
+# The FP16-INT8 IR on ONNX Runtime's int8 kernels (its FakeQuantize as QDQ, see
+# simkyc.convert.qdq), an option beside the FP16 default: 4.76 vs 7.50 ms of CPU per chip, one
+# thread (bench/recognizer_int8.py, 2026-12-05); slightly less accurate (README, Figures).
+# Emulated in float32 (until 2026-12-05) it was slower than FP16 and was not offered.
+OMZ_REID_INT8_SPEC = _omz_reid_spec(OMZ_REID_INT8_ID, *OMZ_REID_INT8, int8_kernels=True)
 
 
 BUILTIN: Mapping[str, RecognizerSpec] = {
@@ -112,6 +114,7 @@ BUILTIN: Mapping[str, RecognizerSpec] = {
         source=Source.DLIB_DAT,
     ),
     OMZ_REID_ID: _omz_reid_spec(OMZ_REID_ID, *OMZ_REID_FP16),
+    OMZ_REID_INT8_ID: OMZ_REID_INT8_SPEC,
     "sface-2021dec": RecognizerSpec(
         model_id="sface-2021dec",
         filename="sface/face_recognition_sface_2021dec.onnx",
@@ -188,10 +191,11 @@ def _openvino_ir_onnx(spec: RecognizerSpec, models_dir: Path, cache_dir: Path) -
     xml = verified_file(models_dir / spec.filename, spec.sha256)
     weights = verified_file(xml.with_suffix(".bin"), spec.weights_sha256)
     digest = (spec.weights_sha256 or spec.sha256 or "unpinned")[:12]
-    target = cache_dir / f"{spec.model_id}-{digest}-v3.onnx"
+    kind = "qdq-v1" if spec.int8_kernels else "v3"
+    target = cache_dir / f"{spec.model_id}-{digest}-{kind}.onnx"
     if not target.is_file():
         logger.info("Converting the OpenVINO IR %s to ONNX into %s (once)", xml, target)
-        convert_openvino_ir(xml, weights, target)
+        convert_openvino_ir(xml, weights, target, int8_kernels=spec.int8_kernels)
     return target
 
 

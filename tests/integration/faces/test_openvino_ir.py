@@ -33,9 +33,11 @@ from simkyc.faces.recognizers import (
 pytestmark = pytest.mark.data  # the OpenVINO IR files in SIMKYC_MODELS_DIR
 
 MIN_COSINE = 0.9999  # FP16 weights in float32 on both sides: measured 0.99999994
-# INT8: OpenVINO runs true int8 kernels (u8 x i8, int32 accumulation); the ONNX graph
-# emulates each FakeQuantize in float32 (OpenVINO's reference formula): measured >= 0.9966.
-MIN_COSINE_INT8 = 0.99
+# INT8: both run int8 kernels (u8 x i8, int32 accumulation); ONNX Runtime's QDQ graph also
+# quantises each PReLU's input (simkyc.convert.qdq) where OpenVINO applies bias and PReLU in
+# float32: measured min 0.9856 / p50 0.9926 over 202 CASIA + LFW chips and mirrors
+# (2026-12-05); the float32 emulation of the same IR gave min 0.9965 / p50 0.9982.
+MIN_COSINE_INT8 = 0.98
 
 Vectors = npt.NDArray[np.float32]
 
@@ -83,16 +85,32 @@ def test_fp16_gives_openvinos_embeddings(settings: Settings, photos: list[Path])
     assert cosines.min() >= MIN_COSINE, cosines
 
 
-def test_the_int8_ir_is_read_but_not_offered_as_a_recognizer() -> None:
-    """Emulated in float32 it is slower than FP16 and no more accurate (recognizers.py)."""
-    assert OMZ_REID_INT8_ID not in load_recognizers(None)
-    assert OMZ_REID_INT8_SPEC.model_id == OMZ_REID_INT8_ID
+def test_the_int8_ir_is_offered_on_int8_kernels() -> None:
+    assert load_recognizers(None)[OMZ_REID_INT8_ID] is OMZ_REID_INT8_SPEC
+    assert OMZ_REID_INT8_SPEC.int8_kernels and not BUILTIN[OMZ_REID_ID].int8_kernels
+
+
+def test_the_int8_recognizer_runs_int8_kernels(settings: Settings, tmp_path: Path) -> None:
+    """ONNX Runtime's optimised graph: every large convolution is QLinearConv; the float32
+    Conv left are the squeeze-excitation blocks' 1x1-pixel convolutions into Sigmoid."""
+    import onnx
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    path = OMZ_REID_INT8_SPEC.locate(settings.models_dir, settings.cache_dir)
+    ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    kinds = [n.op_type for n in onnx.load(str(tmp_path / "optimized.onnx")).graph.node]
+    assert kinds.count("QLinearConv") == 64 and kinds.count("Conv") == 16
+    assert kinds.count("QLinearLeakyRelu") == 48
 
 
 @pytest.mark.slow  # over 5 s (pytest --durations)
 def test_int8_is_close_to_openvinos_int8_kernels(settings: Settings, photos: list[Path]) -> None:
     ours, theirs = _both(settings, OMZ_REID_INT8_SPEC, photos)
     assert np.sum(ours * theirs, axis=1).min() >= MIN_COSINE_INT8
+    assert np.median(np.sum(ours * theirs, axis=1)) >= 0.99
 
 
 def test_the_model_uses_only_operations_the_reader_knows(settings: Settings) -> None:
