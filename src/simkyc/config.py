@@ -331,6 +331,21 @@ class Settings(BaseSettings):
         "threshold, which raises itself up to 32 MB (bench/memory_peak.py).",
     )
 
+    cpu_affinity: bool = Field(
+        default=False,
+        description="`simkyc serve --workers N`: run each worker on its own worker_cores "
+        "CPUs (worker i from CPU i x worker_cores on; Linux, sched_setaffinity), inherited "
+        "by every thread it "
+        "starts (video decoding, OCR, inference), so a worker configured for K cores uses "
+        "K cores (`serve --cpu-affinity` sets it too). Off: the kernel places the threads.",
+    )
+    liveness_decode_threads: int | None = Field(
+        default=None, ge=0, le=64,
+        description="FFmpeg's threads decoding one liveness video. Unset: the cores per "
+        "engine (as the OCR's); 0: FFmpeg's own choice (every CPU of the machine, plus one, "
+        "each holding frames in flight). The frames are the same whatever the count.",
+    )
+
     def cores(self) -> int:
         """worker_cores, else the CPUs this process may run on."""
         if self.worker_cores is not None:
