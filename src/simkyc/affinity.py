@@ -17,7 +17,6 @@ its process, and the worker started in its place takes the same set.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 from collections.abc import Sequence
@@ -67,6 +66,8 @@ class Claim:
 
 def claim_slot(directory: Path) -> Claim | None:
     """Lock the first free slot in `directory`; None when every slot is taken."""
+    import fcntl  # POSIX only: imported where a slot is claimed, not with the app
+
     for i, path in enumerate(sorted(directory.glob("slot-*"))):
         fd = os.open(path, os.O_RDONLY)
         try:
