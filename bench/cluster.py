@@ -59,6 +59,9 @@ Run
         ... --seconds 45                     (serve's default: each worker cores / N)
         ... --seconds 45 --worker-cores 1    (each worker a one-core unit, unpinned)
         ... --seconds 45 --pin               (each worker a one-core unit on its own CPU)
+        ... --seconds 45 --worker-cores 1 --cpu-affinity
+                                             (the same, pinned by serve itself: worker i
+                                              on CPU i, every thread it starts with it)
 """
 
 from __future__ import annotations
@@ -366,11 +369,20 @@ def wait_ready(url: str, server: subprocess.Popen[bytes], workers: int, log: Pat
         time.sleep(0.05 if ready else 0.5)
 
 
+def allowed_cpus(pid: int) -> str:
+    """The CPUs a process may run on, as /proc says (Cpus_allowed_list)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Cpus_allowed_list:"):
+            return line.split(":", 1)[1].strip()
+    return "?"
+
+
 def measure(url_db: str, workers: int, *, clients: int, seconds: float, bodies: Bodies,
-            cpus: list[int] | None, worker_cores: int | None,
+            cpus: list[int] | None, worker_cores: int | None, affinity: bool = False,
             extra_env: dict[str, str]) -> dict[str, object]:
     """One `simkyc serve --workers N` (on *cpus* only, if given; each worker configured for
-    *worker_cores*, if given), both phases, its memory."""
+    *worker_cores*, if given; each on its own CPUs with *affinity*), both phases, its
+    memory."""
     state = Path(tempfile.mkdtemp(prefix=f"simkyc-bench-{workers}w-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIMKYC_")}
     env.update({"PYTHONPATH": str(ROOT / "src"), "SIMKYC_DATABASE_URL": url_db,
@@ -393,7 +405,8 @@ def measure(url_db: str, workers: int, *, clients: int, seconds: float, bodies: 
     pin = ["taskset", "-c", ",".join(map(str, cpus))] if cpus else []
     with (state / "serve.log").open("wb") as log:
         server = subprocess.Popen([*pin, *SIMKYC, "serve", "--port", str(port), "--workers",
-                                   str(workers)], env=env, stdout=log, stderr=log)
+                                   str(workers), *(["--cpu-affinity"] if affinity else [])],
+                                  env=env, stdout=log, stderr=log)
     try:
         wait_ready(url, server, workers, state / "serve.log")
         pids = workers_of(server.pid) if workers > 1 else [server.pid]
@@ -412,7 +425,8 @@ def measure(url_db: str, workers: int, *, clients: int, seconds: float, bodies: 
                     f"{state / 'serve.log'}", "proofings_per_min": proofing}
         after = [memory_mb(pid) for pid in pids]
         machine = cpus or sorted(os.sched_getaffinity(0))
-        return {"workers": workers, "cpus": machine,
+        return {"workers": workers, "cpus": machine, "cpu_affinity": affinity,
+                "worker_cpus": [allowed_cpus(pid) for pid in pids],
                 "worker_cores": int(env.get("SIMKYC_WORKER_CORES", 0))
                 or max(1, len(machine) // workers),  # serve's default: cores / N
                 "clients": clients, "proofings_per_min": proofing, "verify_per_s": verify,
@@ -436,6 +450,9 @@ def main() -> None:
     parser.add_argument("--worker-cores", type=int, default=None, metavar="K",
                         help="Configure each worker for K cores (SIMKYC_WORKER_CORES) without "
                         "pinning it: --worker-cores 1 makes every worker a one-core unit.")
+    parser.add_argument("--cpu-affinity", action="store_true",
+                        help="serve --cpu-affinity: each worker on its own K CPUs (K: "
+                        "--worker-cores, else cores / N), with every thread it starts.")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="Extra environment for the server (e.g. SIMKYC_WORKER_CORES=2).")
     args = parser.parse_args()
@@ -446,7 +463,8 @@ def main() -> None:
     for n in args.workers:
         result = measure(args.url, n, clients=args.clients, seconds=args.seconds,
                          bodies=bodies, cpus=mine[:n] if args.pin else None,
-                         worker_cores=args.worker_cores, extra_env=extra)
+                         worker_cores=args.worker_cores, affinity=args.cpu_affinity,
+                         extra_env=extra)
         print(json.dumps(result), flush=True)
         results.append(result)
     if len(results) >= 2 and not any("error" in result for result in results):

@@ -327,8 +327,24 @@ class Settings(BaseSettings):
         description="If set, glibc allocations of at least this many kB get their own mmap, "
         "handed back to the system when freed (mallopt M_MMAP_THRESHOLD at start; Linux): "
         "a lower peak (256: ~130 MB less per worker) for more CPU (256: a card check "
-        "0.25 -> 0.33 CPU-s, its buffers faulted in afresh each time). 0: glibc's default "
+        "0.25 -> 0.33 CPU-s, its buffers faulted in afresh each time; 1024: ~55 MB less, "
+        "a card check unchanged, a document step 40,000 more page faults). 0: glibc's default "
         "threshold, which raises itself up to 32 MB (bench/memory_peak.py).",
+    )
+
+    cpu_affinity: bool = Field(
+        default=False,
+        description="`simkyc serve --workers N`: run each worker on its own worker_cores "
+        "CPUs (worker i from CPU i x worker_cores on; Linux, sched_setaffinity), inherited "
+        "by every thread it "
+        "starts (video decoding, OCR, inference), so a worker configured for K cores uses "
+        "K cores (`serve --cpu-affinity` sets it too). Off: the kernel places the threads.",
+    )
+    liveness_decode_threads: int | None = Field(
+        default=None, ge=0, le=64,
+        description="FFmpeg's threads decoding one liveness video. Unset: the cores per "
+        "engine (as the OCR's); 0: FFmpeg's own choice (every CPU of the machine, plus one, "
+        "each holding frames in flight). The frames are the same whatever the count.",
     )
 
     def cores(self) -> int:

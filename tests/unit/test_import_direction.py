@@ -31,6 +31,7 @@ RANKS: dict[str, int] = {
     "types": BASE,
     "files": BASE,
     "memory": BASE,  # a worker's malloc arenas and trimming (glibc), no simkyc import
+    "affinity": BASE,  # a served worker's CPUs (sched_setaffinity), no simkyc import
     "db": BASE,
     "privacy": BASE,
     "rules": BASE,  # a jurisdiction's profile, line caps, document policy: data, pure functions

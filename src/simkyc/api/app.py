@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 
 from simkyc import __version__
+from simkyc.affinity import pin_worker_from_environment
 from simkyc.api import errors, headers, limits, metrics
 from simkyc.api.routes import admin, audit, faces, lines, proofing, reviews, selfservice
 from simkyc.api.startup import Startup, warm_models
@@ -107,7 +108,9 @@ def _integrator(services: Services) -> Integrator | None:
 
 def app_from_environment() -> FastAPI:
     """`simkyc serve`'s factory (each worker process calls it): settings from the
-    environment, models loaded in the background so `/ready` can say 503 meanwhile."""
+    environment, models loaded in the background so `/ready` can say 503 meanwhile; under
+    `serve --cpu-affinity`, on its own CPUs before any thread of its own starts."""
+    pin_worker_from_environment()
     return create_app(get_settings(), load_in_background=True)
 
 

@@ -281,6 +281,11 @@ def serve(
                           "each loads every model once at start and uses cores / N of the "
                           "CPUs (SIMKYC_WORKER_CORES overrides).")
     ] = 1,
+    cpu_affinity: Annotated[
+        bool | None, typer.Option("--cpu-affinity/--no-cpu-affinity",
+                                  help="Run each worker on its own share of the CPUs "
+                                  "(default: SIMKYC_CPU_AFFINITY).")
+    ] = None,
 ) -> None:
     """Run the HTTP API (OpenAPI at /docs). GET /health: the process is alive; GET /ready:
     200 once its models are loaded (503 MODELS_LOADING before; the database is not probed)."""
@@ -296,6 +301,10 @@ def serve(
         # Each worker uses its share of the cores (engines, OCR and OpenCV threads): N
         # workers each sized for the whole machine would oversubscribe it N times.
         os.environ["SIMKYC_WORKER_CORES"] = str(max(1, settings.cores() // workers))
+    cores_each = int(os.environ.get("SIMKYC_WORKER_CORES", settings.cores()))
+    _limit_math_threads(cores_each)
+    pinned = settings.cpu_affinity if cpu_affinity is None else cpu_affinity
+    slots = _cpu_slots(workers, cores_each) if pinned else None
     counts = None
     if workers > 1 and MULTIPROCESS_DIR not in os.environ:
         # The workers' metric counts, added up by /metrics whichever worker it reaches.
@@ -305,8 +314,30 @@ def serve(
                     workers=workers, log_level="info",
                     **_healthcheck(settings.worker_healthcheck_s))
     finally:
-        if counts is not None:
-            shutil.rmtree(counts, ignore_errors=True)
+        for folder in (counts, slots):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _limit_math_threads(cores: int) -> None:
+    """The workers' BLAS/OpenMP pools (NumPy's OpenBLAS, read when a worker imports it)
+    sized to a worker's cores, unless the operator set them: each sizes itself for the
+    whole machine otherwise."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, str(cores))
+
+
+def _cpu_slots(workers: int, cores_each: int) -> str:
+    """A folder of one CPU set (`cores_each` CPUs) per worker, named to the workers in the
+    environment; each worker locks one at start (simkyc.affinity)."""
+    import tempfile
+
+    from simkyc.affinity import SLOTS_DIR, available_cpus, core_sets, write_slots
+
+    folder = tempfile.mkdtemp(prefix="simkyc-cpus-")
+    write_slots(Path(folder), core_sets(available_cpus(), workers, cores_each))
+    os.environ[SLOTS_DIR] = folder
+    return folder
 
 
 def _healthcheck(seconds: int) -> dict[str, Any]:

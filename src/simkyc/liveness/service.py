@@ -37,7 +37,8 @@ class LivenessService:
         return cls(
             analyzer=analyzer,
             limits=MediaLimits(max_bytes=settings.liveness_max_bytes,
-                               max_duration_s=settings.liveness_max_seconds),
+                               max_duration_s=settings.liveness_max_seconds,
+                               decode_threads=_decode_threads(settings)),
             encoder=pipeline.encoder,
         )
 
@@ -56,3 +57,9 @@ class LivenessService:
         session's selfie embedding (the liveness capture must be the selfie's person)."""
         return self.analyzer.analyse(frames, actions=challenge.actions,
                                      slot_s=challenge.slot_s, selfie=selfie)
+
+
+def _decode_threads(settings: Settings) -> int:
+    """liveness_decode_threads, else one engine's share of the worker's cores."""
+    threads = settings.liveness_decode_threads
+    return settings.threads_per_engine() if threads is None else threads

@@ -5,6 +5,8 @@ N times over, is what kept two workers from scaling on two cores)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import cast
 
 import cv2
 import pytest
@@ -111,3 +113,31 @@ def test_serve_gives_busy_workers_time_to_answer_the_health_ping(
     result = CliRunner().invoke(app, ["serve", "--workers", "2"])
     assert result.exit_code == 0, result.output
     assert seen["timeout_worker_healthcheck"] == 60
+
+
+def test_serve_cpu_affinity_gives_each_worker_a_slot_of_its_own_cpus(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve --workers 2 --cpu-affinity` on 2 CPUs: one slot per worker, one CPU each, named
+    to the workers; the folder is gone after the server stops. The workers' BLAS pools get
+    their cores too."""
+    import uvicorn
+
+    from simkyc.affinity import SLOTS_DIR
+    from simkyc.cli.main import app
+
+    seen: dict[str, object] = {}
+
+    def run(*args: object, **kwargs: object) -> None:
+        folder = Path(os.environ[SLOTS_DIR])
+        seen["slots"] = [p.read_text() for p in sorted(folder.iterdir())]
+        seen["folder"], seen["blas"] = folder, os.environ.get("OPENBLAS_NUM_THREADS")
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0, 1})
+    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items()
+                                        if not k.startswith(("SIMKYC_", "OPENBLAS_"))})
+    result = CliRunner().invoke(app, ["serve", "--workers", "2", "--cpu-affinity"])
+    assert result.exit_code == 0, result.output
+    assert seen["slots"] == ["0", "1"] and seen["blas"] == "1"
+    assert not cast(Path, seen["folder"]).exists()
