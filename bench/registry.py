@@ -53,6 +53,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import multiprocessing
+import os
 import random
 import tempfile
 import threading
@@ -60,11 +61,12 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pg_ceiling
 from sqlalchemy import Engine, event, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -90,6 +92,7 @@ JURISDICTION, CAP = "CN", 5
 # the server share (200 pg_stat_activity scans a second); 25 ms still samples a run thousands
 # of times.
 SAMPLE_S = 0.025
+TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 NOW = datetime.now(UTC)
 
 
@@ -115,7 +118,8 @@ class RunResult:
     outcomes: Counter[str]
     latencies_ms: list[float]
     round_trips: Counter[str]  # statements and commits sent during the timed run
-    waits: Counter[str]
+    sampled: Sampled
+    ceiling: float | None = None  # pgbench's one-row-insert commits/s at as many clients
 
     @property
     def attempts(self) -> int:
@@ -328,30 +332,68 @@ def count_round_trips(engine: Engine) -> Counter[str]:
     return sent
 
 
+@dataclass
+class Sampled:
+    """What the sampler saw during a run: backend wait events, the backends' CPU seconds (by
+    /proc, first and last sight of each backend pid) and the machine's busy share of its
+    cores (/proc/stat)."""
+
+    waits: Counter[str] = field(default_factory=Counter)
+    backend_cpu: dict[int, tuple[float, float]] = field(default_factory=dict)
+    machine_busy: float = 0.0
+
+    def backend_cpu_s(self) -> float:
+        return sum(last - first for first, last in self.backend_cpu.values())
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores since boot (/proc/stat's cpu line)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """A local process's user + system CPU seconds, None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICKS_PER_S
+
+
 @contextmanager
-def wait_sampler(engine: Engine) -> Iterator[Counter[str]]:
-    """On PostgreSQL, what the other backends of this database wait on, sampled every SAMPLE_S."""
-    waits, stop = Counter[str](), threading.Event()
+def wait_sampler(engine: Engine) -> Iterator[Sampled]:
+    """On PostgreSQL, what the other backends of this database wait on and their CPU, sampled
+    every SAMPLE_S; on any backend, the machine's busy share over the block."""
+    sampled, stop = Sampled(), threading.Event()
 
     def sample() -> None:
-        query = text("SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU/running') "
-                     "FROM pg_stat_activity WHERE datname = current_database() "
-                     "AND pid <> pg_backend_pid() AND state = 'active'")
+        query = text("SELECT pid, coalesce(wait_event_type || ':' || wait_event, "
+                     "'CPU/running'), state = 'active' FROM pg_stat_activity "
+                     "WHERE datname = current_database() AND pid <> pg_backend_pid()")
         with engine.connect() as connection:
             while not stop.wait(SAMPLE_S):
-                for (event,) in connection.execute(query):
-                    waits[str(event)] += 1
+                for pid, event, active in connection.execute(query):
+                    if active:
+                        sampled.waits[str(event)] += 1
+                    if (cpu := process_cpu_s(pid)) is not None:
+                        first = sampled.backend_cpu.get(pid, (cpu, cpu))[0]
+                        sampled.backend_cpu[pid] = (first, cpu)
                 connection.rollback()
 
     sampler = threading.Thread(target=sample, daemon=True)
     if engine.dialect.name == "postgresql":
         sampler.start()
+    busy, total = machine_ticks()
     try:
-        yield waits
+        yield sampled
     finally:
         stop.set()
         if sampler.is_alive():
             sampler.join()
+        now_busy, now_total = machine_ticks()
+        sampled.machine_busy = (now_busy - busy) / max(1, now_total - total)
 
 
 def check(factory: sessionmaker[Session], result: RunResult) -> str:
@@ -380,7 +422,7 @@ def bench(url: str, *, threads: int, size: int, persons: int, sessions: int,
         actor = agent(factory)
         attempts = prepare(factory, keyring, actor, persons=persons, sessions=sessions)
         trips = Counter[str]()
-        with wait_sampler(engine) as waits:
+        with wait_sampler(engine) as sampled:
             if processes:
                 engine.dispose()  # the clients fork: no pooled connection crosses over
                 timings = run_processes(url, actor, keyring, attempts, clients=threads,
@@ -390,7 +432,8 @@ def bench(url: str, *, threads: int, size: int, persons: int, sessions: int,
                 timings = run_workers(factory, actor, keyring, attempts, threads=threads,
                                       size=size)
         # a copy: the check below sends statements through the same engine
-        result = RunResult(engine.dialect.name, threads, size, *timings, Counter(trips), waits)
+        result = RunResult(engine.dialect.name, threads, size, *timings, Counter(trips),
+                           sampled)
         print(f"  check: {check(factory, result)}")
         return result
     finally:
@@ -410,11 +453,18 @@ def report(result: RunResult) -> None:
           f"lines/s  per call: p50={result.percentile(0.5):.1f} ms "
           f"p99={result.percentile(0.99):.1f} ms  client CPU "
           f"{1000 * result.cpu_s / result.attempts:.2f} ms/attempt")
-    total = sum(result.waits.values())
-    if total:
-        top = ", ".join(f"{name} {100 * n / total:.0f}%"
-                        for name, n in result.waits.most_common(6))
+    waits = result.sampled.waits
+    if total := sum(waits.values()):
+        top = ", ".join(f"{name} {100 * n / total:.0f}%" for name, n in waits.most_common(6))
         print(f"  pg backends (sampled): {top}")
+        print(f"  pg backends' CPU {1000 * result.sampled.backend_cpu_s() / result.attempts:.2f}"
+              f" ms/attempt (/proc, sampled pids)")
+    print(f"  machine busy {100 * result.sampled.machine_busy:.0f}% of its "
+          f"{os.cpu_count()} cores (/proc/stat, all processes)")
+    if result.ceiling is not None:
+        print(f"  pgbench one-row-insert ceiling at {result.threads} clients: "
+              f"{result.ceiling:.0f} commits/s; registrations reach "
+              f"{100 * result.attempts / result.wall_s / result.ceiling:.1f}% of it")
     calls = len(result.latencies_ms)
     trips = ", ".join(f"{name} {n / calls:.1f}" for name, n in result.round_trips.most_common())
     print(f"  round trips per call (SQLAlchemy events): "
@@ -434,6 +484,9 @@ def main() -> None:
                         help="with --processes: each person's attempts go to one client")
     parser.add_argument("--persons", type=int, default=1000)
     parser.add_argument("--sessions", type=int, default=CAP + 1, help="attempts per person")
+    parser.add_argument("--ceiling", type=float, default=0, metavar="SECONDS",
+                        help="after each PostgreSQL single-registration run, pgbench's "
+                        "one-row-insert commits/s at as many clients for this long")
     args = parser.parse_args()
     results: dict[tuple[str, int, int], RunResult] = {}
     with tempfile.TemporaryDirectory() as folder:
@@ -443,6 +496,9 @@ def main() -> None:
                 result = bench(url, threads=threads, size=size, persons=args.persons,
                                sessions=args.sessions, pool=max(threads, 2) + 2,
                                processes=args.processes, apart=args.apart)
+                if args.ceiling and size == 1 and result.backend == "postgresql":
+                    result = replace(result, ceiling=pg_ceiling.ceiling(
+                        url, clients=threads, seconds=args.ceiling))
                 results[(result.backend, threads, size)] = result
                 report(result)
     ratios(results)

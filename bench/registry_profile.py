@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from registry import Attempt, agent, count_round_trips, prepare, reset
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from simkyc.db.engine import create_db_engine, session_factory
 from simkyc.errors import SimkycError
@@ -44,6 +44,17 @@ def backend_cpu_s(pid: int) -> float:
     """A local process's user + system CPU seconds (/proc/PID/stat fields 14 and 15)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) * TICK_S
+
+
+def wal_counters(engine: Engine) -> dict[str, float]:
+    """The cluster's WAL counters now: bytes by LSN and pg_stat_wal's records, full-page
+    images and bytes (cluster-wide: run it on a cluster of its own)."""
+    with engine.connect() as connection:
+        row = connection.execute(text(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0'), wal_records, wal_fpi, "
+            "wal_bytes, wal_write, wal_sync FROM pg_stat_wal")).one()
+    names = ("lsn_bytes", "records", "fpi", "bytes", "writes", "syncs")
+    return {name: float(value) for name, value in zip(names, row, strict=True)}
 
 
 def main() -> None:
@@ -83,15 +94,19 @@ def main() -> None:
         run(attempts[:args.warmup])
         timed = attempts[args.warmup:args.warmup + args.calls]
         sent = count_round_trips(engine)
+        wal = wal_counters(engine)
         cpu, server = time.process_time(), backend_cpu_s(pid)
         outcomes = run(timed)
         cpu, server = time.process_time() - cpu, backend_cpu_s(pid) - server
+        wal = {name: value - wal[name] for name, value in wal_counters(engine).items()}
         calls = len(timed)
         print(f"{calls} single registrations: {dict(outcomes)}")
         print(f"  client CPU {1000 * cpu / calls:.2f} ms/registration, server (backend) CPU "
               f"{1000 * server / calls:.2f} ms/registration")
         trips = ", ".join(f"{name} {n / calls:.1f}" for name, n in sent.most_common())
         print(f"  round trips per registration: {sum(sent.values()) / calls:.1f} ({trips})")
+        print("  WAL per registration (pg_stat_wal): " + ", ".join(
+            f"{name} {value / calls:.2f}" for name, value in wal.items()))
         if args.profile:
             more = attempts[args.warmup + args.calls:]
             profiler = cProfile.Profile(time.process_time)
