@@ -21,7 +21,8 @@ Workload (prepared in bulk, untimed)
 Checks afterwards
     No person holds more lines than the cap, every refusal was a cap refusal, and
     `privacy.tlog.verify_log` passes. On PostgreSQL a sampler reads pg_stat_activity every
-    25 ms (SAMPLE_S) during the run and prints what the registry's backends were waiting on.
+    25 ms (SAMPLE_S) during the run and prints what the registry's backends were doing (idle,
+    waiting for their client, counted too), their CPU and the machine's busy share.
 
 Clients
     `--threads N`: N client threads in this process (one GIL: the client's Python bounds the
@@ -364,19 +365,22 @@ def process_cpu_s(pid: int) -> float | None:
 
 @contextmanager
 def wait_sampler(engine: Engine) -> Iterator[Sampled]:
-    """On PostgreSQL, what the other backends of this database wait on and their CPU, sampled
-    every SAMPLE_S; on any backend, the machine's busy share over the block."""
+    """On PostgreSQL, what the other backends of this database do (a wait event, running, or
+    idle waiting for their client: `client:idle`, `client:idle in transaction`) and their
+    CPU, sampled every SAMPLE_S; on any backend, the machine's busy share over the block.
+    Counting the idle ones too matters: an active backend at 16 clients is mostly in the WAL
+    flush, but most backends are not active, they wait for their client's Python."""
     sampled, stop = Sampled(), threading.Event()
 
     def sample() -> None:
-        query = text("SELECT pid, coalesce(wait_event_type || ':' || wait_event, "
-                     "'CPU/running'), state = 'active' FROM pg_stat_activity "
-                     "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        query = text("SELECT pid, CASE WHEN state = 'active' THEN coalesce(wait_event_type "
+                     "|| ':' || wait_event, 'CPU/running') ELSE 'client:' || state END "
+                     "FROM pg_stat_activity WHERE datname = current_database() "
+                     "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
         with engine.connect() as connection:
             while not stop.wait(SAMPLE_S):
-                for pid, event, active in connection.execute(query):
-                    if active:
-                        sampled.waits[str(event)] += 1
+                for pid, event in connection.execute(query):
+                    sampled.waits[str(event)] += 1
                     if (cpu := process_cpu_s(pid)) is not None:
                         first = sampled.backend_cpu.get(pid, (cpu, cpu))[0]
                         sampled.backend_cpu[pid] = (first, cpu)
@@ -455,8 +459,8 @@ def report(result: RunResult) -> None:
           f"{1000 * result.cpu_s / result.attempts:.2f} ms/attempt")
     waits = result.sampled.waits
     if total := sum(waits.values()):
-        top = ", ".join(f"{name} {100 * n / total:.0f}%" for name, n in waits.most_common(6))
-        print(f"  pg backends (sampled): {top}")
+        top = ", ".join(f"{name} {100 * n / total:.0f}%" for name, n in waits.most_common(7))
+        print(f"  pg backends (sampled; client:* = idle, waiting for its client): {top}")
         print(f"  pg backends' CPU {1000 * result.sampled.backend_cpu_s() / result.attempts:.2f}"
               f" ms/attempt (/proc, sampled pids)")
     print(f"  machine busy {100 * result.sampled.machine_busy:.0f}% of its "

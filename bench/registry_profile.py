@@ -7,12 +7,16 @@ What it measures
     sessions of distinct persons, real pseudonyms and sealed data). CPU is counted, not timed:
     this process's CPU time (time.process_time) and the backend's (utime + stime in
     /proc/PID/stat of pg_backend_pid(), so the server must run on this machine), each over the
-    calls. Counters rather than wall time: the figures hold on a shared machine.
+    calls. Counters rather than wall time: the figures hold on a shared machine. WAL per
+    registration from pg_stat_wal (records, full-page images, bytes, writes and syncs:
+    cluster-wide, so on a cluster of its own); `--checkpoint` issues a CHECKPOINT first, so
+    the figures are those right after one (each page's first change logged whole).
 
 Run
     export URL=$(SIMKYC_PG_DIR=/tmp/pg-bench SIMKYC_PG_DURABLE=1 SIMKYC_PG_DB=simkyc_bench \\
                  scripts/postgres.sh)
     .venv/bin/python bench/registry_profile.py --url "$URL" [--calls 2000] [--profile 25]
+        [--checkpoint]
     (the database's schema is dropped and migrated anew)
 """
 
@@ -24,11 +28,13 @@ import os
 import pstats
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from registry import Attempt, agent, count_round_trips, prepare, reset
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, NullPool, create_engine, text
+from sqlalchemy.engine import make_url
 
 from simkyc.db.engine import create_db_engine, session_factory
 from simkyc.errors import SimkycError
@@ -57,11 +63,41 @@ def wal_counters(engine: Engine) -> dict[str, float]:
     return {name: float(value) for name, value in zip(names, row, strict=True)}
 
 
+def measure(url: str, engine: Engine, run: Callable[[], Counter[str]], *, calls: int,
+            pid: int, checkpoint: bool) -> None:
+    """Run the timed calls and print their CPU, round trips and WAL per registration. The
+    WAL counters are read on a connection of their own (a rollback on the registering one
+    would make psycopg forget its prepared statements)."""
+    counters = create_engine(make_url(url), poolclass=NullPool)
+    try:
+        if checkpoint:
+            with counters.connect() as connection:
+                connection.execute(text("CHECKPOINT"))
+        sent = count_round_trips(engine)
+        wal = wal_counters(counters)
+        cpu, server = time.process_time(), backend_cpu_s(pid)
+        outcomes = run()
+        cpu, server = time.process_time() - cpu, backend_cpu_s(pid) - server
+        wal = {name: value - wal[name] for name, value in wal_counters(counters).items()}
+    finally:
+        counters.dispose()
+    print(f"{calls} single registrations: {dict(outcomes)}")
+    print(f"  client CPU {1000 * cpu / calls:.2f} ms/registration, server (backend) CPU "
+          f"{1000 * server / calls:.2f} ms/registration")
+    trips = ", ".join(f"{name} {n / calls:.1f}" for name, n in sent.most_common())
+    print(f"  round trips per registration: {sum(sent.values()) / calls:.1f} ({trips})")
+    print("  WAL per registration (pg_stat_wal): " + ", ".join(
+        f"{name} {value / calls:.2f}" for name, value in wal.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--url", required=True, help="PostgreSQL SQLAlchemy URL (emptied!)")
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--checkpoint", action="store_true",
+                        help="CHECKPOINT before the timed calls: each page's first change after "
+                        "it is logged whole (full_page_writes), as after every checkpoint")
     parser.add_argument("--profile", type=int, default=0,
                         help="print this many functions of a cProfile run (by own time)")
     args = parser.parse_args()
@@ -93,20 +129,8 @@ def main() -> None:
 
         run(attempts[:args.warmup])
         timed = attempts[args.warmup:args.warmup + args.calls]
-        sent = count_round_trips(engine)
-        wal = wal_counters(engine)
-        cpu, server = time.process_time(), backend_cpu_s(pid)
-        outcomes = run(timed)
-        cpu, server = time.process_time() - cpu, backend_cpu_s(pid) - server
-        wal = {name: value - wal[name] for name, value in wal_counters(engine).items()}
-        calls = len(timed)
-        print(f"{calls} single registrations: {dict(outcomes)}")
-        print(f"  client CPU {1000 * cpu / calls:.2f} ms/registration, server (backend) CPU "
-              f"{1000 * server / calls:.2f} ms/registration")
-        trips = ", ".join(f"{name} {n / calls:.1f}" for name, n in sent.most_common())
-        print(f"  round trips per registration: {sum(sent.values()) / calls:.1f} ({trips})")
-        print("  WAL per registration (pg_stat_wal): " + ", ".join(
-            f"{name} {value / calls:.2f}" for name, value in wal.items()))
+        measure(args.url, engine, lambda: run(timed), calls=len(timed), pid=pid,
+                checkpoint=args.checkpoint)
         if args.profile:
             more = attempts[args.warmup + args.calls:]
             profiler = cProfile.Profile(time.process_time)
