@@ -31,8 +31,9 @@ Clients
     client (agents serving different customers), so clients never queue on one another's
     person lock; without it the shuffled attempts make concurrent clients contend for the
     same persons (the cap's lock serialises them: `Lock:transactionid` in the wait sample).
-    Each run prints its round trips per call (statements by kind and commits, counted with
-    SQLAlchemy's events; psycopg's BEGIN and the pool's pre-ping come on top).
+    With `--count-trips` each run prints its round trips per call (statements by kind and
+    commits, counted with SQLAlchemy's events; psycopg's BEGIN and the pool's pre-ping come on
+    top); off by default, since the listeners cost the clients CPU.
 
 Caveat
     Without SIMKYC_PG_DURABLE=1, scripts/postgres.sh runs PostgreSQL with fsync,
@@ -255,8 +256,8 @@ def run_workers(factory: sessionmaker[Session], actor: Actor, keyring: Keyring,
 
 
 def run_processes(url: str, actor: Actor, keyring: Keyring, attempts: list[Attempt], *,
-                  clients: int, size: int, apart: bool, trips: Counter[str]
-                  ) -> tuple[float, float, Counter[str], list[float]]:
+                  clients: int, size: int, apart: bool, trips: Counter[str],
+                  count_trips: bool) -> tuple[float, float, Counter[str], list[float]]:
     """Each client its own process (own engine, one connection), as `simkyc serve --workers
     N` runs them: no GIL shared between clients. Attempts are dealt round-robin, or with
     `apart` each person's to one client (agents serving different customers: no client
@@ -271,7 +272,7 @@ def run_processes(url: str, actor: Actor, keyring: Keyring, attempts: list[Attem
     context = multiprocessing.get_context("fork")
     barrier, results = context.Barrier(clients + 1), context.Queue()
     procs = [context.Process(target=_client, args=(
-        ClientJob(url, actor, keyring, dealt[i], size), barrier, results))
+        ClientJob(url, actor, keyring, dealt[i], size, count_trips), barrier, results))
         for i in range(clients)]
     for proc in procs:
         proc.start()
@@ -299,6 +300,7 @@ class ClientJob:
     keyring: Keyring
     attempts: list[Attempt]
     size: int
+    count_trips: bool
 
 
 def _client(job: ClientJob, barrier: Any, results: Any) -> None:
@@ -307,19 +309,25 @@ def _client(job: ClientJob, barrier: Any, results: Any) -> None:
         factory = session_factory(engine)
         with factory() as db:  # connect before the start line
             db.execute(text("SELECT 1"))
-        sent = count_round_trips(engine)
-        barrier.wait()
-        _, cpu, outcomes, latencies = run_workers(factory, job.actor, job.keyring,
-                                                  job.attempts, threads=1, size=job.size)
+        with round_trips(engine, counting=job.count_trips) as sent:
+            barrier.wait()
+            _, cpu, outcomes, latencies = run_workers(factory, job.actor, job.keyring,
+                                                      job.attempts, threads=1, size=job.size)
         results.put((outcomes, latencies, cpu, sent))
     finally:
         engine.dispose()
 
 
-def count_round_trips(engine: Engine) -> Counter[str]:
-    """Statements (by their first word) and commits sent through `engine` from now on,
-    counted with SQLAlchemy's events: what one registration costs in round trips."""
+@contextmanager
+def round_trips(engine: Engine, *, counting: bool = True) -> Iterator[Counter[str]]:
+    """Statements (by their first word) and commits sent through `engine` inside the block,
+    counted with SQLAlchemy's events: what one registration costs in round trips. Off unless
+    `counting`: the listeners cost the client ~0.3 ms of CPU per registration
+    (bench/registry_profile.py, 2.65 vs 2.2-2.5 ms), so a timed run counts nothing."""
     sent = Counter[str]()
+    if not counting:
+        yield sent
+        return
 
     def statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
         if "pg_stat_activity" not in sql:  # the wait sampler's own query
@@ -330,7 +338,11 @@ def count_round_trips(engine: Engine) -> Counter[str]:
 
     event.listen(engine, "before_cursor_execute", statement)
     event.listen(engine, "commit", commit)
-    return sent
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
 
 
 @dataclass
@@ -417,7 +429,8 @@ def check(factory: sessionmaker[Session], result: RunResult) -> str:
 
 
 def bench(url: str, *, threads: int, size: int, persons: int, sessions: int,
-          pool: int, processes: bool = False, apart: bool = False) -> RunResult:
+          pool: int, processes: bool = False, apart: bool = False,
+          count_trips: bool = False) -> RunResult:
     """Reset, prepare (untimed), run the registrations (timed), check."""
     engine = create_db_engine(url, pool_size=pool)
     try:
@@ -430,14 +443,13 @@ def bench(url: str, *, threads: int, size: int, persons: int, sessions: int,
             if processes:
                 engine.dispose()  # the clients fork: no pooled connection crosses over
                 timings = run_processes(url, actor, keyring, attempts, clients=threads,
-                                        size=size, apart=apart, trips=trips)
+                                        size=size, apart=apart, trips=trips,
+                                        count_trips=count_trips)
             else:
-                trips = count_round_trips(engine)
-                timings = run_workers(factory, actor, keyring, attempts, threads=threads,
-                                      size=size)
-        # a copy: the check below sends statements through the same engine
-        result = RunResult(engine.dialect.name, threads, size, *timings, Counter(trips),
-                           sampled)
+                with round_trips(engine, counting=count_trips) as trips:
+                    timings = run_workers(factory, actor, keyring, attempts, threads=threads,
+                                          size=size)
+        result = RunResult(engine.dialect.name, threads, size, *timings, trips, sampled)
         print(f"  check: {check(factory, result)}")
         return result
     finally:
@@ -470,6 +482,8 @@ def report(result: RunResult) -> None:
               f"{result.ceiling:.0f} commits/s; registrations reach "
               f"{100 * result.attempts / result.wall_s / result.ceiling:.1f}% of it")
     calls = len(result.latencies_ms)
+    if not result.round_trips:
+        return
     trips = ", ".join(f"{name} {n / calls:.1f}" for name, n in result.round_trips.most_common())
     print(f"  round trips per call (SQLAlchemy events): "
           f"{sum(result.round_trips.values()) / calls:.1f} ({trips})")
@@ -488,6 +502,9 @@ def main() -> None:
                         help="with --processes: each person's attempts go to one client")
     parser.add_argument("--persons", type=int, default=1000)
     parser.add_argument("--sessions", type=int, default=CAP + 1, help="attempts per person")
+    parser.add_argument("--count-trips", action="store_true",
+                        help="count round trips per call (SQLAlchemy events; they cost the "
+                        "clients CPU, so the rate is then a little lower)")
     parser.add_argument("--ceiling", type=float, default=0, metavar="SECONDS",
                         help="after each PostgreSQL single-registration run, pgbench's "
                         "one-row-insert commits/s at as many clients for this long")
@@ -499,7 +516,8 @@ def main() -> None:
             for url in (args.url, sqlite_url) if args.sqlite else (args.url,):
                 result = bench(url, threads=threads, size=size, persons=args.persons,
                                sessions=args.sessions, pool=max(threads, 2) + 2,
-                               processes=args.processes, apart=args.apart)
+                               processes=args.processes, apart=args.apart,
+                               count_trips=args.count_trips)
                 if args.ceiling and size == 1 and result.backend == "postgresql":
                     result = replace(result, ceiling=pg_ceiling.ceiling(
                         url, clients=threads, seconds=args.ceiling))
