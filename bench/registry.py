@@ -45,9 +45,11 @@ Run (durable: a cluster of its own, fsync on)
     export URL=$(SIMKYC_PG_DIR=/tmp/pg-bench SIMKYC_PG_DURABLE=1 SIMKYC_PG_DB=simkyc_bench \\
                  scripts/postgres.sh)
     .venv/bin/python bench/registry.py --url "$URL" [--persons 1000] [--threads 1 4 16]
-        [--batch 1 500] [--processes [--apart]] [--sqlite]
+        [--batch 1 500] [--processes [--apart]] [--sqlite] [--ceiling 5] [--count-trips]
     (the database's schema is dropped and migrated anew for each run; --sqlite repeats each
-    run on a new SQLite file)
+    run on a new SQLite file; --ceiling N runs bench/pg_ceiling.py's pgbench for N seconds
+    after each single-registration run, at as many clients, and prints the share of it
+    the registrations reached)
 """
 
 from __future__ import annotations
