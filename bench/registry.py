@@ -259,23 +259,27 @@ def run_workers(factory: sessionmaker[Session], actor: Actor, keyring: Keyring,
 
 def run_processes(url: str, actor: Actor, keyring: Keyring, attempts: list[Attempt], *,
                   clients: int, size: int, apart: bool, trips: Counter[str],
-                  count_trips: bool) -> tuple[float, float, Counter[str], list[float]]:
-    """Each client its own process (own engine, one connection), as `simkyc serve --workers
-    N` runs them: no GIL shared between clients. Attempts are dealt round-robin, or with
-    `apart` each person's to one client (agents serving different customers: no client
-    waits on another's lock of a person); the processes start together (a barrier) and the
-    wall time is the slowest one's."""
+                  count_trips: bool, workers: int = 0
+                  ) -> tuple[float, float, Counter[str], list[float]]:
+    """Each client its own process (own engine, one connection): no GIL shared between
+    clients; or with `workers` W the clients shared out over W processes, a thread and a
+    connection per client (16 concurrent clients served by `simkyc serve --workers W` on W
+    cores, instead of 16 worker processes time-sharing them). Attempts are dealt
+    round-robin, or with `apart` each person's to one client (agents serving different
+    customers: no client waits on another's lock of a person); the processes start
+    together (a barrier) and the wall time is the slowest one's."""
     if apart:
         owner = {p: i % clients for i, p in enumerate(dict.fromkeys(a.person_id
                                                                      for a in attempts))}
         dealt = [[a for a in attempts if owner[a.person_id] == i] for i in range(clients)]
     else:
         dealt = [attempts[i::clients] for i in range(clients)]
+    processes = min(workers, clients) if workers else clients
     context = multiprocessing.get_context("fork")
-    barrier, results = context.Barrier(clients + 1), context.Queue()
+    barrier, results = context.Barrier(processes + 1), context.Queue()
     procs = [context.Process(target=_client, args=(
-        ClientJob(url, actor, keyring, dealt[i], size, count_trips), barrier, results))
-        for i in range(clients)]
+        ClientJob(url, actor, keyring, dealt[i::processes], size, count_trips), barrier,
+        results)) for i in range(processes)]
     for proc in procs:
         proc.start()
     barrier.wait()
@@ -295,26 +299,43 @@ def run_processes(url: str, actor: Actor, keyring: Keyring, attempts: list[Attem
 
 @dataclass(frozen=True)
 class ClientJob:
-    """What one client process registers, and where."""
+    """What one client process registers (one list of attempts per client it runs, each
+    client a thread with its own connection), and where."""
 
     url: str
     actor: Actor
     keyring: Keyring
-    attempts: list[Attempt]
+    clients: list[list[Attempt]]
     size: int
     count_trips: bool
 
 
 def _client(job: ClientJob, barrier: Any, results: Any) -> None:
-    engine = create_db_engine(job.url, pool_size=1)
+    engine = create_db_engine(job.url, pool_size=len(job.clients))
     try:
         factory = session_factory(engine)
-        with factory() as db:  # connect before the start line
-            db.execute(text("SELECT 1"))
+        connections = [engine.connect() for _ in job.clients]  # connect before the start
+        for connection in connections:
+            connection.close()
+        parts: list[tuple[float, float, Counter[str], list[float]]] = []
+
+        def client(attempts: list[Attempt]) -> None:
+            parts.append(run_workers(factory, job.actor, job.keyring, attempts, threads=1,
+                                     size=job.size))
+
+        threads = [threading.Thread(target=client, args=(a,)) for a in job.clients]
         with round_trips(engine, counting=job.count_trips) as sent:
             barrier.wait()
-            _, cpu, outcomes, latencies = run_workers(factory, job.actor, job.keyring,
-                                                      job.attempts, threads=1, size=job.size)
+            cpu = time.process_time()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            cpu = time.process_time() - cpu
+        outcomes, latencies = Counter[str](), list[float]()
+        for _, _, codes, timings in parts:
+            outcomes.update(codes)
+            latencies.extend(timings)
         results.put((outcomes, latencies, cpu, sent))
     finally:
         engine.dispose()
@@ -432,7 +453,7 @@ def check(factory: sessionmaker[Session], result: RunResult) -> str:
 
 def bench(url: str, *, threads: int, size: int, persons: int, sessions: int,
           pool: int, processes: bool = False, apart: bool = False,
-          count_trips: bool = False) -> RunResult:
+          count_trips: bool = False, workers: int = 0) -> RunResult:
     """Reset, prepare (untimed), run the registrations (timed), check."""
     engine = create_db_engine(url, pool_size=pool)
     try:
@@ -446,7 +467,7 @@ def bench(url: str, *, threads: int, size: int, persons: int, sessions: int,
                 engine.dispose()  # the clients fork: no pooled connection crosses over
                 timings = run_processes(url, actor, keyring, attempts, clients=threads,
                                         size=size, apart=apart, trips=trips,
-                                        count_trips=count_trips)
+                                        count_trips=count_trips, workers=workers)
             else:
                 with round_trips(engine, counting=count_trips) as trips:
                     timings = run_workers(factory, actor, keyring, attempts, threads=threads,
@@ -504,6 +525,10 @@ def main() -> None:
                         help="with --processes: each person's attempts go to one client")
     parser.add_argument("--persons", type=int, default=1000)
     parser.add_argument("--sessions", type=int, default=CAP + 1, help="attempts per person")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="with --processes: the clients shared out over this many "
+                        "processes (a thread and a connection per client), as `simkyc serve "
+                        "--workers N` serves concurrent clients; 0: a process per client")
     parser.add_argument("--count-trips", action="store_true",
                         help="count round trips per call (SQLAlchemy events; they cost the "
                         "clients CPU, so the rate is then a little lower)")
@@ -519,12 +544,14 @@ def main() -> None:
                 result = bench(url, threads=threads, size=size, persons=args.persons,
                                sessions=args.sessions, pool=max(threads, 2) + 2,
                                processes=args.processes, apart=args.apart,
-                               count_trips=args.count_trips)
+                               count_trips=args.count_trips, workers=args.workers)
                 if args.ceiling and size == 1 and result.backend == "postgresql":
                     result = replace(result, ceiling=pg_ceiling.ceiling(
                         url, clients=threads, seconds=args.ceiling))
                 results[(result.backend, threads, size)] = result
                 report(result)
+                if args.processes and args.workers:
+                    print(f"  clients served by {min(args.workers, threads)} processes")
     ratios(results)
 
 
