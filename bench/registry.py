@@ -27,10 +27,14 @@ Checks afterwards
 Clients
     `--threads N`: N client threads in this process (one GIL: the client's Python bounds the
     rate); with `--processes` each client is its own process with its own connection, as
-    `simkyc serve --workers N` serves them; `--apart` deals each person's attempts to one
-    client (agents serving different customers), so clients never queue on one another's
-    person lock; without it the shuffled attempts make concurrent clients contend for the
-    same persons (the cap's lock serialises them: `Lock:transactionid` in the wait sample).
+    `simkyc serve --workers N` would with N = clients; `--workers W` shares the clients out
+    over W processes instead, a thread and a connection per client, as `simkyc serve
+    --workers W` on W cores serves that many concurrent clients (16 client processes on 2
+    cores spent 1.6-2x the client CPU per registration of 16 clients over 2 processes);
+    `--apart` deals each person's attempts to one client (agents serving different
+    customers), so clients never queue on one another's person lock; without it the
+    shuffled attempts make concurrent clients contend for the same persons (the cap's lock
+    serialises them: `Lock:transactionid` in the wait sample).
     With `--count-trips` each run prints its round trips per call (statements by kind and
     commits, counted with SQLAlchemy's events; psycopg's BEGIN and the pool's pre-ping come on
     top); off by default, since the listeners cost the clients CPU.
