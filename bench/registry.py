@@ -21,17 +21,23 @@ Workload (prepared in bulk, untimed)
 Checks afterwards
     No person holds more lines than the cap, every refusal was a cap refusal, and
     `privacy.tlog.verify_log` passes. On PostgreSQL a sampler reads pg_stat_activity every
-    25 ms (SAMPLE_S) during the run and prints what the registry's backends were waiting on.
+    25 ms (SAMPLE_S) during the run and prints what the registry's backends were doing (idle,
+    waiting for their client, counted too), their CPU and the machine's busy share.
 
 Clients
     `--threads N`: N client threads in this process (one GIL: the client's Python bounds the
     rate); with `--processes` each client is its own process with its own connection, as
-    `simkyc serve --workers N` serves them; `--apart` deals each person's attempts to one
-    client (agents serving different customers), so clients never queue on one another's
-    person lock; without it the shuffled attempts make concurrent clients contend for the
-    same persons (the cap's lock serialises them: `Lock:transactionid` in the wait sample).
-    Each run prints its round trips per call (statements by kind and commits, counted with
-    SQLAlchemy's events; psycopg's BEGIN and the pool's pre-ping come on top).
+    `simkyc serve --workers N` would with N = clients; `--workers W` shares the clients out
+    over W processes instead, a thread and a connection per client, as `simkyc serve
+    --workers W` on W cores serves that many concurrent clients (16 client processes on 2
+    cores spent 1.6-2x the client CPU per registration of 16 clients over 2 processes);
+    `--apart` deals each person's attempts to one client (agents serving different
+    customers), so clients never queue on one another's person lock; without it the
+    shuffled attempts make concurrent clients contend for the same persons (the cap's lock
+    serialises them: `Lock:transactionid` in the wait sample).
+    With `--count-trips` each run prints its round trips per call (statements by kind and
+    commits, counted with SQLAlchemy's events; psycopg's BEGIN and the pool's pre-ping come on
+    top); off by default, since the listeners cost the clients CPU.
 
 Caveat
     Without SIMKYC_PG_DURABLE=1, scripts/postgres.sh runs PostgreSQL with fsync,
@@ -43,9 +49,11 @@ Run (durable: a cluster of its own, fsync on)
     export URL=$(SIMKYC_PG_DIR=/tmp/pg-bench SIMKYC_PG_DURABLE=1 SIMKYC_PG_DB=simkyc_bench \\
                  scripts/postgres.sh)
     .venv/bin/python bench/registry.py --url "$URL" [--persons 1000] [--threads 1 4 16]
-        [--batch 1 500] [--processes [--apart]] [--sqlite]
+        [--batch 1 500] [--processes [--apart]] [--sqlite] [--ceiling 5] [--count-trips]
     (the database's schema is dropped and migrated anew for each run; --sqlite repeats each
-    run on a new SQLite file)
+    run on a new SQLite file; --ceiling N runs bench/pg_ceiling.py's pgbench for N seconds
+    after each single-registration run, at as many clients, and prints the share of it
+    the registrations reached)
 """
 
 from __future__ import annotations
@@ -53,6 +61,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import multiprocessing
+import os
 import random
 import tempfile
 import threading
@@ -60,11 +69,12 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pg_ceiling
 from sqlalchemy import Engine, event, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -90,6 +100,7 @@ JURISDICTION, CAP = "CN", 5
 # the server share (200 pg_stat_activity scans a second); 25 ms still samples a run thousands
 # of times.
 SAMPLE_S = 0.025
+TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 NOW = datetime.now(UTC)
 
 
@@ -115,7 +126,8 @@ class RunResult:
     outcomes: Counter[str]
     latencies_ms: list[float]
     round_trips: Counter[str]  # statements and commits sent during the timed run
-    waits: Counter[str]
+    sampled: Sampled
+    ceiling: float | None = None  # pgbench's one-row-insert commits/s at as many clients
 
     @property
     def attempts(self) -> int:
@@ -250,24 +262,28 @@ def run_workers(factory: sessionmaker[Session], actor: Actor, keyring: Keyring,
 
 
 def run_processes(url: str, actor: Actor, keyring: Keyring, attempts: list[Attempt], *,
-                  clients: int, size: int, apart: bool, trips: Counter[str]
+                  clients: int, size: int, apart: bool, trips: Counter[str],
+                  count_trips: bool, workers: int = 0
                   ) -> tuple[float, float, Counter[str], list[float]]:
-    """Each client its own process (own engine, one connection), as `simkyc serve --workers
-    N` runs them: no GIL shared between clients. Attempts are dealt round-robin, or with
-    `apart` each person's to one client (agents serving different customers: no client
-    waits on another's lock of a person); the processes start together (a barrier) and the
-    wall time is the slowest one's."""
+    """Each client its own process (own engine, one connection): no GIL shared between
+    clients; or with `workers` W the clients shared out over W processes, a thread and a
+    connection per client (16 concurrent clients served by `simkyc serve --workers W` on W
+    cores, instead of 16 worker processes time-sharing them). Attempts are dealt
+    round-robin, or with `apart` each person's to one client (agents serving different
+    customers: no client waits on another's lock of a person); the processes start
+    together (a barrier) and the wall time is the slowest one's."""
     if apart:
         owner = {p: i % clients for i, p in enumerate(dict.fromkeys(a.person_id
                                                                      for a in attempts))}
         dealt = [[a for a in attempts if owner[a.person_id] == i] for i in range(clients)]
     else:
         dealt = [attempts[i::clients] for i in range(clients)]
+    processes = min(workers, clients) if workers else clients
     context = multiprocessing.get_context("fork")
-    barrier, results = context.Barrier(clients + 1), context.Queue()
+    barrier, results = context.Barrier(processes + 1), context.Queue()
     procs = [context.Process(target=_client, args=(
-        ClientJob(url, actor, keyring, dealt[i], size), barrier, results))
-        for i in range(clients)]
+        ClientJob(url, actor, keyring, dealt[i::processes], size, count_trips), barrier,
+        results)) for i in range(processes)]
     for proc in procs:
         proc.start()
     barrier.wait()
@@ -287,34 +303,58 @@ def run_processes(url: str, actor: Actor, keyring: Keyring, attempts: list[Attem
 
 @dataclass(frozen=True)
 class ClientJob:
-    """What one client process registers, and where."""
+    """What one client process registers (one list of attempts per client it runs, each
+    client a thread with its own connection), and where."""
 
     url: str
     actor: Actor
     keyring: Keyring
-    attempts: list[Attempt]
+    clients: list[list[Attempt]]
     size: int
+    count_trips: bool
 
 
 def _client(job: ClientJob, barrier: Any, results: Any) -> None:
-    engine = create_db_engine(job.url, pool_size=1)
+    engine = create_db_engine(job.url, pool_size=len(job.clients))
     try:
         factory = session_factory(engine)
-        with factory() as db:  # connect before the start line
-            db.execute(text("SELECT 1"))
-        sent = count_round_trips(engine)
-        barrier.wait()
-        _, cpu, outcomes, latencies = run_workers(factory, job.actor, job.keyring,
-                                                  job.attempts, threads=1, size=job.size)
+        connections = [engine.connect() for _ in job.clients]  # connect before the start
+        for connection in connections:
+            connection.close()
+        parts: list[tuple[float, float, Counter[str], list[float]]] = []
+
+        def client(attempts: list[Attempt]) -> None:
+            parts.append(run_workers(factory, job.actor, job.keyring, attempts, threads=1,
+                                     size=job.size))
+
+        threads = [threading.Thread(target=client, args=(a,)) for a in job.clients]
+        with round_trips(engine, counting=job.count_trips) as sent:
+            barrier.wait()
+            cpu = time.process_time()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            cpu = time.process_time() - cpu
+        outcomes, latencies = Counter[str](), list[float]()
+        for _, _, codes, timings in parts:
+            outcomes.update(codes)
+            latencies.extend(timings)
         results.put((outcomes, latencies, cpu, sent))
     finally:
         engine.dispose()
 
 
-def count_round_trips(engine: Engine) -> Counter[str]:
-    """Statements (by their first word) and commits sent through `engine` from now on,
-    counted with SQLAlchemy's events: what one registration costs in round trips."""
+@contextmanager
+def round_trips(engine: Engine, *, counting: bool = True) -> Iterator[Counter[str]]:
+    """Statements (by their first word) and commits sent through `engine` inside the block,
+    counted with SQLAlchemy's events: what one registration costs in round trips. Off unless
+    `counting`: the listeners cost the client ~0.3 ms of CPU per registration
+    (bench/registry_profile.py, 2.65 vs 2.2-2.5 ms), so a timed run counts nothing."""
     sent = Counter[str]()
+    if not counting:
+        yield sent
+        return
 
     def statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
         if "pg_stat_activity" not in sql:  # the wait sampler's own query
@@ -325,33 +365,78 @@ def count_round_trips(engine: Engine) -> Counter[str]:
 
     event.listen(engine, "before_cursor_execute", statement)
     event.listen(engine, "commit", commit)
-    return sent
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+
+
+@dataclass
+class Sampled:
+    """What the sampler saw during a run: backend wait events, the backends' CPU seconds (by
+    /proc, first and last sight of each backend pid) and the machine's busy share of its
+    cores (/proc/stat)."""
+
+    waits: Counter[str] = field(default_factory=Counter)
+    backend_cpu: dict[int, tuple[float, float]] = field(default_factory=dict)
+    machine_busy: float = 0.0
+
+    def backend_cpu_s(self) -> float:
+        return sum(last - first for first, last in self.backend_cpu.values())
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores since boot (/proc/stat's cpu line)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """A local process's user + system CPU seconds, None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICKS_PER_S
 
 
 @contextmanager
-def wait_sampler(engine: Engine) -> Iterator[Counter[str]]:
-    """On PostgreSQL, what the other backends of this database wait on, sampled every SAMPLE_S."""
-    waits, stop = Counter[str](), threading.Event()
+def wait_sampler(engine: Engine) -> Iterator[Sampled]:
+    """On PostgreSQL, what the other backends of this database do (a wait event, running, or
+    idle waiting for their client: `client:idle`, `client:idle in transaction`) and their
+    CPU, sampled every SAMPLE_S; on any backend, the machine's busy share over the block.
+    Counting the idle ones too matters: an active backend at 16 clients is mostly in the WAL
+    flush, but most backends are not active, they wait for their client's Python."""
+    sampled, stop = Sampled(), threading.Event()
 
     def sample() -> None:
-        query = text("SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU/running') "
+        query = text("SELECT pid, CASE WHEN state = 'active' THEN coalesce(wait_event_type "
+                     "|| ':' || wait_event, 'CPU/running') ELSE 'client:' || state END "
                      "FROM pg_stat_activity WHERE datname = current_database() "
-                     "AND pid <> pg_backend_pid() AND state = 'active'")
+                     "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
         with engine.connect() as connection:
             while not stop.wait(SAMPLE_S):
-                for (event,) in connection.execute(query):
-                    waits[str(event)] += 1
+                for pid, event in connection.execute(query):
+                    sampled.waits[str(event)] += 1
+                    if (cpu := process_cpu_s(pid)) is not None:
+                        first = sampled.backend_cpu.get(pid, (cpu, cpu))[0]
+                        sampled.backend_cpu[pid] = (first, cpu)
                 connection.rollback()
 
     sampler = threading.Thread(target=sample, daemon=True)
     if engine.dialect.name == "postgresql":
         sampler.start()
+    busy, total = machine_ticks()
     try:
-        yield waits
+        yield sampled
     finally:
         stop.set()
         if sampler.is_alive():
             sampler.join()
+        now_busy, now_total = machine_ticks()
+        sampled.machine_busy = (now_busy - busy) / max(1, now_total - total)
 
 
 def check(factory: sessionmaker[Session], result: RunResult) -> str:
@@ -371,7 +456,8 @@ def check(factory: sessionmaker[Session], result: RunResult) -> str:
 
 
 def bench(url: str, *, threads: int, size: int, persons: int, sessions: int,
-          pool: int, processes: bool = False, apart: bool = False) -> RunResult:
+          pool: int, processes: bool = False, apart: bool = False,
+          count_trips: bool = False, workers: int = 0) -> RunResult:
     """Reset, prepare (untimed), run the registrations (timed), check."""
     engine = create_db_engine(url, pool_size=pool)
     try:
@@ -380,17 +466,17 @@ def bench(url: str, *, threads: int, size: int, persons: int, sessions: int,
         actor = agent(factory)
         attempts = prepare(factory, keyring, actor, persons=persons, sessions=sessions)
         trips = Counter[str]()
-        with wait_sampler(engine) as waits:
+        with wait_sampler(engine) as sampled:
             if processes:
                 engine.dispose()  # the clients fork: no pooled connection crosses over
                 timings = run_processes(url, actor, keyring, attempts, clients=threads,
-                                        size=size, apart=apart, trips=trips)
+                                        size=size, apart=apart, trips=trips,
+                                        count_trips=count_trips, workers=workers)
             else:
-                trips = count_round_trips(engine)
-                timings = run_workers(factory, actor, keyring, attempts, threads=threads,
-                                      size=size)
-        # a copy: the check below sends statements through the same engine
-        result = RunResult(engine.dialect.name, threads, size, *timings, Counter(trips), waits)
+                with round_trips(engine, counting=count_trips) as trips:
+                    timings = run_workers(factory, actor, keyring, attempts, threads=threads,
+                                          size=size)
+        result = RunResult(engine.dialect.name, threads, size, *timings, trips, sampled)
         print(f"  check: {check(factory, result)}")
         return result
     finally:
@@ -410,12 +496,21 @@ def report(result: RunResult) -> None:
           f"lines/s  per call: p50={result.percentile(0.5):.1f} ms "
           f"p99={result.percentile(0.99):.1f} ms  client CPU "
           f"{1000 * result.cpu_s / result.attempts:.2f} ms/attempt")
-    total = sum(result.waits.values())
-    if total:
-        top = ", ".join(f"{name} {100 * n / total:.0f}%"
-                        for name, n in result.waits.most_common(6))
-        print(f"  pg backends (sampled): {top}")
+    waits = result.sampled.waits
+    if total := sum(waits.values()):
+        top = ", ".join(f"{name} {100 * n / total:.0f}%" for name, n in waits.most_common(7))
+        print(f"  pg backends (sampled; client:* = idle, waiting for its client): {top}")
+        print(f"  pg backends' CPU {1000 * result.sampled.backend_cpu_s() / result.attempts:.2f}"
+              f" ms/attempt (/proc, sampled pids)")
+    print(f"  machine busy {100 * result.sampled.machine_busy:.0f}% of its "
+          f"{os.cpu_count()} cores (/proc/stat, all processes)")
+    if result.ceiling is not None:
+        print(f"  pgbench one-row-insert ceiling at {result.threads} clients: "
+              f"{result.ceiling:.0f} commits/s; registrations reach "
+              f"{100 * result.attempts / result.wall_s / result.ceiling:.1f}% of it")
     calls = len(result.latencies_ms)
+    if not result.round_trips:
+        return
     trips = ", ".join(f"{name} {n / calls:.1f}" for name, n in result.round_trips.most_common())
     print(f"  round trips per call (SQLAlchemy events): "
           f"{sum(result.round_trips.values()) / calls:.1f} ({trips})")
@@ -434,6 +529,16 @@ def main() -> None:
                         help="with --processes: each person's attempts go to one client")
     parser.add_argument("--persons", type=int, default=1000)
     parser.add_argument("--sessions", type=int, default=CAP + 1, help="attempts per person")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="with --processes: the clients shared out over this many "
+                        "processes (a thread and a connection per client), as `simkyc serve "
+                        "--workers N` serves concurrent clients; 0: a process per client")
+    parser.add_argument("--count-trips", action="store_true",
+                        help="count round trips per call (SQLAlchemy events; they cost the "
+                        "clients CPU, so the rate is then a little lower)")
+    parser.add_argument("--ceiling", type=float, default=0, metavar="SECONDS",
+                        help="after each PostgreSQL single-registration run, pgbench's "
+                        "one-row-insert commits/s at as many clients for this long")
     args = parser.parse_args()
     results: dict[tuple[str, int, int], RunResult] = {}
     with tempfile.TemporaryDirectory() as folder:
@@ -442,9 +547,15 @@ def main() -> None:
             for url in (args.url, sqlite_url) if args.sqlite else (args.url,):
                 result = bench(url, threads=threads, size=size, persons=args.persons,
                                sessions=args.sessions, pool=max(threads, 2) + 2,
-                               processes=args.processes, apart=args.apart)
+                               processes=args.processes, apart=args.apart,
+                               count_trips=args.count_trips, workers=args.workers)
+                if args.ceiling and size == 1 and result.backend == "postgresql":
+                    result = replace(result, ceiling=pg_ceiling.ceiling(
+                        url, clients=threads, seconds=args.ceiling))
                 results[(result.backend, threads, size)] = result
                 report(result)
+                if args.processes and args.workers:
+                    print(f"  clients served by {min(args.workers, threads)} processes")
     ratios(results)
 
 
