@@ -19,6 +19,7 @@ search) it is paused at its next step until then.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -73,12 +74,19 @@ class Gate:
         self.check()
 
 
+def _key(strip: Image, *extra: float) -> tuple[object, ...]:
+    """A strip's identity: its shape and a digest of its pixels."""
+    digest = hashlib.blake2b(np.ascontiguousarray(strip).tobytes(), digest_size=16).digest()
+    return (strip.shape, digest, *extra)
+
+
 class _GatedReader:
     """RapidOCR as the search sees it: its detector (the slow pass's first step) waits at
-    the gate, every recognition checks it."""
+    the gate, every recognition checks it; a strip read once is not read again."""
 
     def __init__(self, reader: CardReader, gate: Gate) -> None:
         self._reader, self._gate = reader, gate
+        self._read: dict[tuple[object, ...], tuple[NDArray[np.float32], tuple[str, ...]]] = {}
 
     def detect(self, image: Image) -> NDArray[np.float32] | None:
         self._gate.wait()
@@ -88,18 +96,27 @@ class _GatedReader:
         self, strip: Image, *, stretch: float = 1.0
     ) -> tuple[NDArray[np.float32], tuple[str, ...]]:
         self._gate.check()
-        return self._reader.frame_probabilities(strip, stretch=stretch)
+        key = _key(strip, stretch)
+        if key not in self._read:
+            self._read[key] = self._reader.frame_probabilities(strip, stretch=stretch)
+        frames, classes = self._read[key]
+        return frames.copy(), classes
 
 
 class _GatedOwn:
-    """The own recognizer, checking the gate before each line."""
+    """The own recognizer, checking the gate before each line; a line read once is not
+    read again."""
 
     def __init__(self, own: OcrbRecognizer, gate: Gate) -> None:
         self._own, self._gate = own, gate
+        self._read: dict[tuple[object, ...], NDArray[np.float64]] = {}
 
     def line_scores(self, strip: Image) -> NDArray[np.float64]:
         self._gate.check()
-        return self._own.line_scores(strip)
+        key = _key(strip)
+        if key not in self._read:
+            self._read[key] = self._own.line_scores(strip)
+        return self._read[key].copy()
 
 
 class _GatedSecond:
@@ -117,6 +134,22 @@ class _GatedSecond:
         return self._second.read(strips)
 
 
+def search_tools(reader: CardReader, own: OcrbRecognizer | None,
+                 second: TesseractLines | None, gate: Gate | None = None
+                 ) -> tuple[CardReader, OcrbRecognizer | None, TesseractLines | None]:
+    """The readers one MRZ search is given: behind `gate` (None: one already open), and
+    remembering each strip they read. One search reads the same strips more than once: the
+    own recognizer reads the text detector's bands in its own pass and again as RapidOCR's
+    witness, and Tesseract's pass reads the likeliest band by both once more. Each strip is
+    recognised once (the same pixels give the same scores: the results do not change)."""
+    if gate is None:
+        gate = Gate()
+        gate.decide(wanted=True)
+    return (cast(CardReader, _GatedReader(reader, gate)),
+            None if own is None else cast(OcrbRecognizer, _GatedOwn(own, gate)),
+            None if second is None else cast(TesseractLines, _GatedSecond(second, gate)))
+
+
 Search = Callable[[CardReader, OcrbRecognizer | None, TesseractLines | None], MrzFound]
 
 
@@ -128,10 +161,7 @@ class SearchAhead:
                  second: TesseractLines | None) -> None:
         self.gate = Gate()
         self._future: Future[MrzFound] = Future()
-        gated = (cast(CardReader, _GatedReader(reader, self.gate)),
-                 None if own is None else cast(OcrbRecognizer, _GatedOwn(own, self.gate)),
-                 None if second is None else cast(TesseractLines,
-                                                   _GatedSecond(second, self.gate)))
+        gated = search_tools(reader, own, second, self.gate)
         self._thread = threading.Thread(target=self._run, args=(search, *gated),
                                         name="mrz-ahead", daemon=True)
         self._thread.start()

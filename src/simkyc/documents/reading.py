@@ -16,7 +16,9 @@ the proofing flow's document step, `simkyc document check`, `simkyc eval documen
 3. **The MRZ anywhere** on the image (`mrz_read.find_mrz`: morphology's bands read by the
    own recognizer, then the text detector's, RapidOCR, Tesseract as a witness), whether or not
    a card outline or portrait was found; skipped when the band's MRZ verified, or the card
-   is a resident ID card (selected as one, or its number read: it has no MRZ).
+   is a resident ID card (selected as one, or its number read: it has no MRZ). `read`
+   starts this search ahead, beside the portrait (`mrz_ahead`), and takes its result only
+   where the sequential reading would have made the same search; the results are the same.
 4. **Cross-check** of the typed data against every reading (`crosscheck`).
 
 A verified MRZ states the document's issuing state (ICAO 9303 three-letter code), exposed as
@@ -36,7 +38,7 @@ from simkyc.documents import ocrb
 from simkyc.documents.card_text import CardText, card_lines, is_cjk, read_band_mrz
 from simkyc.documents.cn_card import CnCardText, read_cn_lines
 from simkyc.documents.crosscheck import TextCheck, Typed, cross_check
-from simkyc.documents.mrz_ahead import SearchAhead
+from simkyc.documents.mrz_ahead import SearchAhead, search_tools
 from simkyc.documents.mrz_correct import MrzReading
 from simkyc.documents.mrz_read import MrzFound, find_mrz
 from simkyc.documents.ocr import CardReader, TextLine
@@ -203,8 +205,9 @@ class DocumentReader:
             else:
                 if ahead is not None:
                     ahead.cancel()  # a hint read on the card: not the search made ahead
-                found = find_mrz(self.ocr, image, today=today, number_hint=text.number,
-                                 second=self.second, own=self.own)
+                ocr, own, second = search_tools(self.ocr, self.own, self.second)
+                found = find_mrz(ocr, image, today=today, number_hint=text.number,
+                                 second=second, own=own)
             if found.verified or (text.mrz is None and found.reading is not None):
                 text = replace(text, mrz=found.reading)
         return TextCheck(text, cross_check(text, typed, sure_score=self.sure_score, cn=cn), cn)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from simkyc.documents.crosscheck import Typed
-from simkyc.documents.mrz_ahead import Gate, SearchAhead, SearchCancelled
+from simkyc.documents.mrz_ahead import Gate, SearchAhead, SearchCancelled, search_tools
 from simkyc.documents.mrz_correct import correct_mrz
 from simkyc.documents.mrz_locate import MrzBand, _strip_box, _turn, band_strips
 from simkyc.documents.mrz_read import MrzFound
@@ -126,3 +126,24 @@ def test_a_cancelled_gate_stops_the_next_step_and_a_late_word_changes_nothing() 
         gate.check()
     with pytest.raises(SearchCancelled):
         gate.wait()
+
+
+def test_one_search_recognises_each_strip_once() -> None:
+    calls: list[int] = []
+
+    class Counting(CardReader):
+        def frame_probabilities(self, strip: np.ndarray, *, stretch: float = 1.0
+                                ) -> tuple[np.ndarray, tuple[str, ...]]:
+            calls.append(strip.shape[1])
+            return np.full((4, 3), float(strip.mean()), np.float32), ("", "A", "<")
+
+    reader, _, _ = search_tools(Counting(), None, None)
+    strip = _textured(48, 300)
+    first, classes = reader.frame_probabilities(strip, stretch=2.0)
+    first[:] = -1  # a caller's change never reaches the next caller
+    again, _ = reader.frame_probabilities(strip.copy(), stretch=2.0)
+    other, _ = reader.frame_probabilities(_textured(48, 301), stretch=2.0)
+    assert calls == [300, 301]
+    assert classes == ("", "A", "<")
+    assert float(again[0, 0]) == float(np.float32(strip.mean()))
+    assert other.shape == (4, 3)
