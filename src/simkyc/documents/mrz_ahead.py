@@ -13,8 +13,9 @@ needed, made again as before. The results are the sequential reading's, call for
 What a cancelled search may cost is bounded: it runs its quick pass (morphology and the own
 recognizer, ~0.1-0.4 s of CPU) at once, but waits before the text detector, the first step
 of its slow pass (seconds), until the reader says whether the result is wanted (`Gate`);
-and when a card-shaped document was found (its text is read first and may settle the
-search) it is paused at its next step until then.
+and as soon as the portrait's search sees a card outline (a card-shaped document's text is
+read first and may settle or hint the search) it is paused at its next step until then
+(resumed if the portrait is found elsewhere).
 """
 
 from __future__ import annotations
@@ -61,6 +62,10 @@ class Gate:
         cores are its)."""
         if not self._decided.is_set():
             self._running.clear()
+
+    def resume(self) -> None:
+        """Let a paused search go on (its slow pass still waits for `decide`)."""
+        self._running.set()
 
     def check(self) -> None:
         """Wait while paused; raise SearchCancelled when the result is no longer wanted."""
@@ -135,7 +140,8 @@ class _GatedSecond:
 
 
 def search_tools(reader: CardReader, own: OcrbRecognizer | None,
-                 second: TesseractLines | None, gate: Gate | None = None
+                 second: TesseractLines | None, gate: Gate | None = None, *,
+                 like: SearchAhead | None = None
                  ) -> tuple[CardReader, OcrbRecognizer | None, TesseractLines | None]:
     """The readers one MRZ search is given: behind `gate` (None: one already open), and
     remembering each strip they read. One search reads the same strips more than once: the
@@ -145,8 +151,14 @@ def search_tools(reader: CardReader, own: OcrbRecognizer | None,
     if gate is None:
         gate = Gate()
         gate.decide(wanted=True)
-    return (cast(CardReader, _GatedReader(reader, gate)),
-            None if own is None else cast(OcrbRecognizer, _GatedOwn(own, gate)),
+    gated_reader = _GatedReader(reader, gate)
+    gated_own = None if own is None else _GatedOwn(own, gate)
+    if like is not None:  # what a cancelled search ahead recognised serves the search again
+        gated_reader._read = like.readers[0]._read
+        if gated_own is not None and like.readers[1] is not None:
+            gated_own._read = like.readers[1]._read
+    return (cast(CardReader, gated_reader),
+            None if gated_own is None else cast(OcrbRecognizer, gated_own),
             None if second is None else cast(TesseractLines, _GatedSecond(second, gate)))
 
 
@@ -162,6 +174,7 @@ class SearchAhead:
         self.gate = Gate()
         self._future: Future[MrzFound] = Future()
         gated = search_tools(reader, own, second, self.gate)
+        self.readers = (cast(_GatedReader, gated[0]), cast(_GatedOwn | None, gated[1]))
         self._thread = threading.Thread(target=self._run, args=(search, *gated),
                                         name="mrz-ahead", daemon=True)
         self._thread.start()
@@ -179,8 +192,12 @@ class SearchAhead:
         return self._future.result()
 
     def pause(self) -> None:
-        """Hold the search at its next step until `take` or `cancel`."""
+        """Hold the search at its next step until `resume`, `take` or `cancel`."""
         self.gate.pause()
+
+    def resume(self) -> None:
+        """Let a paused search go on with its quick pass."""
+        self.gate.resume()
 
     def cancel(self) -> None:
         """Stop the search at its next step; its result, if any, is dropped."""

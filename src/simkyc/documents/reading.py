@@ -141,7 +141,8 @@ class DocumentReader:
         portrait: PortraitResult | None = None
         failure: SimkycError | None = None
         try:
-            portrait = extract_portrait(image, encoder, require_quality=require_quality)
+            portrait = extract_portrait(image, encoder, require_quality=require_quality,
+                                        outlined=None if ahead is None else ahead.pause)
         except SimkycError as error:
             if require_portrait:
                 if ahead is not None:
@@ -150,8 +151,13 @@ class DocumentReader:
             failure = error
         middle = time.perf_counter()
         card = None if portrait is None else portrait.card
-        if ahead is not None and card is not None and card_shaped(card):
-            ahead.pause()  # the card's text is read first and may settle or hint the search
+        if ahead is not None:
+            # Paused when a card outline was seen: a card-shaped document's text is read
+            # first and may settle the search or hint it; else it runs on.
+            if card is not None and card_shaped(card):
+                ahead.pause()
+            else:
+                ahead.resume()
         text = self.text(image, card=card, typed=typed, today=today, ahead=ahead)
         return DocumentReading(portrait, failure, text, middle - start,
                                time.perf_counter() - middle)
@@ -205,7 +211,7 @@ class DocumentReader:
             else:
                 if ahead is not None:
                     ahead.cancel()  # a hint read on the card: not the search made ahead
-                ocr, own, second = search_tools(self.ocr, self.own, self.second)
+                ocr, own, second = search_tools(self.ocr, self.own, self.second, like=ahead)
                 found = find_mrz(ocr, image, today=today, number_hint=text.number,
                                  second=second, own=own)
             if found.verified or (text.mrz is None and found.reading is not None):

@@ -147,3 +147,48 @@ def test_one_search_recognises_each_strip_once() -> None:
     assert classes == ("", "A", "<")
     assert float(again[0, 0]) == float(np.float32(strip.mean()))
     assert other.shape == (4, 3)
+
+
+def test_a_search_paused_at_a_card_outline_goes_on_when_resumed() -> None:
+    gate = Gate()
+    gate.pause()
+    passed = threading.Event()
+
+    def step() -> None:
+        gate.check()
+        passed.set()
+
+    worker = threading.Thread(target=step, daemon=True)
+    worker.start()
+    assert not passed.wait(0.2)
+    gate.resume()  # the portrait was found elsewhere: no card's text to wait for
+    assert passed.wait(5)
+    worker.join(5)
+    with pytest.raises(SearchCancelled):  # resumed is not wanted: cancelling still stops it
+        gate.decide(wanted=False)
+        gate.check()
+
+
+def test_a_search_made_again_reuses_what_the_cancelled_one_recognised() -> None:
+    calls: list[int] = []
+
+    class Counting(CardReader):
+        def frame_probabilities(self, strip: np.ndarray, *, stretch: float = 1.0
+                                ) -> tuple[np.ndarray, tuple[str, ...]]:
+            calls.append(strip.shape[1])
+            return np.zeros((4, 3), np.float32), ("", "A", "<")
+
+    strip = _textured(48, 200)
+
+    def search(reader: CardReader, own: OcrbRecognizer | None,
+               second: TesseractLines | None) -> MrzFound:
+        reader.frame_probabilities(strip)
+        return _found()
+
+    counting = Counting()
+    ahead = SearchAhead(search, reader=counting, own=None, second=None)
+    ahead._thread.join(5)
+    ahead.cancel()  # a hint was read on the card: the search is made again with it
+    again, _, _ = search_tools(counting, None, None, like=ahead)
+    again.frame_probabilities(strip)
+    assert calls == [200]
