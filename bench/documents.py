@@ -27,7 +27,12 @@ Real specimens (--specimens DIR, e.g. ../shared/data/documents-specimens)
     recognizer, RapidOCR + Tesseract) and by PassportEye (`passporteye.read_mrz`, with
     Debian's Tesseract), from the same file, in turn, in the same run. For each: MRZ
     verified (every check digit holds), verified but differing from the transcription (must
-    be 0), seconds p50 / p95; simkyc also the portrait found. PassportEye's `valid` is its
+    be 0), seconds p50 / p95 (wall clock) and CPU seconds p50 / p95 (this process's threads
+    and its child processes, Tesseract's included: what a document costs a machine that
+    reads several at once); simkyc also the portrait found. `documents` lists each image's
+    outcome (verified, MRZ lines, portrait) for comparing two runs of the reader;
+    `--no-peer` reads with simkyc alone (faster iterations; no ratios then). PassportEye's
+    `valid` is its
     own all-check-digits verdict. With `--megapixels 2` each image is first resampled to
     about 2 million pixels (its proportions kept) and re-encoded as JPEG (quality 92), and
     both read that file: the document check's speed target is p50 <= 1 s for a 2 MP photo
@@ -37,7 +42,7 @@ Run
     .venv/bin/python bench/documents.py [--cards 40] [--json out.json]
     .venv/bin/python bench/documents.py --specimens ../shared/data/documents-specimens
     .venv/bin/python bench/documents.py --specimens ../shared/data/documents-specimens \
-        --megapixels 2
+        --megapixels 2 [--no-peer] --json out.json
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import time
 from collections.abc import Callable
@@ -63,10 +69,13 @@ def main() -> None:
     parser.add_argument("--limit", type=int)
     parser.add_argument("--megapixels", type=float,
                         help="Resample each specimen to about this many million pixels.")
+    parser.add_argument("--no-peer", action="store_true",
+                        help="Specimens: read with simkyc alone (no PassportEye).")
     args = parser.parse_args()
     os.environ.setdefault("GLOG_minloglevel", "2")
     if args.specimens:
-        report = run_specimens(args.specimens, args.limit, args.megapixels)
+        report = run_specimens(args.specimens, args.limit, args.megapixels,
+                               peer=not args.no_peer)
     else:
         report = run(args.cards, args.seed)
     print(json.dumps(report, indent=2))
@@ -128,15 +137,13 @@ def run(cards: int, seed: int) -> dict[str, object]:
     }
 
 
-def run_specimens(folder: Path, limit: int | None,
-                  megapixels: float | None = None) -> dict[str, object]:
-    """simkyc and PassportEye on the same real specimen images, in turn."""
+def run_specimens(folder: Path, limit: int | None, megapixels: float | None = None, *,
+                  peer: bool = True) -> dict[str, object]:
+    """simkyc and PassportEye (unless not `peer`) on the same real specimen images, in
+    turn."""
     import tempfile
 
-    from passporteye import read_mrz
-
     from simkyc.config import get_settings
-    from simkyc.documents.mrz import parse_mrz
     from simkyc.documents.reading import DocumentReader
     from simkyc.eval.document_specimens import load_manifest
     from simkyc.faces.pipeline import FaceEncoder
@@ -147,8 +154,11 @@ def run_specimens(folder: Path, limit: int | None,
     documents.warm()
     today = date.today()
     specimens = [s for s in load_manifest(folder) if s.mrz_lines is not None][:limit]
-    tallies = {name: {"verified": 0, "verified_wrong": 0, "seconds": []}
-               for name in ("simkyc", "passporteye")}
+    readers = ("simkyc", "passporteye") if peer else ("simkyc",)
+    tallies: dict[str, dict[str, list[float]]] = {
+        name: {"verified": [], "verified_wrong": [], "seconds": [], "cpu_seconds": []}
+        for name in readers}
+    outcomes: list[dict[str, object]] = []
     portraits = 0
     sizes: list[float] = []
     scratch = Path(tempfile.mkdtemp(prefix="simkyc-bench-"))
@@ -158,41 +168,40 @@ def run_specimens(folder: Path, limit: int | None,
             specimen.path, megapixels, scratch / f"{index}.jpg")
         data = path.read_bytes()
 
-        def ours(data: bytes = data) -> tuple[bool, str]:
+        def ours(data: bytes = data, name: str = specimen.path.name) -> tuple[bool, str]:
             pixels = encoder.decoder.decode(data).pixels
             sizes.append(pixels.shape[0] * pixels.shape[1] / 1e6)
             found = documents.read(pixels, encoder=encoder, today=today)
             lines = found.mrz.lines if found.mrz else ()
             nonlocal portraits
             portraits += found.portrait is not None
+            outcomes.append({"file": name, "verified": found.mrz_verified,
+                             "lines": list(lines), "portrait": found.portrait is not None})
             return found.mrz_verified, "\n".join(lines)
 
-        def peer(path: Path = path, truth: str = truth) -> tuple[bool, str]:
-            mrz = read_mrz(str(path))
-            if mrz is None:
-                return False, ""
-            # PassportEye repairs its raw text internally: its fields are compared with
-            # the transcription's (number, names, dates), and the truth returned if equal.
-            fields = mrz.to_dict()
-            expected = parse_mrz(truth.split("\n"), today=today)
-            born = expected.birth_date.strftime("%y%m%d") if expected.birth_date else ""
-            same = (str(fields.get("number", "")).rstrip("<") == expected.document_number
-                    and str(fields.get("surname", "")).strip() == expected.surname
-                    and str(fields.get("names", "")).strip() == expected.given_names
-                    and str(fields.get("date_of_birth", "")) == born)
-            return bool(mrz.valid), truth if same else "differs"
+        def passporteye(path: Path = path, truth: str = truth) -> tuple[bool, str]:
+            return _passporteye(path, truth, today)
 
-        runs = [("simkyc", ours), ("passporteye", peer)]
+        runs = [("simkyc", ours), ("passporteye", passporteye)][: len(readers)]
         for name, read in runs if index % 2 == 0 else runs[::-1]:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), _cpu_seconds()
             verified, text = read()
             tally = tallies[name]
-            tally["seconds"].append(time.perf_counter() - start)  # type: ignore[attr-defined]
-            tally["verified"] += verified  # type: ignore[operator]
-            tally["verified_wrong"] += verified and text != truth  # type: ignore[operator]
-    figures = {name: {"verified": t["verified"], "verified_wrong": t["verified_wrong"],
-                      "seconds": _stats(t["seconds"])}  # type: ignore[arg-type]
-               for name, t in tallies.items()}
+            tally["seconds"].append(time.perf_counter() - start)
+            tally["cpu_seconds"].append(_cpu_seconds() - cpu)
+            tally["verified"].append(verified)
+            tally["verified_wrong"].append(verified and text != truth)
+    counts = {name: (int(sum(t["verified"])), int(sum(t["verified_wrong"])))
+              for name, t in tallies.items()}
+    times = {name: (_stats(t["seconds"]), _stats(t["cpu_seconds"]))
+             for name, t in tallies.items()}
+    figures = {name: {"verified": counts[name][0], "verified_wrong": counts[name][1],
+                      "seconds": times[name][0], "cpu_seconds": times[name][1]}
+               for name in tallies}
+    for outcome, seconds, cpu in zip(outcomes, tallies["simkyc"]["seconds"],
+                                     tallies["simkyc"]["cpu_seconds"], strict=True):
+        outcome.update(seconds=round(seconds, 3), cpu_seconds=round(cpu, 3))
+    ratios = _ratios(counts, times) if peer else {}
     return {
         "documents_with_mrz": len(specimens),
         "megapixels": {"asked": megapixels, "p50": statistics.median(sizes) if sizes else None},
@@ -200,11 +209,52 @@ def run_specimens(folder: Path, limit: int | None,
         "cpus": len(os.sched_getaffinity(0)),
         "load_average": os.getloadavg(),
         **figures,
-        "ratio_verified_simkyc_to_passporteye": (
-            figures["simkyc"]["verified"] / max(1, figures["passporteye"]["verified"])),
-        "ratio_seconds_simkyc_to_passporteye": (
-            figures["simkyc"]["seconds"]["p50"] / figures["passporteye"]["seconds"]["p50"]),
+        **ratios,
+        "documents": outcomes,
     }
+
+
+def _passporteye(path: Path, truth: str, today: date) -> tuple[bool, str]:
+    """PassportEye's verdict on one image (`valid`: its all-check-digits verdict) and the
+    transcription if its fields are the transcription's, else "differs"."""
+    from passporteye import read_mrz
+
+    from simkyc.documents.mrz import parse_mrz
+
+    mrz = read_mrz(str(path))
+    if mrz is None:
+        return False, ""
+    # PassportEye repairs its raw text internally: its fields are compared with the
+    # transcription's (number, names, dates), and the truth returned if equal.
+    fields = mrz.to_dict()
+    expected = parse_mrz(truth.split("\n"), today=today)
+    born = expected.birth_date.strftime("%y%m%d") if expected.birth_date else ""
+    same = (str(fields.get("number", "")).rstrip("<") == expected.document_number
+            and str(fields.get("surname", "")).strip() == expected.surname
+            and str(fields.get("names", "")).strip() == expected.given_names
+            and str(fields.get("date_of_birth", "")) == born)
+    return bool(mrz.valid), truth if same else "differs"
+
+
+def _ratios(counts: dict[str, tuple[int, int]],
+            times: dict[str, tuple[dict[str, float], dict[str, float]]]) -> dict[str, float]:
+    """simkyc over PassportEye: MRZs verified, p50 seconds, p50 CPU seconds."""
+    return {
+        "ratio_verified_simkyc_to_passporteye": (
+            counts["simkyc"][0] / max(1, counts["passporteye"][0])),
+        "ratio_seconds_simkyc_to_passporteye": (
+            times["simkyc"][0]["p50"] / times["passporteye"][0]["p50"]),
+        "ratio_cpu_seconds_simkyc_to_passporteye": (
+            times["simkyc"][1]["p50"] / times["passporteye"][1]["p50"]),
+    }
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process (all its threads) and of its finished
+    child processes (Tesseract, run by both readers)."""
+    own, children = (resource.getrusage(who)
+                     for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _resampled(path: Path, megapixels: float, out: Path) -> Path:

@@ -107,19 +107,43 @@ def find_bands(image: Image, boxes: list[TextBox]) -> list[MrzBand]:
 
 def band_strips(image: Image, band: MrzBand, *, upside_down: bool) -> list[Image]:
     """Each row of `band` cut out level (turned 180 degrees, bottom row first, if
-    `upside_down`), with a margin of a fraction of its height."""
-    turned = cv2.warpAffine(image, band.turn, band.size, flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REPLICATE)
-    height, width = turned.shape[:2]
+    `upside_down`), with a margin of a fraction of its height. Only the strips are warped
+    (`_strip_box`, `_warp_strip`), not the whole turned image: the same pixels, up to
+    OpenCV's fixed-point rounding, for a few hundredths of the work (a band of a 2 MP photo
+    turned whole cost ~11 ms a warp, twice per band: 10.5 s of warps over the 68 specimens'
+    slow path, 2026-12-05)."""
     strips: list[Image] = []
-    for left, right, centre, row_height in band.rows:
-        half = 0.62 * row_height
-        pad = 0.8 * row_height
-        top, bottom = max(0, round(centre - half)), min(height, round(centre + half))
-        x0, x1 = max(0, round(left - pad)), min(width, round(right + pad))
-        strip = np.ascontiguousarray(turned[top:bottom, x0:x1])
+    for row in band.rows:
+        strip = _warp_strip(image, band.turn, _strip_box(row, band.size))
         strips.append(np.ascontiguousarray(strip[::-1, ::-1]) if upside_down else strip)
     return strips[::-1] if upside_down else strips
+
+
+def _strip_box(row: tuple[float, float, float, float],
+               size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The pixel box (left, top, right, bottom) of one row and its margins in the turned
+    frame, clipped to that frame."""
+    width, height = size
+    left, right, centre, row_height = row
+    half, pad = 0.62 * row_height, 0.8 * row_height
+    top, bottom = max(0, round(centre - half)), min(height, round(centre + half))
+    x0, x1 = max(0, round(left - pad)), min(width, round(right + pad))
+    return x0, top, max(x0, x1), max(top, bottom)
+
+
+def _warp_strip(image: Image, turn: NDArray[np.float64],
+                box: tuple[int, int, int, int]) -> Image:
+    """The `box` (left, top, right, bottom) of the image turned by `turn`, warped alone: the
+    turn moved so that the box's corner is the origin."""
+    x0, top, x1, bottom = box
+    if x1 <= x0 or bottom <= top:
+        return np.zeros((max(0, bottom - top), max(0, x1 - x0), *image.shape[2:]), np.uint8)
+    moved = turn.copy()
+    moved[0, 2] -= x0
+    moved[1, 2] -= top
+    strip = cv2.warpAffine(image, moved, (x1 - x0, bottom - top), flags=cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE)
+    return np.ascontiguousarray(strip, np.uint8)
 
 
 def _directions(boxes: list[TextBox]) -> list[float]:

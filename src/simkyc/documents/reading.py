@@ -16,7 +16,9 @@ the proofing flow's document step, `simkyc document check`, `simkyc eval documen
 3. **The MRZ anywhere** on the image (`mrz_read.find_mrz`: morphology's bands read by the
    own recognizer, then the text detector's, RapidOCR, Tesseract as a witness), whether or not
    a card outline or portrait was found; skipped when the band's MRZ verified, or the card
-   is a resident ID card (selected as one, or its number read: it has no MRZ).
+   is a resident ID card (selected as one, or its number read: it has no MRZ). `read`
+   starts this search ahead, beside the portrait (`mrz_ahead`), and takes its result only
+   where the sequential reading would have made the same search; the results are the same.
 4. **Cross-check** of the typed data against every reading (`crosscheck`).
 
 A verified MRZ states the document's issuing state (ICAO 9303 three-letter code), exposed as
@@ -36,8 +38,9 @@ from simkyc.documents import ocrb
 from simkyc.documents.card_text import CardText, card_lines, is_cjk, read_band_mrz
 from simkyc.documents.cn_card import CnCardText, read_cn_lines
 from simkyc.documents.crosscheck import TextCheck, Typed, cross_check
+from simkyc.documents.mrz_ahead import SearchAhead, search_tools
 from simkyc.documents.mrz_correct import MrzReading
-from simkyc.documents.mrz_read import find_mrz
+from simkyc.documents.mrz_read import MrzFound, find_mrz
 from simkyc.documents.ocr import CardReader, TextLine
 from simkyc.documents.ocrb import OcrbRecognizer
 from simkyc.documents.portrait import SCAN_ASPECT_RANGE, PortraitResult, extract_portrait
@@ -129,29 +132,66 @@ class DocumentReader:
              typed: Typed | None = None, require_portrait: bool = False,
              require_quality: bool = False) -> DocumentReading:
         """The whole reading of the RGB `image` (decoded, within the face engine's size
-        limits): portrait, then text. `require_portrait`: a portrait error is raised (the
-        rest is not read); else it is recorded and the MRZ still looked for."""
+        limits): portrait, then text, with the MRZ search started ahead (`look_ahead`)
+        beside the portrait. `require_portrait`: a portrait error is raised (the rest is
+        not read); else it is recorded and the MRZ still looked for."""
+        typed = typed or Typed()
         start = time.perf_counter()
+        ahead = self.look_ahead(image, today=today, typed=typed)
         portrait: PortraitResult | None = None
         failure: SimkycError | None = None
         try:
-            portrait = extract_portrait(image, encoder, require_quality=require_quality)
+            portrait = extract_portrait(image, encoder, require_quality=require_quality,
+                                        outlined=None if ahead is None else ahead.pause)
         except SimkycError as error:
             if require_portrait:
+                if ahead is not None:
+                    ahead.cancel()
                 raise
             failure = error
         middle = time.perf_counter()
-        text = self.text(image, card=None if portrait is None else portrait.card,
-                         typed=typed or Typed(), today=today)
+        card = None if portrait is None else portrait.card
+        if ahead is not None:
+            # Paused when a card outline was seen: a card-shaped document's text is read
+            # first and may settle the search or hint it; else it runs on.
+            if card is not None and card_shaped(card):
+                ahead.pause()
+            else:
+                ahead.resume()
+        text = self.text(image, card=card, typed=typed, today=today, ahead=ahead)
         return DocumentReading(portrait, failure, text, middle - start,
                                time.perf_counter() - middle)
 
-    def text(self, image: Image, *, card: Image | None, typed: Typed,
-             today: date) -> TextCheck:
+    def look_ahead(self, image: Image, *, today: date, typed: Typed) -> SearchAhead | None:
+        """The MRZ search over the whole `image` started now, with no hint, on a thread of
+        its own (`mrz_ahead`); hand it to `text`, which takes its result where the sequential
+        reading would have searched the same way, and cancels it elsewhere. None for a
+        selected resident ID card (it has no MRZ: none is looked for)."""
+        if typed.resident_id:
+            return None
+
+        def search(reader: CardReader, own: OcrbRecognizer | None,
+                   second: TesseractLines | None) -> MrzFound:
+            return find_mrz(reader, image, today=today, second=second, own=own)
+
+        return SearchAhead(search, reader=self.ocr, own=self.own, second=self.second)
+
+    def text(self, image: Image, *, card: Image | None, typed: Typed, today: date,
+             ahead: SearchAhead | None = None) -> TextCheck:
         """The document's text against `typed`: the upright `card` (None: none found) read,
         then the MRZ looked for over the whole `image` unless already verified or the card
-        is a resident ID card. The proofing flow runs the portrait (`extract_portrait`) with
-        a face engine checked out of its pool and this outside it."""
+        is a resident ID card (`ahead`: that search, if started by `look_ahead`, taken when
+        it is the same search, else cancelled). The proofing flow runs the portrait
+        (`extract_portrait`) with a face engine checked out of its pool and this outside
+        it."""
+        try:
+            return self._text(image, card=card, typed=typed, today=today, ahead=ahead)
+        finally:
+            if ahead is not None:
+                ahead.cancel()  # a no-op once taken
+
+    def _text(self, image: Image, *, card: Image | None, typed: Typed, today: date,
+              ahead: SearchAhead | None) -> TextCheck:
         resident_id = typed.resident_id
         if card is not None and not (resident_id or card_shaped(card)):
             card = None  # a passport page or a whole image: no card's fields to read there
@@ -166,8 +206,14 @@ class DocumentReader:
         resident = (resident_id or text.band_number is not None
                     or (cn is not None and cn.number is not None))
         if not resident and not (text.mrz is not None and text.mrz.valid):
-            found = find_mrz(self.ocr, image, today=today, number_hint=text.number,
-                             second=self.second, own=self.own)
+            if ahead is not None and text.number is None:
+                found = ahead.take()  # the very search made below: no hint
+            else:
+                if ahead is not None:
+                    ahead.cancel()  # a hint read on the card: not the search made ahead
+                ocr, own, second = search_tools(self.ocr, self.own, self.second, like=ahead)
+                found = find_mrz(ocr, image, today=today, number_hint=text.number,
+                                 second=second, own=own)
             if found.verified or (text.mrz is None and found.reading is not None):
                 text = replace(text, mrz=found.reading)
         return TextCheck(text, cross_check(text, typed, sure_score=self.sure_score, cn=cn), cn)
