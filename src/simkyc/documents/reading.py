@@ -64,6 +64,18 @@ def card_shaped(card: Image) -> bool:
     return min(height, width) > 0 and low <= max(height, width) / min(height, width) <= high
 
 
+def after_portrait(ahead: SearchAhead | None, card: Image | None) -> None:
+    """The search ahead once the portrait is found: paused when a card outline was seen (a
+    card-shaped document's text is read first and may settle the search or hint it), else
+    left to run on."""
+    if ahead is None:
+        return
+    if card is not None and card_shaped(card):
+        ahead.pause()
+    else:
+        ahead.resume()
+
+
 @dataclass(frozen=True, eq=False)
 class DocumentReading:
     """What a document image gave: its portrait (or why none), its text checked against the
@@ -151,13 +163,7 @@ class DocumentReader:
             failure = error
         middle = time.perf_counter()
         card = None if portrait is None else portrait.card
-        if ahead is not None:
-            # Paused when a card outline was seen: a card-shaped document's text is read
-            # first and may settle the search or hint it; else it runs on.
-            if card is not None and card_shaped(card):
-                ahead.pause()
-            else:
-                ahead.resume()
+        after_portrait(ahead, card)
         text = self.text(image, card=card, typed=typed, today=today, ahead=ahead)
         return DocumentReading(portrait, failure, text, middle - start,
                                time.perf_counter() - middle)
