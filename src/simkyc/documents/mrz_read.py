@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
@@ -29,6 +30,7 @@ from simkyc.documents.mrz_correct import (
 )
 from simkyc.documents.mrz_decode import (
     decode_lines_margins,
+    decode_pitched_lines,
     greedy_text,
     mrz_scores,
     mrz_text,
@@ -43,7 +45,7 @@ from simkyc.documents.mrz_locate import (
     text_boxes,
 )
 from simkyc.documents.ocr import CardReader
-from simkyc.documents.ocrb import CLASSES, OcrbRecognizer
+from simkyc.documents.ocrb import CLASSES, COARSE_STEP, FRAMES_PER_CHAR, OcrbRecognizer
 from simkyc.documents.tesseract import TesseractLines
 from simkyc.types import Image
 
@@ -56,11 +58,13 @@ STRIP_HEIGHT = 48
 # must lead its position's next likeliest symbol: e^1.5, about 4.5 times as likely.
 MIN_MARGIN = 1.5
 # With no second reader (the quick pass: the own recognizer alone), a character no check
-# digit covers at all needs a lead of e^4 (about 55 times as likely). On 9,074 letters of unseen
-# synthetic names lines (`scripts/calibrate_ocrb_margin.py --lines 400`, shifted lines out)
-# the own recognizer misread 31: 9 of them with a margin of 1.5 or more, 4 with 4 or more,
-# while 96.7% of the right letters reach 4. Iceland's specimen read `O` for `D` at 2.2.
-MIN_MARGIN_ALONE = 4.0
+# digit covers at all needs a lead of e^3 (about 20 times as likely), in the fixed-pitch
+# decoder's smoothed margins. On 9,786 letters of unseen synthetic names lines
+# (`scripts/calibrate_ocrb_margin.py --lines 400`; 25 lines with over 3 wrong left out) the
+# own recognizer misread 45: 4 of them with a margin of 1.5 or more, 2 with 2.5, none with
+# 3, while 89.3% of the right letters reach 3. (The CTC decoder's margins, before: 31
+# misread, 4 of them at 4 or more; Iceland's specimen read `O` for `D` at 2.2.)
+MIN_MARGIN_ALONE = 3.0
 MAX_COMBINATIONS = 27  # three readings of each of three lines
 # The own recognizer's free reading of a line is within this many characters of its true
 # length (30, 36, 44) when the band is an MRZ read the right way up; the quick pass decodes
@@ -144,17 +148,19 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
     freely, and as `second` reads it); the first that verifies, else the one with the
     fewest failed checks."""
     strips = [_normalised(strip) for strip in band_strips(image, band, upside_down=upside_down)]
-    sources: list[list[NDArray[np.float64]]] = []
+    # Each recognizer's frames and its decoder to a format's exact shape: RapidOCR's CTC
+    # frames by the CTC path, the own recognizer's fixed-pitch windows by pitch.
+    sources: list[tuple[list[NDArray[np.float64]], _Decoder]] = []
     greedy: tuple[str, ...] = ()
     if rapid:
         frames = [reader.frame_probabilities(strip, stretch=MRZ_STRETCH) for strip in strips]
-        sources.append([mrz_scores(*frame) for frame in frames])
+        sources.append(([mrz_scores(*frame) for frame in frames], decode_lines_margins))
         greedy = tuple(mrz_text(greedy_text(*frame)) for frame in frames)
     if own is not None:
         own_scores = [own.line_scores(strip) for strip in strips]
-        sources.append(own_scores)
+        sources.append((own_scores, _pitched))
         greedy = greedy or tuple(
-            mrz_text(greedy_text(np.exp(scores), CLASSES).replace("\x00", ""))
+            mrz_text(greedy_text(np.exp(scores[::COARSE_STEP]), CLASSES).replace("\x00", ""))
             for scores in own_scores)
     if not sources:
         return None
@@ -166,8 +172,8 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
         layouts = [layout for layout in layouts
                    if abs(layout.width - length) <= QUICK_WIDTH_SLACK]
     for layout in layouts:
-        shaped = [decoded for decoded in (decode_lines_margins(scores, layout)
-                                          for scores in sources) if decoded is not None]
+        shaped = [decoded for decoded in (decode(scores, layout) for scores, decode in sources)
+                  if decoded is not None]
         if not shaped:
             continue
         witness = _fitting(others[-1], layout) if second is not None else None
@@ -189,6 +195,16 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
                 return reading
             best = _better(best, reading)
     return best
+
+
+_Decoder = Callable[[Sequence[NDArray[np.float64]], Layout],
+                    tuple[tuple[str, ...], tuple[float, ...]] | None]
+
+
+def _pitched(frames: Sequence[NDArray[np.float64]], layout: Layout
+             ) -> tuple[tuple[str, ...], tuple[float, ...]] | None:
+    """The own recognizer's lines decoded at its fixed pitch."""
+    return decode_pitched_lines(frames, layout, frames_per_char=FRAMES_PER_CHAR)
 
 
 def _fitting(lines: tuple[str, ...], layout: Layout) -> str | None:
