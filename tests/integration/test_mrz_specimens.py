@@ -20,8 +20,11 @@ from simkyc.types import Image
 pytestmark = pytest.mark.data
 
 TODAY = date(2026, 12, 1)
-# A passport page, an ID card and a visa, each of another issuer and layout.
-NAMES = ("uto-passport-td3-1.jpg", "nld-id-card-td1-1.jpg", "usa-visa-mrva-1.png")
+# A passport page, an ID card and a visa, each of another issuer and layout; Utopia's visa,
+# whose first line the own recognizer reads with a mark before it (`1V<UTO...`): as a
+# passport's TD3 it "verified" with a `4` for its last filler.
+NAMES = ("uto-passport-td3-1.jpg", "nld-id-card-td1-1.jpg", "usa-visa-mrva-1.png",
+         "uto-visa-mrva-1.jpg")
 
 
 def _specimens() -> dict[str, Specimen]:

@@ -189,7 +189,8 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
             # 0, G and 6 ...) are told apart by shape: its margins judge them (`_judged`).
             corrected = correct_mrz(candidate, today=today, number_hint=number_hint,
                                     number_vouched=own is not None)
-            reading = _judged(corrected, lines, margins, witness, others=rest,
+            reading = _judged(_of_format(corrected, layout), lines, margins, witness,
+                              others=rest,
                               lone_margin=MIN_MARGIN if rapid else MIN_MARGIN_ALONE)
             if reading.confirmed:
                 return reading
@@ -218,12 +219,25 @@ def _fitting(lines: tuple[str, ...], layout: Layout) -> str | None:
 
 def _layouts(count: int, greedy: tuple[str, ...]) -> list[Layout]:
     """The formats with `count` lines, the one nearest the greedy reading's length first;
-    visas' only when the first line reads as one (V...)."""
+    visas' only when the first line reads as one (V...), and then travel documents' too
+    when the V is the second character (a mark before the line read as `1`: a reading
+    decoded under one format's alphabets is kept only if it is of that format,
+    `_of_format`)."""
     length = float(np.median([len(line) for line in greedy])) if greedy else 0.0
-    visa = bool(greedy) and greedy[0][:1] == "V"
+    start = greedy[0][:2] if greedy else ""
+    families = {start[:1] == "V"} | ({True} if "V" in start else set())
     fitting = [layout for layout in LAYOUTS if layout.lines == count
-               and (layout.lines == 3 or (layout.document_letters == ("V",)) == visa)]
+               and (layout.lines == 3 or (layout.document_letters == ("V",)) in families)]
     return sorted(fitting, key=lambda layout: abs(layout.width - length))
+
+
+def _of_format(reading: MrzReading, layout: Layout) -> MrzReading:
+    """`reading`, decoded with `layout`'s alphabets, unconfirmed when its lines are of
+    another format (a visa's `V<` decoded as a passport's TD3, whose last position is a
+    check digit where the visa has a filler: the decoder had to read a digit there)."""
+    if reading.confirmed and layout_for(reading.lines) is not layout:
+        return replace(reading, status=ReadStatus.AMBIGUOUS)
+    return reading
 
 
 def _normalised(strip: Image) -> Image:
@@ -285,6 +299,11 @@ def _judged(reading: MrzReading, decoded: tuple[str, ...],
     # a covered letter-or-digit position is in doubt only between twins of equal weight.
     open_positions = frozenset(unprotected(layout))
     alone = open_positions if len(readers) == 1 and witness is None else frozenset()
+    if text[0] in layout.document_letters:
+        # The format vouches for its document letter (P, V; A, C or I): a misreading of it
+        # must land on one of those few letters, and a V read as P or as A, C, I is a
+        # visa decoded as another format, which `_of_format` refuses.
+        alone -= {0}
     for i in unsure_positions(layout):
         char = text[i]
         votes = sum(shaped[i] == char for shaped, _ in readers)
