@@ -58,13 +58,13 @@ STRIP_HEIGHT = 48
 # must lead its position's next likeliest symbol: e^1.5, about 4.5 times as likely.
 MIN_MARGIN = 1.5
 # With no second reader (the quick pass: the own recognizer alone), a character no check
-# digit covers at all needs a lead of e^3 (about 20 times as likely), in the fixed-pitch
-# decoder's smoothed margins. On 9,786 letters of unseen synthetic names lines
-# (`scripts/calibrate_ocrb_margin.py --lines 400`; 25 lines with over 3 wrong left out) the
-# own recognizer misread 45: 4 of them with a margin of 1.5 or more, 2 with 2.5, none with
-# 3, while 89.3% of the right letters reach 3. (The CTC decoder's margins, before: 31
-# misread, 4 of them at 4 or more; Iceland's specimen read `O` for `D` at 2.2.)
-MIN_MARGIN_ALONE = 3.0
+# digit covers at all needs a lead of e^4 (about 55 times as likely), in the fixed-pitch
+# decoder's margins (`decode_pitched_line`). On 9,786 letters of unseen synthetic names
+# lines (`scripts/calibrate_ocrb_margin.py --lines 400`; 25 lines with over 3 wrong left
+# out) the own recognizer misread 45: 8 of them with a margin of 1.5 or more, 1 with 3.5,
+# none with 4, while 91.9% of the right letters reach 4. (The CTC decoder's margins,
+# before: 31 misread, 4 of them at 4 or more; Iceland's specimen read `O` for `D` at 2.2.)
+MIN_MARGIN_ALONE = 4.0
 MAX_COMBINATIONS = 27  # three readings of each of three lines
 # The own recognizer's free reading of a line is within this many characters of its true
 # length (30, 36, 44) when the band is an MRZ read the right way up; the quick pass decodes
