@@ -92,8 +92,9 @@ def test_clean_rendered_lines_are_read_and_verify(
 
 def test_degraded_rendered_lines_are_mostly_read_right(model: OcrbRecognizer) -> None:
     # Photographed print (blur, noise, tint, tilt, JPEG), the training's own degradations at
-    # their worst included: fixed seed, so the figure is exact (77.0% of characters; the
-    # misses are whole lines whose ground reads as ink, so their pitch is measured wrong).
+    # their worst included: fixed seed, so the figure is exact (91.1% of characters at the
+    # line's pitch; 77.0% by the CTC path, whose misses were mostly whole lines whose ground
+    # reads as ink, their pitch measured up to twice too long).
     rng = np.random.default_rng(11)
     right = total = 0
     for _ in range(20):
@@ -102,7 +103,7 @@ def test_degraded_rendered_lines_are_mostly_read_right(model: OcrbRecognizer) ->
         read, _ = _pitched(model, line.strip, 44)
         right += sum(a == b for a, b in zip(read, text, strict=True))
         total += len(text)
-    assert right / total >= 0.75
+    assert right / total >= 0.9
 
 
 def test_a_filler_is_not_read_as_k(model: OcrbRecognizer) -> None:
