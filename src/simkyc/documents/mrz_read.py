@@ -299,10 +299,10 @@ def _judged(reading: MrzReading, decoded: tuple[str, ...],
     # a covered letter-or-digit position is in doubt only between twins of equal weight.
     open_positions = frozenset(unprotected(layout))
     alone = open_positions if len(readers) == 1 and witness is None else frozenset()
-    if text[0] in layout.document_letters:
-        # The format vouches for its document letter (P, V; A, C or I): a misreading of it
-        # must land on one of those few letters, and a V read as P or as A, C, I is a
-        # visa decoded as another format, which `_of_format` refuses.
+    if layout.document_letters == (text[0],):
+        # A format of one document letter (a passport's P, a visa's V) vouches for it: a
+        # misreading of it is another format's letter, which `_of_format` refuses. (Not A,
+        # C or I: on unseen synthetic lines one A was read I at e^3.)
         alone -= {0}
     for i in unsure_positions(layout):
         char = text[i]

@@ -253,6 +253,10 @@ def test_a_lone_reader_needs_only_the_usual_margin_for_the_formats_document_lett
     margins = (2.7,) + (9.0,) * 87
     assert _judged(reading, lines, margins, lone_margin=4.0).confirmed
     assert not _judged(reading, lines, (1.0,) + (9.0,) * 87, lone_margin=4.0).confirmed
-    # Any other letter no check digit covers still needs the lone reader's margin.
+    # Any other letter no check digit covers still needs the lone reader's margin, and so
+    # does an ID card's I (A and C are its format's letters too).
     name = (9.0,) * 5 + (2.7,) + (9.0,) * 82
     assert not _judged(reading, lines, name, lone_margin=4.0).confirmed
+    card = correct_mrz(TD1_LINES, today=TODAY)
+    assert card.confirmed
+    assert not _judged(card, TD1_LINES, (2.7,) + (9.0,) * 89, lone_margin=4.0).confirmed
