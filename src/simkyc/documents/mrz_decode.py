@@ -254,12 +254,9 @@ def decode_pitched_line(
     k-th character at one frame f_k, consecutive ones GAP_RANGE of the line's pitch apart,
     each the likeliest symbol `allowed[k]` permits there. A missed or doubled character
     costs that one position, never the rest of the line (the CTC decoder's failure: it may
-    spend the line's characters anywhere). With each character's margin: the best, over
-    f_k and its two neighbours (within 1/8 pitch), of its smoothed log-probability minus
-    that of the likeliest other symbol its position allows (on 9,786 letters of unseen
-    synthetic names lines, `scripts/calibrate_ocrb_margin.py`, no misread letter reached
-    3.6 this way, against 8.3 with single windows unsmoothed). "" when the frames are too
-    few to spell the line."""
+    spend the line's characters anywhere). With each character's margin as the CTC decoder
+    gives it (`decode_line_margins`), over f_k and its two neighbours (within 1/8 pitch).
+    "" when the frames are too few to spell the line."""
     width = len(allowed)
     if width == 0 or scores.shape[0] < 2 * width:
         return "", ()
@@ -275,7 +272,7 @@ def decode_pitched_line(
                    for k, frame in enumerate(positions))
     near = [[f for f in (frame - 1, frame, frame + 1) if 0 <= f < scores.shape[0]]
             for frame in positions]
-    return text, _margins(smooth, text, near, allowed)
+    return text, _margins(scores, text, near, allowed)
 
 
 def _smoothed(scores: NDArray[np.float64]) -> NDArray[np.float64]:

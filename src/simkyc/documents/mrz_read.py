@@ -58,13 +58,15 @@ STRIP_HEIGHT = 48
 # must lead its position's next likeliest symbol: e^1.5, about 4.5 times as likely.
 MIN_MARGIN = 1.5
 # With no second reader (the quick pass: the own recognizer alone), a character no check
-# digit covers at all needs a lead of e^4 (about 55 times as likely), in the fixed-pitch
-# decoder's margins (`decode_pitched_line`). On 9,786 letters of unseen synthetic names
-# lines (`scripts/calibrate_ocrb_margin.py --lines 400`; 25 lines with over 3 wrong left
-# out) the own recognizer misread 45: 8 of them with a margin of 1.5 or more, 1 with 3.5,
-# none with 4, while 91.9% of the right letters reach 4. (The CTC decoder's margins,
-# before: 31 misread, 4 of them at 4 or more; Iceland's specimen read `O` for `D` at 2.2.)
-MIN_MARGIN_ALONE = 4.0
+# digit covers at all needs a lead of e^5 (about 150 times as likely). On 9,786 letters of
+# unseen synthetic names lines (`scripts/calibrate_ocrb_margin.py --lines 400`; 25 lines
+# with over 3 wrong left out) the own recognizer, decoded at the line's pitch, misread 45:
+# 22 of them with a margin of 1.5 or more, 7 with 4, 4 with 5, while 94.2% of the right
+# letters reach 5 (the CTC decoder's, before, at e^4: 4 of 31 misread, 96.7% of the right
+# ones). Iceland's specimen was read `O` for `D` at 2.2. (Margins of the windows' smoothed
+# probabilities told right from wrong better, no misread letter reaching 3.6, but left
+# fewer real specimens verified by one reader, and one reader alone is the quick pass.)
+MIN_MARGIN_ALONE = 5.0
 MAX_COMBINATIONS = 27  # three readings of each of three lines
 # The own recognizer's free reading of a line is within this many characters of its true
 # length (30, 36, 44) when the band is an MRZ read the right way up; the quick pass decodes
