@@ -304,7 +304,7 @@ def _judged(reading: MrzReading, decoded: tuple[str, ...],
     if layout.document_letters == (text[0],):
         # A format of one document letter (a passport's P, a visa's V) vouches for it: a
         # misreading of it is another format's letter, which `_of_format` refuses. (Not A,
-        # C or I: on unseen synthetic lines one A was read I at e^3.)
+        # C or I: on unseen synthetic lines an A was read I, and surely.)
         alone -= {0}
     for i in unsure_positions(layout):
         char = text[i]
