@@ -1,14 +1,15 @@
 """How sure the own OCR-B recognizer must be of a character no check digit covers.
 
 `mrz_read._judged` takes a name's letter (or a state code's) on one recognizer's word only
-when its margin (log-probability lead over the position's next likeliest symbol,
-`mrz_decode.decode_line_margins`) reaches `mrz_read.MIN_MARGIN`. This measures, on
+when its margin (log-probability lead over the position's next likeliest symbol, as the own
+recognizer's decoder `mrz_decode.decode_pitched_line` gives it) reaches
+`mrz_read.MIN_MARGIN_ALONE`. This measures, on
 synthetic names lines the recognizer never saw in training (`ocrb_lines`, another seed;
 never the real specimens), each letter's margin and whether it was right, and prints, per
 threshold, how many right letters pass and how many wrong ones slip through. Lines read with
-more than SHIFTED wrong characters (a character dropped or doubled, the rest shifted: the
-length-exact decoder's failure, not a letter's) are left out, as `mrz_read.MIN_MARGIN_ALONE`
-is about a single letter misread.
+more than SHIFTED wrong characters (a character dropped or doubled, the rest shifted: rare
+since the fixed-pitch decoder, and not a letter's failure) are left out, as
+`mrz_read.MIN_MARGIN_ALONE` is about a single letter misread; their count is printed.
 
     PYTHONPATH=src nice -n 5 python scripts/calibrate_ocrb_margin.py --lines 400
 """
@@ -19,8 +20,8 @@ import argparse
 
 import numpy as np
 
-from simkyc.documents.mrz_decode import LETTERS, decode_line_margins
-from simkyc.documents.ocrb import OcrbRecognizer
+from simkyc.documents.mrz_decode import LETTERS, decode_pitched_line
+from simkyc.documents.ocrb import FRAMES_PER_CHAR, OcrbRecognizer
 from simkyc.synth.ocrb_lines import random_text, render_line
 
 THRESHOLDS = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0)
@@ -44,18 +45,22 @@ def main() -> None:
     own = OcrbRecognizer.load()
     margins: list[float] = []
     right: list[bool] = []
+    shifted = 0
     for _ in range(args.lines):
         width = int(rng.choice([30, 36, 44]))
         text = names_text(rng, width)
         line = render_line(text, rng)
-        read, found = decode_line_margins(own.line_scores(line.strip), [LETTERS] * width)
+        read, found = decode_pitched_line(own.line_scores(line.strip), [LETTERS] * width,
+                                          frames_per_char=FRAMES_PER_CHAR)
         if not read or sum(a != b for a, b in zip(read, text, strict=True)) > SHIFTED:
+            shifted += 1
             continue
         for char, truth, margin in zip(read, text, found, strict=True):
             if truth != "<" or char != "<":  # letters, and fillers read as letters
                 margins.append(margin)
                 right.append(char == truth)
     m, ok = np.asarray(margins), np.asarray(right)
+    print(f"{args.lines} lines, {shifted} left out (more than {SHIFTED} characters wrong)")
     print(f"{len(m)} characters, {(~ok).sum()} wrong ({(~ok).mean():.2%})")
     for threshold in THRESHOLDS:
         kept = m >= threshold

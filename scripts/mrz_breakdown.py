@@ -16,7 +16,10 @@ recognizers on the same cuts without detecting again. Evaluation data: never tra
 
     PYTHONPATH=src nice -n 5 python scripts/mrz_breakdown.py \
         --specimens ../shared/data/documents-specimens --out /tmp/mrz-breakdown.json \
-        [--no-own-ocrb]
+        [--no-own-ocrb] [--megapixels 2]
+
+With `--megapixels 2` each image is first resampled as `bench/documents.py` does (about 2
+million pixels, JPEG quality 92): a phone photo's size.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from datetime import date
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from simkyc.config import get_settings
 from simkyc.documents.mrz_locate import band_strips, detection_copy, find_bands, text_boxes
@@ -53,6 +57,17 @@ def bucket(truth: tuple[str, ...], lines: tuple[str, ...] | None, verified: bool
     return ("unverified_right" if wrong == 0 else "misread"), wrong
 
 
+def resampled(bgr: np.ndarray, megapixels: float) -> np.ndarray:
+    """`bgr` scaled to about `megapixels` million pixels and through JPEG quality 92, as
+    `bench/documents.py --megapixels` does."""
+    scale = (megapixels * 1e6 / (bgr.shape[0] * bgr.shape[1])) ** 0.5
+    size = (round(bgr.shape[1] * scale), round(bgr.shape[0] * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    small = cv2.resize(bgr, size, interpolation=interpolation)
+    _, data = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--specimens", type=Path, required=True)
@@ -60,6 +75,7 @@ def main() -> None:
     parser.add_argument("--strips", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--today", default="2026-12-01")
+    parser.add_argument("--megapixels", type=float, default=None)
     parser.add_argument("--no-own-ocrb", action="store_true",
                         help="RapidOCR and Tesseract only (the readers before the own one)")
     args = parser.parse_args()
@@ -72,6 +88,8 @@ def main() -> None:
         if specimen.mrz_lines is None:
             continue
         bgr = cv2.imread(str(specimen.path), cv2.IMREAD_COLOR)
+        if args.megapixels is not None:
+            bgr = resampled(bgr, args.megapixels)
         image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         start = time.perf_counter()
         small, scale = detection_copy(image)

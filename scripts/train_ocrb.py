@@ -21,7 +21,14 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from simkyc.documents.ocrb import CLASSES, OcrbRecognizer, grey, text_rows, windows
+from simkyc.documents.ocrb import (
+    CLASSES,
+    TRAIN_STRIDE,
+    OcrbRecognizer,
+    grey,
+    text_rows,
+    windows,
+)
 from simkyc.synth.ocrb_lines import random_text, render_line
 
 CENTRED, BETWEEN = 0.15, 0.3  # pitches from a character's centre: its label; blank
@@ -34,7 +41,7 @@ def samples(rng: np.random.Generator, lines: int) -> tuple[NDArray[np.float32], 
         width = int(rng.choice([30, 36, 44]))
         line = render_line(random_text(rng, width), rng)
         g = grey(line.strip)
-        x, centres = windows(g, text_rows(g))
+        x, centres = windows(g, text_rows(g), stride=TRAIN_STRIDE)
         truth = np.asarray(line.centres)
         distance = np.abs(centres[:, None] - truth[None, :]) / line.pitch
         nearest = distance.argmin(axis=1)

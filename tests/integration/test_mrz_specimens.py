@@ -1,5 +1,6 @@
 """The MRZ of real specimen documents (evaluation data: required in CI, skipped elsewhere)
-read by the project's own OCR-B recognizer: verified, and equal to the transcription."""
+read by the project's own OCR-B recognizer, RapidOCR and Tesseract: verified, and equal to
+the transcription."""
 
 from __future__ import annotations
 
@@ -14,14 +15,19 @@ from simkyc.documents.mrz_locate import find_bands, morphology_boxes
 from simkyc.documents.mrz_read import find_mrz
 from simkyc.documents.ocr import CardReader
 from simkyc.documents.ocrb import OcrbRecognizer
+from simkyc.documents.tesseract import TesseractLines
 from simkyc.eval.document_specimens import Specimen, load_manifest
 from simkyc.types import Image
 
 pytestmark = pytest.mark.data
 
 TODAY = date(2026, 12, 1)
-# A passport page, an ID card and a visa, each of another issuer and layout.
-NAMES = ("uto-passport-td3-1.jpg", "nld-id-card-td1-1.jpg", "usa-visa-mrva-1.png")
+# A passport page, an ID card and a visa, each of another issuer and layout; Utopia's visa,
+# whose first line the own recognizer reads with a mark before it (`1V<UTO...`): as a
+# passport's TD3 it "verified" with a `4` for its last filler; Spain's ID card, whose name
+# line the CTC path read shifted (`ESPANOILA<ESPANLA`), read at the line's pitch since.
+NAMES = ("uto-passport-td3-1.jpg", "nld-id-card-td1-1.jpg", "usa-visa-mrva-1.png",
+         "uto-visa-mrva-1.jpg", "esp-id-card-td1-1.png")
 
 
 def _specimens() -> dict[str, Specimen]:
@@ -39,8 +45,9 @@ def test_a_real_specimen_mrz_is_verified_as_transcribed(name: str) -> None:
     specimen = _specimens().get(name)
     if specimen is None:
         pytest.fail(f"{name} is not in the specimens' manifest")
+    # As the service's reader reads: the own recognizer, RapidOCR, Tesseract as a witness.
     found = find_mrz(CardReader(threads=2), _pixels(specimen), today=TODAY,
-                     own=OcrbRecognizer.load())
+                     own=OcrbRecognizer.load(), second=TesseractLines())
     assert found.verified
     assert found.reading is not None and found.reading.lines == specimen.mrz_lines
 

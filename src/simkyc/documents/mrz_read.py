@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
@@ -29,6 +30,7 @@ from simkyc.documents.mrz_correct import (
 )
 from simkyc.documents.mrz_decode import (
     decode_lines_margins,
+    decode_pitched_lines,
     greedy_text,
     mrz_scores,
     mrz_text,
@@ -43,7 +45,7 @@ from simkyc.documents.mrz_locate import (
     text_boxes,
 )
 from simkyc.documents.ocr import CardReader
-from simkyc.documents.ocrb import CLASSES, OcrbRecognizer
+from simkyc.documents.ocrb import CLASSES, COARSE_STEP, FRAMES_PER_CHAR, OcrbRecognizer
 from simkyc.documents.tesseract import TesseractLines
 from simkyc.types import Image
 
@@ -56,11 +58,15 @@ STRIP_HEIGHT = 48
 # must lead its position's next likeliest symbol: e^1.5, about 4.5 times as likely.
 MIN_MARGIN = 1.5
 # With no second reader (the quick pass: the own recognizer alone), a character no check
-# digit covers at all needs a lead of e^4 (about 55 times as likely). On 9,074 letters of unseen
-# synthetic names lines (`scripts/calibrate_ocrb_margin.py --lines 400`, shifted lines out)
-# the own recognizer misread 31: 9 of them with a margin of 1.5 or more, 4 with 4 or more,
-# while 96.7% of the right letters reach 4. Iceland's specimen read `O` for `D` at 2.2.
-MIN_MARGIN_ALONE = 4.0
+# digit covers at all needs a lead of e^5 (about 150 times as likely). On 9,786 letters of
+# unseen synthetic names lines (`scripts/calibrate_ocrb_margin.py --lines 400`; 25 lines
+# with over 3 wrong left out) the own recognizer, decoded at the line's pitch, misread 45:
+# 22 of them with a margin of 1.5 or more, 7 with 4, 4 with 5, while 94.2% of the right
+# letters reach 5 (the CTC decoder's, before, at e^4: 4 of 31 misread, 96.7% of the right
+# ones). Iceland's specimen was read `O` for `D` at 2.2. (Margins of the windows' smoothed
+# probabilities told right from wrong better, no misread letter reaching 3.6, but left
+# fewer real specimens verified by one reader, and one reader alone is the quick pass.)
+MIN_MARGIN_ALONE = 5.0
 MAX_COMBINATIONS = 27  # three readings of each of three lines
 # The own recognizer's free reading of a line is within this many characters of its true
 # length (30, 36, 44) when the band is an MRZ read the right way up; the quick pass decodes
@@ -144,17 +150,19 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
     freely, and as `second` reads it); the first that verifies, else the one with the
     fewest failed checks."""
     strips = [_normalised(strip) for strip in band_strips(image, band, upside_down=upside_down)]
-    sources: list[list[NDArray[np.float64]]] = []
+    # Each recognizer's frames and its decoder to a format's exact shape: RapidOCR's CTC
+    # frames by the CTC path, the own recognizer's fixed-pitch windows by pitch.
+    sources: list[tuple[list[NDArray[np.float64]], _Decoder]] = []
     greedy: tuple[str, ...] = ()
     if rapid:
         frames = [reader.frame_probabilities(strip, stretch=MRZ_STRETCH) for strip in strips]
-        sources.append([mrz_scores(*frame) for frame in frames])
+        sources.append(([mrz_scores(*frame) for frame in frames], decode_lines_margins))
         greedy = tuple(mrz_text(greedy_text(*frame)) for frame in frames)
     if own is not None:
         own_scores = [own.line_scores(strip) for strip in strips]
-        sources.append(own_scores)
+        sources.append((own_scores, _pitched))
         greedy = greedy or tuple(
-            mrz_text(greedy_text(np.exp(scores), CLASSES).replace("\x00", ""))
+            mrz_text(greedy_text(np.exp(scores[::COARSE_STEP]), CLASSES).replace("\x00", ""))
             for scores in own_scores)
     if not sources:
         return None
@@ -166,8 +174,8 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
         layouts = [layout for layout in layouts
                    if abs(layout.width - length) <= QUICK_WIDTH_SLACK]
     for layout in layouts:
-        shaped = [decoded for decoded in (decode_lines_margins(scores, layout)
-                                          for scores in sources) if decoded is not None]
+        shaped = [decoded for decoded in (decode(scores, layout) for scores, decode in sources)
+                  if decoded is not None]
         if not shaped:
             continue
         witness = _fitting(others[-1], layout) if second is not None else None
@@ -183,12 +191,23 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
             # 0, G and 6 ...) are told apart by shape: its margins judge them (`_judged`).
             corrected = correct_mrz(candidate, today=today, number_hint=number_hint,
                                     number_vouched=own is not None)
-            reading = _judged(corrected, lines, margins, witness, others=rest,
+            reading = _judged(_of_format(corrected, layout), lines, margins, witness,
+                              others=rest,
                               lone_margin=MIN_MARGIN if rapid else MIN_MARGIN_ALONE)
             if reading.confirmed:
                 return reading
             best = _better(best, reading)
     return best
+
+
+_Decoder = Callable[[Sequence[NDArray[np.float64]], Layout],
+                    tuple[tuple[str, ...], tuple[float, ...]] | None]
+
+
+def _pitched(frames: Sequence[NDArray[np.float64]], layout: Layout
+             ) -> tuple[tuple[str, ...], tuple[float, ...]] | None:
+    """The own recognizer's lines decoded at its fixed pitch."""
+    return decode_pitched_lines(frames, layout, frames_per_char=FRAMES_PER_CHAR)
 
 
 def _fitting(lines: tuple[str, ...], layout: Layout) -> str | None:
@@ -202,12 +221,25 @@ def _fitting(lines: tuple[str, ...], layout: Layout) -> str | None:
 
 def _layouts(count: int, greedy: tuple[str, ...]) -> list[Layout]:
     """The formats with `count` lines, the one nearest the greedy reading's length first;
-    visas' only when the first line reads as one (V...)."""
+    visas' only when the first line reads as one (V...), and then travel documents' too
+    when the V is the second character (a mark before the line read as `1`: a reading
+    decoded under one format's alphabets is kept only if it is of that format,
+    `_of_format`)."""
     length = float(np.median([len(line) for line in greedy])) if greedy else 0.0
-    visa = bool(greedy) and greedy[0][:1] == "V"
+    start = greedy[0][:2] if greedy else ""
+    families = {start[:1] == "V"} | ({True} if "V" in start else set())
     fitting = [layout for layout in LAYOUTS if layout.lines == count
-               and (layout.lines == 3 or (layout.document_letters == ("V",)) == visa)]
+               and (layout.lines == 3 or (layout.document_letters == ("V",)) in families)]
     return sorted(fitting, key=lambda layout: abs(layout.width - length))
+
+
+def _of_format(reading: MrzReading, layout: Layout) -> MrzReading:
+    """`reading`, decoded with `layout`'s alphabets, unconfirmed when its lines are of
+    another format (a visa's `V<` decoded as a passport's TD3, whose last position is a
+    check digit where the visa has a filler: the decoder had to read a digit there)."""
+    if reading.confirmed and layout_for(reading.lines) is not layout:
+        return replace(reading, status=ReadStatus.AMBIGUOUS)
+    return reading
 
 
 def _normalised(strip: Image) -> Image:
@@ -269,6 +301,11 @@ def _judged(reading: MrzReading, decoded: tuple[str, ...],
     # a covered letter-or-digit position is in doubt only between twins of equal weight.
     open_positions = frozenset(unprotected(layout))
     alone = open_positions if len(readers) == 1 and witness is None else frozenset()
+    if layout.document_letters == (text[0],):
+        # A format of one document letter (a passport's P, a visa's V) vouches for it: a
+        # misreading of it is another format's letter, which `_of_format` refuses. (Not A,
+        # C or I: on unseen synthetic lines an A was read I, and surely.)
+        alone -= {0}
     for i in unsure_positions(layout):
         char = text[i]
         votes = sum(shaped[i] == char for shaped, _ in readers)

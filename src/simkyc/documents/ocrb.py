@@ -4,12 +4,13 @@ An MRZ line is one row of OCR-B at a fixed pitch (10 characters per inch, ICAO D
 Part 3) from a 37-symbol alphabet (A-Z, 0-9, `<`). In the OCR-B face a character's advance
 is about its capital height (0.99 in Debian's fonts-ocr-b), so once the capital height of a
 cut-out line is measured (`text_rows`) the pitch is known without reading anything. A window
-one pitch wide is slid along the line a quarter pitch at a time; each window is classified
-(a two-hidden-layer MLP, numpy only) as one of the 37 symbols centred in it, or `blank`
-(between two characters). The per-window log-probabilities have the layout of
-`mrz_decode.mrz_scores` (column 0 blank, then A-Z, 0-9, `<`), so the check-digit-aware,
-exact-length decoder (`mrz_decode.decode_lines_margins`) reads them as it reads RapidOCR's
-frames: each line of exactly its format's length, each position from its own alphabet.
+one pitch wide is slid along the line an eighth of a pitch at a time; each window is
+classified (a two-hidden-layer MLP, numpy only) as one of the 37 symbols centred in it, or
+`blank` (between two characters). The per-window log-probabilities have the layout of
+`mrz_decode.mrz_scores` (column 0 blank, then A-Z, 0-9, `<`). They are decoded as what they
+are, a fixed-pitch line (`mrz_decode.decode_pitched_lines`): exactly its format's number of
+characters, one pitch apart, each position from its own alphabet, so a character the
+classifier misses or sees twice cannot shift the rest of the line.
 
 The weights are trained on synthetic lines only (`ocrb_lines`, `scripts/train_ocrb.py`,
 fixed seed), never on the real specimens, which are evaluation data. They are loaded by
@@ -36,7 +37,16 @@ WINDOW_W, WINDOW_H = 20, 24  # the classifier's input, pixels
 WINDOW_MARGIN = 0.25
 PITCH_PER_HEIGHT = 0.99  # OCR-B: advance / capital height (Debian fonts-ocr-b, OCRB.otf)
 MIN_STRIP_HEIGHT = 6  # px: a strip this low holds no legible line
-STRIDE = 0.25  # windows a quarter pitch apart: each character centred within 1/8 pitch once
+# Windows an eighth of a pitch apart: each character centred within 1/16 pitch once, and a
+# character's neighbour 8 windows on (`FRAMES_PER_CHAR`), which the fixed-pitch decoder
+# needs to tell a neighbour (8 +- 20%) from a character seen twice (~4) or missed (~16).
+STRIDE = 0.125
+FRAMES_PER_CHAR = round(1 / STRIDE)
+# The weights were trained on windows a quarter pitch apart (`scripts/train_ocrb.py`); the
+# recognizer's free reading (`mrz_decode.greedy_text`, which picks the formats to try) was
+# measured on that grid too: every COARSE_STEP-th window is that grid.
+TRAIN_STRIDE = 0.25
+COARSE_STEP = round(TRAIN_STRIDE / STRIDE)
 WEIGHTS = Path(__file__).with_name("ocrb_mlp.npz")
 # SHA-256 of WEIGHTS, as `scripts/train_ocrb.py --seed 7 --lines 3000 --epochs 8` wrote them
 # (323 KB; 99.0% of held-out synthetic windows right).
@@ -95,13 +105,14 @@ def text_rows(g: NDArray[np.float32]) -> TextRows:
 
 
 def windows(g: NDArray[np.float32], rows: TextRows, *, start: float = 0.0,
-            stop: float | None = None) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
-    """The classifier's inputs along the line: one window per STRIDE pitch from `start` to
+            stop: float | None = None, stride: float = STRIDE
+            ) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
+    """The classifier's inputs along the line: one window per `stride` pitch from `start` to
     `stop` (x of the window's centre, strip pixels), each WINDOW_H x WINDOW_W, flattened;
     and the centres."""
     pitch = rows.pitch
     stop = g.shape[1] if stop is None else stop
-    centres = np.arange(start, stop, STRIDE * pitch)
+    centres = np.arange(start, stop, stride * pitch)
     margin = WINDOW_MARGIN * rows.height
     top, bottom = rows.top - margin, rows.bottom + margin
     # One resize of the whole line to the window grid, then slices: cheap and exact.
@@ -154,9 +165,10 @@ class OcrbRecognizer:
 
     def line_scores(self, strip: Image) -> NDArray[np.float64]:
         """The per-window scores of one cut-out line (any size, RGB or grey), left to right,
-        in `mrz_decode`'s column layout. (Choosing among pitches from the line's own period
-        as well read more synthetic lines but fewer real ones, and verified 3 wrong: the
-        capitals' height alone decides the pitch.)"""
+        STRIDE pitch apart, in `mrz_decode`'s column layout. (Choosing among window widths
+        from the line's own period as well read more synthetic lines but fewer real ones,
+        and verified 3 wrong: the capitals' height alone decides the window; the decoder
+        finds the pitch in frames within PITCH_SEARCH of it.)"""
         if strip.shape[0] < MIN_STRIP_HEIGHT or strip.shape[1] < 2 * MIN_STRIP_HEIGHT:
             return np.zeros((0, len(CLASSES)))  # a band cut at the image's edge: no frames
         g = grey(strip)

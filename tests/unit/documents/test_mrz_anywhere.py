@@ -16,8 +16,15 @@ from shared_files import missing, require
 
 from simkyc.documents.findings import DocumentError
 from simkyc.documents.mrz_correct import ReadStatus, correct_mrz
-from simkyc.documents.mrz_layout import TD1, TD3
-from simkyc.documents.mrz_read import _judged, find_mrz, name_tail_fillers, unprotected
+from simkyc.documents.mrz_layout import MRV_A, TD1, TD3
+from simkyc.documents.mrz_read import (
+    _judged,
+    _layouts,
+    _of_format,
+    find_mrz,
+    name_tail_fillers,
+    unprotected,
+)
 from simkyc.documents.ocr import CardReader
 from simkyc.documents.tesseract import TesseractLines
 from simkyc.types import Image
@@ -217,3 +224,39 @@ def test_two_agreeing_readers_outvote_one_sure_dissenter() -> None:
     lone = _judged(reading, TD3_LINES, sure, others=((shifted, sure),))
     assert lone.status is ReadStatus.AMBIGUOUS
     assert _judged(reading, TD3_LINES, sure, text, others=((shifted, sure),)).confirmed
+
+
+VISA = ("V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+        "L8988901C4XXX4009078F96121096ZE184226B<<<<<<")
+
+
+def test_a_visa_decoded_as_a_passport_is_not_confirmed() -> None:
+    # The own recognizer read a mark before Utopia's visa as `1` (`1V<UTO...`), so only the
+    # passport's TD3 was tried: its last position is a check digit, the decoder had to read
+    # a digit for the visa's filler, and correction made the composite hold (`...<<<<<4`).
+    as_passport = (VISA[0], VISA[1][:-1] + "4")
+    reading = correct_mrz(as_passport, today=TODAY)
+    assert reading.confirmed
+    assert not _of_format(reading, TD3).confirmed
+    assert _of_format(correct_mrz(VISA, today=TODAY), MRV_A).confirmed
+    # The visa's formats are tried when V is the line's first or second character.
+    assert MRV_A in _layouts(2, ("1V<UTOERIKSSON<<ANNA", VISA[1]))
+    assert MRV_A in _layouts(2, VISA)
+    assert MRV_A not in _layouts(2, ("P<UTOERIKSSON", VISA[1]))
+
+
+def test_a_lone_reader_needs_only_the_usual_margin_for_the_formats_document_letter() -> None:
+    # Utopia's passport: a mark before the line leaves the own recognizer 2.7 sure of its P.
+    lines = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+             "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
+    reading = correct_mrz(lines, today=TODAY)
+    margins = (2.7,) + (9.0,) * 87
+    assert _judged(reading, lines, margins, lone_margin=4.0).confirmed
+    assert not _judged(reading, lines, (1.0,) + (9.0,) * 87, lone_margin=4.0).confirmed
+    # Any other letter no check digit covers still needs the lone reader's margin, and so
+    # does an ID card's I (A and C are its format's letters too).
+    name = (9.0,) * 5 + (2.7,) + (9.0,) * 82
+    assert not _judged(reading, lines, name, lone_margin=4.0).confirmed
+    card = correct_mrz(TD1_LINES, today=TODAY)
+    assert card.confirmed
+    assert not _judged(card, TD1_LINES, (2.7,) + (9.0,) * 89, lone_margin=4.0).confirmed

@@ -15,6 +15,8 @@ from simkyc.documents.mrz_decode import (
     MRZ_ALPHABET,
     decode_line,
     decode_lines,
+    decode_pitched_line,
+    decode_pitched_lines,
     greedy_text,
     mrz_scores,
     position_alphabets,
@@ -124,3 +126,58 @@ def test_a_blurred_mrz_whose_fillers_detection_dropped_is_still_an_mrz() -> None
 def test_a_resident_cards_label_and_number_are_no_mrz() -> None:
     assert _mrz_row_lines(_band("ID NUMBER", "11010519491231002X")) == []
     assert _mrz_row_lines(_band("110105194912310", "11010519491231002X")) == []
+
+
+def _pitched_frames(text: str, *, per_char: int = 8, missed: tuple[int, ...] = (),
+                    doubled: tuple[int, ...] = ()) -> np.ndarray:
+    """Frames of a fixed-pitch line, `per_char` frames a character: blank between
+    characters; a `missed` character mostly blank at its centre; a `doubled` one seen again
+    half a pitch after its centre."""
+    lead = 6
+    rows: list[dict[str, float]] = [{"": 0.99} for _ in range(2 * lead + per_char * len(text))]
+    for k, char in enumerate(text):
+        centre = lead + per_char * k + per_char // 2
+        for frame in (centre - 1, centre, centre + 1):
+            rows[frame] = {"": 0.8, char: 0.2} if k in missed else {"": 0.05, char: 0.95}
+        if k in doubled:
+            for frame in (centre + per_char // 2 - 1, centre + per_char // 2):
+                rows[frame] = {"": 0.4, char: 0.6}
+    return _scores(rows)
+
+
+NAMES = "SMITH<<JOHN<<<<<<<<<<<<<<<<<<<"
+
+
+@pytest.mark.parametrize(("missed", "doubled", "ctc_read"), [
+    ((3,), (20,), "SMIH<<JOHN<<<<<<<<<<<<<<<<<<<<"),
+    ((12,), (2,), "SMIITH<<JOHN<<<<<<<<<<<<<<<<<<"),
+])
+def test_a_missed_and_a_doubled_character_shift_nothing_at_the_lines_pitch(
+    missed: tuple[int, ...], doubled: tuple[int, ...], ctc_read: str
+) -> None:
+    scores = _pitched_frames(NAMES, missed=missed, doubled=doubled)
+    allowed = [frozenset(MRZ_ALPHABET)] * len(NAMES)
+    # The CTC path spends the line's 30 characters where it likes: the name shifts.
+    assert decode_line(scores, allowed) == ctc_read
+    read, margins = decode_pitched_line(scores, allowed, frames_per_char=8)
+    assert read == NAMES
+    assert len(margins) == len(NAMES)
+    # The missed character is read, but less surely than the others.
+    assert margins[missed[0]] < min(m for i, m in enumerate(margins) if i != missed[0])
+
+
+def test_a_pitch_half_the_expected_one_is_found() -> None:
+    # A strip whose background reads as ink measures its capitals twice too tall: the
+    # windows come 4 a character, not 8.
+    scores = _pitched_frames(NAMES, per_char=4)
+    read, _ = decode_pitched_line(scores, [frozenset(MRZ_ALPHABET)] * len(NAMES),
+                                  frames_per_char=8)
+    assert read == NAMES
+
+
+def test_pitched_decoding_keeps_each_positions_alphabet_and_needs_the_frames() -> None:
+    scores = _pitched_frames("O1<")
+    read, _ = decode_pitched_line(scores, [LETTERS, DIGITS, LETTERS], frames_per_char=8)
+    assert read == "O1<"
+    assert decode_pitched_line(scores[:5], [LETTERS] * 3, frames_per_char=8) == ("", ())
+    assert decode_pitched_lines([scores], TD1, frames_per_char=8) is None

@@ -11,10 +11,17 @@ import numpy as np
 import pytest
 
 from simkyc.documents.mrz_correct import ReadStatus, correct_mrz
-from simkyc.documents.mrz_decode import MRZ_ALPHABET, decode_line_margins, decode_lines_margins
+from simkyc.documents.mrz_decode import (
+    MRZ_ALPHABET,
+    decode_line_margins,
+    decode_pitched_line,
+    decode_pitched_lines,
+)
 from simkyc.documents.mrz_layout import TD1, TD3, Layout
 from simkyc.documents.mrz_read import _judged
 from simkyc.documents.ocrb import (
+    COARSE_STEP,
+    FRAMES_PER_CHAR,
     WEIGHTS,
     WEIGHTS_SHA256,
     OcrbRecognizer,
@@ -37,6 +44,11 @@ def model() -> OcrbRecognizer:
     if not OCRB_FONT.is_file():
         pytest.skip("Debian fonts-ocr-b is not installed")
     return OcrbRecognizer.load()
+
+
+def _pitched(model: OcrbRecognizer, strip: np.ndarray, width: int) -> tuple[str, tuple[float, ...]]:
+    return decode_pitched_line(model.line_scores(strip), ANY * width,
+                               frames_per_char=FRAMES_PER_CHAR)
 
 
 def test_the_weights_are_the_pinned_ones() -> None:
@@ -70,7 +82,7 @@ def test_clean_rendered_lines_are_read_and_verify(
     rng = np.random.default_rng(3)
     scores = [model.line_scores(render_line(text, rng, height=height, clean=True).strip)
               for text in lines]
-    decoded = decode_lines_margins(scores, layout)
+    decoded = decode_pitched_lines(scores, layout, frames_per_char=FRAMES_PER_CHAR)
     assert decoded is not None
     read, margins = decoded
     assert read == lines
@@ -80,17 +92,18 @@ def test_clean_rendered_lines_are_read_and_verify(
 
 def test_degraded_rendered_lines_are_mostly_read_right(model: OcrbRecognizer) -> None:
     # Photographed print (blur, noise, tint, tilt, JPEG), the training's own degradations at
-    # their worst included: fixed seed, so the figure is exact (77.0% of characters; the
-    # misses are whole lines whose ground reads as ink, so their pitch is measured wrong).
+    # their worst included: fixed seed, so the figure is exact (91.1% of characters at the
+    # line's pitch; 77.0% by the CTC path, whose misses were mostly whole lines whose ground
+    # reads as ink, their pitch measured up to twice too long).
     rng = np.random.default_rng(11)
     right = total = 0
     for _ in range(20):
         text = random_text(rng, 44)
         line = render_line(text, rng)
-        read, _ = decode_line_margins(model.line_scores(line.strip), ANY * 44)
+        read, _ = _pitched(model, line.strip, 44)
         right += sum(a == b for a, b in zip(read, text, strict=True))
         total += len(text)
-    assert right / total >= 0.75
+    assert right / total >= 0.9
 
 
 def test_a_filler_is_not_read_as_k(model: OcrbRecognizer) -> None:
@@ -98,7 +111,7 @@ def test_a_filler_is_not_read_as_k(model: OcrbRecognizer) -> None:
     rng = np.random.default_rng(5)
     text = "SAMPLE<<SUSANNA<K<KK<<<<<<<<"
     line = render_line(text + "<" * (44 - len(text)), rng, height=18.0, clean=True)
-    read, _ = decode_line_margins(model.line_scores(line.strip), ANY * 44)
+    read, _ = _pitched(model, line.strip, 44)
     assert read.startswith(text)
 
 
@@ -137,3 +150,20 @@ def test_a_sure_reading_of_no_known_state_code_needs_a_second_reader() -> None:
     agreeing = _judged(correct_mrz(misread, today=TODAY), misread, sure,
                        others=(("".join(misread), sure),))
     assert agreeing.valid
+
+
+@pytest.mark.parametrize("seed", [47, 87])
+def test_a_missed_or_doubled_character_does_not_shift_the_rest_of_the_line(
+    model: OcrbRecognizer, seed: int
+) -> None:
+    # Two degraded renderings on which the classifier misses one character and sees another
+    # twice: the CTC path, free to spend the line's 44 characters anywhere, read the name
+    # shifted between the two (seed 47: `ERKSSON<<X4NNA`); at the line's pitch, one
+    # character per pitch, it is read right.
+    line = render_line(TD3_LINES[0], np.random.default_rng(seed))
+    scores = model.line_scores(line.strip)
+    ctc, _ = decode_line_margins(scores[::COARSE_STEP], ANY * 44)
+    assert sum(a != b for a, b in zip(ctc, TD3_LINES[0], strict=True)) > 3
+    read, margins = _pitched(model, line.strip, 44)
+    assert read == TD3_LINES[0]
+    assert len(margins) == 44
