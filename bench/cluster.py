@@ -62,6 +62,19 @@ Run
         ... --seconds 45 --worker-cores 1 --cpu-affinity
                                              (the same, pinned by serve itself: worker i
                                               on CPU i, every thread it starts with it)
+        ... --seconds 45 --worker-cores 1 --balancer
+                                             (N one-worker processes, each on its own CPU,
+                                              behind Debian's HAProxy, least connections,
+                                              each request balanced: the deployment of
+                                              "Running on several machines")
+
+Why --balancer: `serve --workers N` shares one listening socket and the kernel hands each new
+connection to whichever worker accepts it first; inference runs off the event loop, so a busy
+worker accepts as readily as an idle one, and a proofing's steps, on one connection, stay on
+that worker. One pinned worker keeps its core 100% busy, but two of them kept only 1.51-1.66
+of the 2 cores busy (2026-12-05). A balancer that sends each request to the process with the
+fewest in flight is what a deployment puts in front anyway; the 1-process run goes through it
+too, and its CPU counts as the server's.
 """
 
 from __future__ import annotations
@@ -377,12 +390,83 @@ def allowed_cpus(pid: int) -> str:
     return "?"
 
 
+HAPROXY = Path("/usr/sbin/haproxy")
+
+
+def haproxy_config(port: int, backends: list[int]) -> str:
+    """Each request to the backend with the fewest requests in flight (the connection to the
+    server closed after each, so a proofing's steps are balanced one by one)."""
+    servers = "\n".join(f"    server w{i} 127.0.0.1:{backend}"
+                        for i, backend in enumerate(backends))
+    return f"""global
+    maxconn 512
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 300s
+    timeout server 300s
+    option http-server-close
+
+frontend bench
+    bind 127.0.0.1:{port}
+    default_backend workers
+
+backend workers
+    balance leastconn
+{servers}
+"""
+
+
+def start_servers(env: dict[str, str], state: Path, workers: int, *, balancer: bool,
+                  cpus: list[int] | None, affinity: bool
+                  ) -> tuple[str, list[subprocess.Popen[bytes]], list[int], list[int]]:
+    """The server(s) started and ready: their URL, the processes to stop, the workers' pids
+    and every server-side pid (for CPU accounting). Without *balancer*: one `simkyc serve
+    --workers N` (on *cpus* by taskset, if given). With it: N `simkyc serve --workers 1`,
+    each on CPU i alone when *affinity* (taskset), behind HAProxy."""
+    log_path = state / "serve.log"
+    if not balancer:
+        port = free_port()
+        pin = ["taskset", "-c", ",".join(map(str, cpus))] if cpus else []
+        with log_path.open("wb") as log:
+            server = subprocess.Popen([*pin, *SIMKYC, "serve", "--port", str(port),
+                                       "--workers", str(workers),
+                                       *(["--cpu-affinity"] if affinity else [])],
+                                      env=env, stdout=log, stderr=log)
+        url = f"http://127.0.0.1:{port}"
+        wait_ready(url, server, workers, log_path)
+        pids = workers_of(server.pid) if workers > 1 else [server.pid]
+        return url, [server], pids, [server.pid, *pids] if workers > 1 else pids
+    machine = cpus or sorted(os.sched_getaffinity(0))
+    ports = [free_port() for _ in range(workers)]
+    servers: list[subprocess.Popen[bytes]] = []
+    with log_path.open("wb") as log:
+        for i, port in enumerate(ports):
+            pin = ["taskset", "-c", str(machine[i % len(machine)])] if affinity else []
+            servers.append(subprocess.Popen([*pin, *SIMKYC, "serve", "--port", str(port),
+                                             "--workers", "1"], env=env, stdout=log,
+                                            stderr=log))
+    for server, port in zip(servers, ports, strict=True):
+        wait_ready(f"http://127.0.0.1:{port}", server, 1, log_path)
+    front = free_port()
+    config = state / "haproxy.cfg"
+    config.write_text(haproxy_config(front, ports))
+    with (state / "haproxy.log").open("wb") as log:
+        balancer_process = subprocess.Popen([str(HAPROXY), "-f", str(config), "-db"],
+                                            stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{front}"
+    wait_ready(url, balancer_process, 1, state / "haproxy.log")
+    pids = [server.pid for server in servers]
+    return url, [*servers, balancer_process], pids, [*pids, balancer_process.pid]
+
+
 def measure(url_db: str, workers: int, *, clients: int, seconds: float, bodies: Bodies,
             cpus: list[int] | None, worker_cores: int | None, affinity: bool = False,
-            extra_env: dict[str, str]) -> dict[str, object]:
+            balancer: bool = False, extra_env: dict[str, str]) -> dict[str, object]:
     """One `simkyc serve --workers N` (on *cpus* only, if given; each worker configured for
-    *worker_cores*, if given; each on its own CPUs with *affinity*), both phases, its
-    memory."""
+    *worker_cores*, if given; each on its own CPUs with *affinity*), or N one-worker
+    processes behind HAProxy (*balancer*), both phases, its memory."""
     state = Path(tempfile.mkdtemp(prefix=f"simkyc-bench-{workers}w-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIMKYC_")}
     env.update({"PYTHONPATH": str(ROOT / "src"), "SIMKYC_DATABASE_URL": url_db,
@@ -400,17 +484,9 @@ def measure(url_db: str, workers: int, *, clients: int, seconds: float, bodies: 
     agent = cli(env, "admin", "create-principal", "bench", "--role", "agent",
                 "--operator", str(operator["id"]))
     key = str(agent["api_key"])
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    pin = ["taskset", "-c", ",".join(map(str, cpus))] if cpus else []
-    with (state / "serve.log").open("wb") as log:
-        server = subprocess.Popen([*pin, *SIMKYC, "serve", "--port", str(port), "--workers",
-                                   str(workers), *(["--cpu-affinity"] if affinity else [])],
-                                  env=env, stdout=log, stderr=log)
+    url, processes, pids, everyone = start_servers(env, state, workers, balancer=balancer,
+                                                   cpus=cpus, affinity=affinity)
     try:
-        wait_ready(url, server, workers, state / "serve.log")
-        pids = workers_of(server.pid) if workers > 1 else [server.pid]
-        everyone = [server.pid, *pids] if workers > 1 else pids
         ready = [memory_mb(pid) for pid in pids]  # every model loaded at start, idle
         load_before = os.getloadavg()[0]
         proofing = timed_phase(url, key, everyone, clients=clients, seconds=seconds,
@@ -426,6 +502,7 @@ def measure(url_db: str, workers: int, *, clients: int, seconds: float, bodies: 
         after = [memory_mb(pid) for pid in pids]
         machine = cpus or sorted(os.sched_getaffinity(0))
         return {"workers": workers, "cpus": machine, "cpu_affinity": affinity,
+                "balancer": "haproxy leastconn" if balancer else None,
                 "worker_cpus": [allowed_cpus(pid) for pid in pids],
                 "worker_cores": int(env.get("SIMKYC_WORKER_CORES", 0))
                 or max(1, len(machine) // workers),  # serve's default: cores / N
@@ -434,8 +511,10 @@ def measure(url_db: str, workers: int, *, clients: int, seconds: float, bodies: 
                                          "after_verify": after},
                 "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
 
 
 def main() -> None:
@@ -453,6 +532,9 @@ def main() -> None:
     parser.add_argument("--cpu-affinity", action="store_true",
                         help="serve --cpu-affinity: each worker on its own K CPUs (K: "
                         "--worker-cores, else cores / N), with every thread it starts.")
+    parser.add_argument("--balancer", action="store_true",
+                        help="N one-worker processes behind HAProxy (least connections, "
+                        "each request balanced), each on its own CPU with --cpu-affinity.")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="Extra environment for the server (e.g. SIMKYC_WORKER_CORES=2).")
     args = parser.parse_args()
@@ -464,7 +546,7 @@ def main() -> None:
         result = measure(args.url, n, clients=args.clients, seconds=args.seconds,
                          bodies=bodies, cpus=mine[:n] if args.pin else None,
                          worker_cores=args.worker_cores, affinity=args.cpu_affinity,
-                         extra_env=extra)
+                         balancer=args.balancer, extra_env=extra)
         print(json.dumps(result), flush=True)
         results.append(result)
     if len(results) >= 2 and not any("error" in result for result in results):

@@ -27,8 +27,9 @@ A verified MRZ states the document's issuing state (ICAO 9303 three-letter code)
 
 from __future__ import annotations
 
+import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -124,6 +125,13 @@ class DocumentReader:
     own: OcrbRecognizer | None
     second: TesseractLines | None = None
     sure_score: float = 0.95
+    slots: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(1))
+    """How many documents the process reads at once (the proofing flow takes one per
+    reading): one per engine. Each reading's RapidOCR buffers are ~250 MB and readings beyond
+    the cores only time-share them, so more at once add memory, not speed (a worker of one
+    core reading three cards beside a clip peaked at 850-930 MB, bench/cluster.py,
+    2026-12-05)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DocumentReader:
@@ -132,7 +140,7 @@ class DocumentReader:
         load on the first read (`warm`)."""
         own = OcrbRecognizer.load(ocrb.WEIGHTS, sha256=ocrb.WEIGHTS_SHA256)
         return cls(CardReader.from_settings(settings), own, TesseractLines(),
-                   settings.ocr_sure_score)
+                   settings.ocr_sure_score, threading.BoundedSemaphore(settings.pool_size()))
 
     def warm(self) -> None:
         """Load every model the reading uses by one pass over blanks (the service's start)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TypeVar
@@ -322,28 +323,31 @@ class ProofingFlow:
         from simkyc.documents.portrait import extract_portrait
         from simkyc.documents.reading import after_portrait
 
-        reader = self.documents if typed is not None else None
+        reader = self.documents if card and typed is not None else None
         ahead = None
-        try:
-            with self.engines.checkout() as engines:
-                encoder = engines.pipeline.encoder
-                if not card:
-                    return encoder.sample(image), None
-                pixels = encoder.decoder.decode(image).pixels
-                if reader is not None and typed is not None:
-                    # The MRZ search starts beside the portrait, as DocumentReader.read
-                    # runs it (the evaluation and the benchmark measure the same order).
-                    ahead = reader.look_ahead(pixels, today=today, typed=typed)
-                found = extract_portrait(pixels, encoder,
-                                         outlined=None if ahead is None else ahead.pause)
-            if reader is None or typed is None:
-                return found.sample, None
-            after_portrait(ahead, found.card)
-            return found.sample, reader.text(pixels, card=found.card, typed=typed,
-                                             today=today, ahead=ahead)
-        finally:
-            if ahead is not None:
-                ahead.cancel()  # a no-op once taken
+        # One of the reader's slots is taken before an engine (never while holding one): a
+        # worker reads at most as many documents at once as it has engines.
+        with reader.slots if reader is not None else nullcontext():
+            try:
+                with self.engines.checkout() as engines:
+                    encoder = engines.pipeline.encoder
+                    if not card:
+                        return encoder.sample(image), None
+                    pixels = encoder.decoder.decode(image).pixels
+                    if reader is not None and typed is not None:
+                        # The MRZ search starts beside the portrait, as DocumentReader.read
+                        # runs it (the evaluation and the benchmark measure the same order).
+                        ahead = reader.look_ahead(pixels, today=today, typed=typed)
+                    found = extract_portrait(pixels, encoder,
+                                             outlined=None if ahead is None else ahead.pause)
+                if reader is None or typed is None:
+                    return found.sample, None
+                after_portrait(ahead, found.card)
+                return found.sample, reader.text(pixels, card=found.card, typed=typed,
+                                                 today=today, ahead=ahead)
+            finally:
+                if ahead is not None:
+                    ahead.cancel()  # a no-op once taken
 
     def _judge(self, held: Held, challenge: Challenge,
                media: LivenessMedia) -> LivenessResult:

@@ -6,6 +6,7 @@ its own labels, and one whose printed sex disagrees with its number goes to revi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -131,3 +132,38 @@ def test_a_prc_card_whose_printed_sex_disagrees_with_its_number_goes_to_review(
     decided = api.ok("POST", f"/v1/proofing-sessions/{proofing_id}/conclude", agent)
     assert decided["outcome"] == "manual_review"
     assert "document_text_mismatch" in decided["reasons"]
+
+
+class _SlotWitness(DocumentReader):
+    """The service's reader, noting whether its one reading slot was held by the caller
+    while the card's text was read (a slot free then would let a worker read more documents
+    at once than it has engines, each with ~250 MB of OCR buffers)."""
+
+    held_while_reading: list[bool]
+
+    def text(self, *args: Any, **kwargs: Any) -> Any:
+        free = self.slots.acquire(blocking=False)
+        if free:
+            self.slots.release()
+        self.held_while_reading.append(not free)
+        return super().text(*args, **kwargs)
+
+
+def test_the_document_step_reads_within_one_of_the_readers_slots(
+        api: Api, portrait: object) -> None:
+    built = DocumentReader.from_settings(
+        api.services.settings.model_copy(update={"engine_pool": 2}))
+    taken = [built.slots.acquire(blocking=False) for _ in range(3)]
+    assert taken == [True, True, False]  # one slot per engine
+    witness = _SlotWitness(built.ocr, built.own, built.second, built.sure_score,
+                           threading.BoundedSemaphore(1))
+    object.__setattr__(witness, "held_while_reading", [])
+    api.services.documents = witness
+    try:
+        agent = api.staff("agent", api.operator())
+        proofing_id = api.start(agent, _prc_typed(PRC))
+        _document(api, agent, proofing_id, _prc_photo(portrait, PRC, 7))
+    finally:
+        api.services.documents = None
+    assert witness.held_while_reading == [True]
+    assert witness.slots.acquire(blocking=False)  # and given back
