@@ -319,7 +319,10 @@ class ProofingFlow:
         Holding the engine through the OCR too bounds a worker's heavy jobs to its engines
         and lowered its peak memory (2 workers of one engine: 718 instead of 815 MB), but it
         left cores idle while one job held a worker's only engine: 20.1 instead of 31.5
-        proofings a minute (bench/cluster.py, quiet machine, 2026-12-05). Throughput wins."""
+        proofings a minute (bench/cluster.py, quiet machine, 2026-12-05). Throughput wins.
+        What bounds the memory instead is the reader's slots (one reading per engine at
+        once, taken before the engine): a one-core worker's peaks fell from 850-930 MB to
+        636-660 MB with no loss of proofings (bench/cluster.py --balancer, 2026-12-05)."""
         from simkyc.documents.portrait import extract_portrait
         from simkyc.documents.reading import after_portrait
 
