@@ -67,6 +67,15 @@ Run
                                               behind Debian's HAProxy, least connections,
                                               each request balanced: the deployment of
                                               "Running on several machines")
+        ... --seconds 30 --worker-cores 1 --cpu-affinity --balancer --rounds 3
+                                             (the same, both configurations up at once and
+                                              measured in turn, A B / B A / A B: the
+                                              figure the README reports)
+
+Why --rounds: the machine's speed drifts (a 1-worker verify phase cost 0.089 and 0.106
+server CPU-s per request in two runs minutes apart, 2026-12-05), so one phase of each
+configuration, minutes apart, gave 1.60x to 1.93x for the same code. Measured in turn, each
+round compares the two under the same conditions, and the pooled figure averages the rest.
 
 Why --balancer: `serve --workers N` shares one listening socket and the kernel hands each new
 connection to whichever worker accepts it first; inference runs off the event loop, so a busy
@@ -261,7 +270,8 @@ class Phase:
     def summary(self, wall_s: float, per: float) -> dict[str, object]:
         ordered = sorted(self.latencies)
         p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else None
-        return {"completed": len(ordered), "rate": round(len(ordered) / wall_s * per, 3),
+        return {"completed": len(ordered), "wall_s": round(wall_s, 3),
+                "rate": round(len(ordered) / wall_s * per, 3),
                 "p50_s": round(statistics.median(ordered), 3) if ordered else None,
                 "p95_s": round(p95, 3) if p95 is not None else None,
                 "failures": self.failures}
@@ -461,16 +471,53 @@ def start_servers(env: dict[str, str], state: Path, workers: int, *, balancer: b
     return url, [*servers, balancer_process], pids, [*pids, balancer_process.pid]
 
 
-def measure(url_db: str, workers: int, *, clients: int, seconds: float, bodies: Bodies,
-            cpus: list[int] | None, worker_cores: int | None, affinity: bool = False,
-            balancer: bool = False, extra_env: dict[str, str]) -> dict[str, object]:
+@dataclass
+class Deployment:
+    """One configuration under test, started and ready: *workers* worker processes (one `serve
+    --workers N`, or N one-worker processes behind HAProxy), an agent key, its processes."""
+
+    workers: int
+    url: str
+    key: str
+    state: Path
+    processes: list[subprocess.Popen[bytes]]
+    pids: list[int]  # the workers
+    everyone: list[int]  # every server-side process (CPU accounting)
+    worker_cores: int
+    cpus: list[int]
+    affinity: bool
+    balancer: bool
+    ready: list[dict[str, int]] = field(default_factory=list)  # memory at rest
+
+    def memory(self) -> list[dict[str, int]]:
+        return [memory_mb(pid) if Path(f"/proc/{pid}").exists() else {} for pid in self.pids]
+
+    def gone(self) -> list[int]:
+        return [pid for pid in self.pids if not Path(f"/proc/{pid}").exists()]
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(timeout=30)
+
+    def describe(self) -> dict[str, object]:
+        return {"workers": self.workers, "cpus": self.cpus, "cpu_affinity": self.affinity,
+                "balancer": "haproxy leastconn" if self.balancer else None,
+                "worker_cpus": [allowed_cpus(pid) for pid in self.pids],
+                "worker_cores": self.worker_cores}
+
+
+def deploy(url_db: str, workers: int, *, keyring: str, cpus: list[int] | None,
+           worker_cores: int | None, affinity: bool, balancer: bool,
+           extra_env: dict[str, str]) -> Deployment:
     """One `simkyc serve --workers N` (on *cpus* only, if given; each worker configured for
     *worker_cores*, if given; each on its own CPUs with *affinity*), or N one-worker
-    processes behind HAProxy (*balancer*), both phases, its memory."""
+    processes behind HAProxy (*balancer*), with its own operator and agent key, ready."""
     state = Path(tempfile.mkdtemp(prefix=f"simkyc-bench-{workers}w-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIMKYC_")}
     env.update({"PYTHONPATH": str(ROOT / "src"), "SIMKYC_DATABASE_URL": url_db,
-                "SIMKYC_STATE_DIR": str(state), "SIMKYC_KEYRING": Keyring.generate().to_json(),
+                "SIMKYC_STATE_DIR": str(state), "SIMKYC_KEYRING": keyring,
                 "SIMKYC_TESTING": "true",
                 "SIMKYC_TESTING_CHALLENGE_SCRIPT": json.dumps(PERFORMED),
                 # The bench's one key would hit the per-key rate limit of the open endpoint.
@@ -483,38 +530,86 @@ def measure(url_db: str, workers: int, *, clients: int, seconds: float, bodies: 
     operator = cli(env, "admin", "create-operator", f"Bench {workers}w {time.time():.0f}")
     agent = cli(env, "admin", "create-principal", "bench", "--role", "agent",
                 "--operator", str(operator["id"]))
-    key = str(agent["api_key"])
     url, processes, pids, everyone = start_servers(env, state, workers, balancer=balancer,
                                                    cpus=cpus, affinity=affinity)
-    try:
-        ready = [memory_mb(pid) for pid in pids]  # every model loaded at start, idle
-        load_before = os.getloadavg()[0]
-        proofing = timed_phase(url, key, everyone, clients=clients, seconds=seconds,
-                               unit=one_proofing, bodies=bodies, per=60.0)
-        after_proofing = [memory_mb(pid) if Path(f"/proc/{pid}").exists() else {}
-                          for pid in pids]
-        verify = timed_phase(url, key, everyone, clients=clients, seconds=seconds,
-                             unit=one_verify, bodies=bodies, per=1.0)
-        gone = [pid for pid in pids if not Path(f"/proc/{pid}").exists()]
-        if gone:  # replaced by the supervisor: its memory and CPU figures are lost
-            return {"workers": workers, "error": f"workers {gone} died during the run; see "
-                    f"{state / 'serve.log'}", "proofings_per_min": proofing}
-        after = [memory_mb(pid) for pid in pids]
-        machine = cpus or sorted(os.sched_getaffinity(0))
-        return {"workers": workers, "cpus": machine, "cpu_affinity": affinity,
-                "balancer": "haproxy leastconn" if balancer else None,
-                "worker_cpus": [allowed_cpus(pid) for pid in pids],
-                "worker_cores": int(env.get("SIMKYC_WORKER_CORES", 0))
-                or max(1, len(machine) // workers),  # serve's default: cores / N
-                "clients": clients, "proofings_per_min": proofing, "verify_per_s": verify,
-                "memory_mb_per_worker": {"ready": ready, "after_proofings": after_proofing,
-                                         "after_verify": after},
-                "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
+    machine = cpus or sorted(os.sched_getaffinity(0))
+    deployment = Deployment(
+        workers=workers, url=url, key=str(agent["api_key"]), state=state,
+        processes=processes, pids=pids, everyone=everyone,
+        worker_cores=int(env.get("SIMKYC_WORKER_CORES", 0))
+        or max(1, len(machine) // workers),  # serve's default: cores / N
+        cpus=machine, affinity=affinity, balancer=balancer)
+    deployment.ready = deployment.memory()  # every model loaded at start, idle
+    return deployment
+
+
+def phase_of(deployment: Deployment, name: str, *, clients: int, seconds: float,
+             bodies: Bodies) -> dict[str, object]:
+    unit, per = (one_proofing, 60.0) if name == "proofings_per_min" else (one_verify, 1.0)
+    return timed_phase(deployment.url, deployment.key, deployment.everyone, clients=clients,
+                       seconds=seconds, unit=unit, bodies=bodies, per=per)
+
+
+PHASES = ("proofings_per_min", "verify_per_s")
+
+
+def measure(deployment: Deployment, *, clients: int, seconds: float,
+            bodies: Bodies) -> dict[str, object]:
+    """Both phases on one deployment, one after the other, and its memory."""
+    load_before = os.getloadavg()[0]
+    proofing = phase_of(deployment, PHASES[0], clients=clients, seconds=seconds, bodies=bodies)
+    after_proofing = deployment.memory()
+    verify = phase_of(deployment, PHASES[1], clients=clients, seconds=seconds, bodies=bodies)
+    if gone := deployment.gone():  # replaced by the supervisor: its figures are lost
+        return {"workers": deployment.workers, "error": f"workers {gone} died during the "
+                f"run; see {deployment.state / 'serve.log'}", "proofings_per_min": proofing}
+    return {**deployment.describe(), "clients": clients, "proofings_per_min": proofing,
+            "verify_per_s": verify,
+            "memory_mb_per_worker": {"ready": deployment.ready,
+                                     "after_proofings": after_proofing,
+                                     "after_verify": deployment.memory()},
+            "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+
+
+def interleave(deployments: list[Deployment], *, rounds: int, clients: int, seconds: float,
+               bodies: Bodies) -> dict[str, object]:
+    """Every deployment up at once (idle ones cost no CPU), each phase run on each in turn,
+    *rounds* times, the order reversed every other round (A B, B A, ...): a drift in the
+    machine's speed (a noisy neighbour, the clock) then falls on both configurations alike
+    instead of on whichever happened to run during it. Per round and phase: the rate of each
+    and the last's ratio to the first; over all rounds: the rates pooled (units / seconds)
+    and the median of the per-round ratios."""
+    runs: dict[str, dict[int, list[dict[str, object]]]] = {
+        name: {d.workers: [] for d in deployments} for name in PHASES}
+    for turn in range(rounds):
+        order = deployments if turn % 2 == 0 else deployments[::-1]
+        for name in PHASES:
+            for deployment in order:
+                result = phase_of(deployment, name, clients=clients, seconds=seconds,
+                                  bodies=bodies)
+                runs[name][deployment.workers].append(result)
+                print(json.dumps({"round": turn + 1, "workers": deployment.workers,
+                                  name: result}), flush=True)
+    first, last = deployments[0].workers, deployments[-1].workers
+    summary: dict[str, object] = {"rounds": rounds, "clients": clients,
+                                  "deployments": [d.describe() for d in deployments],
+                                  "memory_mb_per_worker": {d.workers: {"ready": d.ready,
+                                                                       "after": d.memory()}
+                                                           for d in deployments}}
+    for name, by in runs.items():
+        per = 60.0 if name == PHASES[0] else 1.0
+        pooled = {n: sum(r["completed"] for r in rs) / sum(r["wall_s"] for r in rs) * per  # type: ignore[misc]
+                  for n, rs in by.items()}
+        ratios = [b["rate"] / a["rate"] if a["rate"] else float("nan")  # type: ignore[operator]
+                  for a, b in zip(by[first], by[last], strict=True)]
+        summary[name] = {"pooled_rate": {n: round(v, 3) for n, v in pooled.items()},
+                         "pooled_ratio": round(pooled[last] / pooled[first], 3),
+                         "round_ratios": [round(r, 3) for r in ratios],
+                         "median_ratio": round(statistics.median(ratios), 3),
+                         "server_cpu_s_per_unit": {
+                             n: [r["server_cpu_s_per_unit"] for r in rs]
+                             for n, rs in by.items()}}
+    return summary
 
 
 def main() -> None:
@@ -535,23 +630,54 @@ def main() -> None:
     parser.add_argument("--balancer", action="store_true",
                         help="N one-worker processes behind HAProxy (least connections, "
                         "each request balanced), each on its own CPU with --cpu-affinity.")
+    parser.add_argument("--rounds", type=int, default=0, metavar="R",
+                        help="Start every --workers configuration at once and run each phase "
+                        "on each in turn, R times, the order reversed every other round "
+                        "(drift on a noisy machine falls on both alike); report the pooled "
+                        "and the median per-round ratio.")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="Extra environment for the server (e.g. SIMKYC_WORKER_CORES=2).")
     args = parser.parse_args()
     extra = dict(item.split("=", 1) for item in args.env)
     bodies = Bodies.of(make_shots(Settings()))
     mine = sorted(os.sched_getaffinity(0))
+    keyring = Keyring.generate().to_json()  # one deployment's secrets, as in production
+
+    def up(n: int) -> Deployment:
+        return deploy(args.url, n, keyring=keyring, cpus=mine[:n] if args.pin else None,
+                      worker_cores=args.worker_cores, affinity=args.cpu_affinity,
+                      balancer=args.balancer, extra_env=extra)
+
+    if args.rounds:
+        deployments: list[Deployment] = []
+        try:
+            for n in args.workers:
+                deployments.append(up(n))
+            summary = interleave(deployments, rounds=args.rounds, clients=args.clients,
+                                 seconds=args.seconds, bodies=bodies)
+        finally:
+            for deployment in deployments:
+                deployment.stop()
+        print(json.dumps(summary), flush=True)
+        for phase in PHASES:
+            found = summary[phase]
+            print(f"{phase}: {args.workers[-1]} workers / {args.workers[0]} over "
+                  f"{args.rounds} interleaved rounds: pooled {found['pooled_ratio']}x, "  # type: ignore[index]
+                  f"median {found['median_ratio']}x, per round {found['round_ratios']}")  # type: ignore[index]
+        return
     results = []
     for n in args.workers:
-        result = measure(args.url, n, clients=args.clients, seconds=args.seconds,
-                         bodies=bodies, cpus=mine[:n] if args.pin else None,
-                         worker_cores=args.worker_cores, affinity=args.cpu_affinity,
-                         balancer=args.balancer, extra_env=extra)
+        deployment = up(n)
+        try:
+            result = measure(deployment, clients=args.clients, seconds=args.seconds,
+                             bodies=bodies)
+        finally:
+            deployment.stop()
         print(json.dumps(result), flush=True)
         results.append(result)
     if len(results) >= 2 and not any("error" in result for result in results):
         first, last = results[0], results[-1]
-        for phase in ("proofings_per_min", "verify_per_s"):
+        for phase in PHASES:
             a, b = first[phase], last[phase]
             ratio = b["rate"] / a["rate"] if a["rate"] else float("nan")  # type: ignore[index]
             cpu_a = a["server_cpu_s_per_unit"]  # type: ignore[index]
