@@ -85,13 +85,14 @@ class OnnxEmbedder:
         """One unit-length embedding per chip (the mean of chip and mirror when flip is on).
 
         The chips and their mirrors go to the network as one batch, in one call."""
-        raw = self._run(self.spec.tensor(chips, mirrors=self.flip))
+        raw = self.infer(self.spec.tensor(chips, mirrors=self.flip))
         if self.flip:
             raw = _unit(raw[: len(chips)]) + _unit(raw[len(chips) :])
         return list(_unit(raw))
 
-    def _run(self, tensor: NDArray[np.float32]) -> NDArray[np.float32]:
-        """One inference call; the session is created on first use."""
+    def infer(self, tensor: NDArray[np.float32]) -> NDArray[np.float32]:
+        """The network's raw outputs, one row per row of a ready input tensor (one inference
+        call; the session is created on first use)."""
         session = self._ensure_session()
         output: NDArray[np.float32] = session.run(None, {self._input_name: tensor})[0]
         return output.reshape(len(tensor), -1).astype(np.float32, copy=False)
