@@ -84,15 +84,17 @@ class DriverStatement:
     def _shape(self, connection: Connection, params: Mapping[str, Any]) -> _Shape | None:
         if connection.dialect.driver != "psycopg":
             return None
-        sizes = tuple(len(v) if isinstance(v, list | tuple) else -1 for v in params.values())
-        if any(size > MAX_LIST for size in sizes):
-            return None
-        key = (tuple(params), sizes)
+        key = (*params, *(len(v) if v.__class__ is list or v.__class__ is tuple else -1
+                          for v in params.values()))  # the names, and the lists' sizes
         try:
             return self._shapes[key]
         except KeyError:
-            shape = self._shapes[key] = _compile(self.statement, connection.dialect, params)
-            return shape
+            pass
+        long = any(isinstance(v, list | tuple) and len(v) > MAX_LIST for v in params.values())
+        shape = None if long else _compile(self.statement, connection.dialect, params)
+        if not long:  # (long lists' shapes are not kept: too many)
+            self._shapes[key] = shape
+        return shape
 
     def _execute(self, connection: Connection, shape: _Shape, params: Mapping[str, Any]
                  ) -> Any:

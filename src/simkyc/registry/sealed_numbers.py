@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from enum import StrEnum
+from functools import lru_cache
 
 from simkyc.privacy.crypto import place, seal, unseal
 from simkyc.privacy.keyring import Keyring
@@ -26,8 +27,11 @@ class NumberKind(StrEnum):
     ICCID = "iccid"
 
 
+@lru_cache(maxsize=16)  # per pseudonym key (a keyring holds one, two after a rotation)
 def _index_key(pseudonym_key: bytes) -> bytes:
-    return hmac.new(pseudonym_key, _LABEL, hashlib.sha256).digest()
+    """Derived once per key and process: a registration computes 8 indexes (what it reads,
+    checks and stores), and the derivation was an HMAC of its own each time."""
+    return hmac.digest(pseudonym_key, _LABEL, hashlib.sha256)
 
 
 def blind_index(keyring: Keyring, kind: NumberKind, number: str) -> str:
@@ -41,7 +45,7 @@ def blind_indexes(keyring: Keyring, kind: NumberKind, number: str) -> list[str]:
 
 
 def _index(key: bytes, kind: NumberKind, number: str) -> str:
-    return hmac.new(key, f"{kind.value}:{number}".encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, f"{kind.value}:{number}".encode(), hashlib.sha256).hex()
 
 
 def number_place(kind: NumberKind, line_id: str) -> str:
