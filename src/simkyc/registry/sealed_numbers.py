@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from enum import StrEnum
-from functools import lru_cache
 
 from simkyc.privacy.crypto import place, seal, unseal
 from simkyc.privacy.keyring import Keyring
@@ -27,11 +26,8 @@ class NumberKind(StrEnum):
     ICCID = "iccid"
 
 
-@lru_cache(maxsize=16)  # per pseudonym key (a keyring holds one, two after a rotation)
 def _index_key(pseudonym_key: bytes) -> bytes:
-    """Derived once per key and process: a registration computes 8 indexes (what it reads,
-    checks and stores), and the derivation was an HMAC of its own each time."""
-    return hmac.digest(pseudonym_key, _LABEL, hashlib.sha256)
+    return hmac.new(pseudonym_key, _LABEL, hashlib.sha256).digest()
 
 
 def blind_index(keyring: Keyring, kind: NumberKind, number: str) -> str:
@@ -45,7 +41,7 @@ def blind_indexes(keyring: Keyring, kind: NumberKind, number: str) -> list[str]:
 
 
 def _index(key: bytes, kind: NumberKind, number: str) -> str:
-    return hmac.digest(key, f"{kind.value}:{number}".encode(), hashlib.sha256).hex()
+    return hmac.new(key, f"{kind.value}:{number}".encode(), hashlib.sha256).hexdigest()
 
 
 def number_place(kind: NumberKind, line_id: str) -> str:
