@@ -1,5 +1,6 @@
 """Where a single registration's CPU goes: client (this process) and server (its PostgreSQL
-backend) CPU-ms per registration, statements per registration, and a cProfile of the calls.
+backend) CPU-ms per registration, round trips per registration (on the wire, from libpq's
+trace), and a cProfile of the calls.
 
 What it measures
     `--calls` single registrations (`simkyc.registry.lines.register_line`, what POST /v1/lines
