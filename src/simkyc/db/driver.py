@@ -10,7 +10,9 @@ bound constants and the type processing are SQLAlchemy's own, so the statements 
 unchanged; errors come back as SQLAlchemy's (IntegrityError, OperationalError, ...), and a
 lost connection invalidates the Connection as SQLAlchemy would (the API's 503, then
 recovery). Anything else (SQLite, another driver, lists longer than MAX_LIST, several rows
-at once, client-side defaults) goes through `Connection.execute` unchanged.
+at once, client-side defaults) goes through `Connection.execute` unchanged. What goes
+through the driver is not seen by SQLAlchemy's cursor events nor echoed (nothing in simkyc
+listens; bench/registry_profile.py counts round trips on the wire instead).
 """
 
 from __future__ import annotations
