@@ -35,9 +35,10 @@ Clients
     customers), so clients never queue on one another's person lock; without it the
     shuffled attempts make concurrent clients contend for the same persons (the cap's lock
     serialises them: `Lock:transactionid` in the wait sample).
-    With `--count-trips` each run prints its round trips per call (statements by kind and
-    commits, counted with SQLAlchemy's events; psycopg's BEGIN and the pool's pre-ping come on
-    top); off by default, since the listeners cost the clients CPU.
+    With `--count-trips` each run prints the statements per call that SQLAlchemy's events see
+    (by kind, and commits): on PostgreSQL the judge's statements go through the driver
+    (simkyc.db.driver) and are not among them; bench/registry_profile.py counts every round
+    trip on the wire. Off by default, since the listeners cost the clients CPU.
 
 Caveat
     Without SIMKYC_PG_DURABLE=1, scripts/postgres.sh runs PostgreSQL with fsync,

@@ -1,5 +1,6 @@
 """Where a single registration's CPU goes: client (this process) and server (its PostgreSQL
-backend) CPU-ms per registration, statements per registration, and a cProfile of the calls.
+backend) CPU-ms per registration, round trips per registration (on the wire, from libpq's
+trace), and a cProfile of the calls.
 
 What it measures
     `--calls` single registrations (`simkyc.registry.lines.register_line`, what POST /v1/lines
@@ -26,13 +27,15 @@ import argparse
 import cProfile
 import os
 import pstats
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from registry import Attempt, agent, prepare, reset, round_trips
+from psycopg import pq
+from registry import Attempt, agent, prepare, reset
 from sqlalchemy import Engine, NullPool, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -64,11 +67,37 @@ def wal_counters(engine: Engine) -> dict[str, float]:
     return {name: float(value) for name, value in zip(names, row, strict=True)}
 
 
+def wire_round_trips(engine: Engine, run: Callable[[], object]) -> Counter[str]:
+    """The round trips `run` makes on the pool's one connection, by kind, from libpq's trace
+    of the protocol: a simple Query (BEGIN, COMMIT, the pool's ping ";") by its text, an
+    extended-protocol statement (ended by Sync) as "statement". Counted on the wire, since
+    the judge's statements go through the driver, past SQLAlchemy's events."""
+    with engine.connect() as connection:
+        raw = connection.connection.driver_connection
+    assert raw is not None
+    trips = Counter[str]()
+    with tempfile.TemporaryFile("w+") as log:
+        raw.pgconn.trace(log.fileno())
+        raw.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        try:
+            run()
+        finally:
+            raw.pgconn.untrace()
+        log.seek(0)
+        for line in log:
+            fields = [*line.rstrip("\n").split("\t"), "", "", ""]
+            if fields[0] == "F" and fields[2] == "Query":
+                trips[fields[3].strip().strip('"') or "?"] += 1
+            elif fields[0] == "F" and fields[2] == "Sync":
+                trips["statement"] += 1
+    return trips
+
+
 def measure(url: str, engine: Engine, run: Callable[[], Counter[str]],
             run_counted: Callable[[], Counter[str]], *, calls: int, pid: int,
             checkpoint: bool) -> None:
     """Run the timed calls and print their CPU and WAL per registration, then the round
-    trips per registration of `run_counted` (TRIP_CALLS more registrations). The
+    trips per registration of `run_counted` (TRIP_CALLS more registrations, on the wire). The
     WAL counters are read on a connection of their own (a rollback on the registering one
     would make psycopg forget its prepared statements)."""
     counters = create_engine(make_url(url), poolclass=NullPool)
@@ -81,8 +110,7 @@ def measure(url: str, engine: Engine, run: Callable[[], Counter[str]],
         outcomes = run()
         cpu, server = time.process_time() - cpu, backend_cpu_s(pid) - server
         wal = {name: value - wal[name] for name, value in wal_counters(counters).items()}
-        with round_trips(engine) as sent:  # apart: its listeners cost the client CPU
-            run_counted()
+        sent = wire_round_trips(engine, run_counted)  # apart: tracing costs CPU
     finally:
         counters.dispose()
     print(f"{calls} single registrations: {dict(outcomes)}")

@@ -80,7 +80,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 async def _database(request: Request, exc: Exception) -> JSONResponse:
     # A lost connection is the database's outage, not our bug: 503 with a code, and the pool
-    # (pre-ping) replaces the dead connections once the database is back.
+    # replaces the dead connections once the database is back (db.engine's checkout check).
     assert isinstance(exc, DBAPIError)
     if not is_outage(exc):
         return await _unexpected(request, exc)

@@ -21,6 +21,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import Executable
 
+from simkyc.db.driver import DriverStatement
 from simkyc.privacy.canonical import canonical_json
 from simkyc.privacy.models import AuditEntry
 
@@ -145,9 +146,10 @@ def append_many(session: Session, *, actor: AuditActor, events: Sequence[Event],
         records.append(_record_of(row, leaf))
     # Core, on the session's connection: every row has the same columns, so the rows go in one
     # multi-row statement, with no ORM bulk-insert machinery per call (the ORM started a new
-    # statement each time the set of None columns changed: a batch of 500 took a dozen).
+    # statement each time the set of None columns changed: a batch of 500 took a dozen); one
+    # row goes through the driver (simkyc.db.driver).
     session.flush()  # what the caller added goes first
-    session.connection().execute(_statements().insert, rows)
+    _statements().insert.run(session.connection(), rows)
     return records
 
 
@@ -163,7 +165,7 @@ def _next_seqs(session: Session, count: int) -> list[int]:
 
 @dataclass(frozen=True)
 class _Statements:
-    insert: Executable
+    insert: DriverStatement
     next_seqs: Executable
     last_seq: Executable
 
@@ -172,7 +174,7 @@ class _Statements:
 def _statements() -> _Statements:
     """Built on first use, then shared by every append of this process."""
     return _Statements(
-        insert=insert(AuditEntry),
+        insert=DriverStatement(insert(AuditEntry)),
         next_seqs=text(f"SELECT {SEQS_SQL} FROM generate_series(1, :n)"),
         last_seq=select(func.max(AuditEntry.seq)))
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -190,8 +190,8 @@ def _read(session: Session, *, actor: Actor, items: Sequence[Registration],
     sql = statements(connection.dialect.name == "postgresql")
     where = {"pids": sorted({item.proofing_id for item in items}),
              "operator_id": actor.operator_id}
-    persons = sorted(set(connection.execute(sql.lock, where).scalars()))
-    rows = connection.execute(sql.sessions, where).all()
+    persons = sorted({row[0] for row in sql.lock.rows(connection, where)})
+    rows = sql.sessions.rows(connection, where)
     if not rows:
         raise RecordNotFound("operator", actor.operator_id or "")
     operator = OperatorRef(id=str(actor.operator_id), jurisdiction=rows[0][0])
@@ -219,9 +219,9 @@ def standing(connection: Connection, indexes: list[str], persons: list[str],
     until: dict[str, datetime] = {}
     at_operator, in_jurisdiction = Counter[str](), Counter[str]()
     postgresql = connection.dialect.name == "postgresql"
-    rows: list[Any] = list(connection.execute(statements(postgresql).standing, {
+    rows = statements(postgresql).standing.rows(connection, {
         "indexes": indexes, "now": now, "persons": persons,
-        "jurisdiction": operator.jurisdiction, "events": events}))
+        "jurisdiction": operator.jurisdiction, "events": events})
     seqs: list[int] = []
     for row in rows:
         kind, msisdn, other, holder, ends, count = cast(_StandingRow, tuple(row))
@@ -339,16 +339,15 @@ def _write(session: Session, judged: _Judgement, *, actor: Actor, keyring: Keyri
     connection = session.connection()
     sql = statements(connection.dialect.name == "postgresql")
     if judged.lines:
-        connection.execute(sql.insert_lines, judged.lines)
+        sql.insert_lines.run(connection, judged.lines)
         spent = [line["approved_by"] for line in judged.lines]
-        result = cast(CursorResult[tuple[()]], connection.execute(
-            sql.spend, {"spent": spent, "now": now}))
-        if result.rowcount != len(spent):  # impossible under the person locks; be loud
+        # fewer spent is impossible under the person locks; be loud
+        if sql.spend.run(connection, {"spent": spent, "now": now}) != len(spent):
             raise AssertionError("a proofing session was spent concurrently")
     for person_id, record in judged.enrolled.items():
         _enrol(connection, keyring, record, person_id, now)
     if judged.keys:
-        connection.execute(sql.insert_keys, judged.keys)
+        sql.insert_keys.run(connection, judged.keys)
     audit.append_many(session, actor=actor, events=judged.events, now=now, seqs=judged.seqs)
 
 
@@ -359,5 +358,5 @@ def _enrol(connection: Connection, keyring: Keyring, record: Approval, person_id
     template = open_template(keyring, record.template_ct,
                              where=place("proofing_sessions", "template_ct", record.id))
     sealed = seal_template(keyring, template, where=template_place(person_id))
-    connection.execute(statements(connection.dialect.name == "postgresql").enrol,
-                       {"person_id": person_id, "template_ct": sealed, "now": now})
+    statements(connection.dialect.name == "postgresql").enrol.run(
+        connection, {"person_id": person_id, "template_ct": sealed, "now": now})

@@ -2,7 +2,9 @@
 parameters (lists as expanding ones), so each call only binds values and hits the compiled
 cache, instead of building expressions and running ORM unit-of-work machinery per call
 (bench/registry_profile.py: the expression building, cache-key generation and ORM layers
-were most of a single registration's client CPU). Constants, not request state.
+were most of a single registration's client CPU). Each is sent through the driver where it
+can be (simkyc.db.driver: SQLAlchemy's per-execution work was then most of what was left).
+Constants, not request state.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.base import Executable
 
+from simkyc.db.driver import DriverStatement
 from simkyc.db.idempotency import IdempotencyRecord
 from simkyc.privacy.audit import SEQS_SQL
 from simkyc.proofing.models import ProofingSession
@@ -45,15 +48,15 @@ APPROVAL_COLUMNS = ("id", "purpose", "person_id", "line_id", "outcome", "consume
 class Statements:
     """What a registration sends, in order."""
 
-    lock: Executable  # :pids, :operator_id -> holders' ids, locked in id order
-    sessions: Executable  # :pids, :operator_id -> (jurisdiction, *batch.Approval's fields)
+    lock: DriverStatement  # :pids, :operator_id -> holders' ids, locked in id order
+    sessions: DriverStatement  # :pids, :operator_id -> (jurisdiction, *Approval's fields)
     # :indexes, :now, :persons, :jurisdiction, :events -> live holders, quarantines,
     # counts (and on PostgreSQL audit entry numbers)
-    standing: Executable
-    insert_lines: Executable
-    spend: Executable  # :spent, :now
-    enrol: Executable  # :person_id, :template_ct, :now
-    insert_keys: Executable
+    standing: DriverStatement
+    insert_lines: DriverStatement
+    spend: DriverStatement  # :spent, :now
+    enrol: DriverStatement  # :person_id, :template_ct, :now
+    insert_keys: DriverStatement
 
 
 @cache
@@ -63,25 +66,30 @@ def statements(postgresql: bool) -> Statements:
     pids = bindparam("pids", type_=String, expanding=True)
     at_operator = ProofingSession.operator_id == bindparam("operator_id")
     return Statements(
-        lock=select(Person.id).join(ProofingSession, ProofingSession.person_id == Person.id)
-        .where(ProofingSession.id.in_(pids), at_operator).order_by(Person.id)
-        .with_for_update(of=Person),
+        lock=DriverStatement(
+            select(Person.id).join(ProofingSession, ProofingSession.person_id == Person.id)
+            .where(ProofingSession.id.in_(pids), at_operator).order_by(Person.id)
+            .with_for_update(of=Person)),
         # the operator's row joined to its sessions among :pids (session columns None if none)
-        sessions=select(Operator.jurisdiction, *(getattr(ProofingSession, name)
-                                                 for name in APPROVAL_COLUMNS))
-        .select_from(Operator).outerjoin(ProofingSession, and_(
-            ProofingSession.operator_id == Operator.id,
-            ProofingSession.id.in_(bindparam("pids", type_=String, expanding=True))))
-        .where(Operator.id == bindparam("operator_id")),
-        standing=_standing(postgresql),
-        insert_lines=insert(Line),
-        spend=update(ProofingSession)
-        .where(ProofingSession.id.in_(bindparam("spent", expanding=True)),
-               ProofingSession.consumed_at.is_(None))
-        .values(consumed_at=bindparam("now"), consumed_for="register_line", template_ct=None),
-        enrol=update(Person).where(Person.id == bindparam("person_id"))
-        .values(template_ct=bindparam("template_ct"), updated_at=bindparam("now")),
-        insert_keys=insert(IdempotencyRecord),
+        sessions=DriverStatement(
+            select(Operator.jurisdiction, *(getattr(ProofingSession, name)
+                                            for name in APPROVAL_COLUMNS))
+            .select_from(Operator).outerjoin(ProofingSession, and_(
+                ProofingSession.operator_id == Operator.id,
+                ProofingSession.id.in_(bindparam("pids", type_=String, expanding=True))))
+            .where(Operator.id == bindparam("operator_id"))),
+        standing=DriverStatement(_standing(postgresql)),
+        insert_lines=DriverStatement(insert(Line)),
+        spend=DriverStatement(
+            update(ProofingSession)
+            .where(ProofingSession.id.in_(bindparam("spent", expanding=True)),
+                   ProofingSession.consumed_at.is_(None))
+            .values(consumed_at=bindparam("now"), consumed_for="register_line",
+                    template_ct=None)),
+        enrol=DriverStatement(
+            update(Person).where(Person.id == bindparam("person_id"))
+            .values(template_ct=bindparam("template_ct"), updated_at=bindparam("now"))),
+        insert_keys=DriverStatement(insert(IdempotencyRecord)),
     )
 
 
