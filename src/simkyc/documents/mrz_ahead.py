@@ -49,6 +49,8 @@ class Gate:
         self._running = threading.Event()
         self._running.set()
         self._wanted = False
+        # Set when the search waits for `decide` (its quick pass done) or has ended.
+        self.idle = threading.Event()
 
     def decide(self, *, wanted: bool) -> None:
         """Wanted: the search goes on to its slow pass; else it stops at its next step."""
@@ -75,6 +77,7 @@ class Gate:
 
     def wait(self) -> None:
         """Block until the reader decides (the slow pass's door); then `check`."""
+        self.idle.set()
         self._decided.wait()
         self.check()
 
@@ -185,6 +188,21 @@ class SearchAhead:
             self._future.set_result(search(reader, own, second))
         except BaseException as error:  # handed to the taker, never lost
             self._future.set_exception(error)
+        finally:
+            self.gate.idle.set()
+
+    def quick(self) -> MrzFound | None:
+        """What the quick pass verified (morphology's bands read by the own recognizer,
+        ~0.1 s of CPU), once it is known; None when it verified nothing (the search then
+        waits, undecided, before its slow pass: `take` or `cancel` it). Resumes a paused
+        search. A card-shaped document whose MRZ this verifies is read no further for its
+        MRZ (`reading.DocumentReader`)."""
+        self.gate.resume()
+        self.gate.idle.wait()
+        if not self._future.done() or self._future.exception() is not None:
+            return None
+        found = self._future.result()
+        return found if found.verified else None
 
     def take(self) -> MrzFound:
         """The search's result (its errors raised here, in the reader's thread)."""
