@@ -22,6 +22,7 @@ import resource
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -29,6 +30,8 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
@@ -50,15 +53,21 @@ class Laps:
 
     @contextmanager
     def lap(self, name: str) -> Iterator[None]:
-        """Time `name`; a model's call is named after the stage it runs in (`card.lines/det`)."""
-        if name.startswith("ocr.") and self.stack:
+        """Time `name`; a model's call is named after the stage it runs in (`text/det`),
+        or `ahead/...` on the search ahead's thread (its wall time overlaps the reader's)."""
+        ahead = threading.current_thread().name == "mrz-ahead"
+        if ahead:
+            name = f"ahead/{name.removeprefix('ocr.')}"
+        elif name.startswith("ocr.") and self.stack:
             name = f"{self.stack[-1]}/{name[4:]}"
         start, cpu = time.perf_counter(), _cpu()
-        self.stack.append(name)
+        if not ahead:
+            self.stack.append(name)
         try:
             yield
         finally:
-            self.stack.pop()
+            if not ahead:
+                self.stack.pop()
             self.wall[name] += time.perf_counter() - start
             self.cpu[name] += _cpu() - cpu
 
@@ -102,9 +111,7 @@ def main() -> None:
     encoder = FaceEncoder.from_settings(settings)
     reader = reading.DocumentReader.from_settings(settings)
     reader.warm()
-    from rapidocr_onnxruntime.ch_ppocr_det import TextDetector
-    from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
-
+    from simkyc.documents.mrz_ahead import SearchAhead
     from simkyc.documents.ocr import CardReader
     state: dict[str, Laps] = {"laps": Laps()}
 
@@ -112,18 +119,23 @@ def main() -> None:
         return state["laps"]
 
     def count_rec(args: tuple[Any, ...], result: Any, laps: Laps) -> None:
-        crops = args[1] if isinstance(args[1], list) else [args[1]]
-        laps.count["rec_boxes"] += len(crops)
-        laps.count["rec_width48"] += sum(48 * c.shape[1] / max(1, c.shape[0]) for c in crops)
+        boxes = args[2]
+        laps.count["rec_boxes"] += len(boxes)
+        for box in boxes:
+            width = float(np.linalg.norm(box[0] - box[1]))
+            height = max(1.0, float(np.linalg.norm(box[0] - box[3])))
+            laps.count["rec_width48"] += 48 * width / height
+            laps.count["text_height_px_sum"] += height
 
-    _wrap(TextDetector, "__call__", current, "ocr.det")
-    _wrap(TextRecognizer, "__call__", current, "ocr.rec", count_rec)
+    _wrap(CardReader, "detect", current, "ocr.det")
+    _wrap(CardReader, "recognise", current, "ocr.rec", count_rec)
     _wrap(CardReader, "frame_probabilities", current, "ocr.strip")
-    _wrap(card_text, "card_lines", current, "card.lines")
-    _wrap(reading, "card_lines", current, "card.lines")
+    _wrap(SearchAhead, "quick", current, "card.wait_quick")
+    _wrap(SearchAhead, "take", current, "mrz.take")
     _wrap(reading, "read_band_mrz", current, "card.band_mrz")
     _wrap(reading, "find_mrz", current, "mrz.search")
     _wrap(reading.DocumentReader, "_cn_card", current, "card.cn")
+    _wrap(reading.DocumentReader, "_verified_card", current, "card.column_only")
 
     today = date.today()
     specimens = [s for s in load_manifest(args.specimens) if s.mrz_lines is not None]

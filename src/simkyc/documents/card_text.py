@@ -44,6 +44,9 @@ FIELDS_LEFT, COLUMN_SLACK = 400 / 1027, 0.07
 HEADER_BOTTOM, FIELDS_TOP = 0.125, 0.14  # the header band ends at 78 of 648 px
 LABEL_GAP = 32 / 648  # label to its value ~26 px (centres); value to the next label ~38
 LABEL_MATCH = 0.7  # difflib ratio of a line to a label, letters only
+# Detection of the column alone reaches this far (of the card's height) past its edges: a
+# line whose centre is inside is found whole (a value line is ~30 px of 648).
+COLUMN_PAD = 0.03
 MRZ_MIN_ROW = 24  # the shortest MRZ line is 30 characters
 MRZ_PIECE = 12  # what detection finds of a blurred MRZ row: 14-19 characters seen
 # An MRZ strip is widened this many times before recognition: the recognizer gives one frame
@@ -151,6 +154,21 @@ def split_boxes(boxes: NDArray[np.float32] | None, shape: tuple[int, ...]) -> Ca
         middle & (centre_x < (FIELDS_LEFT - COLUMN_SLACK) * width))
     around = ~(band | column | hidden)
     return CardBoxes(quads[column], quads[band], quads[around], quads[hidden])
+
+
+def column_boxes(reader: CardReader, card: Image) -> NDArray[np.float32]:
+    """The detector's boxes of the visual zone's column alone (`CardBoxes.column`), found on
+    that part of the card (right of the portrait column, between the header and the band,
+    with COLUMN_PAD around it) at the card's own size: about 40% of the pixels the whole
+    card's detection scales up to."""
+    height, width = card.shape[:2]
+    pad = round(COLUMN_PAD * height)
+    left = max(0, round((FIELDS_LEFT - COLUMN_SLACK) * width) - pad)
+    top, bottom = max(0, round(FIELDS_TOP * height) - pad), round(BAND_TOP * height) + pad
+    boxes = reader.detect(card[top:bottom, left:], own_size=True)
+    if boxes is None:
+        return np.zeros((0, 4, 2), np.float32)
+    return split_boxes(boxes + np.array([left, top], np.float32), card.shape).column
 
 
 def band_holds_mrz(lines: Sequence[TextLine], card: Image) -> bool:

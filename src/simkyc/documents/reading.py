@@ -41,6 +41,7 @@ from simkyc.documents.card_text import (
     CardBoxes,
     CardText,
     band_holds_mrz,
+    column_boxes,
     is_cjk,
     read_band_mrz,
     read_card_text,
@@ -169,8 +170,9 @@ class DocumentReader:
         portrait: PortraitResult | None = None
         failure: SimkycError | None = None
         try:
-            portrait = extract_portrait(image, encoder, require_quality=require_quality,
-                                        outlined=None if ahead is None else ahead.pause)
+            # The search's quick pass runs beside the portrait, unpaused: a card-shaped
+            # document waits for it before its text is read (`text`).
+            portrait = extract_portrait(image, encoder, require_quality=require_quality)
         except SimkycError as error:
             if require_portrait:
                 if ahead is not None:
@@ -219,10 +221,10 @@ class DocumentReader:
         resident_id = typed.resident_id
         if card is not None and not (resident_id or card_shaped(card)):
             card = None  # a passport page or a whole image: no card's fields to read there
+        quick = None if ahead is None or card is None else ahead.quick()
+        if card is not None and quick is not None:
+            return self._verified_card(card, quick, typed, today)
         boxes = None if card is None else split_boxes(self.ocr.detect(card), card.shape)
-        quick = None if ahead is None or boxes is None else ahead.quick()
-        if card is not None and boxes is not None and quick is not None:
-            return self._verified_card(card, boxes, quick, typed, today)
         lines = [] if card is None or boxes is None else self.ocr.recognise(
             card, _stacked(boxes.column, boxes.band))
         text = NOTHING_READ if card is None else read_band_mrz(self.ocr, card, lines,
@@ -249,12 +251,13 @@ class DocumentReader:
                 text = replace(text, mrz=found.reading)
         return TextCheck(text, cross_check(text, typed, sure_score=self.sure_score, cn=cn), cn)
 
-    def _verified_card(self, card: Image, boxes: CardBoxes, quick: MrzFound, typed: Typed,
+    def _verified_card(self, card: Image, quick: MrzFound, typed: Typed,
                        today: date) -> TextCheck:
         """A card whose MRZ the quick pass verified: a document with an MRZ, so no PRC card
         (no band number, no labels of its own) and no band to read again; only the visual
-        zone's column is recognised, its fields read by their labels beside the MRZ's."""
-        lines = self.ocr.recognise(card, boxes.column)
+        zone's column is detected and recognised, its fields read by their labels beside
+        the MRZ's."""
+        lines = self.ocr.recognise(card, column_boxes(self.ocr, card))
         text = replace(read_card_text(lines, card, today=today), mrz=quick.reading)
         return TextCheck(text, cross_check(text, typed, sure_score=self.sure_score), None)
 
