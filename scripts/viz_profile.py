@@ -97,26 +97,34 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
-    from documents import _resampled  # bench/documents.py
-
     from simkyc.config import get_settings
-    from simkyc.documents import card_text, reading
-    from simkyc.documents.crosscheck import Typed
-    from simkyc.documents.portrait import extract_portrait
-    from simkyc.errors import SimkycError
-    from simkyc.eval.document_specimens import load_manifest
+    from simkyc.documents.reading import DocumentReader
     from simkyc.faces.pipeline import FaceEncoder
 
     settings = get_settings()
     encoder = FaceEncoder.from_settings(settings)
-    reader = reading.DocumentReader.from_settings(settings)
+    reader = DocumentReader.from_settings(settings)
     reader.warm()
+    state: dict[str, Laps] = {"laps": Laps()}
+    _instrument(lambda: state["laps"])
+    rows = []
+    for name, pixels in _images(args.specimens, args.megapixels, args.limit,
+                                 encoder.decoder):
+        state["laps"] = Laps()
+        row = _profile(reader, encoder, pixels, state["laps"], only_cards=args.only_cards)
+        rows.append({"file": name, **row})
+        print(json.dumps(rows[-1]), flush=True)
+    report = {"documents": len(rows), **_summary(rows), "rows": rows}
+    print(json.dumps({k: v for k, v in report.items() if k != "rows"}, indent=2))
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=2))
+
+
+def _instrument(current: Callable[[], Laps]) -> None:
+    """Time the reader's stages and models (the class or module attribute replaced)."""
+    from simkyc.documents import reading
     from simkyc.documents.mrz_ahead import SearchAhead
     from simkyc.documents.ocr import CardReader
-    state: dict[str, Laps] = {"laps": Laps()}
-
-    def current() -> Laps:
-        return state["laps"]
 
     def count_rec(args: tuple[Any, ...], result: Any, laps: Laps) -> None:
         boxes = args[2]
@@ -137,46 +145,54 @@ def main() -> None:
     _wrap(reading.DocumentReader, "_cn_card", current, "card.cn")
     _wrap(reading.DocumentReader, "_verified_card", current, "card.column_only")
 
-    today = date.today()
-    specimens = [s for s in load_manifest(args.specimens) if s.mrz_lines is not None]
+
+def _images(folder: Path, megapixels: float, limit: int | None,
+            decoder: Any) -> Iterator[tuple[str, Any]]:
+    """Each specimen with a transcribed MRZ, resampled as bench/documents.py does, decoded."""
+    from documents import _resampled  # bench/documents.py
+
+    from simkyc.eval.document_specimens import load_manifest
+
     scratch = Path(tempfile.mkdtemp(prefix="viz-profile-"))
-    rows: list[dict[str, object]] = []
-    for index, specimen in enumerate(specimens[: args.limit]):
-        path = _resampled(specimen.path, args.megapixels, scratch / f"{index}.jpg")
-        pixels = encoder.decoder.decode(path.read_bytes()).pixels
-        laps = state["laps"] = Laps()
-        with laps.lap("total"):
-            with laps.lap("portrait"):
-                try:
-                    portrait = extract_portrait(pixels, encoder, require_quality=False)
-                    card = portrait.card
-                except SimkycError:
-                    card = None
-            shaped = card is not None and reading.card_shaped(card)
-            if shaped or not args.only_cards:
-                with laps.lap("text"):
-                    found = reader.text(pixels, card=card, typed=Typed(), today=today)
-            else:
-                found = None
-        verified = bool(found and found.text.mrz and found.text.mrz.valid)
-        row = {"file": specimen.path.name, "card_shaped": shaped, "verified": verified,
-               "card_size": None if card is None else list(card.shape[:2]),
-               "wall": {k: round(v, 3) for k, v in laps.wall.items()},
-               "cpu": {k: round(v, 3) for k, v in laps.cpu.items()},
-               "count": dict(laps.count)}
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-    cards = [r for r in rows if r["card_shaped"]]
-    summary: dict[str, dict[str, float]] = {}
-    for key in ("wall", "cpu"):
-        names = {name for r in cards for name in r[key]}  # type: ignore[attr-defined]
-        summary[key] = {name: round(statistics.median(
-            [r[key].get(name, 0.0) for r in cards]), 3) for name in sorted(names)}  # type: ignore[attr-defined]
-    report = {"documents": len(rows), "card_shaped": len(cards),
-              "card_shaped_p50": summary, "rows": rows}
-    print(json.dumps({k: v for k, v in report.items() if k != "rows"}, indent=2))
-    if args.out:
-        args.out.write_text(json.dumps(report, indent=2))
+    specimens = [s for s in load_manifest(folder) if s.mrz_lines is not None][:limit]
+    for index, specimen in enumerate(specimens):
+        path = _resampled(specimen.path, megapixels, scratch / f"{index}.jpg")
+        yield specimen.path.name, decoder.decode(path.read_bytes()).pixels
+
+
+def _profile(reader: Any, encoder: Any, pixels: Any, laps: Laps, *,
+             only_cards: bool) -> dict[str, object]:
+    """One document through the portrait, then `DocumentReader.text`, timed."""
+    from simkyc.documents.crosscheck import Typed
+    from simkyc.documents.portrait import extract_portrait
+    from simkyc.documents.reading import card_shaped
+    from simkyc.errors import SimkycError
+
+    found = card = None
+    with laps.lap("total"):
+        with laps.lap("portrait"):
+            try:
+                card = extract_portrait(pixels, encoder, require_quality=False).card
+            except SimkycError:
+                card = None
+        shaped = card is not None and card_shaped(card)
+        if shaped or not only_cards:
+            with laps.lap("text"):
+                found = reader.text(pixels, card=card, typed=Typed(), today=date.today())
+    return {"card_shaped": shaped,
+            "verified": bool(found and found.text.mrz and found.text.mrz.valid),
+            "wall": {k: round(v, 3) for k, v in laps.wall.items()},
+            "cpu": {k: round(v, 3) for k, v in laps.cpu.items()},
+            "count": dict(laps.count)}
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, object]:
+    """The card-shaped documents' p50 seconds per stage (wall and CPU)."""
+    cards = [row for row in rows if row["card_shaped"]]
+    summary = {key: {name: round(statistics.median(row[key].get(name, 0.0) for row in cards), 3)
+                     for name in sorted({name for row in cards for name in row[key]})}
+               for key in ("wall", "cpu")}
+    return {"card_shaped": len(cards), "card_shaped_p50": summary}
 
 
 if __name__ == "__main__":

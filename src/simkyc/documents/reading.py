@@ -7,18 +7,25 @@ the proofing flow's document step, `simkyc document check`, `simkyc eval documen
 
 1. **Portrait** (`portrait.extract_portrait`): a card outline, else the whole image searched
    for a face; the card flattened and turned upright.
-2. **The card's text** (when a card-shaped document was found: `card_shaped`): OCR's
-   lines, the visual zone by its labels and the MRZ where the SPECIMEN layout prints it
-   (`card_text`). A PRC resident ID card
-   (the kind the applicant selected, or Chinese text or a resident ID number read on it) is
-   also read by its own printed labels (`cn_card`: 民族 is never read, 性别 only compared with
-   the number's sex digit and dropped); where those labels were read, they are its fields.
+2. **The card's text** (when a card-shaped document was found: `card_shaped`): the text
+   detector runs once, and only the boxes a reading needs are recognised, each alone
+   (`CardReader.recognise`): the visual zone's column, read by its labels, and the band,
+   where the SPECIMEN layout prints the MRZ (`card_text`). A PRC resident ID card (the kind
+   the applicant selected, or Chinese text or a resident ID number read on it) is also read
+   by its own printed labels (`cn_card`: 民族 is never read, 性别 only compared with the
+   number's sex digit and dropped); where those labels were read, they are its fields. The
+   text around the column is recognised only where the card may be one (its band holds no
+   MRZ rows), the header and portrait column only for its labels. A card whose MRZ the
+   search's quick pass (below) verified has no PRC card's text and no band to read again:
+   only its column is detected and recognised (`_verified_card`).
 3. **The MRZ anywhere** on the image (`mrz_read.find_mrz`: morphology's bands read by the
    own recognizer, then the text detector's, RapidOCR, Tesseract as a witness), whether or not
    a card outline or portrait was found; skipped when the band's MRZ verified, or the card
-   is a resident ID card (selected as one, or its number read: it has no MRZ). `read`
-   starts this search ahead, beside the portrait (`mrz_ahead`), and takes its result only
-   where the sequential reading would have made the same search; the results are the same.
+   is a resident ID card (selected as one, or its number read: it has no MRZ). The search
+   starts ahead (`mrz_ahead`), beside the portrait; on a card-shaped document the reader
+   waits for its quick pass (`SearchAhead.quick`, ~0.1 s of CPU) before reading the card,
+   and takes its slow pass only where the sequential reading would have made the same
+   search.
 4. **Cross-check** of the typed data against every reading (`crosscheck`).
 
 A verified MRZ states the document's issuing state (ICAO 9303 three-letter code), exposed as
