@@ -229,7 +229,8 @@ class DocumentReader:
         if card is not None and not (resident_id or card_shaped(card)):
             card = None  # a passport page or a whole image: no card's fields to read there
         quick = None if ahead is None or card is None else ahead.quick()
-        if card is not None and quick is not None:
+        if card is not None and quick is not None and quick.reading is not None \
+                and quick.reading.valid:  # verified, and of a valid document
             return self._verified_card(card, quick, typed, today)
         boxes = None if card is None else split_boxes(self.ocr.detect(card), card.shape)
         lines = [] if card is None or boxes is None else self.ocr.recognise(
@@ -260,7 +261,9 @@ class DocumentReader:
 
     def _verified_card(self, card: Image, quick: MrzFound, typed: Typed,
                        today: date) -> TextCheck:
-        """A card whose MRZ the quick pass verified: a document with an MRZ, so no PRC card
+        """A card whose MRZ the quick pass verified (and valid: a reading that holds every
+        check digit but states an impossible document, e.g. a digit in a name, goes the
+        whole way, as before): a document with an MRZ, so no PRC card
         (no band number, no labels of its own) and no band to read again; only the visual
         zone's column is detected and recognised, its fields read by their labels beside
         the MRZ's."""
