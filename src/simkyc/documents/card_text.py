@@ -27,6 +27,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
+import numpy as np
+from numpy.typing import NDArray
+
 from simkyc.documents.cn_id import validate_cn_resident_id
 from simkyc.documents.mrz_correct import TO_DIGIT, MrzReading, ReadStatus, correct_mrz
 from simkyc.documents.mrz_decode import decode_lines, greedy_text, mrz_scores, mrz_text
@@ -41,6 +44,9 @@ FIELDS_LEFT, COLUMN_SLACK = 400 / 1027, 0.07
 HEADER_BOTTOM, FIELDS_TOP = 0.125, 0.14  # the header band ends at 78 of 648 px
 LABEL_GAP = 32 / 648  # label to its value ~26 px (centres); value to the next label ~38
 LABEL_MATCH = 0.7  # difflib ratio of a line to a label, letters only
+# Detection of the column alone reaches this far (of the card's height) past its edges: a
+# line whose centre is inside is found whole (a value line is ~30 px of 648).
+COLUMN_PAD = 0.03
 MRZ_MIN_ROW = 24  # the shortest MRZ line is 30 characters
 MRZ_PIECE = 12  # what detection finds of a blurred MRZ row: 14-19 characters seen
 # An MRZ strip is widened this many times before recognition: the recognizer gives one frame
@@ -115,6 +121,61 @@ def card_lines(reader: CardReader, card: Image, *, whole: bool = False) -> list[
     (SPECIMEN's layout: nothing there is a field), or of the `whole` card (the PRC card's
     design prints its labels where SPECIMEN has the portrait)."""
     return reader.read(card if whole else _fields_only(card))
+
+
+@dataclass(frozen=True)
+class CardBoxes:
+    """The text detector's boxes on an upright card (N x 4 x 2 each, card pixels) by where
+    they lie in SPECIMEN's layout, so that only those a reading needs are recognised:
+    - `column`: the visual zone's column (what `read_card_text` reads the fields from);
+    - `band`: the band (an MRZ, or a resident ID number);
+    - `around`: the rest of the card below the header and right of the portrait column
+      (read only to see whether the card prints Chinese: a PRC card);
+    - `hidden`: the header band and the portrait column (read only for a PRC card's own
+      labels, which its design prints there)."""
+
+    column: NDArray[np.float32]
+    band: NDArray[np.float32]
+    around: NDArray[np.float32]
+    hidden: NDArray[np.float32]
+
+
+def split_boxes(boxes: NDArray[np.float32] | None, shape: tuple[int, ...]) -> CardBoxes:
+    """`boxes` (the detector's, on a card of `shape`) by region, as `read_card_text` and
+    `_fields_only` draw them (a box's centre decides; the column by its left edge)."""
+    quads = np.zeros((0, 4, 2), np.float32) if boxes is None else boxes
+    height, width = shape[:2]
+    low, high = quads.min(axis=1), quads.max(axis=1)  # (N, 2): left/top, right/bottom
+    centre_x, centre_y = (low[:, 0] + high[:, 0]) / 2, (low[:, 1] + high[:, 1]) / 2
+    band = centre_y >= BAND_TOP * height
+    middle = (centre_y >= FIELDS_TOP * height) & ~band
+    column = middle & (np.abs(low[:, 0] / width - FIELDS_LEFT) <= COLUMN_SLACK)
+    hidden = (centre_y < HEADER_BOTTOM * height) | (
+        middle & (centre_x < (FIELDS_LEFT - COLUMN_SLACK) * width))
+    around = ~(band | column | hidden)
+    return CardBoxes(quads[column], quads[band], quads[around], quads[hidden])
+
+
+def column_boxes(reader: CardReader, card: Image) -> NDArray[np.float32]:
+    """The detector's boxes of the visual zone's column alone (`CardBoxes.column`), found on
+    that part of the card (right of the portrait column, between the header and the band,
+    with COLUMN_PAD around it) at the card's own size: about 40% of the pixels the whole
+    card's detection scales up to."""
+    height, width = card.shape[:2]
+    pad = round(COLUMN_PAD * height)
+    left = max(0, round((FIELDS_LEFT - COLUMN_SLACK) * width) - pad)
+    top, bottom = max(0, round(FIELDS_TOP * height) - pad), round(BAND_TOP * height) + pad
+    boxes = reader.detect(card[top:bottom, left:], own_size=True)
+    if boxes is None:
+        return np.zeros((0, 4, 2), np.float32)
+    return split_boxes(boxes + np.array([left, top], np.float32), card.shape).column
+
+
+def band_holds_mrz(lines: Sequence[TextLine], card: Image) -> bool:
+    """The band's lines of `card` look like MRZ rows (a document with an MRZ: not a PRC
+    resident ID card, whose band holds its number)."""
+    band = [line for line in lines if line.centre_y >= BAND_TOP * card.shape[0]]
+    return bool(_mrz_row_lines(band))
 
 
 def read_band_mrz(reader: CardReader, card: Image, lines: Sequence[TextLine], *,

@@ -8,14 +8,16 @@ outline, is searched with no hint at all. So the search starts at once, with no 
 the portrait is found (ONNX Runtime and OpenCV release the GIL: the two share the 2 cores),
 and the reader then takes its result only where the sequential reading would have made the
 very same call (`find_mrz` with no hint); anywhere else it is cancelled and, where still
-needed, made again as before. The results are the sequential reading's, call for call.
+needed, made again as before. The one exception is the quick pass's own verified result
+(`SearchAhead.quick`): a card-shaped document waits for it before its text is read, and an
+MRZ it verified settles the card's reading (no band read again, only the visual zone's
+column: `reading.DocumentReader`).
 
 What a cancelled search may cost is bounded: it runs its quick pass (morphology and the own
 recognizer, ~0.1-0.4 s of CPU) at once, but waits before the text detector, the first step
-of its slow pass (seconds), until the reader says whether the result is wanted (`Gate`);
-and as soon as the portrait's search sees a card outline (a card-shaped document's text is
-read first and may settle or hint the search) it is paused at its next step until then
-(resumed if the portrait is found elsewhere).
+of its slow pass (seconds), until the reader says whether the result is wanted (`Gate`).
+`pause` holds it at its next step (no caller pauses it since the quick pass decides how
+much of a card is read).
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class Gate:
         self._running = threading.Event()
         self._running.set()
         self._wanted = False
+        # Set when the search waits for `decide` (its quick pass done) or has ended.
+        self.idle = threading.Event()
 
     def decide(self, *, wanted: bool) -> None:
         """Wanted: the search goes on to its slow pass; else it stops at its next step."""
@@ -75,6 +79,7 @@ class Gate:
 
     def wait(self) -> None:
         """Block until the reader decides (the slow pass's door); then `check`."""
+        self.idle.set()
         self._decided.wait()
         self.check()
 
@@ -185,6 +190,21 @@ class SearchAhead:
             self._future.set_result(search(reader, own, second))
         except BaseException as error:  # handed to the taker, never lost
             self._future.set_exception(error)
+        finally:
+            self.gate.idle.set()
+
+    def quick(self) -> MrzFound | None:
+        """What the quick pass verified (morphology's bands read by the own recognizer,
+        ~0.1 s of CPU), once it is known; None when it verified nothing (the search then
+        waits, undecided, before its slow pass: `take` or `cancel` it). Resumes a paused
+        search. A card-shaped document whose MRZ this verifies is read no further for its
+        MRZ (`reading.DocumentReader`)."""
+        self.gate.resume()
+        self.gate.idle.wait()
+        if not self._future.done() or self._future.exception() is not None:
+            return None
+        found = self._future.result()
+        return found if found.verified else None
 
     def take(self) -> MrzFound:
         """The search's result (its errors raised here, in the reader's thread)."""

@@ -7,18 +7,25 @@ the proofing flow's document step, `simkyc document check`, `simkyc eval documen
 
 1. **Portrait** (`portrait.extract_portrait`): a card outline, else the whole image searched
    for a face; the card flattened and turned upright.
-2. **The card's text** (when a card-shaped document was found: `card_shaped`): OCR's
-   lines, the visual zone by its labels and the MRZ where the SPECIMEN layout prints it
-   (`card_text`). A PRC resident ID card
-   (the kind the applicant selected, or Chinese text or a resident ID number read on it) is
-   also read by its own printed labels (`cn_card`: 民族 is never read, 性别 only compared with
-   the number's sex digit and dropped); where those labels were read, they are its fields.
+2. **The card's text** (when a card-shaped document was found: `card_shaped`): the text
+   detector runs once, and only the boxes a reading needs are recognised, each alone
+   (`CardReader.recognise`): the visual zone's column, read by its labels, and the band,
+   where the SPECIMEN layout prints the MRZ (`card_text`). A PRC resident ID card (the kind
+   the applicant selected, or Chinese text or a resident ID number read on it) is also read
+   by its own printed labels (`cn_card`: 民族 is never read, 性别 only compared with the
+   number's sex digit and dropped); where those labels were read, they are its fields. The
+   text around the column is recognised only where the card may be one (its band holds no
+   MRZ rows), the header and portrait column only for its labels. A card whose MRZ the
+   search's quick pass (below) verified has no PRC card's text and no band to read again:
+   only its column is detected and recognised (`_verified_card`).
 3. **The MRZ anywhere** on the image (`mrz_read.find_mrz`: morphology's bands read by the
    own recognizer, then the text detector's, RapidOCR, Tesseract as a witness), whether or not
    a card outline or portrait was found; skipped when the band's MRZ verified, or the card
-   is a resident ID card (selected as one, or its number read: it has no MRZ). `read`
-   starts this search ahead, beside the portrait (`mrz_ahead`), and takes its result only
-   where the sequential reading would have made the same search; the results are the same.
+   is a resident ID card (selected as one, or its number read: it has no MRZ). The search
+   starts ahead (`mrz_ahead`), beside the portrait; on a card-shaped document the reader
+   waits for its quick pass (`SearchAhead.quick`, ~0.1 s of CPU) before reading the card,
+   and takes its slow pass only where the sequential reading would have made the same
+   search.
 4. **Cross-check** of the typed data against every reading (`crosscheck`).
 
 A verified MRZ states the document's issuing state (ICAO 9303 three-letter code), exposed as
@@ -33,10 +40,20 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
+from numpy.typing import NDArray
 
 from simkyc.config import Settings
 from simkyc.documents import ocrb
-from simkyc.documents.card_text import CardText, card_lines, is_cjk, read_band_mrz
+from simkyc.documents.card_text import (
+    CardBoxes,
+    CardText,
+    band_holds_mrz,
+    column_boxes,
+    is_cjk,
+    read_band_mrz,
+    read_card_text,
+    split_boxes,
+)
 from simkyc.documents.cn_card import CnCardText, read_cn_lines
 from simkyc.documents.crosscheck import TextCheck, Typed, cross_check
 from simkyc.documents.mrz_ahead import SearchAhead, search_tools
@@ -66,14 +83,13 @@ def card_shaped(card: Image) -> bool:
 
 
 def after_portrait(ahead: SearchAhead | None, card: Image | None) -> None:
-    """The search ahead once the portrait is found: paused when a card outline was seen (a
-    card-shaped document's text is read first and may settle the search or hint it), else
-    left to run on."""
-    if ahead is None:
-        return
-    if card is not None and card_shaped(card):
-        ahead.pause()
-    else:
+    """The search ahead once the portrait is found: let go on (it was paused when the
+    portrait's search saw a card outline, so the orientation had the cores). On a
+    card-shaped document its quick pass now runs beside the card's text detector, and
+    `DocumentReader.text` waits for it (`SearchAhead.quick`): an MRZ it verifies settles
+    how much of the card is read."""
+    del card  # the same for every document now; kept for the proofing flow's call
+    if ahead is not None:
         ahead.resume()
 
 
@@ -161,8 +177,9 @@ class DocumentReader:
         portrait: PortraitResult | None = None
         failure: SimkycError | None = None
         try:
-            portrait = extract_portrait(image, encoder, require_quality=require_quality,
-                                        outlined=None if ahead is None else ahead.pause)
+            # The search's quick pass runs beside the portrait, unpaused: a card-shaped
+            # document waits for it before its text is read (`text`).
+            portrait = extract_portrait(image, encoder, require_quality=require_quality)
         except SimkycError as error:
             if require_portrait:
                 if ahead is not None:
@@ -198,6 +215,8 @@ class DocumentReader:
         it is the same search, else cancelled). The proofing flow runs the portrait
         (`extract_portrait`) with a face engine checked out of its pool and this outside
         it."""
+        if ahead is None and card is not None and card_shaped(card):
+            ahead = self.look_ahead(image, today=today, typed=typed)  # beside the detector
         try:
             return self._text(image, card=card, typed=typed, today=today, ahead=ahead)
         finally:
@@ -209,10 +228,18 @@ class DocumentReader:
         resident_id = typed.resident_id
         if card is not None and not (resident_id or card_shaped(card)):
             card = None  # a passport page or a whole image: no card's fields to read there
-        lines = [] if card is None else card_lines(self.ocr, card, whole=resident_id)
+        quick = None if ahead is None or card is None else ahead.quick()
+        if card is not None and quick is not None and quick.reading is not None \
+                and quick.reading.valid:  # verified, and of a valid document
+            return self._verified_card(card, quick, typed, today)
+        boxes = None if card is None else split_boxes(self.ocr.detect(card), card.shape)
+        lines = [] if card is None or boxes is None else self.ocr.recognise(
+            card, _stacked(boxes.column, boxes.band))
         text = NOTHING_READ if card is None else read_band_mrz(self.ocr, card, lines,
                                                                 today=today)
-        cn = None if card is None else self._cn_card(card, lines, text, resident_id)
+        cn = None
+        if card is not None and boxes is not None:
+            cn = self._cn_card(card, boxes, lines, text, resident_id)
         if cn is not None:  # read by its own labels: SPECIMEN's rows are not its fields
             text = CardText({}, {}, None, text.band_number)
         # A resident ID card has no MRZ: selected as one, or its number read, none is looked
@@ -232,14 +259,38 @@ class DocumentReader:
                 text = replace(text, mrz=found.reading)
         return TextCheck(text, cross_check(text, typed, sure_score=self.sure_score, cn=cn), cn)
 
-    def _cn_card(self, card: Image, lines: list[TextLine], text: CardText,
+    def _verified_card(self, card: Image, quick: MrzFound, typed: Typed,
+                       today: date) -> TextCheck:
+        """A card whose MRZ the quick pass verified (and valid: a reading that holds every
+        check digit but states an impossible document, e.g. a digit in a name, goes the
+        whole way, as before): a document with an MRZ, so no PRC card
+        (no band number, no labels of its own) and no band to read again; only the visual
+        zone's column is detected and recognised, its fields read by their labels beside
+        the MRZ's."""
+        lines = self.ocr.recognise(card, column_boxes(self.ocr, card))
+        text = replace(read_card_text(lines, card, today=today), mrz=quick.reading)
+        return TextCheck(text, cross_check(text, typed, sure_score=self.sure_score), None)
+
+    def _cn_card(self, card: Image, boxes: CardBoxes, lines: list[TextLine], text: CardText,
                  resident_id: bool) -> CnCardText | None:
         """The PRC card read by its printed labels, if it is one (selected, or Chinese text
-        or a resident ID number read) and any label was read; else None. The whole card is
-        read (its labels sit where SPECIMEN's portrait column is blanked) unless it was."""
+        or a resident ID number read) and any label was read; else None. The rest of the
+        card (its labels sit where SPECIMEN's header and portrait column are) is recognised
+        only then; the lines around the column only where the card may be one (its band
+        holds no MRZ rows), to look for Chinese text."""
+        around: list[TextLine] = []
+        if resident_id or (text.band_number is None and not band_holds_mrz(lines, card)):
+            around = self.ocr.recognise(card, boxes.around)
+        seen = [*lines, *around]
         if not (resident_id or text.band_number is not None
-                or any(is_cjk(line.text) for line in lines)):
+                or any(is_cjk(line.text) for line in seen)):
             return None
-        whole = lines if resident_id else card_lines(self.ocr, card, whole=True)
+        whole = sorted([*seen, *self.ocr.recognise(card, boxes.hidden)],
+                       key=lambda line: (line.top, line.left))
         found = read_cn_lines(whole)
         return found if found.values else None
+
+
+def _stacked(*groups: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Boxes of several groups as one array (N x 4 x 2)."""
+    return np.concatenate(groups) if groups else np.zeros((0, 4, 2), np.float32)

@@ -341,8 +341,7 @@ class ProofingFlow:
                         # The MRZ search starts beside the portrait, as DocumentReader.read
                         # runs it (the evaluation and the benchmark measure the same order).
                         ahead = reader.look_ahead(pixels, today=today, typed=typed)
-                    found = extract_portrait(pixels, encoder,
-                                             outlined=None if ahead is None else ahead.pause)
+                    found = extract_portrait(pixels, encoder)
                 if reader is None or typed is None:
                     return found.sample, None
                 after_portrait(ahead, found.card)
