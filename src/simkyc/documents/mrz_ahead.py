@@ -16,8 +16,6 @@ column: `reading.DocumentReader`).
 What a cancelled search may cost is bounded: it runs its quick pass (morphology and the own
 recognizer, ~0.1-0.4 s of CPU) at once, but waits before the text detector, the first step
 of its slow pass (seconds), until the reader says whether the result is wanted (`Gate`).
-`pause` holds it at its next step (no caller pauses it since the quick pass decides how
-much of a card is read).
 """
 
 from __future__ import annotations
@@ -43,13 +41,10 @@ class SearchCancelled(Exception):
 
 
 class Gate:
-    """The reader's word to a search ahead: undecided (running or paused), wanted, or
-    cancelled."""
+    """The reader's word to a search ahead: undecided, wanted, or cancelled."""
 
     def __init__(self) -> None:
         self._decided = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
         self._wanted = False
         # Set when the search waits for `decide` (its quick pass done) or has ended.
         self.idle = threading.Event()
@@ -59,21 +54,9 @@ class Gate:
         if not self._decided.is_set():
             self._wanted = wanted
             self._decided.set()
-        self._running.set()
-
-    def pause(self) -> None:
-        """Hold the search at its next step until `decide` (the card is read meanwhile: the
-        cores are its)."""
-        if not self._decided.is_set():
-            self._running.clear()
-
-    def resume(self) -> None:
-        """Let a paused search go on (its slow pass still waits for `decide`)."""
-        self._running.set()
 
     def check(self) -> None:
-        """Wait while paused; raise SearchCancelled when the result is no longer wanted."""
-        self._running.wait()
+        """Raise SearchCancelled when the result is no longer wanted."""
         if self._decided.is_set() and not self._wanted:
             raise SearchCancelled
 
@@ -196,10 +179,9 @@ class SearchAhead:
     def quick(self) -> MrzFound | None:
         """What the quick pass verified (morphology's bands read by the own recognizer,
         ~0.1 s of CPU), once it is known; None when it verified nothing (the search then
-        waits, undecided, before its slow pass: `take` or `cancel` it). Resumes a paused
-        search. A card-shaped document whose MRZ this verifies is read no further for its
-        MRZ (`reading.DocumentReader`)."""
-        self.gate.resume()
+        waits, undecided, before its slow pass: `take` or `cancel` it). A card-shaped
+        document whose MRZ this verifies is read no further for its MRZ
+        (`reading.DocumentReader`)."""
         self.gate.idle.wait()
         if not self._future.done() or self._future.exception() is not None:
             return None
@@ -210,14 +192,6 @@ class SearchAhead:
         """The search's result (its errors raised here, in the reader's thread)."""
         self.gate.decide(wanted=True)
         return self._future.result()
-
-    def pause(self) -> None:
-        """Hold the search at its next step until `resume`, `take` or `cancel`."""
-        self.gate.pause()
-
-    def resume(self) -> None:
-        """Let a paused search go on with its quick pass."""
-        self.gate.resume()
 
     def cancel(self) -> None:
         """Stop the search at its next step; its result, if any, is dropped."""

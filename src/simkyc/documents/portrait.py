@@ -17,7 +17,6 @@ MULTIPLE_FACES, POOR_QUALITY).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -129,22 +128,16 @@ def extract_portrait_from_bytes(
 
 def extract_portrait(
     image: Image, encoder: FaceEncoder, *, require_quality: bool = True,
-    outlined: Callable[[], None] | None = None,
 ) -> PortraitResult:
     """The portrait on the one document in `image` (RGB), upright, with its face sample.
 
     With `require_quality`, a portrait the face engine cannot use (glare, blur) raises
-    POOR_QUALITY, as a selfie would. `outlined` is called as soon as a card outline is found
-    or the image is shaped like a card (before the faces are looked for): the document is
-    then likely a card whose text will be read (`reading.DocumentReader` pauses its MRZ
-    search ahead there).
+    POOR_QUALITY, as a selfie would.
     """
     laps: dict[str, float] = {}
     image = _fit(image, encoder.decoder.max_side)
     with _lap(laps, "find"):
         candidates = _candidates(image)
-    if outlined is not None and any(source is not CardSource.IMAGE for _, source in candidates):
-        outlined()
     with _lap(laps, "orient"):
         found = _portraits(image, candidates, encoder)
     outlines = any(source is CardSource.PHOTO for _, source in candidates)

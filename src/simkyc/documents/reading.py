@@ -82,17 +82,6 @@ def card_shaped(card: Image) -> bool:
     return min(height, width) > 0 and low <= max(height, width) / min(height, width) <= high
 
 
-def after_portrait(ahead: SearchAhead | None, card: Image | None) -> None:
-    """The search ahead once the portrait is found: let go on (it was paused when the
-    portrait's search saw a card outline, so the orientation had the cores). On a
-    card-shaped document its quick pass now runs beside the card's text detector, and
-    `DocumentReader.text` waits for it (`SearchAhead.quick`): an MRZ it verifies settles
-    how much of the card is read."""
-    del card  # the same for every document now; kept for the proofing flow's call
-    if ahead is not None:
-        ahead.resume()
-
-
 @dataclass(frozen=True, eq=False)
 class DocumentReading:
     """What a document image gave: its portrait (or why none), its text checked against the
@@ -177,7 +166,7 @@ class DocumentReader:
         portrait: PortraitResult | None = None
         failure: SimkycError | None = None
         try:
-            # The search's quick pass runs beside the portrait, unpaused: a card-shaped
+            # The search's quick pass runs beside the portrait: a card-shaped
             # document waits for it before its text is read (`text`).
             portrait = extract_portrait(image, encoder, require_quality=require_quality)
         except SimkycError as error:
@@ -188,7 +177,6 @@ class DocumentReader:
             failure = error
         middle = time.perf_counter()
         card = None if portrait is None else portrait.card
-        after_portrait(ahead, card)
         text = self.text(image, card=card, typed=typed, today=today, ahead=ahead)
         return DocumentReading(portrait, failure, text, middle - start,
                                time.perf_counter() - middle)

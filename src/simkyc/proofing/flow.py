@@ -324,7 +324,6 @@ class ProofingFlow:
         once, taken before the engine): a one-core worker's peaks fell from 850-930 MB to
         636-660 MB with no loss of proofings (bench/cluster.py --balancer, 2026-12-05)."""
         from simkyc.documents.portrait import extract_portrait
-        from simkyc.documents.reading import after_portrait
 
         reader = self.documents if card and typed is not None else None
         ahead = None
@@ -344,7 +343,6 @@ class ProofingFlow:
                     found = extract_portrait(pixels, encoder)
                 if reader is None or typed is None:
                     return found.sample, None
-                after_portrait(ahead, found.card)
                 return found.sample, reader.text(pixels, card=found.card, typed=typed,
                                                  today=today, ahead=ahead)
             finally:

@@ -103,25 +103,6 @@ def test_quick_is_none_when_the_search_reaches_its_slow_pass_and_take_still_runs
     assert ahead.take().reading is None and slow.is_set()
 
 
-def test_quick_resumes_a_paused_search() -> None:
-    started = threading.Event()
-    found = _found()
-
-    def search(reader: Any, own: Any, second: Any) -> MrzFound:
-        started.wait()
-        reader.frame_probabilities(np.zeros((8, 8, 3), np.uint8))  # waits while paused
-        return found
-
-    ahead = _search_ahead(search)
-    ahead.pause()
-    started.set()
-    answer: list[MrzFound | None] = []
-    asking = threading.Thread(target=lambda: answer.append(ahead.quick()), daemon=True)
-    asking.start()
-    asking.join(timeout=10)
-    assert answer == [found]
-
-
 # --------------------------------------------------------------------------- #
 # What the reader recognises (RapidOCR's bundled models)
 # --------------------------------------------------------------------------- #

@@ -100,27 +100,6 @@ def test_the_slow_pass_waits_for_the_readers_word_and_stops_when_cancelled() -> 
         ahead._future.result(timeout=5)
 
 
-@pytest.mark.parametrize("release", ["taken", "resumed"])
-def test_a_paused_search_waits_until_taken_or_resumed(release: str) -> None:
-    gate = Gate()
-    gate.pause()  # a card outline was seen: its text is read first
-    passed = threading.Event()
-
-    def step() -> None:
-        gate.check()
-        passed.set()
-
-    worker = threading.Thread(target=step, daemon=True)
-    worker.start()
-    assert not passed.wait(0.2)
-    if release == "taken":
-        gate.decide(wanted=True)
-    else:
-        gate.resume()  # the portrait was found elsewhere: no card's text to wait for
-    assert passed.wait(5)
-    worker.join(5)
-
-
 def test_a_cancelled_gate_stops_the_next_step_and_a_late_word_changes_nothing() -> None:
     gate = Gate()
     gate.check()  # undecided and running: the quick pass goes on
