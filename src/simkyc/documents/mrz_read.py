@@ -174,10 +174,12 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
         layouts = [layout for layout in layouts
                    if abs(layout.width - length) <= QUICK_WIDTH_SLACK]
     for layout in layouts:
-        shaped = [decoded for decoded in (decode(scores, layout) for scores, decode in sources)
-                  if decoded is not None]
+        decodings = [decode(scores, layout) for scores, decode in sources]
+        shaped = [decoded for decoded in decodings if decoded is not None]
         if not shaped:
             continue
+        # The own recognizer is the last source: its index among the readers, if it read.
+        own_index = None if own is None or decodings[-1] is None else len(shaped) - 1
         witness = _fitting(others[-1], layout) if second is not None else None
         firsts = [lines for lines, _ in shaped]
         options = [tuple(dict.fromkeys(
@@ -193,7 +195,8 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
                                     number_vouched=own is not None)
             reading = _judged(_of_format(corrected, layout), lines, margins, witness,
                               others=rest,
-                              lone_margin=MIN_MARGIN if rapid else MIN_MARGIN_ALONE)
+                              lone_margin=MIN_MARGIN if rapid else MIN_MARGIN_ALONE,
+                              own=own_index)
             if reading.confirmed:
                 return reading
             best = _better(best, reading)
@@ -236,8 +239,12 @@ def _layouts(count: int, greedy: tuple[str, ...]) -> list[Layout]:
 def _of_format(reading: MrzReading, layout: Layout) -> MrzReading:
     """`reading`, decoded with `layout`'s alphabets, unconfirmed when its lines are of
     another format (a visa's `V<` decoded as a passport's TD3, whose last position is a
-    check digit where the visa has a filler: the decoder had to read a digit there)."""
-    if reading.confirmed and layout_for(reading.lines) is not layout:
+    check digit where the visa has a filler: the decoder had to read a digit there), or
+    when its first letter is none Doc 9303 gives the format (A, C or I on a card, P on a
+    passport, V on a visa): a character read where the print was cut or smudged (`Z` for
+    a TD1's `I` half outside the image) is a misreading, not a document code."""
+    if reading.confirmed and (layout_for(reading.lines) is not layout
+                              or reading.lines[0][:1] not in layout.document_letters):
         return replace(reading, status=ReadStatus.AMBIGUOUS)
     return reading
 
@@ -276,7 +283,7 @@ def _rank(reading: MrzReading) -> tuple[int, int]:
 def _judged(reading: MrzReading, decoded: tuple[str, ...],
             margins: tuple[float, ...], witness: str | None = None, *,
             others: tuple[tuple[str, tuple[float, ...]], ...] = (),
-            lone_margin: float = MIN_MARGIN_ALONE) -> MrzReading:
+            lone_margin: float = MIN_MARGIN_ALONE, own: int | None = None) -> MrzReading:
     """A reading whose check digits hold stays VERIFIED only if every character no check
     digit covers (names, state codes, visas' optional data) is vouched for: a recognizer's
     shape-constrained decoding (`decoded` with its `margins`, then each of `others`, the
@@ -286,8 +293,9 @@ def _judged(reading: MrzReading, decoded: tuple[str, ...],
     (the recognizers and the second reader,
     `witness`); and no recognizer is sure of another symbol there that could be (where a
     check digit covers the position, only a twin of equal weight could), unless two readers
-    agree against that one. Else it is AMBIGUOUS: a misread name verifies as well as a
-    right one."""
+    agree against that one, or the own recognizer (`own`, its index among the readers:
+    `decoded` 0, then `others`) outweighs them (`_outweighed`). Else it is AMBIGUOUS: a
+    misread name verifies as well as a right one."""
     if not reading.confirmed:
         return reading
     layout = layout_for(reading.lines)
@@ -316,12 +324,33 @@ def _judged(reading: MrzReading, decoded: tuple[str, ...],
         against = sum(shaped[i] != char and m[i] >= MIN_MARGIN
                       and _could_be(shaped[i], char, covered=i not in open_positions)
                       for shaped, m in readers)
-        # One sure dissenter is outvoted only by two readers that agree, one of them sure.
+        # One sure dissenter is outvoted only by two readers that agree, one of them sure,
+        # or by the own recognizer sure enough to be believed alone even after its doubt
+        # (`_outweighed`).
         contested = i not in closed and against > 0 and not (
-            sure and votes >= 2 and votes > against)
+            sure and votes >= 2 and votes > against) and not (
+            i not in strange and _outweighed(readers, own, i, char))
         if contested or not (sure or votes >= 2):
             return replace(reading, status=ReadStatus.AMBIGUOUS)
     return reading
+
+
+def _outweighed(readers: list[tuple[str, tuple[float, ...]]], own: int | None, i: int,
+                char: str) -> bool:
+    """Whether the own recognizer (`readers[own]`) reads `char` at position `i` so surely
+    that the other readers' dissent cannot shake it: its log-probability lead, less the
+    leads of the readers that read another symbol there (independent readers' log-odds
+    add), is still MIN_MARGIN_ALONE, the lead at which it is believed alone. RapidOCR's
+    commonest MRZ error, OCR-B's `<` read as `K` or `C` (at a lead of 0.5-3.5 on the
+    real specimens), is then no veto against a filler the own recognizer, which tells the
+    two apart by shape, reads at a lead of 20 or more."""
+    if own is None:
+        return False
+    shaped, margins = readers[own]
+    if shaped[i] != char:
+        return False
+    doubt = sum(m[i] for other, m in readers if other[i] != char)
+    return margins[i] - doubt >= MIN_MARGIN_ALONE
 
 
 def _could_be(other: str, char: str, *, covered: bool) -> bool:
