@@ -62,7 +62,7 @@ LONE_ROW_LENGTH = 22.0
 LINE_PITCH = 1.75
 # Bands with a line guessed where the detector found none (`_stacks`), read after those
 # found whole.
-MAX_GUESSES = 6
+MAX_GUESSES = 12
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,7 @@ class MrzBand:
     turn: NDArray[np.float64]
     size: tuple[int, int]  # width, height of the turned image
     rows: tuple[tuple[float, float, float, float], ...]
+    guessed: bool = False  # a line of it guessed where the detector found none
 
     @property
     def line_height(self) -> float:
@@ -122,7 +123,7 @@ def find_bands(image: Image, boxes: list[TextBox]) -> list[MrzBand]:
             found.append((score, MrzBand(angle, turn, size, tuple(band_rows))))
         for band_rows in guesses:  # a lone long row before a short run of two
             score = band_rows[0][1] - band_rows[0][0]
-            guessed.append((score, MrzBand(angle, turn, size, tuple(band_rows))))
+            guessed.append((score, MrzBand(angle, turn, size, tuple(band_rows), True)))
     bands = _best(found, MAX_BANDS) + _best(guessed, MAX_GUESSES)
     return [_extended(image, band) for band in bands]
 
@@ -156,7 +157,7 @@ def _extended(image: Image, band: MrzBand) -> MrzBand:
         return band
     rows = tuple((min(left, new_left), max(right, new_right), centre, h)
                  for _, _, centre, h in band.rows)
-    return MrzBand(band.angle, band.turn, band.size, rows)
+    return MrzBand(band.angle, band.turn, band.size, rows, band.guessed)
 
 
 def _ink_end(columns: NDArray[np.bool_], start: float, step: int, gap: float) -> float:

@@ -67,6 +67,9 @@ MIN_MARGIN = 1.5
 # probabilities told right from wrong better, no misread letter reaching 3.6, but left
 # fewer real specimens verified by one reader, and one reader alone is the quick pass.)
 MIN_MARGIN_ALONE = 5.0
+# Bands with a guessed line (`mrz_locate.find_bands`) RapidOCR reads too; the own
+# recognizer reads them all.
+RAPID_GUESSES = 2
 MAX_COMBINATIONS = 27  # three readings of each of three lines
 # The own recognizer's free reading of a line is within this many characters of its true
 # length (30, 36, 44) when the band is an MRZ read the right way up; the quick pass decodes
@@ -123,7 +126,7 @@ def find_mrz(reader: CardReader, image: Image, *, today: date,
     best: tuple[MrzReading, MrzBand, bool] | None = None
     passes = ([False] if own is not None else []) + [True]
     for rapid in passes:
-        for band in bands:
+        for band in _to_read(bands, rapid=rapid):
             for upside_down in (False, True):
                 reading = read_band(reader, image, band, upside_down=upside_down, today=today,
                                     number_hint=number_hint, own=own, rapid=rapid)
@@ -139,6 +142,17 @@ def find_mrz(reader: CardReader, image: Image, *, today: date,
             return MrzFound(reading, len(bands), time.perf_counter() - start)
     found = None if best is None else best[0]
     return MrzFound(found, len(bands), time.perf_counter() - start)
+
+
+def _to_read(bands: list[MrzBand], *, rapid: bool) -> list[MrzBand]:
+    """The bands a pass reads: the own recognizer's (milliseconds a band) every one,
+    RapidOCR's (about a second a band, both ways up) those found whole and the first
+    RAPID_GUESSES with a guessed line."""
+    if not rapid:
+        return bands
+    guesses = [band for band in bands if band.guessed][:RAPID_GUESSES]
+    return [band for band in bands
+            if not band.guessed or any(band is guess for guess in guesses)]
 
 
 def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: bool,
@@ -337,14 +351,16 @@ def _judged(reading: MrzReading, decoded: tuple[str, ...],
 
 def _outweighed(readers: list[tuple[str, tuple[float, ...]]], own: int | None, i: int,
                 char: str) -> bool:
-    """Whether the own recognizer (`readers[own]`) reads `char` at position `i` so surely
-    that the other readers' dissent cannot shake it: its log-probability lead, less the
-    leads of the readers that read another symbol there (independent readers' log-odds
+    """Whether the own recognizer (`readers[own]`) reads the filler `<` at position `i` so
+    surely that the other readers' dissent cannot shake it: its log-probability lead, less
+    the leads of the readers that read another symbol there (independent readers' log-odds
     add), is still MIN_MARGIN_ALONE, the lead at which it is believed alone. RapidOCR's
-    commonest MRZ error, OCR-B's `<` read as `K` or `C` (at a lead of 0.5-3.5 on the
-    real specimens), is then no veto against a filler the own recognizer, which tells the
-    two apart by shape, reads at a lead of 20 or more."""
-    if own is None:
+    commonest MRZ error, OCR-B's `<` read as `K` or `C` (at a lead of 0.5-3.5 on the real
+    specimens), is then no veto against a filler the own recognizer, which tells the two
+    apart by shape, reads at a lead of 20 or more. Only the filler: on a letter the own
+    recognizer can be sure and wrong (Azerbaijan's passport photographed in hand, its
+    first line read `V` for `N` at a lead of 15.8), and there a dissent stands."""
+    if own is None or char != "<":
         return False
     shaped, margins = readers[own]
     if shaped[i] != char:

@@ -25,7 +25,7 @@ from simkyc.documents.mrz_locate import (
     band_strips,
     find_bands,
 )
-from simkyc.documents.mrz_read import _judged, _of_format
+from simkyc.documents.mrz_read import RAPID_GUESSES, _judged, _of_format, _to_read
 
 TODAY = date(2026, 12, 4)
 OCR_B = Path("/usr/share/fonts/opentype/ocr-b/OCRB.otf")  # Debian fonts-ocr-b
@@ -125,6 +125,16 @@ def test_the_own_recognizer_sure_of_a_filler_outweighs_a_doubtful_k() -> None:
     assert not _judged(*args, others=((text, tuple(own)),)).confirmed
     own[position] = 7.0  # 7.0 - 2.5 < 5: not enough to be believed alone
     assert not _judged(*args, others=((text, tuple(own)),), own=1).confirmed
+    # A letter is not outweighed so: the own recognizer can be sure and wrong on one.
+    letter = 60 + 1  # the R of ERIKSSON
+    rapid = text[:letter] + "P" + text[letter + 1 :]
+    own = sure.copy()
+    own[letter] = 21.6
+    doubtful = sure.copy()
+    doubtful[letter] = 2.5
+    judged = _judged(reading, tuple(rapid[i : i + 30] for i in (0, 30, 60)),
+                     tuple(doubtful), others=((text, tuple(own)),), own=1)
+    assert judged.status is ReadStatus.AMBIGUOUS
 
 
 def test_a_reading_with_another_formats_first_letter_is_not_confirmed() -> None:
@@ -135,3 +145,13 @@ def test_a_reading_with_another_formats_first_letter_is_not_confirmed() -> None:
     assert reading.confirmed
     assert _of_format(reading, TD1).status is ReadStatus.AMBIGUOUS
     assert _of_format(correct_mrz(TD1_LINES, today=TODAY), TD1).confirmed
+
+
+def test_rapidocr_reads_only_the_first_guessed_bands() -> None:
+    turn, size = _turn(np.zeros((10, 10, 3), np.uint8), 0.0)
+    found = [MrzBand(0.0, turn, size, ((0.0, 9.0, 2.0, 1.0), (0.0, 9.0, 4.0, 1.0)))]
+    guessed = [MrzBand(0.0, turn, size, ((0.0, 9.0, float(i), 1.0),), True) for i in range(5)]
+    bands = found + guessed
+    assert _to_read(bands, rapid=False) == bands
+    assert [band.rows for band in _to_read(bands, rapid=True)] == [
+        band.rows for band in bands[: 1 + RAPID_GUESSES]]
