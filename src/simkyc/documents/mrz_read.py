@@ -437,4 +437,10 @@ def unprotected(layout: Layout) -> tuple[int, ...]:
     checks = (layout.document_number_check, layout.birth_date_check, layout.expiry_date_check,
               layout.composite_check, layout.personal_number_check)
     covered.update(position for position in checks if position is not None)
-    return tuple(i for i in range(layout.lines * layout.width) if i not in covered)
+    # Codes and names are never taken as covered, even where a composite check digit
+    # spans them (FRA_CNI's covers both whole lines): many misreadings of a name satisfy it.
+    size = layout.lines * layout.width
+    for span in (layout.document_code, layout.issuing_state, layout.nationality, layout.name,
+                 *(() if layout.given_names is None else (layout.given_names,))):
+        covered.difference_update(range(*span.indices(size)))
+    return tuple(i for i in range(size) if i not in covered)
