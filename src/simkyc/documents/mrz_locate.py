@@ -122,6 +122,8 @@ def find_bands(image: Image, boxes: list[TextBox]) -> list[MrzBand]:
             score = sum(right - left for left, right, _, _ in band_rows)
             found.append((score, MrzBand(angle, turn, size, tuple(band_rows))))
         for band_rows in guesses:  # a lone long row before a short run of two
+            if not all(0 <= row[2] < size[1] for row in band_rows):
+                continue  # a line guessed beyond the image's edge
             score = band_rows[0][1] - band_rows[0][0]
             guessed.append((score, MrzBand(angle, turn, size, tuple(band_rows), True)))
     bands = _best(found, MAX_BANDS) + _best(guessed, MAX_GUESSES)

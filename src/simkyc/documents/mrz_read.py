@@ -164,6 +164,8 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
     freely, and as `second` reads it); the first that verifies, else the one with the
     fewest failed checks."""
     strips = [_normalised(strip) for strip in band_strips(image, band, upside_down=upside_down)]
+    if any(strip.size == 0 for strip in strips):
+        return None  # a row with no pixels in the image: nothing to read
     # Each recognizer's frames and its decoder to a format's exact shape: RapidOCR's CTC
     # frames by the CTC path, the own recognizer's fixed-pitch windows by pitch.
     sources: list[tuple[list[NDArray[np.float64]], _Decoder]] = []

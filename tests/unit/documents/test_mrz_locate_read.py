@@ -25,7 +25,8 @@ from simkyc.documents.mrz_locate import (
     band_strips,
     find_bands,
 )
-from simkyc.documents.mrz_read import RAPID_GUESSES, _judged, _of_format, _to_read
+from simkyc.documents.mrz_read import RAPID_GUESSES, _judged, _of_format, _to_read, read_band
+from simkyc.documents.ocr import CardReader
 
 TODAY = date(2026, 12, 4)
 OCR_B = Path("/usr/share/fonts/opentype/ocr-b/OCRB.otf")  # Debian fonts-ocr-b
@@ -155,3 +156,17 @@ def test_rapidocr_reads_only_the_first_guessed_bands() -> None:
     assert _to_read(bands, rapid=False) == bands
     assert [band.rows for band in _to_read(bands, rapid=True)] == [
         band.rows for band in bands[: 1 + RAPID_GUESSES]]
+
+
+def test_no_line_is_guessed_beyond_the_images_edge_and_an_empty_row_is_not_read() -> None:
+    # A run of two rows at the top of the image: the third line guessed above it would lie
+    # outside the image; its strip had no pixels and RapidOCR's resize raised (a 2 MP
+    # specimen, 2026-12-05).
+    image = _card(TD1_LINES)
+    boxes = [_box(40, 500, 8, 12), _box(40, 500, 30, 12)]
+    for band in find_bands(image, boxes):
+        assert all(0 <= row[2] < band.size[1] for row in band.rows)
+    turn, size = _turn(image, 0.0)
+    outside = MrzBand(0.0, turn, size, ((40.0, 500.0, -30.0, 12.0), (40.0, 500.0, 8.0, 12.0)))
+    assert read_band(CardReader(threads=1), image, outside, upside_down=False,
+                     today=TODAY) is None
