@@ -67,11 +67,11 @@ MIN_MARGIN = 1.5
 # probabilities told right from wrong better, no misread letter reaching 3.6, but left
 # fewer real specimens verified by one reader, and one reader alone is the quick pass.)
 MIN_MARGIN_ALONE = 5.0
-# Bands with a guessed line (`mrz_locate.find_bands`) RapidOCR reads too; the own
-# recognizer reads them all. None: on the 68 real specimens RapidOCR verified none of them
-# that the own recognizer had not, and reading two cost 3-5 CPU s on each document that
-# never verifies (`find_mrz` on the Czech, Qatari and UV-lit German passports, 2026-12-05).
-RAPID_GUESSES = 0
+# Bands with a guessed line (`mrz_locate.find_bands`) RapidOCR reads too, the first two;
+# the own recognizer reads them all. Measured (`bench/documents.py --no-peer`, 2026-12-05,
+# shared machine): with none, Liechtenstein's card at 2 MP is not verified (47 -> 46 of
+# 68), and each document that never verifies costs 3-5 CPU s less (CPU p95 10.4 -> 8.4 s).
+RAPID_GUESSES = 2
 MAX_COMBINATIONS = 27  # three readings of each of three lines
 # The own recognizer's free reading of a line is within this many characters of its true
 # length (30, 36, 44) when the band is an MRZ read the right way up; the quick pass decodes
@@ -149,7 +149,7 @@ def find_mrz(reader: CardReader, image: Image, *, today: date,
 def _to_read(bands: list[MrzBand], *, rapid: bool) -> list[MrzBand]:
     """The bands a pass reads: the own recognizer's (milliseconds a band) every one,
     RapidOCR's (about a second a band, both ways up) those found whole and the first
-    RAPID_GUESSES with a guessed line (none)."""
+    RAPID_GUESSES with a guessed line."""
     if not rapid:
         return bands
     guesses = [band for band in bands if band.guessed][:RAPID_GUESSES]
