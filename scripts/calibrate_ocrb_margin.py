@@ -12,6 +12,9 @@ since the fixed-pitch decoder, and not a letter's failure) are left out, as
 `mrz_read.MIN_MARGIN_ALONE` is about a single letter misread; their count is printed.
 
     PYTHONPATH=src nice -n 5 python scripts/calibrate_ocrb_margin.py --lines 400
+
+It also counts letters read as the filler `<`, by margin: what `mrz_read._outweighed` (the
+own recognizer's sure filler against a doubtful dissenter) could wrongly accept.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import argparse
 import numpy as np
 
 from simkyc.documents.mrz_decode import LETTERS, decode_pitched_line
+from simkyc.documents.mrz_read import MIN_MARGIN_ALONE
 from simkyc.documents.ocrb import FRAMES_PER_CHAR, OcrbRecognizer
 from simkyc.synth.ocrb_lines import random_text, render_line
 
@@ -45,6 +49,8 @@ def main() -> None:
     own = OcrbRecognizer.load()
     margins: list[float] = []
     right: list[bool] = []
+    as_filler: list[float] = []  # margins of letters read as the filler `<`
+    fillers = 0
     shifted = 0
     for _ in range(args.lines):
         width = int(rng.choice([30, 36, 44]))
@@ -59,6 +65,9 @@ def main() -> None:
             if truth != "<" or char != "<":  # letters, and fillers read as letters
                 margins.append(margin)
                 right.append(char == truth)
+            fillers += char == "<"
+            if char == "<" and truth != "<":
+                as_filler.append(margin)
     m, ok = np.asarray(margins), np.asarray(right)
     print(f"{args.lines} lines, {shifted} left out (more than {SHIFTED} characters wrong)")
     print(f"{len(m)} characters, {(~ok).sum()} wrong ({(~ok).mean():.2%})")
@@ -67,6 +76,14 @@ def main() -> None:
         wrong = int((kept & ~ok).sum())
         print(f"margin >= {threshold:3.1f}: {kept[ok].mean():6.1%} of right ones kept, "
               f"{wrong} wrong kept ({wrong / max(1, kept.sum()):.3%} of kept)")
+    # `mrz_read._outweighed` lets the own recognizer's `<` overrule a dissenter when its
+    # lead, less the dissent's, is still MIN_MARGIN_ALONE: a letter it reads as `<` that
+    # surely is what that rule could wrongly accept.
+    filler_margins = np.asarray(as_filler)
+    print(f"{fillers} read as `<`, {len(filler_margins)} of them letters")
+    for threshold in (MIN_MARGIN_ALONE, 2 * MIN_MARGIN_ALONE, 4 * MIN_MARGIN_ALONE):
+        print(f"  letters read as `<` with margin >= {threshold:4.1f}: "
+              f"{int((filler_margins >= threshold).sum())}")
 
 
 if __name__ == "__main__":

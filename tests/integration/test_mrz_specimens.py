@@ -25,9 +25,14 @@ TODAY = date(2026, 12, 1)
 # A passport page, an ID card and a visa, each of another issuer and layout; Utopia's visa,
 # whose first line the own recognizer reads with a mark before it (`1V<UTO...`): as a
 # passport's TD3 it "verified" with a `4` for its last filler; Spain's ID card, whose name
-# line the CTC path read shifted (`ESPANOILA<ESPANLA`), read at the line's pitch since.
+# line the CTC path read shifted (`ESPANOILA<ESPANLA`), read at the line's pitch since;
+# Serbia's card, its two sides side by side (the MRZ's rows joined to the front's text, its
+# last line not found whole: found in parts, the line guessed); France's residence permit
+# (RapidOCR's `K` for the name's fillers, which the own recognizer reads `<` at a lead of
+# 20: outweighed); France's old national ID card (its own 2 x 36 layout).
 NAMES = ("uto-passport-td3-1.jpg", "nld-id-card-td1-1.jpg", "usa-visa-mrva-1.png",
-         "uto-visa-mrva-1.jpg", "esp-id-card-td1-1.png")
+         "uto-visa-mrva-1.jpg", "esp-id-card-td1-1.png", "srb-id-card-td1-1.png",
+         "fra-residence-permit-td1-1.png", "fra-id-card-td2-1.jpg")
 
 
 def _specimens() -> dict[str, Specimen]:

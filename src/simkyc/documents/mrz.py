@@ -197,14 +197,21 @@ def _read(layout: Layout, text: str, *, today: date) -> MrzResult:
     state = _country(text[layout.issuing_state], DocumentField.ISSUING_STATE, errors)
     nationality = _country(text[layout.nationality], DocumentField.NATIONALITY, errors)
     number, optional, number_check = _document_number(layout, text, errors)
-    expiry = _expiry_date(text[layout.expiry_date], today=today, errors=errors)
+    expiry = (None if layout.expiry_date_check is None
+              else _expiry_date(text[layout.expiry_date], today=today, errors=errors))
     latest = today if expiry is None else min(today, expiry)
     birth = _birth_date(text[layout.birth_date], today=latest, errors=errors)
-    surname, given_names = _name(text[layout.name], errors)
+    if layout.given_names is None:
+        surname, given_names = _name(text[layout.name], errors)
+    else:  # the given names in a field of their own (FRA_CNI)
+        surname, _ = _name(text[layout.name], errors)
+        given_names = " ".join(part for part in _name(text[layout.given_names], errors)
+                               if part)
     checks = (
         CheckResult(CheckName.DOCUMENT_NUMBER, number_check),
         _field_check(CheckName.BIRTH_DATE, text, layout.birth_date, layout.birth_date_check),
-        _field_check(CheckName.EXPIRY_DATE, text, layout.expiry_date, layout.expiry_date_check),
+        *(() if layout.expiry_date_check is None else (_field_check(
+            CheckName.EXPIRY_DATE, text, layout.expiry_date, layout.expiry_date_check),)),
         *_personal_number_check(layout, text),
         *_composite_check(layout, text),
     )

@@ -19,6 +19,7 @@ class MrzFormat(StrEnum):
     TD3 = "TD3"
     MRV_A = "MRV-A"  # visa, 2 x 44 (Part 7)
     MRV_B = "MRV-B"  # visa, 2 x 36 (Part 7)
+    FRA_CNI = "FRA-CNI"  # France's national ID card, 1988-2021 model, 2 x 36 (national)
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,16 @@ class Layout:
     nationality: slice
     birth_date: slice
     birth_date_check: int
-    expiry_date: slice
-    expiry_date_check: int
+    expiry_date: slice  # empty where the format has none (FRA_CNI)
+    expiry_date_check: int | None
     optional_data: tuple[slice, ...]
     personal_number_check: int | None
     composite: tuple[slice, ...]
     composite_check: int | None  # visas (Part 7) have none
     can_overflow: bool
+    # Where the given names have a field of their own (FRA_CNI's line 2); else they follow
+    # the surname in `name`, after `<<`.
+    given_names: slice | None = None
 
 
 TD3 = Layout(
@@ -136,14 +140,49 @@ MRV_B = replace(
     can_overflow=False,
 )
 
-LAYOUTS = (TD1, TD2, TD3, MRV_A, MRV_B)
+# France's national identity card of 1988-2021 (the "CNI", still in circulation): two lines
+# of 36 that are not ICAO's TD2. Line 1: `ID`, `FRA`, the surname (25), the issuing office
+# (department and office, 6). Line 2: the card number (12: year and month of issue,
+# department, sequence) and its check digit, the given names (14), the birth date and its
+# check digit, the sex, and a check digit over every character before it on both lines.
+# No expiry date and no nationality (the card is a French national's). Check digits as
+# ICAO 9303 Part 3's (weights 7, 3, 1): on the two specimens of the card whose check digits
+# hold as printed (`fra-id-card-td2-1`, `-2`), all three hold under this layout and none
+# under TD2's. Recognised only as `IDFRA` lines (`layout_for`).
+FRA_CNI = Layout(
+    format=MrzFormat.FRA_CNI,
+    lines=2,
+    width=36,
+    document_letters=("I",),
+    document_code=slice(0, 2),  # line 1, 1-2
+    issuing_state=slice(2, 5),  # line 1, 3-5
+    name=slice(5, 30),  # line 1, 6-30: the surname
+    optional_data=(slice(30, 36),),  # line 1, 31-36: the issuing office
+    document_number=slice(36, 48),  # line 2, 1-12
+    document_number_check=48,  # line 2, 13
+    given_names=slice(49, 63),  # line 2, 14-27
+    birth_date=slice(63, 69),  # line 2, 28-33
+    birth_date_check=69,  # line 2, 34
+    expiry_date=slice(0, 0),  # none
+    expiry_date_check=None,
+    nationality=slice(2, 5),  # none of its own: the issuing state's
+    personal_number_check=None,
+    composite=(slice(0, 36), slice(36, 71)),  # line 1; line 2, 1-35 (35 is the sex)
+    composite_check=71,  # line 2, 36
+    can_overflow=False,
+)
+
+LAYOUTS = (TD1, TD2, TD3, MRV_A, MRV_B, FRA_CNI)
 DOCUMENT_LAYOUTS = (TD1, TD2, TD3)  # without visas: what a card of that shape may be
 
 
 def layout_for(rows: tuple[str, ...] | list[str]) -> Layout | None:
     """The format whose shape the lines have; a 2-line MRZ whose code starts with V is a
-    visa's (MRV-A, MRV-B), else a travel document's (TD2, TD3)."""
+    visa's (MRV-A, MRV-B), 2 lines of 36 starting `IDFRA` France's old card (FRA_CNI),
+    else a travel document's (TD2, TD3)."""
     widths = {len(row) for row in rows}
     visa = bool(rows) and rows[0][:1] == "V"
+    french = len(rows) == 2 and widths == {36} and rows[0][:5] == "IDFRA"
     return next((x for x in LAYOUTS if x.lines == len(rows) and widths == {x.width}
+                 and (x.format is MrzFormat.FRA_CNI) == french
                  and (x.lines == 3 or (x.document_letters == ("V",)) == visa)), None)

@@ -39,14 +39,30 @@ ANGLE_TOLERANCE = 6.0
 # An MRZ line is 30 (TD1) to 44 (TD3) characters of OCR-B at 2.54 mm pitch, its detected
 # box ~3-4 mm high: 19-37 box heights long. 13 leaves room for a line cut short at its end.
 MIN_ROW_LENGTH = 13.0
+# A line detection stopped at its run of fillers (`I<UTOD231458907` of a TD1's first line,
+# 15 characters, ~10 box heights) is kept as the neighbour of a full-length row down to
+# this many box heights.
+MIN_PART_LENGTH = 6.0
+# A gap wider than this (box heights) within a row also splits it in parts (each a row of
+# its own besides the whole): OCR-B's widest gap between characters is well under one.
+SPLIT_GAP = 3.0
 # Lines of one MRZ are 1.3-2.2 box heights apart (centres) and share their left edge.
 MAX_LINE_GAP = 2.6
+MIN_LINE_GAP = 0.8  # closer than this, two rows are one line's (a row and its part)
 ALIGN_SLACK = 2.5  # box heights the rows' left edges (and lengths) may differ by
 MAX_BANDS = 4
+# A band's rows are lengthened while dark strokes continue with gaps under INK_GAP line
+# (box) heights (OCR-B's gap between characters: ~0.3 of a capital, ~0.2 of a box), to at
+# most MAX_LINE_LENGTH heights (a 44-character line is ~31 box heights).
+INK_GAP = 0.9
+MAX_LINE_LENGTH = 36.0
 # A row alone this long (box heights) is taken for a 44- or 36-character line whose
 # neighbour the detector missed; that neighbour is looked for LINE_PITCH heights away.
 LONE_ROW_LENGTH = 22.0
 LINE_PITCH = 1.75
+# Bands with a line guessed where the detector found none (`_stacks`), read after those
+# found whole.
+MAX_GUESSES = 12
 
 
 @dataclass(frozen=True)
@@ -72,6 +88,7 @@ class MrzBand:
     turn: NDArray[np.float64]
     size: tuple[int, int]  # width, height of the turned image
     rows: tuple[tuple[float, float, float, float], ...]
+    guessed: bool = False  # a line of it guessed where the detector found none
 
     @property
     def line_height(self) -> float:
@@ -92,17 +109,82 @@ def text_boxes(quads: NDArray[np.float32] | None, scale: float) -> list[TextBox]
 
 
 def find_bands(image: Image, boxes: list[TextBox]) -> list[MrzBand]:
-    """The MRZ-like bands the text pieces form, the likeliest (longest rows) first."""
-    bands: list[tuple[float, MrzBand]] = []
+    """The MRZ-like bands the text pieces form: the runs of rows found, the likeliest
+    (longest rows) first, up to MAX_BANDS; then up to MAX_GUESSES bands with a line the
+    detector missed, guessed beside the rows it found (`_stacks`)."""
+    found: list[tuple[float, MrzBand]] = []
+    guessed: list[tuple[float, MrzBand]] = []
     for angle in _directions(boxes):
         members = [b for b in boxes if _angle_gap(b.angle, angle) <= ANGLE_TOLERANCE]
         turn, size = _turn(image, angle)
-        rows = _rows(members, turn)
-        for band_rows in _stacks(rows):
+        stacks, guesses = _stacks(_rows(members, turn))
+        for band_rows in stacks:  # the longer the rows, the likelier an MRZ
             score = sum(right - left for left, right, _, _ in band_rows)
-            bands.append((score, MrzBand(angle, turn, size, tuple(band_rows))))
-    bands.sort(key=lambda item: -item[0])
-    return [band for _, band in bands[:MAX_BANDS]]
+            found.append((score, MrzBand(angle, turn, size, tuple(band_rows))))
+        for band_rows in guesses:  # a lone long row before a short run of two
+            if not all(0 <= row[2] < size[1] for row in band_rows):
+                continue  # a line guessed beyond the image's edge
+            score = band_rows[0][1] - band_rows[0][0]
+            guessed.append((score, MrzBand(angle, turn, size, tuple(band_rows), True)))
+    bands = _best(found, MAX_BANDS) + _best(guessed, MAX_GUESSES)
+    return [_extended(image, band) for band in bands]
+
+
+def _extended(image: Image, band: MrzBand) -> MrzBand:
+    """`band` with its rows' ends moved out to where the print ends: left or right, as long
+    as dark strokes continue with no gap wider than INK_GAP line heights (detection often
+    stops a line where its run of fillers starts, so the strip would lose the line's last
+    characters; a line at the image's edge loses its first). Never shorter, never longer
+    than MAX_LINE_LENGTH heights."""
+    width = band.size[0]
+    height = band.line_height
+    top = min(row[2] for row in band.rows) - 0.5 * height
+    bottom = max(row[2] for row in band.rows) + 0.5 * height
+    box = (0, max(0, round(top)), width, min(band.size[1], round(bottom)))
+    strip = _warp_strip(image, band.turn, box)
+    if strip.size == 0:
+        return band
+    grey = cv2.cvtColor(strip, cv2.COLOR_RGB2GRAY) if strip.ndim == 3 else strip
+    size = max(3, round(height))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+    strokes = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, kernel)
+    _, ink = cv2.threshold(strokes, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    columns = (ink > 0).sum(axis=0) >= max(1, round(0.1 * (box[3] - box[1])))
+    left, right = band.rows[0][0], band.rows[0][1]
+    gap, limit = INK_GAP * height, MAX_LINE_LENGTH * height
+    new_left, new_right = _ink_end(columns, left, -1, gap), _ink_end(columns, right, 1, gap)
+    new_left = max(new_left, right - limit)
+    new_right = min(new_right, new_left + limit) if new_right - new_left > limit else new_right
+    if new_left >= left and new_right <= right:
+        return band
+    rows = tuple((min(left, new_left), max(right, new_right), centre, h)
+                 for _, _, centre, h in band.rows)
+    return MrzBand(band.angle, band.turn, band.size, rows, band.guessed)
+
+
+def _ink_end(columns: NDArray[np.bool_], start: float, step: int, gap: float) -> float:
+    """From column `start`, the last inked column going `step`-wards before a run of
+    `gap` columns without ink."""
+    last = x = int(np.clip(round(start), 0, len(columns) - 1))
+    while 0 <= x < len(columns) and abs(x - last) <= gap:
+        if columns[x]:
+            last = x
+        x += step
+    return float(last)
+
+
+def _best(bands: list[tuple[float, MrzBand]], count: int) -> list[MrzBand]:
+    """The `count` highest-scoring bands, each place once."""
+    chosen: list[MrzBand] = []
+    for _, band in sorted(bands, key=lambda item: -item[0]):
+        rounded = [tuple(round(v) for v in row) for row in band.rows]
+        if all(round(band.angle, 1) != round(other.angle, 1)
+               or rounded != [tuple(round(v) for v in row) for row in other.rows]
+               for other in chosen):
+            chosen.append(band)
+        if len(chosen) == count:
+            break
+    return chosen
 
 
 def band_strips(image: Image, band: MrzBand, *, upside_down: bool) -> list[Image]:
@@ -179,33 +261,66 @@ def _turn(image: Image, angle: float) -> tuple[NDArray[np.float64], tuple[int, i
 
 
 def _rows(boxes: list[TextBox], turn: NDArray[np.float64]) -> list[list[float]]:
-    """Pieces turned level and joined into rows: [left, right, centre y, height]."""
+    """Pieces turned level and joined into rows: [left, right, centre y, height]. Besides
+    each row, its parts between gaps wider than SPLIT_GAP line heights (an MRZ printed on
+    the same level as the card's other text, a card's two sides side by side: the row
+    joins them, the band is one part). Rows shorter than MIN_ROW_LENGTH are kept down to
+    MIN_PART_LENGTH: a line cut short where detection stopped at its run of fillers
+    (`_stacks` takes one only beside a full-length row)."""
     pieces = []
     for box in boxes:
         x, y = turn @ np.array([box.centre[0], box.centre[1], 1.0])
         pieces.append([x - box.length / 2, x + box.length / 2, float(y), box.height])
     pieces.sort(key=lambda p: p[0])
-    rows: list[list[float]] = []
+    rows: list[list[list[float]]] = []  # each row's pieces, left to right
     for piece in pieces:
-        row = next((r for r in rows if abs(r[2] - piece[2]) < 0.5 * r[3]
-                    and piece[0] - r[1] < MAX_ROW_GAP * r[3] and 0.6 < piece[3] / r[3] < 1.6),
-                   None)
+        row = next((r for r in rows if abs(_joined(r)[2] - piece[2]) < 0.5 * _joined(r)[3]
+                    and piece[0] - _joined(r)[1] < MAX_ROW_GAP * _joined(r)[3]
+                    and 0.6 < piece[3] / _joined(r)[3] < 1.6), None)
         if row is None:
-            rows.append(list(piece))
+            rows.append([piece])
         else:
-            span = piece[1] - piece[0]
-            weight = span / (span + row[1] - row[0])
-            row[2] += weight * (piece[2] - row[2])
-            row[3] = max(row[3], piece[3])
-            row[1] = max(row[1], piece[1])
-    return [r for r in rows if (r[1] - r[0]) / r[3] >= MIN_ROW_LENGTH]
+            row.append(piece)
+    found: list[list[float]] = []
+    for row in rows:
+        joined = _joined(row)
+        for part in [joined, *(_joined(p) for p in _parts(row, joined[3]))]:
+            if (part[1] - part[0]) / part[3] >= MIN_PART_LENGTH and part not in found:
+                found.append(part)
+    return found
 
 
-def _stacks(rows: list[list[float]]) -> list[list[tuple[float, float, float, float]]]:
-    """Runs of two or three rows one under the other, left-aligned and of one height:
-    possible MRZs. Every row of a run spans the run's full width (detection often stops a
-    line where its run of fillers starts). A lone row as long as a passport's line
-    (LONE_ROW_LENGTH heights) also gives the two runs its missing neighbour would make."""
+def _joined(pieces: list[list[float]]) -> list[float]:
+    """Pieces of one row as one [left, right, centre y, height]: the centre weighted by
+    each piece's length, the tallest piece's height."""
+    spans = [max(p[1] - p[0], 1e-6) for p in pieces]
+    centre = sum(p[2] * s for p, s in zip(pieces, spans, strict=True)) / sum(spans)
+    return [min(p[0] for p in pieces), max(p[1] for p in pieces), centre,
+            max(p[3] for p in pieces)]
+
+
+def _parts(pieces: list[list[float]], height: float) -> list[list[list[float]]]:
+    """A row's pieces split where the gap between two exceeds SPLIT_GAP heights ([] when
+    there is no such gap)."""
+    parts: list[list[list[float]]] = [[pieces[0]]]
+    right = pieces[0][1]
+    for piece in pieces[1:]:
+        if piece[0] - right > SPLIT_GAP * height:
+            parts.append([])
+        parts[-1].append(piece)
+        right = max(right, piece[1])
+    return parts if len(parts) > 1 else []
+
+
+def _stacks(rows: list[list[float]]) -> tuple[list[list[tuple[float, float, float, float]]],
+                                              list[list[tuple[float, float, float, float]]]]:
+    """Runs of two or three rows one under the other, left-aligned and of one height, at
+    least one of them MIN_ROW_LENGTH long: possible MRZs. Every row of a run spans the
+    run's full width (detection often stops a line where its run of fillers starts). A
+    row as long as a passport's line (LONE_ROW_LENGTH heights) also gives the two runs its
+    missing neighbour would make, and a run of two the two runs of three a third line
+    would make, at the run's own line pitch (a line the detector missed: under a stamp,
+    faint, at the image's edge): the second list, guesses."""
     rows = sorted(rows, key=lambda r: r[2])
     stacks: list[list[list[float]]] = []
     for start, first in enumerate(rows):
@@ -215,21 +330,33 @@ def _stacks(rows: list[list[float]]) -> list[list[tuple[float, float, float, flo
             height = max(last[3], row[3])
             if row[2] - last[2] > MAX_LINE_GAP * height:
                 break
-            if abs(row[0] - first[0]) <= ALIGN_SLACK * height and 0.7 < row[3] / last[3] < 1.4:
+            if (row[2] - last[2] > MIN_LINE_GAP * height
+                    and abs(row[0] - first[0]) <= ALIGN_SLACK * height
+                    and 0.7 < row[3] / last[3] < 1.4):
                 stack.append(row)
             if len(stack) == 3:
                 break
-        if len(stack) >= 2:
+        if len(stack) >= 2 and any(_long(row) for row in stack):
             stacks.append(stack)
-            if len(stack) == 3:
+            if len(stack) == 3 and any(_long(row) for row in stack[1:]):
                 stacks.append(stack[1:])
-    if not stacks:
-        for row in rows:
-            if (row[1] - row[0]) / row[3] >= LONE_ROW_LENGTH:
-                pitch = LINE_PITCH * row[3]
-                stacks += [[[*row[:2], row[2] - pitch, row[3]], row],
-                           [row, [*row[:2], row[2] + pitch, row[3]]]]
-    return [_widened(stack) for stack in stacks]
+    guesses: list[list[list[float]]] = []
+    for row in rows:
+        if (row[1] - row[0]) / row[3] >= LONE_ROW_LENGTH:
+            pitch = LINE_PITCH * row[3]
+            guesses += [[[*row[:2], row[2] - pitch, row[3]], row],
+                        [row, [*row[:2], row[2] + pitch, row[3]]]]
+    for stack in stacks:
+        if len(stack) == 2:
+            (top, bottom), pitch = stack, stack[1][2] - stack[0][2]
+            guesses += [[[*top[:2], top[2] - pitch, top[3]], top, bottom],
+                        [top, bottom, [*bottom[:2], bottom[2] + pitch, bottom[3]]]]
+    return [_widened(stack) for stack in stacks], [_widened(stack) for stack in guesses]
+
+
+def _long(row: list[float]) -> bool:
+    """A row long enough to be a whole MRZ line (or most of one)."""
+    return (row[1] - row[0]) / row[3] >= MIN_ROW_LENGTH
 
 
 def _widened(stack: list[list[float]]) -> list[tuple[float, float, float, float]]:

@@ -67,6 +67,11 @@ MIN_MARGIN = 1.5
 # probabilities told right from wrong better, no misread letter reaching 3.6, but left
 # fewer real specimens verified by one reader, and one reader alone is the quick pass.)
 MIN_MARGIN_ALONE = 5.0
+# Bands with a guessed line (`mrz_locate.find_bands`) RapidOCR reads too, the first two;
+# the own recognizer reads them all. Measured (`bench/documents.py --no-peer`, 2026-12-05,
+# shared machine): with none, Liechtenstein's card at 2 MP is not verified (47 -> 46 of
+# 68), and each document that never verifies costs 3-5 CPU s less (CPU p95 10.4 -> 8.4 s).
+RAPID_GUESSES = 2
 MAX_COMBINATIONS = 27  # three readings of each of three lines
 # The own recognizer's free reading of a line is within this many characters of its true
 # length (30, 36, 44) when the band is an MRZ read the right way up; the quick pass decodes
@@ -123,7 +128,7 @@ def find_mrz(reader: CardReader, image: Image, *, today: date,
     best: tuple[MrzReading, MrzBand, bool] | None = None
     passes = ([False] if own is not None else []) + [True]
     for rapid in passes:
-        for band in bands:
+        for band in _to_read(bands, rapid=rapid):
             for upside_down in (False, True):
                 reading = read_band(reader, image, band, upside_down=upside_down, today=today,
                                     number_hint=number_hint, own=own, rapid=rapid)
@@ -141,6 +146,17 @@ def find_mrz(reader: CardReader, image: Image, *, today: date,
     return MrzFound(found, len(bands), time.perf_counter() - start)
 
 
+def _to_read(bands: list[MrzBand], *, rapid: bool) -> list[MrzBand]:
+    """The bands a pass reads: the own recognizer's (milliseconds a band) every one,
+    RapidOCR's (about a second a band, both ways up) those found whole and the first
+    RAPID_GUESSES with a guessed line."""
+    if not rapid:
+        return bands
+    guesses = [band for band in bands if band.guessed][:RAPID_GUESSES]
+    return [band for band in bands
+            if not band.guessed or any(band is guess for guess in guesses)]
+
+
 def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: bool,
               today: date, number_hint: str | None = None,
               second: TesseractLines | None = None, own: OcrbRecognizer | None = None,
@@ -150,6 +166,8 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
     freely, and as `second` reads it); the first that verifies, else the one with the
     fewest failed checks."""
     strips = [_normalised(strip) for strip in band_strips(image, band, upside_down=upside_down)]
+    if any(strip.size == 0 for strip in strips):
+        return None  # a row with no pixels in the image: nothing to read
     # Each recognizer's frames and its decoder to a format's exact shape: RapidOCR's CTC
     # frames by the CTC path, the own recognizer's fixed-pitch windows by pitch.
     sources: list[tuple[list[NDArray[np.float64]], _Decoder]] = []
@@ -174,10 +192,12 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
         layouts = [layout for layout in layouts
                    if abs(layout.width - length) <= QUICK_WIDTH_SLACK]
     for layout in layouts:
-        shaped = [decoded for decoded in (decode(scores, layout) for scores, decode in sources)
-                  if decoded is not None]
+        decodings = [decode(scores, layout) for scores, decode in sources]
+        shaped = [decoded for decoded in decodings if decoded is not None]
         if not shaped:
             continue
+        # The own recognizer is the last source: its index among the readers, if it read.
+        own_index = None if own is None or decodings[-1] is None else len(shaped) - 1
         witness = _fitting(others[-1], layout) if second is not None else None
         firsts = [lines for lines, _ in shaped]
         options = [tuple(dict.fromkeys(
@@ -193,7 +213,8 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
                                     number_vouched=own is not None)
             reading = _judged(_of_format(corrected, layout), lines, margins, witness,
                               others=rest,
-                              lone_margin=MIN_MARGIN if rapid else MIN_MARGIN_ALONE)
+                              lone_margin=MIN_MARGIN if rapid else MIN_MARGIN_ALONE,
+                              own=own_index)
             if reading.confirmed:
                 return reading
             best = _better(best, reading)
@@ -236,8 +257,12 @@ def _layouts(count: int, greedy: tuple[str, ...]) -> list[Layout]:
 def _of_format(reading: MrzReading, layout: Layout) -> MrzReading:
     """`reading`, decoded with `layout`'s alphabets, unconfirmed when its lines are of
     another format (a visa's `V<` decoded as a passport's TD3, whose last position is a
-    check digit where the visa has a filler: the decoder had to read a digit there)."""
-    if reading.confirmed and layout_for(reading.lines) is not layout:
+    check digit where the visa has a filler: the decoder had to read a digit there), or
+    when its first letter is none Doc 9303 gives the format (A, C or I on a card, P on a
+    passport, V on a visa): a character read where the print was cut or smudged (`Z` for
+    a TD1's `I` half outside the image) is a misreading, not a document code."""
+    if reading.confirmed and (layout_for(reading.lines) is not layout
+                              or reading.lines[0][:1] not in layout.document_letters):
         return replace(reading, status=ReadStatus.AMBIGUOUS)
     return reading
 
@@ -276,7 +301,7 @@ def _rank(reading: MrzReading) -> tuple[int, int]:
 def _judged(reading: MrzReading, decoded: tuple[str, ...],
             margins: tuple[float, ...], witness: str | None = None, *,
             others: tuple[tuple[str, tuple[float, ...]], ...] = (),
-            lone_margin: float = MIN_MARGIN_ALONE) -> MrzReading:
+            lone_margin: float = MIN_MARGIN_ALONE, own: int | None = None) -> MrzReading:
     """A reading whose check digits hold stays VERIFIED only if every character no check
     digit covers (names, state codes, visas' optional data) is vouched for: a recognizer's
     shape-constrained decoding (`decoded` with its `margins`, then each of `others`, the
@@ -286,8 +311,9 @@ def _judged(reading: MrzReading, decoded: tuple[str, ...],
     (the recognizers and the second reader,
     `witness`); and no recognizer is sure of another symbol there that could be (where a
     check digit covers the position, only a twin of equal weight could), unless two readers
-    agree against that one. Else it is AMBIGUOUS: a misread name verifies as well as a
-    right one."""
+    agree against that one, or the own recognizer (`own`, its index among the readers:
+    `decoded` 0, then `others`) outweighs them (`_outweighed`). Else it is AMBIGUOUS: a
+    misread name verifies as well as a right one."""
     if not reading.confirmed:
         return reading
     layout = layout_for(reading.lines)
@@ -316,12 +342,35 @@ def _judged(reading: MrzReading, decoded: tuple[str, ...],
         against = sum(shaped[i] != char and m[i] >= MIN_MARGIN
                       and _could_be(shaped[i], char, covered=i not in open_positions)
                       for shaped, m in readers)
-        # One sure dissenter is outvoted only by two readers that agree, one of them sure.
+        # One sure dissenter is outvoted only by two readers that agree, one of them sure,
+        # or by the own recognizer sure enough to be believed alone even after its doubt
+        # (`_outweighed`).
         contested = i not in closed and against > 0 and not (
-            sure and votes >= 2 and votes > against)
+            sure and votes >= 2 and votes > against) and not (
+            i not in strange and _outweighed(readers, own, i, char))
         if contested or not (sure or votes >= 2):
             return replace(reading, status=ReadStatus.AMBIGUOUS)
     return reading
+
+
+def _outweighed(readers: list[tuple[str, tuple[float, ...]]], own: int | None, i: int,
+                char: str) -> bool:
+    """Whether the own recognizer (`readers[own]`) reads the filler `<` at position `i` so
+    surely that the other readers' dissent cannot shake it: its log-probability lead, less
+    the leads of the readers that read another symbol there (independent readers' log-odds
+    add), is still MIN_MARGIN_ALONE, the lead at which it is believed alone. RapidOCR's
+    commonest MRZ error, OCR-B's `<` read as `K` or `C` (at a lead of 0.5-3.5 on the real
+    specimens), is then no veto against a filler the own recognizer, which tells the two
+    apart by shape, reads at a lead of 20 or more. Only the filler: on a letter the own
+    recognizer can be sure and wrong (Azerbaijan's passport photographed in hand, its
+    first line read `V` for `N` at a lead of 15.8), and there a dissent stands."""
+    if own is None or char != "<":
+        return False
+    shaped, margins = readers[own]
+    if shaped[i] != char:
+        return False
+    doubt = sum(m[i] for other, m in readers if other[i] != char)
+    return margins[i] - doubt >= MIN_MARGIN_ALONE
 
 
 def _could_be(other: str, char: str, *, covered: bool) -> bool:
@@ -392,4 +441,10 @@ def unprotected(layout: Layout) -> tuple[int, ...]:
     checks = (layout.document_number_check, layout.birth_date_check, layout.expiry_date_check,
               layout.composite_check, layout.personal_number_check)
     covered.update(position for position in checks if position is not None)
-    return tuple(i for i in range(layout.lines * layout.width) if i not in covered)
+    # Codes and names are never taken as covered, even where a composite check digit
+    # spans them (FRA_CNI's covers both whole lines): many misreadings of a name satisfy it.
+    size = layout.lines * layout.width
+    for span in (layout.document_code, layout.issuing_state, layout.nationality, layout.name,
+                 *(() if layout.given_names is None else (layout.given_names,))):
+        covered.difference_update(range(*span.indices(size)))
+    return tuple(i for i in range(size) if i not in covered)
