@@ -90,8 +90,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -492,10 +494,19 @@ class Deployment:
     def memory(self) -> list[dict[str, int]]:
         return [memory_mb(pid) if Path(f"/proc/{pid}").exists() else {} for pid in self.pids]
 
+    def hold(self, *, frozen: bool) -> None:
+        """Freeze (SIGSTOP) or thaw (SIGCONT) every server-side process: an idle deployment
+        still runs its integrator's rounds and its supervisor's pings, which would land on
+        the cores of the one being measured."""
+        for pid in self.everyone:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP if frozen else signal.SIGCONT)
+
     def gone(self) -> list[int]:
         return [pid for pid in self.pids if not Path(f"/proc/{pid}").exists()]
 
     def stop(self) -> None:
+        self.hold(frozen=False)
         for process in self.processes:
             process.terminate()
         for process in self.processes:
@@ -576,17 +587,25 @@ def interleave(deployments: list[Deployment], *, rounds: int, clients: int, seco
     """Every deployment up at once (idle ones cost no CPU), each phase run on each in turn,
     *rounds* times, the order reversed every other round (A B, B A, ...): a drift in the
     machine's speed (a noisy neighbour, the clock) then falls on both configurations alike
-    instead of on whichever happened to run during it. Per round and phase: the rate of each
-    and the last's ratio to the first; over all rounds: the rates pooled (units / seconds)
-    and the median of the per-round ratios."""
+    instead of on whichever happened to run during it. The deployments not being measured
+    are frozen meanwhile (SIGSTOP), so each phase has the machine as a lone deployment
+    would. Per round and phase: the rate of each and the last's ratio to the first; over
+    all rounds: the rates pooled (units / seconds) and the median of the per-round ratios."""
     runs: dict[str, dict[int, list[dict[str, object]]]] = {
         name: {d.workers: [] for d in deployments} for name in PHASES}
     for turn in range(rounds):
         order = deployments if turn % 2 == 0 else deployments[::-1]
         for name in PHASES:
             for deployment in order:
-                result = phase_of(deployment, name, clients=clients, seconds=seconds,
-                                  bodies=bodies)
+                others = [d for d in deployments if d is not deployment]
+                for other in others:
+                    other.hold(frozen=True)
+                try:
+                    result = phase_of(deployment, name, clients=clients, seconds=seconds,
+                                      bodies=bodies)
+                finally:
+                    for other in others:
+                        other.hold(frozen=False)
                 runs[name][deployment.workers].append(result)
                 print(json.dumps({"round": turn + 1, "workers": deployment.workers,
                                   name: result}), flush=True)
