@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
+from faces_helpers import aligned_chips, stepwise_tensor
 from shared_files import require_module
 
 from simkyc.config import Settings
-from simkyc.faces.detect import central_face
-from simkyc.faces.embed import InputSpec, Layout
+from simkyc.faces.embed import InputSpec
 from simkyc.faces.pipeline import FaceEncoder
 from simkyc.faces.recognizers import BUILTIN, DLIB_RESNET_ID, OMZ_REID_ID
 
@@ -45,24 +45,7 @@ def _encoder_and_chips(
 ) -> tuple[FaceEncoder, list[Chip]]:
     """The pipeline's encoder for `recognizer` and its aligned chips of `photos`."""
     encoder = FaceEncoder.from_settings(settings.model_copy(update={"recognizer": recognizer}))
-    chips = []
-    for photo in photos:
-        pixels = encoder.decoder.decode(photo.read_bytes()).pixels
-        face = central_face(encoder.detector.detect(pixels), pixels.shape[1], pixels.shape[0])
-        points = encoder.landmarks.refine(pixels, face) if encoder.landmarks else face
-        chips.append(encoder.aligner.align(pixels, points))
-    return encoder, chips
-
-
-def _stepwise(spec: InputSpec, chip: Chip) -> npt.NDArray[np.float32]:
-    """One chip's tensor by the plain chain of steps."""
-    batch = chip[None].astype(np.float32)
-    if spec.bgr:
-        batch = batch[..., ::-1]
-    batch = (batch - np.float32(spec.mean)) * np.float32(spec.scale)
-    if spec.layout is Layout.NCHW:
-        batch = batch.transpose(0, 3, 1, 2)
-    return np.ascontiguousarray(batch)
+    return encoder, aligned_chips(encoder, photos)
 
 
 def _unit(vectors: Vectors) -> Vectors:
@@ -73,8 +56,8 @@ def _flip_averaged(run_one: Network, spec: InputSpec, chips: list[Chip]) -> Vect
     """mean(unit(f(chip)), unit(f(mirror))), renormalised, each run alone."""
     rows = []
     for chip in chips:
-        own = run_one(_stepwise(spec, chip))
-        mirror = run_one(_stepwise(spec, np.ascontiguousarray(chip[:, ::-1])))
+        own = run_one(stepwise_tensor(spec, [chip]))
+        mirror = run_one(stepwise_tensor(spec, [np.ascontiguousarray(chip[:, ::-1])]))
         rows.append(_unit(_unit(own) + _unit(mirror)))
     return np.stack(rows).astype(np.float32)
 

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
+from faces_helpers import aligned_chips
 from shared_files import require_module
 
 from simkyc.config import Settings
 from simkyc.convert.openvino_ir import IrFormatError, convert_openvino_ir, ir_operations
 from simkyc.errors import ModelUnavailable
-from simkyc.faces.detect import central_face
 from simkyc.faces.models import sha256_of
 from simkyc.faces.pipeline import FaceEncoder
 from simkyc.faces.recognizers import (
@@ -45,13 +45,7 @@ Vectors = npt.NDArray[np.float32]
 def _chips(settings: Settings, photos: list[Path]) -> list[npt.NDArray[np.uint8]]:
     """The FP16 recognizer's chips (the INT8 IR takes the same input)."""
     encoder = FaceEncoder.from_settings(settings.model_copy(update={"recognizer": OMZ_REID_ID}))
-    chips = []
-    for photo in photos:
-        pixels = encoder.decoder.decode(photo.read_bytes()).pixels
-        face = central_face(encoder.detector.detect(pixels), pixels.shape[1], pixels.shape[0])
-        points = encoder.landmarks.refine(pixels, face) if encoder.landmarks else face
-        chips.append(encoder.aligner.align(pixels, points))
-    return chips
+    return aligned_chips(encoder, photos)
 
 
 @pytest.fixture(scope="module")

@@ -12,23 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from faces_helpers import stepwise_tensor
 from numpy.typing import NDArray
 
 from simkyc.faces.embed import InputSpec, Layout, OnnxEmbedder
 from simkyc.faces.recognizers import BUILTIN, DLIB_RESNET_ID, OMZ_REID_ID
 
 Chip = NDArray[np.uint8]
-
-
-def _stepwise(spec: InputSpec, chips: list[Chip]) -> NDArray[np.float32]:
-    """The chain `InputSpec.tensor` replaced (simkyc before 2026-12-05)."""
-    batch = np.stack(chips).astype(np.float32)
-    if spec.bgr:
-        batch = batch[..., ::-1]
-    batch = (batch - np.float32(spec.mean)) * np.float32(spec.scale)
-    if spec.layout is Layout.NCHW:
-        batch = batch.transpose(0, 3, 1, 2)
-    return np.ascontiguousarray(batch)
 
 
 def _chips(count: int, size: int, seed: int = 7) -> list[Chip]:
@@ -51,7 +41,7 @@ def test_the_tensor_is_the_stepwise_one_value_for_value(name: str, count: int) -
     spec = SPECS[name]
     chips = _chips(count, spec.size)
     tensor = spec.tensor(chips)
-    expected = _stepwise(spec, chips)
+    expected = stepwise_tensor(spec, chips)
     assert tensor.dtype == np.float32 and tensor.flags.c_contiguous
     assert tensor.shape == expected.shape
     assert np.array_equal(tensor, expected)
@@ -62,7 +52,7 @@ def test_mirrors_follow_the_chips_in_the_same_order(name: str) -> None:
     spec = SPECS[name]
     chips = _chips(2, spec.size, seed=11)
     mirrored = [np.ascontiguousarray(chip[:, ::-1]) for chip in chips]
-    assert np.array_equal(spec.tensor(chips, mirrors=True), _stepwise(spec, chips + mirrored))
+    assert np.array_equal(spec.tensor(chips, mirrors=True), stepwise_tensor(spec, chips + mirrored))
 
 
 @dataclass
@@ -94,7 +84,7 @@ def test_flip_averaging_pairs_each_chip_with_its_own_mirror() -> None:
     embeddings = embedder.embed(chips)
     assert network.calls == 1  # chips and mirrors in one batch
     for chip, embedding in zip(chips, embeddings, strict=True):
-        own = network.run(None, {"x": _stepwise(spec, [chip])})[0][0]
-        mirror = network.run(None, {"x": _stepwise(spec, [chip[:, ::-1].copy()])})[0][0]
+        own = network.run(None, {"x": stepwise_tensor(spec, [chip])})[0][0]
+        mirror = network.run(None, {"x": stepwise_tensor(spec, [chip[:, ::-1].copy()])})[0][0]
         expected = _unit(_unit(own) + _unit(mirror))
         assert np.allclose(embedding, expected, atol=1e-6)
