@@ -109,20 +109,6 @@ class CardText:
         return compact(value) if value else None
 
 
-def read_card(reader: CardReader, card: Image, *, today: date) -> CardText:
-    """Read an upright card: every text line (the header and the portrait, which hold no
-    field, blanked: ~10% less to recognise), then the MRZ in its band (`read_band_mrz`).
-    The MRZ anywhere else on the document is `reading.DocumentReader`'s to look for."""
-    return read_band_mrz(reader, card, card_lines(reader, card), today=today)
-
-
-def card_lines(reader: CardReader, card: Image, *, whole: bool = False) -> list[TextLine]:
-    """OCR's lines of an upright card: with the header and the portrait column blanked
-    (SPECIMEN's layout: nothing there is a field), or of the `whole` card (the PRC card's
-    design prints its labels where SPECIMEN has the portrait)."""
-    return reader.read(card if whole else _fields_only(card))
-
-
 @dataclass(frozen=True)
 class CardBoxes:
     """The text detector's boxes on an upright card (N x 4 x 2 each, card pixels) by where
@@ -141,8 +127,8 @@ class CardBoxes:
 
 
 def split_boxes(boxes: NDArray[np.float32] | None, shape: tuple[int, ...]) -> CardBoxes:
-    """`boxes` (the detector's, on a card of `shape`) by region, as `read_card_text` and
-    `_fields_only` draw them (a box's centre decides; the column by its left edge)."""
+    """`boxes` (the detector's, on a card of `shape`) by region, as `read_card_text` draws
+    them (a box's centre decides; the column by its left edge)."""
     quads = np.zeros((0, 4, 2), np.float32) if boxes is None else boxes
     height, width = shape[:2]
     low, high = quads.min(axis=1), quads.max(axis=1)  # (N, 2): left/top, right/bottom
@@ -197,16 +183,6 @@ def read_band_mrz(reader: CardReader, card: Image, lines: Sequence[TextLine], *,
             if text.mrz is not None and text.mrz.valid:
                 return text
     return read_card_text(lines, card, today=today, strips=strips, decoded=decoded)
-
-
-def _fields_only(card: Image) -> Image:
-    """The card with the header band and the portrait column painted white."""
-    height, width = card.shape[:2]
-    blank = card.copy()
-    blank[: round(HEADER_BOTTOM * height)] = 255
-    blank[round(FIELDS_TOP * height) : round(BAND_TOP * height),
-          : round((FIELDS_LEFT - COLUMN_SLACK) * width)] = 255
-    return blank
 
 
 def read_card_text(

@@ -77,7 +77,7 @@ class CardReader:
 
     def recognise(self, card: Image, boxes: NDArray[np.float32]) -> list[TextLine]:
         """The text of the detector's `boxes` (N x 4 x 2, `card`'s pixels, from `detect`) on
-        the RGB `card`, top to bottom: RapidOCR's own crops and batched recognition, kept as
+        the RGB `card`, top to bottom: RapidOCR's own crops, each recognised alone, kept as
         `read` keeps them. `detect` once and `recognise` only the boxes a reading needs
         costs a fraction of `read` (recognition is most of it: ~1.0 of 1.3 CPU s on a
         card-shaped 2 MP specimen, scripts/viz_profile.py, 2026-12-05)."""

@@ -40,7 +40,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
-from numpy.typing import NDArray
 
 from simkyc.config import Settings
 from simkyc.documents import ocrb
@@ -222,7 +221,7 @@ class DocumentReader:
             return self._verified_card(card, quick, typed, today)
         boxes = None if card is None else split_boxes(self.ocr.detect(card), card.shape)
         lines = [] if card is None or boxes is None else self.ocr.recognise(
-            card, _stacked(boxes.column, boxes.band))
+            card, np.concatenate((boxes.column, boxes.band)))
         text = NOTHING_READ if card is None else read_band_mrz(self.ocr, card, lines,
                                                                 today=today)
         cn = None
@@ -277,8 +276,3 @@ class DocumentReader:
                        key=lambda line: (line.top, line.left))
         found = read_cn_lines(whole)
         return found if found.values else None
-
-
-def _stacked(*groups: NDArray[np.float32]) -> NDArray[np.float32]:
-    """Boxes of several groups as one array (N x 4 x 2)."""
-    return np.concatenate(groups) if groups else np.zeros((0, 4, 2), np.float32)

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from shared_files import require
 
-from simkyc.documents.card_text import read_card
 from simkyc.documents.crosscheck import FieldStatus, TextCheck, Typed, TypedField
 from simkyc.documents.ocr import CardReader
 from simkyc.documents.ocrb import OcrbRecognizer
@@ -96,5 +95,6 @@ def test_a_resident_card_in_chinese_matches_and_a_covered_expiry_is_unreadable(
 
 def test_a_blank_image_reads_nothing(reader: DocumentReader) -> None:
     blank = np.full((648, 1027, 3), 240, np.uint8)
-    text = read_card(reader.ocr, blank, today=TODAY)
+    typed = Typed("E12345678", "ANNA SMITH", date(1980, 1, 1), date(2030, 1, 1))
+    text = check_text(reader, blank, typed).text
     assert text.values == {} and text.mrz is None and text.band_number is None
