@@ -42,8 +42,11 @@ def document_checks(
         parsed = parse_mrz(list(mrz), today=today)
         checks.append(DocumentCheck("mrz", parsed.valid,
                                     parsed.errors[0].code.value if parsed.errors else None))
+        # A format with no expiry in its MRZ (France's old card, FRA_CNI) cannot contradict
+        # a typed one; an expiry field that is there but unreadable fails the "mrz" check.
         same = parsed.document_number == number.strip().upper() and (
-            parsed.birth_date == birth_date) and expiry in (None, parsed.expiry_date)
+            parsed.birth_date == birth_date) and (
+            expiry is None or parsed.expiry_date is None or expiry == parsed.expiry_date)
         checks.append(DocumentCheck("mrz_matches_typed_data", same,
                                     None if same else "MRZ_MISMATCH"))
         expiry = expiry or parsed.expiry_date

@@ -104,6 +104,18 @@ def test_the_mrz_expiry_is_used_when_none_was_typed_and_a_different_one_mismatch
     assert typed["mrz_matches_typed_data"].passed is False
 
 
+def test_an_mrz_without_an_expiry_field_does_not_contradict_the_typed_expiry() -> None:
+    # France's 1988-2021 card (FRA_CNI, its published specimen): no expiry in its MRZ, so the
+    # typed one is the policy's, and the MRZ still matches the typed number and birth date.
+    cni = ["IDFRABERTHIER<<<<<<<<<<<<<<<<<<<<<<<", "9409923102854CORINNE<<<<<<<6512068F4"]
+    checks = {c.name: c for c in document_checks(
+        kind=AcceptedDocument.PASSPORT, number="940992310285", birth_date=date(1965, 12, 6),
+        today=TODAY, profile=CN, mrz=cni, expiry=date(2030, 1, 1))}
+    assert checks["mrz"].passed is True
+    assert checks["mrz_matches_typed_data"].passed is True
+    assert checks["document_expiry"].passed is True
+
+
 def test_policy_findings_are_their_own_reasons_in_the_decision() -> None:
     checks = document_checks(kind=AcceptedDocument.CN_RESIDENT_ID, number="11010519491231002X",
                              birth_date=date(1949, 12, 31), expiry=date(2020, 1, 1),
