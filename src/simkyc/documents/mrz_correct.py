@@ -78,8 +78,7 @@ class MrzReading:
 def position_kinds(layout: Layout) -> tuple[PositionKind, ...]:
     """The kind of every position of `layout`, in the lines joined into one string."""
     kinds = [PositionKind.OTHER] * (layout.lines * layout.width)
-    letters = (layout.document_code, layout.issuing_state, layout.nationality, layout.name,
-               *(() if layout.given_names is None else (layout.given_names,)))
+    letters = layout.letter_fields
     digits = (layout.birth_date, layout.expiry_date)
     checks = (layout.document_number_check, layout.birth_date_check, layout.expiry_date_check,
               layout.composite_check, layout.personal_number_check)

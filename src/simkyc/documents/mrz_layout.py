@@ -49,6 +49,12 @@ class Layout:
     # the surname in `name`, after `<<`.
     given_names: slice | None = None
 
+    @property
+    def letter_fields(self) -> tuple[slice, ...]:
+        """The fields of letters: the document code, the state codes and the names."""
+        names = (self.name,) if self.given_names is None else (self.name, self.given_names)
+        return (self.document_code, self.issuing_state, self.nationality, *names)
+
 
 TD3 = Layout(
     format=MrzFormat.TD3,

@@ -444,7 +444,6 @@ def unprotected(layout: Layout) -> tuple[int, ...]:
     # Codes and names are never taken as covered, even where a composite check digit
     # spans them (FRA_CNI's covers both whole lines): many misreadings of a name satisfy it.
     size = layout.lines * layout.width
-    for span in (layout.document_code, layout.issuing_state, layout.nationality, layout.name,
-                 *(() if layout.given_names is None else (layout.given_names,))):
+    for span in layout.letter_fields:
         covered.difference_update(range(*span.indices(size)))
     return tuple(i for i in range(size) if i not in covered)
