@@ -69,8 +69,7 @@ def real_chips(encoder: FaceEncoder, photos: Sequence[Path]) -> list[Any]:
             pixels = encoder.decoder.decode(photo.read_bytes()).pixels
             face = central_face(encoder.detector.detect(pixels), pixels.shape[1],
                                 pixels.shape[0])
-            points = encoder.landmarks.refine(pixels, face) if encoder.landmarks else face
-            chips.append(encoder.aligner.align(pixels, points))
+            chips.append(encoder.align_face(pixels, face))
         except SimkycError:
             continue
     return chips

@@ -44,8 +44,7 @@ def chips(data_dir: Path) -> list[npt.NDArray[np.uint8]]:
         if not faces:
             continue
         face = central_face(faces, pixels.shape[1], pixels.shape[0])
-        points = encoder.landmarks.refine(pixels, face) if encoder.landmarks else face
-        chip = encoder.aligner.align(pixels, points)
+        chip = encoder.align_face(pixels, face)
         out += [chip, np.ascontiguousarray(chip[:, ::-1])]
     return out
 

@@ -33,6 +33,5 @@ def aligned_chips(encoder: FaceEncoder, photos: list[Path]) -> list[Chip]:
     for photo in photos:
         pixels = encoder.decoder.decode(photo.read_bytes()).pixels
         face = central_face(encoder.detector.detect(pixels), pixels.shape[1], pixels.shape[0])
-        points = encoder.landmarks.refine(pixels, face) if encoder.landmarks else face
-        chips.append(encoder.aligner.align(pixels, points))
+        chips.append(encoder.align_face(pixels, face))
     return chips

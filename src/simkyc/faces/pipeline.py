@@ -133,6 +133,20 @@ class FaceEncoder:
             face = select_applicant(self.detector.detect(pixels), self.ambiguity_ratio)
         return self.sample_face(pixels, face, watch=watch, require_quality=require_quality)
 
+    def align_face(self, pixels: Image, face: Face, *, watch: _Stopwatch | None = None,
+                   mesh_points: bool = False) -> Image:
+        """The recognizer's chip of a face already chosen: aligned on the face mesh's points
+        where the encoder uses them (unless `mesh_points`: the face's are the mesh's)."""
+        watch = watch or _Stopwatch()
+        with watch.stage("landmarks"):
+            # The mesh points align; the detector's points keep feeding the quality checks,
+            # whose 5-point head model is fitted to them.
+            points = face
+            if self.landmarks is not None and not mesh_points:
+                points = self.landmarks.refine(pixels, face)
+        with watch.stage("align"):
+            return self.aligner.align(pixels, points)
+
     def sample_face(
         self,
         pixels: Image,
@@ -145,14 +159,7 @@ class FaceEncoder:
         """Align, assess and embed a face already chosen (`mesh_points`: its landmarks
         already come from the face mesh, as in a tracked liveness clip)."""
         watch = watch or _Stopwatch()
-        with watch.stage("landmarks"):
-            # The mesh points align; the detector's points keep feeding the quality checks,
-            # whose 5-point head model is fitted to them.
-            points = face
-            if self.landmarks is not None and not mesh_points:
-                points = self.landmarks.refine(pixels, face)
-        with watch.stage("align"):
-            chip = self.aligner.align(pixels, points)
+        chip = self.align_face(pixels, face, watch=watch, mesh_points=mesh_points)
         with watch.stage("quality"):
             quality = self.assessor.assess(pixels, face, chip)
         if require_quality and not quality.acceptable:
