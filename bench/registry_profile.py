@@ -27,19 +27,18 @@ import argparse
 import cProfile
 import os
 import pstats
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from psycopg import pq
 from registry import Attempt, agent, prepare, reset
 from sqlalchemy import Engine, NullPool, create_engine, text
 from sqlalchemy.engine import make_url
 
 from simkyc.db.engine import create_db_engine, session_factory
+from simkyc.db.wire import wire_round_trips
 from simkyc.errors import SimkycError
 from simkyc.privacy.keyring import Keyring
 from simkyc.records.models import ServiceType
@@ -67,30 +66,16 @@ def wal_counters(engine: Engine) -> dict[str, float]:
     return {name: float(value) for name, value in zip(names, row, strict=True)}
 
 
-def wire_round_trips(engine: Engine, run: Callable[[], object]) -> Counter[str]:
-    """The round trips `run` makes on the pool's one connection, by kind, from libpq's trace
-    of the protocol: a simple Query (BEGIN, COMMIT, the pool's ping ";") by its text, an
-    extended-protocol statement (ended by Sync) as "statement". Counted on the wire, since
-    the judge's statements go through the driver, past SQLAlchemy's events."""
+def wire_trips(engine: Engine, run: Callable[[], object]) -> Counter[str]:
+    """The round trips `run` makes on the pool's one connection, by kind (`simkyc.db.wire`):
+    a simple Query (BEGIN, COMMIT, the pool's ping ";") by its text, an extended-protocol
+    statement as "statement". Counted on the wire, since the judge's statements go through
+    the driver, past SQLAlchemy's events."""
     with engine.connect() as connection:
         raw = connection.connection.driver_connection
     assert raw is not None
-    trips = Counter[str]()
-    with tempfile.TemporaryFile("w+") as log:
-        raw.pgconn.trace(log.fileno())
-        raw.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
-        try:
-            run()
-        finally:
-            raw.pgconn.untrace()
-        log.seek(0)
-        for line in log:
-            fields = [*line.rstrip("\n").split("\t"), "", "", ""]
-            if fields[0] == "F" and fields[2] == "Query":
-                trips[fields[3].strip().strip('"') or "?"] += 1
-            elif fields[0] == "F" and fields[2] == "Sync":
-                trips["statement"] += 1
-    return trips
+    return Counter("statement" if trip == "Sync" else trip.removeprefix("Query ").strip('"')
+                   or "?" for trip in wire_round_trips(raw, run))
 
 
 def measure(url: str, engine: Engine, run: Callable[[], Counter[str]],
@@ -110,7 +95,7 @@ def measure(url: str, engine: Engine, run: Callable[[], Counter[str]],
         outcomes = run()
         cpu, server = time.process_time() - cpu, backend_cpu_s(pid) - server
         wal = {name: value - wal[name] for name, value in wal_counters(counters).items()}
-        sent = wire_round_trips(engine, run_counted)  # apart: tracing costs CPU
+        sent = wire_trips(engine, run_counted)  # apart: tracing costs CPU
     finally:
         counters.dispose()
     print(f"{calls} single registrations: {dict(outcomes)}")

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import os
 import secrets
-import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from psycopg import pq
 from shared_files import missing
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -97,26 +94,6 @@ def migrated_engine(backend: str, folder: Path, pool_size: int = 5) -> Iterator[
             yield engine
         finally:
             engine.dispose()
-
-
-def wire_round_trips(raw: Any, act: Callable[[], object]) -> list[str]:
-    """What `act` sends on this psycopg connection, one item per round trip (libpq's trace
-    of the protocol: a simple Query, or a Sync ending an extended-protocol statement): the
-    pool's pings and psycopg's BEGIN count too, which SQLAlchemy's events never see."""
-    trips: list[str] = []
-    with tempfile.TemporaryFile("w+") as log:
-        raw.pgconn.trace(log.fileno())
-        raw.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
-        try:
-            act()
-        finally:
-            raw.pgconn.untrace()
-        log.seek(0)
-        for line in log:
-            fields = [*line.rstrip("\n").split("\t"), "", "", "", ""]
-            if fields[0] == "F" and fields[2] in ("Query", "Sync"):
-                trips.append(f"{fields[2]} {fields[3].strip()}".strip())
-    return trips
 
 
 def unit_vector(seed: int, size: int = 128) -> Embedding:

@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from registry_world import World, iccid, log_verdict, migrated_engine, wire_round_trips
+from registry_world import World, iccid, log_verdict, migrated_engine
 from sqlalchemy import Engine, NullPool, create_engine, text
 
 from simkyc.db import engine as engines
 from simkyc.db.engine import session_factory
+from simkyc.db.wire import wire_round_trips
 from simkyc.privacy.keyring import Keyring
 from simkyc.records.models import ServiceType
 from simkyc.registry import lines

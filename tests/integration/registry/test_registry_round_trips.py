@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry_world import World, iccid, wire_round_trips
+from registry_world import World, iccid
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
+from simkyc.db.wire import wire_round_trips
 from simkyc.records.models import ServiceType
 from simkyc.registry import lines
 
