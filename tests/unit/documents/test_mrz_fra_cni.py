@@ -5,12 +5,8 @@ a rendering in OCR-B."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
-import numpy as np
-from PIL import Image as PILImage
-from PIL import ImageDraw, ImageFont
-from shared_files import require
+from mrz_helpers import ocr_b_page
 
 from simkyc.documents.mrz import parse_mrz
 from simkyc.documents.mrz_correct import correct_mrz
@@ -20,7 +16,6 @@ from simkyc.documents.ocr import CardReader
 from simkyc.documents.ocrb import OcrbRecognizer
 
 TODAY = date(2026, 12, 4)
-OCR_B = Path("/usr/share/fonts/opentype/ocr-b/OCRB.otf")  # Debian fonts-ocr-b
 # The card's published specimen (BERTHIER CORINNE): every check digit holds as printed.
 CNI = ("IDFRABERTHIER<<<<<<<<<<<<<<<<<<<<<<<", "9409923102854CORINNE<<<<<<<6512068F4")
 # Germany's 2001 card: a real TD2 of two lines of 36.
@@ -63,13 +58,7 @@ def test_the_french_cards_names_are_never_taken_as_covered() -> None:
 
 
 def test_the_french_card_is_read_from_an_ocr_b_rendering() -> None:
-    require(OCR_B, "the OCR-B font (run.sh installs Debian's fonts-ocr-b)")
-    page = PILImage.new("RGB", (1100, 420), (236, 234, 226))
-    draw = ImageDraw.Draw(page)
-    font = ImageFont.truetype(str(OCR_B), 30)
-    for index, line in enumerate(CNI):
-        draw.text((60, 250 + 46 * index), line, font=font, fill=(20, 20, 20))
-    image = np.asarray(page, dtype=np.uint8).copy()
+    image = ocr_b_page(CNI, size=(1100, 420), origin=(60, 250), font_px=30, pitch=46)
     found = find_mrz(CardReader(threads=1), image, today=TODAY, own=OcrbRecognizer.load())
     assert found.verified and found.reading is not None
     assert found.reading.lines == CNI

@@ -5,12 +5,9 @@ a format's first letter. Synthetic inputs only (rows, boxes, OCR-B renderings)."
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import numpy as np
-from PIL import Image as PILImage
-from PIL import ImageDraw, ImageFont
-from shared_files import require
+from mrz_helpers import ocr_b_page
 
 from simkyc.documents.mrz_correct import ReadStatus, correct_mrz
 from simkyc.documents.mrz_layout import TD1
@@ -29,7 +26,6 @@ from simkyc.documents.mrz_read import RAPID_GUESSES, _judged, _of_format, _to_re
 from simkyc.documents.ocr import CardReader
 
 TODAY = date(2026, 12, 4)
-OCR_B = Path("/usr/share/fonts/opentype/ocr-b/OCRB.otf")  # Debian fonts-ocr-b
 TD1_LINES = ("I<UTOD231458907<<<<<<<<<<<<<<<", "7408122F1204159UTO<<<<<<<<<<<6",
              "ERIKSSON<<ANNA<MARIA<<<<<<<<<<")
 LEVEL = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
@@ -73,13 +69,7 @@ def test_a_line_the_detector_missed_is_guessed_beside_the_lines_found() -> None:
 
 
 def _card(lines: tuple[str, ...]) -> np.ndarray:
-    require(OCR_B, "the OCR-B font (run.sh installs Debian's fonts-ocr-b)")
-    page = PILImage.new("RGB", (900, 300), (236, 234, 226))
-    draw = ImageDraw.Draw(page)
-    font = ImageFont.truetype(str(OCR_B), 24)
-    for index, line in enumerate(lines):
-        draw.text((40, 120 + 36 * index), line, font=font, fill=(20, 20, 20))
-    return np.asarray(page, dtype=np.uint8).copy()
+    return ocr_b_page(lines, size=(900, 300), origin=(40, 120), font_px=24, pitch=36)
 
 
 def test_a_band_cut_short_is_lengthened_to_where_the_print_ends() -> None:
