@@ -7,7 +7,9 @@ mirror) are embedded four ways:
   - OpenVINO's own execution of the same IR (the `openvino` dev dependency; its CPU plugin runs
     the FakeQuantize regions on int8 kernels whatever the inference precision hint);
   - the same IR with each FakeQuantize emulated in float32 (our reader without int8 kernels);
-  - `omz-face-reid-0095`: the FP16 IR in float32 (the default recognizer).
+  - `omz-face-reid-0095`: the FP16 IR in float32 (the default recognizer);
+  - `omz-face-reid-0095-q8`: the FP16 IR's own weights quantised by us (per-channel int8
+    weights, activation ranges from scripts/calibrate_q8.py) on ONNX Runtime's int8 kernels.
 It prints the cosine (min, 5th percentile, median) of each comparison.
 
 Run: PYTHONPATH=src .venv/bin/python scripts/int8_cosine.py
@@ -26,7 +28,7 @@ from simkyc.config import get_settings
 from simkyc.convert.openvino_ir import convert_openvino_ir
 from simkyc.faces.detect import central_face
 from simkyc.faces.pipeline import FaceEncoder
-from simkyc.faces.recognizers import BUILTIN, OMZ_REID_ID, OMZ_REID_INT8_SPEC
+from simkyc.faces.recognizers import BUILTIN, OMZ_REID_ID, OMZ_REID_INT8_SPEC, OMZ_REID_Q8_ID
 
 Array = npt.NDArray[np.float32]
 
@@ -84,13 +86,15 @@ def main() -> None:
     ours = onnx_run(spec.locate(settings.models_dir, settings.cache_dir), tensor)
     fp16 = onnx_run(BUILTIN[OMZ_REID_ID].locate(settings.models_dir, settings.cache_dir), tensor)
     theirs = openvino_run(xml, tensor)
+    q8 = onnx_run(BUILTIN[OMZ_REID_Q8_ID].locate(settings.models_dir, settings.cache_dir), tensor)
     print(f"{len(tensor)} chips (faces and mirrors)")
     for name, a, b in (("ONNX Runtime int8 (QDQ) vs OpenVINO int8", ours, theirs),
                        ("ONNX Runtime int8 (QDQ) vs FP16", ours, fp16),
                        ("OpenVINO int8 vs FP16", theirs, fp16),
+                       ("ONNX Runtime q8 (FP16 weights, ours) vs FP16", q8, fp16),
                        ("float32 emulation vs OpenVINO int8", emulated, theirs)):
         c = cosines(a, b)
-        print(f"{name:<42} min {c.min():.5f}  p5 {np.percentile(c, 5):.5f}  "
+        print(f"{name:<46} min {c.min():.5f}  p5 {np.percentile(c, 5):.5f}  "
               f"p50 {np.median(c):.5f}")
 
 

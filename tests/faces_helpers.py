@@ -35,3 +35,16 @@ def aligned_chips(encoder: FaceEncoder, photos: list[Path]) -> list[Chip]:
         face = central_face(encoder.detector.detect(pixels), pixels.shape[1], pixels.shape[0])
         chips.append(encoder.align_face(pixels, face))
     return chips
+
+
+def optimized_op_types(model: Path, folder: Path) -> list[str]:
+    """The operator types of `model` as ONNX Runtime optimises it for the CPU (which int8
+    kernels it fused), read from the optimised graph it writes into `folder`."""
+    import onnx
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.optimized_model_filepath = str(folder / "optimized.onnx")
+    ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    return [n.op_type for n in onnx.load(str(folder / "optimized.onnx")).graph.node]

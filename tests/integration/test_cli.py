@@ -102,6 +102,8 @@ def test_models_lists_recognizers_and_calibrations() -> None:
     assert omz["installed"] is True and omz["source"] == "openvino-ir"
     assert "Apache-2.0" in omz["licence"] and "VGGFace2" in omz["licence"]  # the caveat
     assert by_id["omz-face-reid-0095-int8"]["installed"] is True  # the INT8 IR, int8 kernels
+    q8 = by_id["omz-face-reid-0095-q8"]  # the FP16 weights quantised by us, int8 kernels
+    assert q8["installed"] is True and "VGGFace2" in q8["licence"] and "int8" in q8["licence"]
     assert by_id["sface-2021dec"]["installed"] is False  # not on these machines: say so
     assert {c["population"] for c in listing["calibrations"]} >= {"lfw", "east-asian"}
 

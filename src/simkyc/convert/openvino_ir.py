@@ -16,6 +16,14 @@ ONNX QuantizeLinear + DequantizeLinear (the scale and zero point its own input_l
 levels give) and each int8 weight a DequantizeLinear of the int8 tensor with its per-channel
 scale; `simkyc.convert.qdq` then arranges the graph so ONNX Runtime fuses the groups into
 its int8 kernels (QLinearConv, QLinearAdd, ...) instead of computing them in float32.
+
+With `ranges` (`simkyc.convert.qdq.ActivationRanges`) a float IR is quantised by us: the
+reader puts a QuantizeLinear + DequantizeLinear, over the calibrated range, after each layer
+whose output an INT8 IR would quantise (`_plan_q8`: inputs of convolutions, of pooling, of
+PReLU, of element-wise operations between two computed tensors), and quantises the weights of
+each convolution between two such tensors per output channel (`qdq.per_channel_int8`); the
+rest is the INT8 IR's path. `quantisation_probe` writes the float graph with those tensors as
+extra outputs, which is how their ranges are measured (scripts/calibrate_q8.py).
 """
 
 from __future__ import annotations
@@ -23,10 +31,10 @@ from __future__ import annotations
 import logging
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +43,13 @@ from onnx import TensorProto, helper, numpy_helper
 
 from simkyc.files import write_atomically
 
-__all__ = ["INPUT_NAME", "OUTPUT_NAME", "IrFormatError", "convert_openvino_ir", "ir_operations"]
+if TYPE_CHECKING:
+    from simkyc.convert.qdq import ActivationRanges
+
+__all__ = [
+    "INPUT_NAME", "OUTPUT_NAME", "IrFormatError", "convert_openvino_ir", "ir_operations",
+    "quantisation_probe",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -207,6 +221,16 @@ def _topological(
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Q8Plan:
+    """Where a float IR is quantised: layers (by id) whose output gets a QDQ, with its range
+    (None when probing), and the convolutions whose weights become int8."""
+
+    quantised: dict[str, tuple[str, tuple[float, float] | None]]
+    int8_convs: frozenset[str]
+    probing: bool  # no ranges: expose the tensors instead of quantising them
+
+
 @dataclass
 class _Context:
     """What an operation handler needs: the weights file, the graph, its input's name."""
@@ -214,6 +238,7 @@ class _Context:
     weights: bytes
     graph: _Graph
     int8_kernels: bool = False
+    q8: _Q8Plan | None = None
     inputs: list[onnx.ValueInfoProto] = field(default_factory=list)
     outputs: list[_Dynamic] = field(default_factory=list)
 
@@ -395,8 +420,15 @@ def _constant_weights(layer: _Layer, value: _Value) -> Array:
     return np.asarray(_as_array(value), np.float32)
 
 
-def _weights_name(ctx: _Context, value: _Value, merged_shape: tuple[int, ...]) -> str:
+def _weights_name(
+    ctx: _Context, layer: _Layer, value: _Value, merged_shape: tuple[int, ...]
+) -> str:
     """The convolution's weights in ONNX: float32, or int8 behind a DequantizeLinear."""
+    if ctx.q8 is not None and layer.ident in ctx.q8.int8_convs:
+        from simkyc.convert.qdq import per_channel_int8
+
+        floats = np.asarray(_as_array(value), np.float32).reshape(merged_shape)
+        value = _QuantWeights(*per_channel_int8(floats))
     if isinstance(value, _QuantWeights):
         from simkyc.convert.qdq import dequantized_weights
 
@@ -409,7 +441,7 @@ def _convolution(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Value:
     value, weights = _dynamic_input(layer, args[0]), _constant_weights(layer, args[1])
     if weights.ndim != 4:
         raise IrFormatError(f"{layer.describe()}: only 2-D convolutions are supported")
-    w = _weights_name(ctx, args[1], weights.shape)
+    w = _weights_name(ctx, layer, args[1], weights.shape)
     return ctx.graph.op("Conv", [value.name, w], kernel_shape=list(weights.shape[2:]),
                         **_conv_attrs(layer))
 
@@ -421,7 +453,7 @@ def _group_convolution(ctx: _Context, layer: _Layer, args: list[_Value]) -> _Val
         raise IrFormatError(f"{layer.describe()}: only 2-D group convolutions are supported")
     groups = weights.shape[0]
     merged = weights.reshape(groups * weights.shape[1], *weights.shape[2:])
-    w = _weights_name(ctx, args[1], merged.shape)
+    w = _weights_name(ctx, layer, args[1], merged.shape)
     return ctx.graph.op("Conv", [value.name, w], kernel_shape=list(merged.shape[2:]),
                         group=groups, **_conv_attrs(layer))
 
@@ -528,14 +560,19 @@ def _check_known(layers: list[_Layer]) -> None:
         )
 
 
-def _build(xml_text: str, weights: bytes, name: str, int8_kernels: bool) -> onnx.ModelProto:
+def _build(
+    xml_text: str, weights: bytes, name: str, int8_kernels: bool, q8: _Q8Plan | None = None
+) -> onnx.ModelProto:
     layers, edges = _parse(xml_text)
     _check_known(layers)
-    ctx = _Context(weights, _Graph(), int8_kernels)
+    ctx = _Context(weights, _Graph(), int8_kernels or (q8 is not None and not q8.probing), q8)
     values: dict[tuple[str, str], _Value] = {}
+    probes: list[onnx.ValueInfoProto] = []
     for layer in _topological(layers, edges):
         args = [values[edges[(layer.ident, port)]] for port in layer.inputs]
         result = _HANDLERS[(layer.kind, layer.version)](ctx, layer, args)
+        if q8 is not None and layer.ident in q8.quantised and isinstance(result, _Dynamic):
+            result = _quantise_output(ctx, layer, result, q8.quantised[layer.ident], probes)
         if result is not None:
             for port in layer.outputs:
                 values[(layer.ident, port)] = result
@@ -543,14 +580,14 @@ def _build(xml_text: str, weights: bytes, name: str, int8_kernels: bool) -> onnx
         raise IrFormatError("expected exactly one image input and one embedding output")
     flat = ctx.graph.op("Flatten", [ctx.outputs[0].name], axis=1)
     ctx.graph.nodes.append(helper.make_node("Identity", [flat.name], [OUTPUT_NAME]))
-    if int8_kernels:
+    if ctx.int8_kernels:
         from simkyc.convert.qdq import arrange_for_int8_kernels
 
         ctx.graph.nodes, ctx.graph.initializers = arrange_for_int8_kernels(
             ctx.graph.nodes, ctx.graph.initializers)
     output = helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["N", None])
     graph = helper.make_graph(
-        ctx.graph.nodes, name, ctx.inputs, [output], ctx.graph.initializers
+        ctx.graph.nodes, name, ctx.inputs, [output, *probes], ctx.graph.initializers
     )
     model = helper.make_model(
         graph,
@@ -563,7 +600,12 @@ def _build(xml_text: str, weights: bytes, name: str, int8_kernels: bool) -> onnx
 
 
 def convert_openvino_ir(
-    xml_path: Path, bin_path: Path, onnx_path: Path, *, int8_kernels: bool = False
+    xml_path: Path,
+    bin_path: Path,
+    onnx_path: Path,
+    *,
+    int8_kernels: bool = False,
+    ranges: ActivationRanges | None = None,
 ) -> None:
     """Write the IR at `xml_path` + `bin_path` as an ONNX model at `onnx_path`.
 
@@ -572,8 +614,181 @@ def convert_openvino_ir(
     anything the reader does not know. Written to a temporary file and renamed: a failed
     conversion never leaves a partial model. `int8_kernels`: an INT8 IR's FakeQuantize and
     int8 weights as QDQ for ONNX Runtime's int8 kernels (see the module docstring); without
-    it they are emulated in float32.
+    it they are emulated in float32. `ranges`: a float IR quantised by us over these
+    calibrated activation ranges (module docstring); a layer to quantise without a range, a
+    range for a layer the plan does not quantise (a ranges file made for another IR) and an
+    operation the quantiser does not know each stop with IrFormatError naming it.
     """
-    model = _build(Path(xml_path).read_text(), Path(bin_path).read_bytes(),
-                   Path(xml_path).stem, int8_kernels)
+    xml_text = Path(xml_path).read_text()
+    plan = None if ranges is None else _plan_q8(xml_text, ranges.float_layers, ranges.ranges)
+    model = _build(xml_text, Path(bin_path).read_bytes(), Path(xml_path).stem, int8_kernels,
+                   plan)
     write_atomically(Path(onnx_path), lambda path: onnx.save_model(model, os.fspath(path)))
+
+
+def quantisation_probe(
+    xml_path: Path, bin_path: Path, onnx_path: Path, *, float_layers: frozenset[str] = frozenset()
+) -> tuple[str, ...]:
+    """Write the float IR as ONNX with every tensor the q8 plan quantises as an extra output.
+
+    Each extra output is named after the IR layer producing it; returns those names, in graph
+    order. Nothing is quantised: this is what the offline calibration runs over its chips."""
+    xml_text = Path(xml_path).read_text()
+    plan = _plan_q8(xml_text, float_layers, None)
+    model = _build(xml_text, Path(bin_path).read_bytes(), Path(xml_path).stem, False, plan)
+    write_atomically(Path(onnx_path), lambda path: onnx.save_model(model, os.fspath(path)))
+    return tuple(v.name for v in model.graph.output[1:])
+
+
+# --------------------------------------------------------------------------------------------
+# Quantising a float IR (q8)
+# --------------------------------------------------------------------------------------------
+
+# The operations whose quantisation `_plan_q8` knows; any other in the IR stops the plan
+# (an IR already quantised, with FakeQuantize, among them).
+_Q8_KNOWN: Final = frozenset({
+    "Parameter", "Const", "Convert", "Add", "Multiply", "Convolution", "GroupConvolution",
+    "PReLU", "Sigmoid", "AvgPool", "Result",
+})
+_CONVOLUTIONS: Final = frozenset({"Convolution", "GroupConvolution"})
+
+
+def _plan_q8(
+    xml_text: str,
+    float_layers: frozenset[str],
+    ranges: Mapping[str, tuple[float, float]] | None,
+) -> _Q8Plan:
+    """Which layers' outputs are quantised and which convolutions run on int8 weights.
+
+    A computed tensor is quantised where it enters a convolution (data input) that is not in
+    `float_layers`, a pooling, a PReLU whose own output is quantised (unless the tensor is a
+    float convolution's output: then the PReLU runs in float32 too), or an Add / Multiply of
+    two computed tensors (residual sums, squeeze-excitation scaling): the places an INT8 IR
+    has its FakeQuantize. A convolution gets int8 weights when its input is quantised and its
+    output, after at most a constant bias Add, is too (so QLinearConv can take the group);
+    any other keeps float32 weights (the squeeze-excitation convolutions into Sigmoid, the
+    last one, which writes the float embedding)."""
+    layers, edges = _parse(xml_text)
+    unknown = [lay for lay in layers if lay.kind not in _Q8_KNOWN]
+    if unknown:
+        raise IrFormatError(
+            f"the q8 quantiser does not know how to quantise {unknown[0].describe()} "
+            f"({len(unknown)} such layer(s)); no ONNX graph was written"
+        )
+    missing = sorted(float_layers - {lay.name for lay in layers if lay.kind in _CONVOLUTIONS})
+    if missing:
+        raise IrFormatError(f"float_layers names no convolution of this IR: {missing}")
+    by_id = {lay.ident: lay for lay in layers}
+    consumers: dict[str, list[tuple[_Layer, str]]] = {}
+    for (to_layer, to_port), (from_layer, _) in edges.items():
+        consumers.setdefault(from_layer, []).append((by_id[to_layer], to_port))
+    dynamic = _dynamic_layers(_topological(layers, edges), edges)
+    # A float convolution's own output (past its bias) stays float into its PReLU.
+    float_outputs = {_output_after_bias(lay, consumers, edges, dynamic) for lay in layers
+                     if lay.name in float_layers}
+    quantised: set[str] = set()
+    for layer in reversed(_topological(layers, edges)):  # consumers first (PReLU's rule)
+        if layer.ident in dynamic and any(
+            _quantises_input(user, port, dynamic=dynamic, edges=edges,
+                             float_layers=float_layers, quantised=quantised)
+            and not (user.kind == "PReLU" and layer.ident in float_outputs)
+            for user, port in consumers.get(layer.ident, [])
+        ):
+            quantised.add(layer.ident)
+    int8_convs = frozenset(
+        lay.ident for lay in layers
+        if lay.kind in _CONVOLUTIONS and lay.name not in float_layers
+        and edges[(lay.ident, lay.inputs[0])][0] in quantised
+        and _output_after_bias(lay, consumers, edges, dynamic) in quantised
+    ) if ranges is not None else frozenset()
+    return _Q8Plan(_ranges_for(by_id, quantised, ranges), int8_convs, ranges is None)
+
+
+def _dynamic_layers(
+    order: list[_Layer], edges: dict[tuple[str, str], tuple[str, str]]
+) -> set[str]:
+    """Layers computed from the image (the rest are constants folded at conversion)."""
+    dynamic: set[str] = set()
+    for layer in order:
+        if layer.kind == "Parameter" or any(
+            edges[(layer.ident, port)][0] in dynamic for port in layer.inputs
+        ):
+            dynamic.add(layer.ident)
+    return dynamic
+
+
+def _quantises_input(
+    user: _Layer,
+    port: str,
+    *,
+    dynamic: set[str],
+    edges: dict[tuple[str, str], tuple[str, str]],
+    float_layers: frozenset[str],
+    quantised: set[str],
+) -> bool:
+    """Whether `user` takes the tensor on `port` quantised (see `_plan_q8`)."""
+    if user.kind in _CONVOLUTIONS:
+        return port == user.inputs[0] and user.name not in float_layers
+    if user.kind == "AvgPool":
+        return True
+    if user.kind == "PReLU":
+        return port == user.inputs[0] and user.ident in quantised
+    if user.kind in {"Add", "Multiply"}:
+        return all(edges[(user.ident, p)][0] in dynamic for p in user.inputs)
+    return False
+
+
+def _output_after_bias(
+    conv: _Layer,
+    consumers: dict[str, list[tuple[_Layer, str]]],
+    edges: dict[tuple[str, str], tuple[str, str]],
+    dynamic: set[str],
+) -> str:
+    """The convolution's output layer, past a bias Add (with a constant) if it has one."""
+    users = consumers.get(conv.ident, [])
+    if len(users) == 1 and users[0][0].kind == "Add":
+        add = users[0][0]
+        if sum(edges[(add.ident, port)][0] in dynamic for port in add.inputs) == 1:
+            return add.ident
+    return conv.ident
+
+
+def _ranges_for(
+    by_id: dict[str, _Layer],
+    quantised: set[str],
+    ranges: Mapping[str, tuple[float, float]] | None,
+) -> dict[str, tuple[str, tuple[float, float] | None]]:
+    """Each quantised layer's name and range; a ranges file that does not fit stops here."""
+    names = {by_id[ident].name: ident for ident in quantised}
+    if len(names) != len(quantised):
+        raise IrFormatError("two quantised layers share a name; ranges cannot be keyed by it")
+    if ranges is None:
+        return {ident: (name, None) for name, ident in names.items()}
+    missing, extra = sorted(set(names) - set(ranges)), sorted(set(ranges) - set(names))
+    if missing or extra:
+        raise IrFormatError(
+            f"the activation ranges do not fit this IR: no range for {missing[:5]} "
+            f"({len(missing)} in all), ranges for layers it does not quantise {extra[:5]} "
+            f"({len(extra)} in all); recompute them for this IR (scripts/calibrate_q8.py)"
+        )
+    return {ident: (name, ranges[name]) for name, ident in names.items()}
+
+
+def _quantise_output(
+    ctx: _Context,
+    layer: _Layer,
+    value: _Dynamic,
+    planned: tuple[str, tuple[float, float] | None],
+    probes: list[onnx.ValueInfoProto],
+) -> _Dynamic:
+    """The layer's output behind its QDQ, or (probing) exposed as an output named after it."""
+    name, bounds = planned
+    if bounds is None:
+        ctx.graph.nodes.append(helper.make_node("Identity", [value.name], [name]))
+        probes.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
+                                                    ["N", None, None, None]))
+        return value
+    from simkyc.convert.qdq import quantize_dequantize, range_bounds
+
+    return quantize_dequantize(ctx.graph, layer.describe(), value.name, 256,
+                               range_bounds(*bounds))

@@ -20,12 +20,19 @@ as an input; `arrange_for_int8_kernels` rewrites those places:
   per tensor with scale 1, and each consumer's per-channel weight scale is multiplied by s_c.
 
 Forms this module does not know stop the conversion with IrFormatError naming the layer.
+
+The same arrangement serves a float IR quantised by us (`ActivationRanges`, the
+`omz-face-reid-0095-q8` recognizer): the reader places a QuantizeLinear + DequantizeLinear where
+an INT8 IR would have its FakeQuantize, over ranges calibrated offline
+(`scripts/calibrate_q8.py`), and quantises each convolution's weights per output channel,
+symmetric int8 (`per_channel_int8`); from there the graph is the same as an INT8 IR's.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
@@ -38,7 +45,10 @@ from simkyc.convert.openvino_ir import IrFormatError
 if TYPE_CHECKING:
     from simkyc.convert.openvino_ir import _Dynamic, _Graph
 
-__all__ = ["arrange_for_int8_kernels", "dequantized_weights", "quantize_dequantize"]
+__all__ = [
+    "ActivationRanges", "arrange_for_int8_kernels", "dequantized_weights", "per_channel_int8",
+    "quantize_dequantize", "range_bounds",
+]
 
 _LEVELS: Final = 256
 # How far -low / scale may sit from an integer (in steps) and still be the IR's zero point;
@@ -46,6 +56,50 @@ _LEVELS: Final = 256
 _ZERO_POINT_TOLERANCE: Final = 1e-2
 
 Floats = npt.NDArray[np.float32]
+
+
+_INT8_MAX: Final = 127
+
+
+@dataclass(frozen=True)
+class ActivationRanges:
+    """How to quantise a float IR: each quantised tensor's range, by the IR layer producing it.
+
+    `ranges` maps an IR layer's name to the (low, high) its output is quantised over (per
+    tensor, uint8); `float_layers` names convolutions kept in float32 (weights and input).
+    Computed offline (scripts/calibrate_q8.py) and loaded from package data, never at run time.
+    """
+
+    ranges: Mapping[str, tuple[float, float]]
+    float_layers: frozenset[str] = field(default_factory=frozenset)
+
+
+def range_bounds(low: float, high: float) -> tuple[Floats, ...]:
+    """A calibrated (low, high) as FakeQuantize bounds that 8-bit QuantizeLinear takes exactly.
+
+    The range is widened to hold zero (zero padding and ReLU-like outputs must be exact) and
+    moved by less than one step so that zero falls on a level (an integer zero point)."""
+    low, high = min(float(low), 0.0), max(float(high), 0.0)
+    if high - low <= 0:
+        high = low + 1e-6
+    scale = (high - low) / (_LEVELS - 1)
+    zero = min(max(round(-low / scale), 0), _LEVELS - 1)
+    lo = np.asarray(-zero * scale, np.float32)
+    hi = np.asarray((_LEVELS - 1 - zero) * scale, np.float32)
+    return lo, hi, lo, hi
+
+
+def per_channel_int8(weights: Floats) -> tuple[npt.NDArray[np.int8], Floats]:
+    """Weights [O, ...] as symmetric int8 with one scale per output channel (axis 0).
+
+    scale_o = max |w_o| / 127, q = round(w / scale_o) (half to even) in [-127, 127]: pure
+    NumPy on the pinned weights, so the same file gives the same bytes every time. A channel
+    of zeros gets scale 1 (its values are zero whatever the scale)."""
+    flat = np.asarray(weights, np.float32).reshape(len(weights), -1)
+    peak = np.max(np.abs(flat), axis=1)
+    scale = np.where(peak > 0, peak / np.float32(_INT8_MAX), np.float32(1)).astype(np.float32)
+    values = np.clip(np.round(flat / scale[:, None]), -_INT8_MAX, _INT8_MAX).astype(np.int8)
+    return values.reshape(weights.shape), scale
 
 
 def _fq_params(where: str, levels: int, bounds: tuple[Floats, ...]) -> tuple[Floats, Floats]:

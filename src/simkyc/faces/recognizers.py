@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simkyc.errors import ModelUnavailable
 from simkyc.faces.align import ARCFACE_112, DLIB_CHIP_150, DLIB_CHIP_150_YUNET, OMZ_REID_128
 from simkyc.faces.embed import InputSpec, Layout
 from simkyc.faces.models import dlib_model_file, sha256_of, verified_file
+
+if TYPE_CHECKING:
+    from simkyc.convert.qdq import ActivationRanges
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +26,12 @@ DLIB_RESNET_SHA256 = "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead087
 
 OMZ_REID_ID = "omz-face-reid-0095"
 OMZ_REID_INT8_ID = "omz-face-reid-0095-int8"
+OMZ_REID_Q8_ID = "omz-face-reid-0095-q8"
+# The q8 recognizer's activation ranges (package data, simkyc/faces/data), computed offline by
+# scripts/calibrate_q8.py from faces in no evaluation set; pinned, and bound inside to the
+# FP16 IR's SHA-256 so ranges made for another model never serve.
+OMZ_REID_Q8_RANGES = "omz-face-reid-0095-q8-ranges.json"
+OMZ_REID_Q8_RANGES_SHA256 = "9166c0bb182f97f5b7c890d6da89eec5a45efa69893b39933061fdab452a5046"
 # Pinned from ../shared/models/omz-face-reid-0095/SOURCE.txt (xml, bin) per precision.
 OMZ_REID_FP16 = (
     "omz-face-reid-0095/FP16/face-reidentification-retail-0095",
@@ -60,6 +71,9 @@ class RecognizerSpec:
     source: Source = Source.ONNX
     weights_sha256: str | None = None  # the .bin of an OpenVINO IR
     int8_kernels: bool = False  # an INT8 IR converted to QDQ for ONNX Runtime's int8 kernels
+    # A float IR quantised by us (q8): its activation ranges file in simkyc/faces/data, pinned.
+    ranges_file: str | None = None
+    ranges_sha256: str | None = None
 
     def locate(self, models_dir: Path, cache_dir: Path) -> Path:
         """The verified ONNX file: in the models folder (or the cache, for derived models)."""
@@ -76,7 +90,13 @@ def _tuple_template(points: object) -> tuple[tuple[float, float], ...]:
 
 
 def _omz_reid_spec(
-    model_id: str, stem: str, xml_sha: str, bin_sha: str, *, int8_kernels: bool = False
+    model_id: str,
+    stem: str,
+    xml_sha: str,
+    bin_sha: str,
+    *,
+    int8_kernels: bool = False,
+    ranges: tuple[str, str] | None = None,
 ) -> RecognizerSpec:
     """face-reidentification-retail-0095 in one of its precisions."""
     return RecognizerSpec(
@@ -92,6 +112,8 @@ def _omz_reid_spec(
         licence=OMZ_REID_LICENCE,
         source=Source.OPENVINO_IR,
         int8_kernels=int8_kernels,
+        ranges_file=None if ranges is None else ranges[0],
+        ranges_sha256=None if ranges is None else ranges[1],
     )
 
 
@@ -100,6 +122,16 @@ def _omz_reid_spec(
 # thread (bench/recognizer_int8.py, 2026-12-05); slightly less accurate (README, Figures).
 # Emulated in float32 (until 2026-12-05) it was slower than FP16 and was not offered.
 OMZ_REID_INT8_SPEC = _omz_reid_spec(OMZ_REID_INT8_ID, *OMZ_REID_INT8, int8_kernels=True)
+
+# The FP16 IR's own weights on ONNX Runtime's int8 kernels: weights quantised per output
+# channel at conversion, activations over the committed ranges (README, Recognizers). Held-out
+# chips: cosine to FP16 per face median 0.9962, min 0.9924 (scripts/calibrate_q8.py).
+OMZ_REID_Q8_SPEC = replace(
+    _omz_reid_spec(OMZ_REID_Q8_ID, *OMZ_REID_FP16,
+                   ranges=(OMZ_REID_Q8_RANGES, OMZ_REID_Q8_RANGES_SHA256)),
+    licence=f"{OMZ_REID_LICENCE}. Weights quantised to int8 by simkyc from the FP16 IR "
+    "(activation ranges in simkyc/faces/data, from faces in no evaluation set)",
+)
 
 
 BUILTIN: Mapping[str, RecognizerSpec] = {
@@ -115,6 +147,7 @@ BUILTIN: Mapping[str, RecognizerSpec] = {
     ),
     OMZ_REID_ID: _omz_reid_spec(OMZ_REID_ID, *OMZ_REID_FP16),
     OMZ_REID_INT8_ID: OMZ_REID_INT8_SPEC,
+    OMZ_REID_Q8_ID: OMZ_REID_Q8_SPEC,
     "sface-2021dec": RecognizerSpec(
         model_id="sface-2021dec",
         filename="sface/face_recognition_sface_2021dec.onnx",
@@ -192,11 +225,43 @@ def _openvino_ir_onnx(spec: RecognizerSpec, models_dir: Path, cache_dir: Path) -
     weights = verified_file(xml.with_suffix(".bin"), spec.weights_sha256)
     digest = (spec.weights_sha256 or spec.sha256 or "unpinned")[:12]
     kind = "qdq-v1" if spec.int8_kernels else "v3"
+    ranges = None
+    if spec.ranges_file is not None:
+        path = Path(str(resources.files("simkyc.faces") / "data" / spec.ranges_file))
+        ranges = load_activation_ranges(path, sha256=spec.ranges_sha256,
+                                        xml_sha256=spec.sha256, bin_sha256=spec.weights_sha256)
+        kind = f"q8-v1-{(spec.ranges_sha256 or 'unpinned')[:12]}"
     target = cache_dir / f"{spec.model_id}-{digest}-{kind}.onnx"
     if not target.is_file():
         logger.info("Converting the OpenVINO IR %s to ONNX into %s (once)", xml, target)
-        convert_openvino_ir(xml, weights, target, int8_kernels=spec.int8_kernels)
+        convert_openvino_ir(xml, weights, target, int8_kernels=spec.int8_kernels, ranges=ranges)
     return target
+
+
+def load_activation_ranges(
+    path: Path, *, sha256: str | None, xml_sha256: str | None, bin_sha256: str | None
+) -> ActivationRanges:
+    """A q8 ranges file: pinned, and made for this very IR (its SHA-256 recorded inside).
+
+    Missing, altered, or made for other weights: ModelUnavailable naming the file and what to
+    do, so a quantised model never serves with another model's ranges."""
+    from simkyc.convert.qdq import ActivationRanges
+
+    verified_file(path, sha256)
+    try:
+        payload = json.loads(path.read_text())
+        bound = (payload["fp16_xml_sha256"], payload["fp16_bin_sha256"])
+        ranges = {str(k): (float(v[0]), float(v[1])) for k, v in payload["ranges"].items()}
+        float_layers = frozenset(str(v) for v in payload["float_layers"])
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise ModelUnavailable(f"The activation ranges file {path} is invalid: {exc}") from exc
+    if bound != (xml_sha256, bin_sha256):
+        raise ModelUnavailable(
+            f"The activation ranges file {path} was made for another model (IR SHA-256 "
+            f"{bound[0][:12]}.../{bound[1][:12]}..., expected {str(xml_sha256)[:12]}.../"
+            f"{str(bin_sha256)[:12]}...): recompute it with scripts/calibrate_q8.py --write."
+        )
+    return ActivationRanges(ranges, float_layers)
 
 
 def describe(spec: RecognizerSpec, models_dir: Path, cache_dir: Path) -> dict[str, object]:

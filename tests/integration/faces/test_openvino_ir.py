@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
-from faces_helpers import aligned_chips
+from faces_helpers import aligned_chips, optimized_op_types
 from shared_files import require_module
 
 from simkyc.config import Settings
@@ -87,15 +87,8 @@ def test_the_int8_ir_is_offered_on_int8_kernels() -> None:
 def test_the_int8_recognizer_runs_int8_kernels(settings: Settings, tmp_path: Path) -> None:
     """ONNX Runtime's optimised graph: every large convolution is QLinearConv; the float32
     Conv left are the squeeze-excitation blocks' 1x1-pixel convolutions into Sigmoid."""
-    import onnx
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
     path = OMZ_REID_INT8_SPEC.locate(settings.models_dir, settings.cache_dir)
-    ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    kinds = [n.op_type for n in onnx.load(str(tmp_path / "optimized.onnx")).graph.node]
+    kinds = optimized_op_types(path, tmp_path)
     assert kinds.count("QLinearConv") == 64 and kinds.count("Conv") == 16
     assert kinds.count("QLinearLeakyRelu") == 48
 
