@@ -16,7 +16,12 @@ from simkyc.faces.calibration import Calibration, CalibrationPoint, RejectPoint
 from simkyc.faces.match import Decision
 from simkyc.faces.pipeline import face_policy, pipeline_id
 from simkyc.faces.policy import Comparison, FacePolicy, automation
-from simkyc.faces.recognizers import DLIB_RESNET_ID, OMZ_REID_ID, OMZ_REID_INT8_ID
+from simkyc.faces.recognizers import (
+    DLIB_RESNET_ID,
+    OMZ_REID_ID,
+    OMZ_REID_INT8_ID,
+    OMZ_REID_Q8_ID,
+)
 
 
 def _calibration(
@@ -168,27 +173,35 @@ def test_every_pipeline_option_of_each_recognizer_is_calibrated(
     assert policy.calibration.pipeline == pipeline_id(settings)
 
 
+INT8_RECOGNIZERS = (OMZ_REID_INT8_ID, OMZ_REID_Q8_ID)
+
+
+@pytest.mark.parametrize("recognizer", INT8_RECOGNIZERS)
 @pytest.mark.parametrize("population", ["east-asian", "lfw", "casia", "kpop"])
-def test_the_int8_recognizer_is_calibrated_for_the_default_pipeline(population: str) -> None:
-    """`omz-face-reid-0095-int8` (the FP16-INT8 IR on int8 kernels) has its own entries,
-    measured on its own embeddings, for the default pipeline."""
-    settings = Settings(recognizer=OMZ_REID_INT8_ID, population=population)
+def test_the_int8_recognizers_are_calibrated_for_the_default_pipeline(
+    recognizer: str, population: str
+) -> None:
+    """`omz-face-reid-0095-int8` (the FP16-INT8 IR on int8 kernels) and `-q8` (the FP16 weights
+    quantised by us) each have their own entries, measured on their own embeddings, for the
+    default pipeline."""
+    settings = Settings(recognizer=recognizer, population=population)
     policy = face_policy(settings)
-    assert policy.calibration.model_id == OMZ_REID_INT8_ID
+    assert policy.calibration.model_id == recognizer
     assert policy.calibration.pipeline == pipeline_id(settings) == "yunet+mesh+flip"
-    assert "SIMKYC_RECOGNIZER=omz-face-reid-0095-int8" in policy.calibration.command
+    assert f"SIMKYC_RECOGNIZER={recognizer}" in policy.calibration.command
 
 
+@pytest.mark.parametrize("recognizer", INT8_RECOGNIZERS)
 @pytest.mark.parametrize(("detector", "mesh", "flip"), [
     (DetectorKind.YUNET, True, False), (DetectorKind.YUNET, False, True),
     (DetectorKind.MEDIAPIPE, True, True),
 ])
-def test_the_int8_recognizer_refuses_its_uncalibrated_pipelines(
-    detector: DetectorKind, mesh: bool, flip: bool
+def test_the_int8_recognizers_refuse_their_uncalibrated_pipelines(
+    recognizer: str, detector: DetectorKind, mesh: bool, flip: bool
 ) -> None:
     """Only the default pipeline was calibrated with int8 kernels: any other one is refused
     with CALIBRATION_MISSING rather than decided on another model's thresholds."""
-    settings = Settings(recognizer=OMZ_REID_INT8_ID, detector=detector, mesh_landmarks=mesh,
+    settings = Settings(recognizer=recognizer, detector=detector, mesh_landmarks=mesh,
                         flip_tta=flip)
     with pytest.raises(CalibrationMissing):
         face_policy(settings)
