@@ -19,7 +19,7 @@ its int8 kernels (QLinearConv, QLinearAdd, ...) instead of computing them in flo
 
 With `ranges` (`simkyc.convert.qdq.ActivationRanges`) a float IR is quantised by us: the
 reader puts a QuantizeLinear + DequantizeLinear, over the calibrated range, after each layer
-whose output an INT8 IR would quantise (`_plan_q8`: inputs of convolutions, of pooling, of
+whose output an INT8 IR would quantise (`simkyc.convert.q8`: inputs of convolutions, of pooling, of
 PReLU, of element-wise operations between two computed tensors), and quantises the weights of
 each convolution between two such tensors per output channel (`qdq.per_channel_int8`); the
 rest is the INT8 IR's path. `quantisation_probe` writes the float graph with those tensors as
@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
@@ -44,6 +44,7 @@ from onnx import TensorProto, helper, numpy_helper
 from simkyc.files import write_atomically
 
 if TYPE_CHECKING:
+    from simkyc.convert.q8 import Q8Plan
     from simkyc.convert.qdq import ActivationRanges
 
 __all__ = [
@@ -221,16 +222,6 @@ def _topological(
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Q8Plan:
-    """Where a float IR is quantised: layers (by id) whose output gets a QDQ, with its range
-    (None when probing), and the convolutions whose weights become int8."""
-
-    quantised: dict[str, tuple[str, tuple[float, float] | None]]
-    int8_convs: frozenset[str]
-    probing: bool  # no ranges: expose the tensors instead of quantising them
-
-
 @dataclass
 class _Context:
     """What an operation handler needs: the weights file, the graph, its input's name."""
@@ -238,7 +229,7 @@ class _Context:
     weights: bytes
     graph: _Graph
     int8_kernels: bool = False
-    q8: _Q8Plan | None = None
+    q8: Q8Plan | None = None
     inputs: list[onnx.ValueInfoProto] = field(default_factory=list)
     outputs: list[_Dynamic] = field(default_factory=list)
 
@@ -561,7 +552,7 @@ def _check_known(layers: list[_Layer]) -> None:
 
 
 def _build(
-    xml_text: str, weights: bytes, name: str, int8_kernels: bool, q8: _Q8Plan | None = None
+    xml_text: str, weights: bytes, name: str, int8_kernels: bool, q8: Q8Plan | None = None
 ) -> onnx.ModelProto:
     layers, edges = _parse(xml_text)
     _check_known(layers)
@@ -619,8 +610,10 @@ def convert_openvino_ir(
     range for a layer the plan does not quantise (a ranges file made for another IR) and an
     operation the quantiser does not know each stop with IrFormatError naming it.
     """
+    from simkyc.convert.q8 import plan_q8
+
     xml_text = Path(xml_path).read_text()
-    plan = None if ranges is None else _plan_q8(xml_text, ranges.float_layers, ranges.ranges)
+    plan = None if ranges is None else plan_q8(xml_text, ranges.float_layers, ranges.ranges)
     model = _build(xml_text, Path(bin_path).read_bytes(), Path(xml_path).stem, int8_kernels,
                    plan)
     write_atomically(Path(onnx_path), lambda path: onnx.save_model(model, os.fspath(path)))
@@ -633,145 +626,13 @@ def quantisation_probe(
 
     Each extra output is named after the IR layer producing it; returns those names, in graph
     order. Nothing is quantised: this is what the offline calibration runs over its chips."""
+    from simkyc.convert.q8 import plan_q8
+
     xml_text = Path(xml_path).read_text()
-    plan = _plan_q8(xml_text, float_layers, None)
+    plan = plan_q8(xml_text, float_layers, None)
     model = _build(xml_text, Path(bin_path).read_bytes(), Path(xml_path).stem, False, plan)
     write_atomically(Path(onnx_path), lambda path: onnx.save_model(model, os.fspath(path)))
     return tuple(v.name for v in model.graph.output[1:])
-
-
-# --------------------------------------------------------------------------------------------
-# Quantising a float IR (q8)
-# --------------------------------------------------------------------------------------------
-
-# The operations whose quantisation `_plan_q8` knows; any other in the IR stops the plan
-# (an IR already quantised, with FakeQuantize, among them).
-_Q8_KNOWN: Final = frozenset({
-    "Parameter", "Const", "Convert", "Add", "Multiply", "Convolution", "GroupConvolution",
-    "PReLU", "Sigmoid", "AvgPool", "Result",
-})
-_CONVOLUTIONS: Final = frozenset({"Convolution", "GroupConvolution"})
-
-
-def _plan_q8(
-    xml_text: str,
-    float_layers: frozenset[str],
-    ranges: Mapping[str, tuple[float, float]] | None,
-) -> _Q8Plan:
-    """Which layers' outputs are quantised and which convolutions run on int8 weights.
-
-    A computed tensor is quantised where it enters a convolution (data input) that is not in
-    `float_layers`, a pooling, a PReLU whose own output is quantised (unless the tensor is a
-    float convolution's output: then the PReLU runs in float32 too), or an Add / Multiply of
-    two computed tensors (residual sums, squeeze-excitation scaling): the places an INT8 IR
-    has its FakeQuantize. A convolution gets int8 weights when its input is quantised and its
-    output, after at most a constant bias Add, is too (so QLinearConv can take the group);
-    any other keeps float32 weights (the squeeze-excitation convolutions into Sigmoid, the
-    last one, which writes the float embedding)."""
-    layers, edges = _parse(xml_text)
-    unknown = [lay for lay in layers if lay.kind not in _Q8_KNOWN]
-    if unknown:
-        raise IrFormatError(
-            f"the q8 quantiser does not know how to quantise {unknown[0].describe()} "
-            f"({len(unknown)} such layer(s)); no ONNX graph was written"
-        )
-    missing = sorted(float_layers - {lay.name for lay in layers if lay.kind in _CONVOLUTIONS})
-    if missing:
-        raise IrFormatError(f"float_layers names no convolution of this IR: {missing}")
-    by_id = {lay.ident: lay for lay in layers}
-    consumers: dict[str, list[tuple[_Layer, str]]] = {}
-    for (to_layer, to_port), (from_layer, _) in edges.items():
-        consumers.setdefault(from_layer, []).append((by_id[to_layer], to_port))
-    dynamic = _dynamic_layers(_topological(layers, edges), edges)
-    # A float convolution's own output (past its bias) stays float into its PReLU.
-    float_outputs = {_output_after_bias(lay, consumers, edges, dynamic) for lay in layers
-                     if lay.name in float_layers}
-    quantised: set[str] = set()
-    for layer in reversed(_topological(layers, edges)):  # consumers first (PReLU's rule)
-        if layer.ident in dynamic and any(
-            _quantises_input(user, port, dynamic=dynamic, edges=edges,
-                             float_layers=float_layers, quantised=quantised)
-            and not (user.kind == "PReLU" and layer.ident in float_outputs)
-            for user, port in consumers.get(layer.ident, [])
-        ):
-            quantised.add(layer.ident)
-    int8_convs = frozenset(
-        lay.ident for lay in layers
-        if lay.kind in _CONVOLUTIONS and lay.name not in float_layers
-        and edges[(lay.ident, lay.inputs[0])][0] in quantised
-        and _output_after_bias(lay, consumers, edges, dynamic) in quantised
-    ) if ranges is not None else frozenset()
-    return _Q8Plan(_ranges_for(by_id, quantised, ranges), int8_convs, ranges is None)
-
-
-def _dynamic_layers(
-    order: list[_Layer], edges: dict[tuple[str, str], tuple[str, str]]
-) -> set[str]:
-    """Layers computed from the image (the rest are constants folded at conversion)."""
-    dynamic: set[str] = set()
-    for layer in order:
-        if layer.kind == "Parameter" or any(
-            edges[(layer.ident, port)][0] in dynamic for port in layer.inputs
-        ):
-            dynamic.add(layer.ident)
-    return dynamic
-
-
-def _quantises_input(
-    user: _Layer,
-    port: str,
-    *,
-    dynamic: set[str],
-    edges: dict[tuple[str, str], tuple[str, str]],
-    float_layers: frozenset[str],
-    quantised: set[str],
-) -> bool:
-    """Whether `user` takes the tensor on `port` quantised (see `_plan_q8`)."""
-    if user.kind in _CONVOLUTIONS:
-        return port == user.inputs[0] and user.name not in float_layers
-    if user.kind == "AvgPool":
-        return True
-    if user.kind == "PReLU":
-        return port == user.inputs[0] and user.ident in quantised
-    if user.kind in {"Add", "Multiply"}:
-        return all(edges[(user.ident, p)][0] in dynamic for p in user.inputs)
-    return False
-
-
-def _output_after_bias(
-    conv: _Layer,
-    consumers: dict[str, list[tuple[_Layer, str]]],
-    edges: dict[tuple[str, str], tuple[str, str]],
-    dynamic: set[str],
-) -> str:
-    """The convolution's output layer, past a bias Add (with a constant) if it has one."""
-    users = consumers.get(conv.ident, [])
-    if len(users) == 1 and users[0][0].kind == "Add":
-        add = users[0][0]
-        if sum(edges[(add.ident, port)][0] in dynamic for port in add.inputs) == 1:
-            return add.ident
-    return conv.ident
-
-
-def _ranges_for(
-    by_id: dict[str, _Layer],
-    quantised: set[str],
-    ranges: Mapping[str, tuple[float, float]] | None,
-) -> dict[str, tuple[str, tuple[float, float] | None]]:
-    """Each quantised layer's name and range; a ranges file that does not fit stops here."""
-    names = {by_id[ident].name: ident for ident in quantised}
-    if len(names) != len(quantised):
-        raise IrFormatError("two quantised layers share a name; ranges cannot be keyed by it")
-    if ranges is None:
-        return {ident: (name, None) for name, ident in names.items()}
-    missing, extra = sorted(set(names) - set(ranges)), sorted(set(ranges) - set(names))
-    if missing or extra:
-        raise IrFormatError(
-            f"the activation ranges do not fit this IR: no range for {missing[:5]} "
-            f"({len(missing)} in all), ranges for layers it does not quantise {extra[:5]} "
-            f"({len(extra)} in all); recompute them for this IR (scripts/calibrate_q8.py)"
-        )
-    return {ident: (name, ranges[name]) for name, ident in names.items()}
 
 
 def _quantise_output(

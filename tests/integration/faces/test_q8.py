@@ -39,12 +39,12 @@ from simkyc.faces.recognizers import (
 pytestmark = pytest.mark.data  # the OpenVINO IR files in SIMKYC_MODELS_DIR
 
 # Cosine to FP16, per chip: on the 12 CASIA + LFW chips here and their mirrors measured min
-# 0.9923, median 0.9958 (per face, chip and mirror averaged: min 0.9956, median 0.9970; OMZ's
+# 0.9923, median 0.9949 (per face, chip and mirror averaged: min 0.9941, median 0.9963; OMZ's
 # INT8 IR on the same chips: min 0.904, median 0.978), 2026-12-05. On the calibration's
-# held-out chips (NUAA and ZJU faces, scripts/calibrate_q8.py): per chip min 0.9874, median
-# 0.9942; per face min 0.9924, median 0.9962.
+# held-out chips (NUAA and ZJU faces, scripts/calibrate_q8.py): per chip min 0.9857, median
+# 0.9931; per face min 0.9886, median 0.9951.
 MIN_COSINE_Q8 = 0.99
-MEDIAN_COSINE_Q8 = 0.995
+MEDIAN_COSINE_Q8 = 0.993
 
 Vectors = npt.NDArray[np.float32]
 
@@ -92,11 +92,11 @@ def test_q8_embeds_real_chips_close_to_fp16(settings: Settings, photos: list[Pat
 def test_q8_runs_int8_kernels(settings: Settings, tmp_path: Path) -> None:
     """ONNX Runtime's optimised graph: the convolutions between two quantised tensors are
     QLinearConv; float32 Conv is left for the layers the ranges file keeps float, the
-    squeeze-excitation convolutions into Sigmoid and the last one."""
+    squeeze-excitation blocks' 1x1-pixel convolutions and the last one."""
     path = OMZ_REID_Q8_SPEC.locate(settings.models_dir, settings.cache_dir)
     kinds = optimized_op_types(path, tmp_path)
-    assert kinds.count("QLinearConv") == 58
-    assert kinds.count("QLinearLeakyRelu") == 43 and kinds.count("QLinearAdd") == 12
+    assert kinds.count("QLinearConv") == 45
+    assert kinds.count("QLinearLeakyRelu") == 30 and kinds.count("QLinearAdd") == 11
 
 
 def _int8_initializers(path: Path) -> dict[str, bytes]:
@@ -126,7 +126,7 @@ def test_weights_are_quantised_per_channel_the_same_every_time(
         convert_openvino_ir(xml, xml.with_suffix(".bin"), tmp_path / name, ranges=_ranges())
     first, second = _int8_initializers(tmp_path / "a.onnx"), _int8_initializers(
         tmp_path / "b.onnx")
-    assert len(first) >= 58 and first == second
+    assert len(first) >= 45 and first == second
     weights = np.random.default_rng(0).normal(size=(8, 4, 3, 3)).astype(np.float32)
     weights[3] *= 100  # one loud channel must not coarsen the others
     weights[5] = 0
