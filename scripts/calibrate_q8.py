@@ -14,11 +14,12 @@ What it does (offline; the service only reads the file this writes)
     3. The float graph with every tensor the q8 plan quantises as an output
        (`quantisation_probe`) runs over the calibration chips; per tensor: min, max and a
        fixed-seed sample of values. Candidate ranges per method: min/max; percentiles (99.9,
-       99.99: the range holds that share of the values at each end); MSE (the clip, as a
-       fraction of min/max, that minimises the quantisation error of the sample).
-    4. For each method, and with the first convolution kept in float32 or not, the q8 graph is
-       written and run on the held-out chips; fidelity = cosine of its embedding to the FP16
-       model's, per chip and per face (the chip and mirror averaged, as the service does).
+       99.99, 99.995, 99.999: the range holds that share of the values at each end); MSE (the
+       clip, as a fraction of min/max, that minimises the quantisation error of the sample).
+    4. For each method, and each candidate set of convolutions kept in float32 (`float_sets`),
+       the q8 graph is written and run on the held-out chips; fidelity = cosine of its
+       embedding to the FP16 model's, per chip and per face (the chip and mirror averaged, as
+       the service does).
        Kept: the candidate with the fewest float32 convolutions (speed) whose median per-face
        cosine reaches 0.995, the 5th percentile (the tail, where decisions change) breaking
        ties. Only cosine to FP16 decides: no evaluation set or target is looked at.

@@ -17,6 +17,9 @@ from pathlib import Path
 from simkyc.config import Settings
 
 TEST_VARIABLES = frozenset({"SIMKYC_TEST_POSTGRES_URL", "SIMKYC_DATA_DIR", "SIMKYC_MODELS_DIR"})
+# The default recognizer, as the settings declare it: tests of "the default" follow a switch
+# of the default (one line in config.py) instead of naming a model.
+DEFAULT_RECOGNIZER = str(Settings.model_fields["recognizer"].default)
 
 
 def isolate(environ: MutableMapping[str, str]) -> list[str]:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from settings_for_tests import outside_checkout
+from settings_for_tests import DEFAULT_RECOGNIZER, outside_checkout
 
 
 def _simkyc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -38,7 +38,7 @@ def test_verify_match_exits_0(examples: Path) -> None:
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["decision"] == "match"
-    assert out["model_id"] == "omz-face-reid-0095"
+    assert out["model_id"] == DEFAULT_RECOGNIZER
 
 
 @pytest.mark.slow  # over 5 s (pytest --durations)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from settings_for_tests import DEFAULT_RECOGNIZER
 
 from simkyc.config import Settings
 from simkyc.eval import datasets
@@ -26,8 +27,8 @@ def test_same_person_matches(lfw_pipeline: FacePipeline, examples: Path) -> None
     )
     assert result.decision is Decision.MATCH
     assert result.score > result.threshold
-    assert result.model_id == "omz-face-reid-0095"
-    assert result.calibration_id.startswith("omz-face-reid-0095/lfw/yunet+mesh+flip/")
+    assert result.model_id == DEFAULT_RECOGNIZER
+    assert result.calibration_id.startswith(f"{DEFAULT_RECOGNIZER}/lfw/yunet+mesh+flip/")
     assert set(result.timings_ms) >= {"decode", "detect", "align", "quality", "embed", "match"}
 
 
@@ -46,7 +47,7 @@ def test_the_default_population_decides(pipeline: FacePipeline, examples: Path) 
     )
     assert result.decision is Decision.MATCH and not result.reasons
     assert result.reject_threshold is not None and result.reject_threshold < result.threshold
-    assert result.calibration_id.startswith("omz-face-reid-0095/east-asian/")
+    assert result.calibration_id.startswith(f"{DEFAULT_RECOGNIZER}/east-asian/")
 
 
 def test_lfw_fold_accuracy(lfw_pipeline: FacePipeline, settings: Settings) -> None:

@@ -230,6 +230,8 @@ def _openvino_ir_onnx(spec: RecognizerSpec, models_dir: Path, cache_dir: Path) -
         path = Path(str(resources.files("simkyc.faces") / "data" / spec.ranges_file))
         ranges = load_activation_ranges(path, sha256=spec.ranges_sha256,
                                         xml_sha256=spec.sha256, bin_sha256=spec.weights_sha256)
+        # Bump the version when the conversion changes: the cache is keyed by it and by the
+        # IR's and the ranges' SHA-256, never by the code that wrote it.
         kind = f"q8-v1-{(spec.ranges_sha256 or 'unpinned')[:12]}"
     target = cache_dir / f"{spec.model_id}-{digest}-{kind}.onnx"
     if not target.is_file():

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from settings_for_tests import DEFAULT_RECOGNIZER
 
 from simkyc.api.app import create_app
 from simkyc.auth.models import Role
@@ -40,7 +41,7 @@ def _files(document: bytes, selfie: bytes) -> dict[str, tuple[str, bytes, str]]:
 
 def test_health(client: TestClient) -> None:
     body = client.get("/health").json()
-    assert body["status"] == "ok" and body["recognizer"] == "omz-face-reid-0095"
+    assert body["status"] == "ok" and body["recognizer"] == DEFAULT_RECOGNIZER
     policy = body["face_policy"]  # per population, what the deployed policy decides itself
     assert policy["population"] == "lfw" and policy["false_reject_target"] == 0.005
     east = policy["populations"]["east-asian"]
