@@ -213,3 +213,20 @@ def test_ranges_that_do_not_fit_the_ir_are_refused(settings: Settings, tmp_path:
     with pytest.raises(IrFormatError, match="float_layers names no convolution"):
         convert_openvino_ir(xml, xml.with_suffix(".bin"), tmp_path / "m.onnx",
                             ranges=ActivationRanges(ranges.ranges, frozenset({"nope"})))
+
+
+def test_a_tampered_fp16_ir_is_model_unavailable_for_q8(settings: Settings, tmp_path: Path) -> None:
+    """q8 reads the FP16 IR's own pinned files: altered weights never get quantised."""
+    xml = tmp_path / "models" / OMZ_REID_Q8_SPEC.filename
+    xml.parent.mkdir(parents=True)
+    for suffix in (".xml", ".bin"):
+        xml.with_suffix(suffix).write_bytes(
+            (settings.models_dir / OMZ_REID_Q8_SPEC.filename).with_suffix(suffix).read_bytes())
+    weights = bytearray(xml.with_suffix(".bin").read_bytes())
+    weights[5000] ^= 1
+    xml.with_suffix(".bin").write_bytes(bytes(weights))
+    with pytest.raises(ModelUnavailable) as raised:
+        OMZ_REID_Q8_SPEC.locate(tmp_path / "models", tmp_path / "cache")
+    assert raised.value.code == "MODEL_UNAVAILABLE"
+    assert str(xml.with_suffix(".bin")) in raised.value.message
+    assert not (tmp_path / "cache").exists()
