@@ -45,7 +45,7 @@ from simkyc.files import write_atomically
 
 if TYPE_CHECKING:
     from simkyc.convert.q8 import Q8Plan
-    from simkyc.convert.qdq import ActivationRanges
+    from simkyc.convert.qdq import ActivationRanges, Range
 
 __all__ = [
     "INPUT_NAME", "OUTPUT_NAME", "IrFormatError", "convert_openvino_ir", "ir_operations",
@@ -576,6 +576,8 @@ def _build(
 
         ctx.graph.nodes, ctx.graph.initializers = arrange_for_int8_kernels(
             ctx.graph.nodes, ctx.graph.initializers)
+        if q8 is not None:
+            _check_per_channel_folded(ctx.graph, q8)
     output = helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["N", None])
     graph = helper.make_graph(
         ctx.graph.nodes, name, ctx.inputs, [output, *probes], ctx.graph.initializers
@@ -588,6 +590,25 @@ def _build(
     )
     onnx.checker.check_model(model)
     return model
+
+
+def _check_per_channel_folded(graph: _Graph, q8: Q8Plan) -> None:
+    """A per-channel range the int8 path could not fold (its tensor feeds something other than
+    int8 depthwise convolutions, or its producer is no int8 convolution) would leave a
+    convolution silently in float32: stop instead, naming the layer."""
+    per_channel = {name for name, bounds in q8.quantised.values()
+                   if bounds is not None and isinstance(bounds[0], tuple)}
+    scales = {t.name: t for t in graph.initializers}
+    for node in graph.nodes:
+        if node.op_type == "QuantizeLinear" and numpy_helper.to_array(
+                scales[node.input[1]]).size > 1:
+            names = sorted(per_channel) or ["?"]
+            raise IrFormatError(
+                "a per-channel activation range could not be folded into depthwise "
+                f"convolutions (ranges per channel for {names[:5]}): per-channel ranges are "
+                "only for a tensor from an int8 convolution into int8 depthwise convolutions "
+                "with as many channels; recompute them (scripts/calibrate_q8.py)"
+            )
 
 
 def convert_openvino_ir(
@@ -639,7 +660,7 @@ def _quantise_output(
     ctx: _Context,
     layer: _Layer,
     value: _Dynamic,
-    planned: tuple[str, tuple[float, float] | None],
+    planned: tuple[str, Range | None],
     probes: list[onnx.ValueInfoProto],
 ) -> _Dynamic:
     """The layer's output behind its QDQ, or (probing) exposed as an output named after it."""
@@ -649,7 +670,12 @@ def _quantise_output(
         probes.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
                                                     ["N", None, None, None]))
         return value
-    from simkyc.convert.qdq import quantize_dequantize, range_bounds
+    from simkyc.convert.qdq import channel_range_bounds, quantize_dequantize, range_bounds
 
+    low, high = bounds
+    if isinstance(low, tuple) and isinstance(high, tuple):
+        return quantize_dequantize(ctx.graph, layer.describe(), value.name, 256,
+                                   channel_range_bounds(low, high))
+    assert isinstance(low, float) and isinstance(high, float)
     return quantize_dequantize(ctx.graph, layer.describe(), value.name, 256,
-                               range_bounds(*bounds))
+                               range_bounds(low, high))

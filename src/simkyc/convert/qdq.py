@@ -25,7 +25,10 @@ The same arrangement serves a float IR quantised by us (`ActivationRanges`, the
 `omz-face-reid-0095-q8` recognizer): the reader places a QuantizeLinear + DequantizeLinear where
 an INT8 IR would have its FakeQuantize, over ranges calibrated offline
 (`scripts/calibrate_q8.py`), and quantises each convolution's weights per output channel,
-symmetric int8 (`per_channel_int8`); from there the graph is the same as an INT8 IR's.
+symmetric int8 (`per_channel_int8`); from there the graph is the same as an INT8 IR's. Where a
+tensor goes from an int8 convolution (past its bias and PReLU) into depthwise convolutions
+only, its range may be one per channel (`channel_range_bounds`: one zero point for all
+channels, as the fold needs), which the fold above takes like an INT8 IR's per-channel ranges.
 """
 
 from __future__ import annotations
@@ -46,8 +49,8 @@ if TYPE_CHECKING:
     from simkyc.convert.openvino_ir import _Dynamic, _Graph
 
 __all__ = [
-    "ActivationRanges", "arrange_for_int8_kernels", "dequantized_weights", "per_channel_int8",
-    "quantize_dequantize", "range_bounds",
+    "ActivationRanges", "Range", "arrange_for_int8_kernels", "channel_range_bounds",
+    "dequantized_weights", "per_channel_int8", "quantize_dequantize", "range_bounds",
 ]
 
 _LEVELS: Final = 256
@@ -56,6 +59,9 @@ _LEVELS: Final = 256
 _ZERO_POINT_TOLERANCE: Final = 1e-2
 
 Floats = npt.NDArray[np.float32]
+# One calibrated range: (low, high) for the whole tensor, or (lows, highs), one per channel
+# (only where the tensor feeds depthwise convolutions, whose weights take the channel scales).
+Range = tuple[float, float] | tuple[tuple[float, ...], tuple[float, ...]]
 
 
 _INT8_MAX: Final = 127
@@ -66,11 +72,13 @@ class ActivationRanges:
     """How to quantise a float IR: each quantised tensor's range, by the IR layer producing it.
 
     `ranges` maps an IR layer's name to the (low, high) its output is quantised over (per
-    tensor, uint8); `float_layers` names convolutions kept in float32 (weights and input).
+    tensor, uint8), or to (lows, highs) with one range per channel where the tensor feeds only
+    depthwise convolutions (folded into the weights, `arrange_for_int8_kernels`);
+    `float_layers` names convolutions kept in float32 (weights and input).
     Computed offline (scripts/calibrate_q8.py) and loaded from package data, never at run time.
     """
 
-    ranges: Mapping[str, tuple[float, float]]
+    ranges: Mapping[str, Range]
     float_layers: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -86,6 +94,36 @@ def range_bounds(low: float, high: float) -> tuple[Floats, ...]:
     zero = min(max(round(-low / scale), 0), _LEVELS - 1)
     lo = np.asarray(-zero * scale, np.float32)
     hi = np.asarray((_LEVELS - 1 - zero) * scale, np.float32)
+    return lo, hi, lo, hi
+
+
+def channel_range_bounds(
+    lows: tuple[float, ...], highs: tuple[float, ...]
+) -> tuple[Floats, ...]:
+    """Per-channel calibrated ranges as FakeQuantize bounds [1, C, 1, 1] sharing one zero point.
+
+    The fold into depthwise convolutions quantises the tensor with scale 1 and one zero point,
+    so every channel's range must put zero on the same level z: each channel gets the smallest
+    scale s_c = max(high_c / (255 - z), -low_c / z) that holds its range, and z is the level
+    (1..254, or 0 when no channel goes below zero) minimising the sum of log s_c (the
+    resolution lost over all channels). Deterministic: the same ranges give the same bytes."""
+    low = np.minimum(np.asarray(lows, np.float64), 0.0)
+    high = np.maximum(np.asarray(highs, np.float64), 0.0)
+    if low.shape != high.shape or low.ndim != 1 or low.size == 0:
+        raise IrFormatError(
+            f"per-channel ranges need as many lows as highs ({low.size} vs {high.size})")
+    high = np.where(high - low <= 0, low + 1e-6, high)
+    top = _LEVELS - 1
+    if np.all(low == 0):
+        zero, scale = 0, high / top
+    else:
+        levels = np.arange(1, top)[:, None]
+        scales = np.maximum(high[None, :] / (top - levels), -low[None, :] / levels)
+        best = int(np.argmin(np.sum(np.log(scales), axis=1)))
+        zero, scale = best + 1, scales[best]
+    shape = (1, len(scale), 1, 1)
+    lo = (-zero * scale).astype(np.float32).reshape(shape)
+    hi = ((top - zero) * scale).astype(np.float32).reshape(shape)
     return lo, hi, lo, hi
 
 
@@ -304,7 +342,11 @@ def _bias_into_conv(net: _Net, chain: _Chain, bias: Floats, scale: Floats) -> No
     """The bias Add as QLinearConv's int32 bias (scale = input scale x weight scale)."""
     conv = chain.conv
     name = f"{conv.output[0]}_bias"
-    quantized = np.round(bias / scale).astype(np.int32)
+    # A channel whose weights are all but zero (scale ~1e-17 in this network) would put its
+    # bias beyond int32 (NumPy's cast is then undefined): clip; that channel's output is its
+    # bias either way, off by at most the clipped remainder (~5e-6 here).
+    limit = np.iinfo(np.int32).max
+    quantized = np.clip(np.round(bias.astype(np.float64) / scale), -limit, limit).astype(np.int32)
     net.before[id(conv)].append(helper.make_node(
         "DequantizeLinear",
         [net.const("bias_int32", quantized), net.const("bias_scale", scale.astype(np.float32)),

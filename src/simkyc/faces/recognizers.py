@@ -17,7 +17,7 @@ from simkyc.faces.embed import InputSpec, Layout
 from simkyc.faces.models import dlib_model_file, sha256_of, verified_file
 
 if TYPE_CHECKING:
-    from simkyc.convert.qdq import ActivationRanges
+    from simkyc.convert.qdq import ActivationRanges, Range
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ OMZ_REID_Q8_ID = "omz-face-reid-0095-q8"
 # scripts/calibrate_q8.py from faces in no evaluation set; pinned, and bound inside to the
 # FP16 IR's SHA-256 so ranges made for another model never serve.
 OMZ_REID_Q8_RANGES = "omz-face-reid-0095-q8-ranges.json"
-OMZ_REID_Q8_RANGES_SHA256 = "01fe80b0a0acc4e1dd30cf348cb19f932a37747e655d87174c71cd9ab61ccb80"
+OMZ_REID_Q8_RANGES_SHA256 = "dd6b38ec297c45c713fea4ce01d8dfa91f53c970b10d7335a11aee9360e4c177"
 # Pinned from ../shared/models/omz-face-reid-0095/SOURCE.txt (xml, bin) per precision.
 OMZ_REID_FP16 = (
     "omz-face-reid-0095/FP16/face-reidentification-retail-0095",
@@ -232,7 +232,7 @@ def _openvino_ir_onnx(spec: RecognizerSpec, models_dir: Path, cache_dir: Path) -
                                         xml_sha256=spec.sha256, bin_sha256=spec.weights_sha256)
         # Bump the version when the conversion changes: the cache is keyed by it and by the
         # IR's and the ranges' SHA-256, never by the code that wrote it.
-        kind = f"q8-v1-{(spec.ranges_sha256 or 'unpinned')[:12]}"
+        kind = f"q8-v2-{(spec.ranges_sha256 or 'unpinned')[:12]}"
     target = cache_dir / f"{spec.model_id}-{digest}-{kind}.onnx"
     if not target.is_file():
         logger.info("Converting the OpenVINO IR %s to ONNX into %s (once)", xml, target)
@@ -253,7 +253,7 @@ def load_activation_ranges(
     try:
         payload = json.loads(path.read_text())
         bound = (payload["fp16_xml_sha256"], payload["fp16_bin_sha256"])
-        ranges = {str(k): (float(v[0]), float(v[1])) for k, v in payload["ranges"].items()}
+        ranges = {str(k): _range(v) for k, v in payload["ranges"].items()}
         float_layers = frozenset(str(v) for v in payload["float_layers"])
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise ModelUnavailable(f"The activation ranges file {path} is invalid: {exc}") from exc
@@ -264,6 +264,16 @@ def load_activation_ranges(
             f"{str(bin_sha256)[:12]}...): recompute it with scripts/calibrate_q8.py --write."
         )
     return ActivationRanges(ranges, float_layers)
+
+
+def _range(value: object) -> Range:
+    """One range of a ranges file: [low, high], or [[lows...], [highs...]] per channel."""
+    if not isinstance(value, list) or len(value) != 2:
+        raise ValueError(f"a range is [low, high] or [[lows], [highs]], not {value!r}")
+    low, high = value
+    if isinstance(low, list) and isinstance(high, list):
+        return tuple(float(v) for v in low), tuple(float(v) for v in high)
+    return float(low), float(high)
 
 
 def describe(spec: RecognizerSpec, models_dir: Path, cache_dir: Path) -> dict[str, object]:

@@ -212,3 +212,23 @@ def test_weights_quantised_in_the_graph_are_folded_and_said(
     images = np.random.default_rng(4).uniform(-2, 2, (2, 3, 8, 8)).astype(np.float32)
     assert np.allclose(_run(tmp_path / "q.onnx", images), _run(tmp_path / "f.onnx", images),
                        atol=0.05 + 1e-6)
+
+
+def test_per_channel_ranges_share_one_zero_point_and_hold_every_channel() -> None:
+    """The fold into depthwise convolutions quantises the tensor with scale 1 and one zero
+    point: each channel's bounds must put zero on the same level and still hold its range."""
+    from simkyc.convert.qdq import _fq_params, channel_range_bounds
+
+    lows = (-0.5, -2.0, 0.0, -0.01, 0.0)
+    highs = (4.0, 3.0, 10.0, 0.2, 0.0)  # the last channel is dead
+    bounds = channel_range_bounds(lows, highs)
+    lo, hi = bounds[0].reshape(-1), bounds[1].reshape(-1)
+    assert bounds[0].shape == (1, 5, 1, 1)
+    assert np.all(lo <= np.minimum(lows, 0) + 1e-7) and np.all(hi >= np.maximum(highs, 0) - 1e-7)
+    scale, zero = _fq_params("test", 256, bounds)
+    assert np.all(zero == zero[0]) and 0 < zero[0] < 255 and np.all(scale > 0)
+    assert channel_range_bounds(lows, highs)[0].tobytes() == bounds[0].tobytes()
+    positive = channel_range_bounds((0.0, 0.0), (1.0, 2.0))
+    assert np.all(positive[0] == 0) and np.allclose(positive[1].reshape(-1), [1.0, 2.0])
+    with pytest.raises(IrFormatError, match="as many lows as highs"):
+        channel_range_bounds((0.0,), (1.0, 2.0))

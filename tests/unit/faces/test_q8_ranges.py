@@ -32,5 +32,11 @@ def test_the_ranges_are_bound_to_the_fp16_ir_and_say_where_they_came_from() -> N
     assert "scripts/calibrate_q8.py" in provenance["command"]
     assert provenance["date"] and "NUAA" in provenance["data"] and "ZJU" in provenance["data"]
     assert provenance["held_out_fidelity"]["face_p50"] >= 0.995
-    for low, high in payload["ranges"].values():
-        assert math.isfinite(low) and math.isfinite(high) and low < high
+    per_channel = set(payload["per_channel"])
+    assert per_channel  # tensors into depthwise convolutions: one range per channel
+    for name, (low, high) in payload["ranges"].items():
+        lows, highs = (low, high) if name in per_channel else ([low], [high])
+        assert len(lows) == len(highs) >= 1
+        assert all(math.isfinite(lo) and math.isfinite(hi) and lo <= hi
+                   for lo, hi in zip(lows, highs, strict=True))
+        assert min(lows) < max(highs)
