@@ -52,7 +52,7 @@ class Settings(BaseSettings):
         "(better alignment than YuNet's own points; see bench/ablation.py).",
     )
     recognizer: str = Field(
-        default="omz-face-reid-0095",
+        default="omz-face-reid-0095-q8",
         description="Recognizer model id (`simkyc models` lists them).",
     )
     recognizers_file: Path | None = Field(

@@ -155,7 +155,7 @@ def test_unknown_population_is_a_clear_error() -> None:
         )
 
 
-@pytest.mark.parametrize("recognizer", [OMZ_REID_ID, DLIB_RESNET_ID])
+@pytest.mark.parametrize("recognizer", [OMZ_REID_Q8_ID, OMZ_REID_ID, DLIB_RESNET_ID])
 @pytest.mark.parametrize("population", ["east-asian", "lfw", "casia", "kpop"])
 @pytest.mark.parametrize("detector", list(DetectorKind))
 @pytest.mark.parametrize("mesh", [True, False])
@@ -163,8 +163,9 @@ def test_unknown_population_is_a_clear_error() -> None:
 def test_every_pipeline_option_of_each_recognizer_is_calibrated(
     recognizer: str, population: str, detector: DetectorKind, mesh: bool, flip: bool
 ) -> None:
-    """Each documented pipeline setting starts with the default recognizer and with dlib (an
-    option; MediaPipe without flip was its last uncalibrated combination): none is refused
+    """Each documented pipeline setting starts with the default recognizer (q8), with FP16 in
+    float32 and with dlib (options; MediaPipe without flip was dlib's last uncalibrated
+    combination): none is refused
     with CALIBRATION_MISSING (the table alone decides; no weights are needed)."""
     settings = Settings(recognizer=recognizer, population=population, detector=detector,
                         mesh_landmarks=mesh, flip_tta=flip)
@@ -173,35 +174,27 @@ def test_every_pipeline_option_of_each_recognizer_is_calibrated(
     assert policy.calibration.pipeline == pipeline_id(settings)
 
 
-INT8_RECOGNIZERS = (OMZ_REID_INT8_ID, OMZ_REID_Q8_ID)
-
-
-@pytest.mark.parametrize("recognizer", INT8_RECOGNIZERS)
 @pytest.mark.parametrize("population", ["east-asian", "lfw", "casia", "kpop"])
-def test_the_int8_recognizers_are_calibrated_for_the_default_pipeline(
-    recognizer: str, population: str
-) -> None:
-    """`omz-face-reid-0095-int8` (the FP16-INT8 IR on int8 kernels) and `-q8` (the FP16 weights
-    quantised by us) each have their own entries, measured on their own embeddings, for the
-    default pipeline."""
-    settings = Settings(recognizer=recognizer, population=population)
+def test_the_int8_ir_is_calibrated_for_the_default_pipeline(population: str) -> None:
+    """`omz-face-reid-0095-int8` (the FP16-INT8 IR on int8 kernels) has its own entries,
+    measured on its own embeddings, for the default pipeline."""
+    settings = Settings(recognizer=OMZ_REID_INT8_ID, population=population)
     policy = face_policy(settings)
-    assert policy.calibration.model_id == recognizer
+    assert policy.calibration.model_id == OMZ_REID_INT8_ID
     assert policy.calibration.pipeline == pipeline_id(settings) == "yunet+mesh+flip"
-    assert f"SIMKYC_RECOGNIZER={recognizer}" in policy.calibration.command
+    assert f"SIMKYC_RECOGNIZER={OMZ_REID_INT8_ID}" in policy.calibration.command
 
 
-@pytest.mark.parametrize("recognizer", INT8_RECOGNIZERS)
 @pytest.mark.parametrize(("detector", "mesh", "flip"), [
     (DetectorKind.YUNET, True, False), (DetectorKind.YUNET, False, True),
     (DetectorKind.MEDIAPIPE, True, True),
 ])
-def test_the_int8_recognizers_refuse_their_uncalibrated_pipelines(
-    recognizer: str, detector: DetectorKind, mesh: bool, flip: bool
+def test_the_int8_ir_refuses_its_uncalibrated_pipelines(
+    detector: DetectorKind, mesh: bool, flip: bool
 ) -> None:
-    """Only the default pipeline was calibrated with int8 kernels: any other one is refused
+    """Only the default pipeline was calibrated with the INT8 IR: any other one is refused
     with CALIBRATION_MISSING rather than decided on another model's thresholds."""
-    settings = Settings(recognizer=recognizer, detector=detector, mesh_landmarks=mesh,
+    settings = Settings(recognizer=OMZ_REID_INT8_ID, detector=detector, mesh_landmarks=mesh,
                         flip_tta=flip)
     with pytest.raises(CalibrationMissing):
         face_policy(settings)
