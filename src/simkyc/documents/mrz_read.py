@@ -198,7 +198,7 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
             continue
         # The own recognizer is the last source: its index among the readers, if it read.
         own_index = None if own is None or decodings[-1] is None else len(shaped) - 1
-        witness = _fitting(others[-1], layout) if second is not None else None
+        second_lines = others[-1] if second is not None else None
         firsts = [lines for lines, _ in shaped]
         options = [tuple(dict.fromkeys(
             [lines[i] for lines in firsts]
@@ -211,6 +211,8 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
             # 0, G and 6 ...) are told apart by shape: its margins judge them (`_judged`).
             corrected = correct_mrz(candidate, today=today, number_hint=number_hint,
                                     number_vouched=own is not None)
+            witness = (None if second_lines is None
+                       else _fitting(second_lines, corrected.lines))
             reading = _judged(_of_format(corrected, layout), lines, margins, witness,
                               others=rest,
                               lone_margin=MIN_MARGIN if rapid else MIN_MARGIN_ALONE,
@@ -231,13 +233,33 @@ def _pitched(frames: Sequence[NDArray[np.float64]], layout: Layout
     return decode_pitched_lines(frames, layout, frames_per_char=FRAMES_PER_CHAR)
 
 
-def _fitting(lines: tuple[str, ...], layout: Layout) -> str | None:
-    """The second reader's lines joined, each line of the wrong length replaced by `?`s
-    (it vouches for no character of that line); None if the line count differs."""
-    if len(lines) != layout.lines:
+def _fitting(lines: tuple[str, ...], candidate: tuple[str, ...]) -> str | None:
+    """The second reader's lines joined as a witness to `candidate` (the lines being
+    judged): a line of the candidate's length as read; a line of another length (Tesseract
+    drops or doubles characters, mostly in runs of fillers) only where it reads exactly the
+    candidate's characters from the line's start up to a position, or from a position to
+    the line's end (`_anchored`), `?` elsewhere (it vouches for nothing there). None if the
+    line count differs."""
+    if len(lines) != len(candidate):
         return None
-    return "".join(line if len(line) == layout.width else "?" * layout.width
-                   for line in lines)
+    return "".join(line if len(line) == len(want) else _anchored(line, want)
+                   for line, want in zip(lines, candidate, strict=True))
+
+
+def _anchored(line: str, want: str) -> str:
+    """`want`'s characters that `line` (of another length) reads in its longest common
+    prefix with `want` and in its longest common suffix, `?` between. A reader that read
+    the same run of characters from the line's start (or back from its end) vouches for
+    them whatever it lost further on: aligned from the anchor, each of its characters is
+    compared with the one at the same place, never slid to find a match."""
+    width = len(want)
+    head = 0
+    while head < min(len(line), width) and line[head] == want[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(line), width) - head and line[-1 - tail] == want[-1 - tail]:
+        tail += 1
+    return want[:head] + "?" * (width - head - tail) + want[width - tail:]
 
 
 def _layouts(count: int, greedy: tuple[str, ...]) -> list[Layout]:
