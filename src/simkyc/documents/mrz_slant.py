@@ -13,12 +13,15 @@ MIN_SLANT are left exactly as cut, so an upright line reads as before.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from simkyc.types import Image
+
+_Pixels = TypeVar("_Pixels", Image, NDArray[np.float32])
 
 # Shears tried (columns of shift per row: 0.36 is about 20 degrees): first COARSE, then
 # the FINE steps around the best of them, 0.04 (2.3 degrees) apart in all.
@@ -66,16 +69,16 @@ def _ink(strip: Image) -> NDArray[np.float32]:
     return np.asarray(np.clip((high - small) / max(high - low, 1.0), 0.0, 1.0), np.float32)
 
 
-def _sheared(image: NDArray[np.generic], shear: float) -> NDArray[np.generic]:
+def _sheared(image: _Pixels, shear: float) -> _Pixels:
     """`image` with each row shifted by `shear` times its distance from the middle row
     (x' = x + shear * (y - h/2): rows above the middle move left); edges repeated."""
     height, width = image.shape[:2]
-    matrix = np.float32([[1, shear, -shear * height / 2], [0, 1, 0]])
-    return np.asarray(cv2.warpAffine(image, matrix, (width, height),
-                                     flags=cv2.INTER_LINEAR,
-                                     borderMode=cv2.BORDER_REPLICATE))
+    matrix = np.array([[1.0, shear, -shear * height / 2], [0.0, 1.0, 0.0]], np.float32)
+    sheared = cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REPLICATE)
+    return np.asarray(sheared, image.dtype)
 
 
-def _peakedness(ink: NDArray[np.generic]) -> float:
+def _peakedness(ink: NDArray[np.float32]) -> float:
     """The variance of the ink's column profile."""
-    return float(np.var(np.asarray(ink, np.float32).sum(axis=0)))
+    return float(np.var(ink.sum(axis=0)))
