@@ -25,6 +25,7 @@ from simkyc.documents.mrz_correct import (
     MrzReading,
     PositionKind,
     ReadStatus,
+    by_kind,
     correct_mrz,
     position_kinds,
 )
@@ -247,24 +248,33 @@ def _fitting(lines: tuple[str, ...], candidate: tuple[str, ...]) -> str | None:
     candidate's characters from the line's start up to a position, or from a position to
     the line's end (`_anchored`), `?` elsewhere (it vouches for nothing there). None if the
     line count differs."""
-    if len(lines) != len(candidate):
+    layout = layout_for(candidate)
+    if len(lines) != len(candidate) or layout is None:
         return None
-    return "".join(line if len(line) == len(want) else _anchored(line, want)
-                   for line, want in zip(lines, candidate, strict=True))
+    kinds = position_kinds(layout)
+    width = layout.width
+    return "".join(
+        line if len(line) == width else _anchored(line, want, kinds[k * width:(k + 1) * width])
+        for k, (line, want) in enumerate(zip(lines, candidate, strict=True)))
 
 
-def _anchored(line: str, want: str) -> str:
+def _anchored(line: str, want: str, kinds: Sequence[PositionKind]) -> str:
     """`want`'s characters that `line` (of another length) reads in its longest common
     prefix with `want` and in its longest common suffix, `?` between. A reader that read
     the same run of characters from the line's start (or back from its end) vouches for
     them whatever it lost further on: aligned from the anchor, each of its characters is
-    compared with the one at the same place, never slid to find a match."""
+    compared with the one at the same place, never slid to find a match. Each is taken in
+    its place's alphabet first, as `correct_mrz` takes every reading (`O` in a date: 0)."""
     width = len(want)
+
+    def same(char: str, at: int) -> bool:
+        return by_kind(char, kinds[at]) == want[at]
+
     head = 0
-    while head < min(len(line), width) and line[head] == want[head]:
+    while head < min(len(line), width) and same(line[head], head):
         head += 1
     tail = 0
-    while tail < min(len(line), width) - head and line[-1 - tail] == want[-1 - tail]:
+    while tail < min(len(line), width) - head and same(line[-1 - tail], width - 1 - tail):
         tail += 1
     return want[:head] + "?" * (width - head - tail) + want[width - tail:]
 
@@ -366,16 +376,16 @@ def _judged(reading: MrzReading, decoded: tuple[str, ...],
         votes = sum(shaped[i] == char for shaped, _ in readers)
         votes += witness is not None and witness[i] == char
         needed = lone_margin if i in alone else MIN_MARGIN
-        sure = i not in strange and any(
-            shaped[i] == char and m[i] >= needed for shaped, m in readers)
+        confident = any(shaped[i] == char and m[i] >= needed for shaped, m in readers)
+        sure = i not in strange and confident
         against = sum(shaped[i] != char and m[i] >= MIN_MARGIN
                       and _could_be(shaped[i], char, covered=i not in open_positions)
                       for shaped, m in readers)
-        # One sure dissenter is outvoted only by two readers that agree, one of them sure,
-        # or by the own recognizer sure enough to be believed alone even after its doubt
-        # (`_outweighed`).
+        # One sure dissenter is outvoted only by two readers that agree, one of them sure
+        # (in an unknown state code too: there two must agree anyway), or by the own
+        # recognizer sure enough to be believed alone even after its doubt (`_outweighed`).
         contested = i not in closed and against > 0 and not (
-            sure and votes >= 2 and votes > against) and not (
+            confident and votes >= 2 and votes > against) and not (
             i not in strange and _outweighed(readers, own, i, char))
         if contested or not (sure or votes >= 2):
             return replace(reading, status=ReadStatus.AMBIGUOUS)
@@ -425,7 +435,9 @@ def _state_codes() -> frozenset[str]:
 
 def _unknown_state_positions(text: str, layout: Layout) -> frozenset[int]:
     """The positions of an issuing state or nationality that is no known state code (`O<<`
-    read for Germany's `D<<`): there one sure reader is not enough, two must agree."""
+    read for Germany's `D<<`): there one sure reader is not enough, two must agree (and
+    two agreeing, one of them sure, outvote a dissenter there as anywhere: a specimen's
+    placeholder `COU` read so by the own recognizer and Tesseract, `CUU` by RapidOCR)."""
     positions: set[int] = set()
     for span in (layout.issuing_state, layout.nationality):
         indices = range(*span.indices(len(text)))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from mrz_helpers import ocr_b_page
 
-from simkyc.documents.mrz_correct import ReadStatus, correct_mrz
+from simkyc.documents.mrz_correct import PositionKind, ReadStatus, correct_mrz
 from simkyc.documents.mrz_decode import decode_pitched_line, position_alphabets
 from simkyc.documents.mrz_layout import TD3
 from simkyc.documents.mrz_read import _anchored, _fitting, _judged
@@ -61,11 +61,43 @@ def test_a_shifted_second_reader_vouches_for_nothing_after_its_slip() -> None:
 
 
 def test_anchored_keeps_only_the_agreeing_head_and_tail() -> None:
-    assert _anchored("ABXDE", "ABCDEF") == "AB????"
-    assert _anchored("ABCEF", "ABCDEF") == "ABC?EF"
-    assert _anchored("ABCDEFG", "ABCDEF") == "ABCDEF"[:6]
-    assert _anchored("", "ABC") == "???"
-    assert _fitting(("ABC",), ("ABC", "DEF")) is None  # another line count: no witness
+    letters = [PositionKind.LETTER] * 6
+    assert _anchored("ABXDE", "ABCDEF", letters) == "AB????"
+    assert _anchored("ABCEF", "ABCDEF", letters) == "ABC?EF"
+    assert _anchored("ABCDEFG", "ABCDEF", letters) == "ABCDEF"
+    assert _anchored("", "ABC", letters[:3]) == "???"
+    assert _fitting(("ABC",), AZE) is None  # another line count: no witness
+    # Each character in its place's alphabet, as correct_mrz reads every line: `O` and `B`
+    # in a date are 0 and 8.
+    digits = [PositionKind.DIGIT] * 4 + [PositionKind.LETTER] * 3
+    assert _anchored("OBOBCO", "0808COU", digits) == "0808CO?"
+
+
+# The UK's residence permit specimen: nationality `COU`, a placeholder no state has.
+GBR = ("IRGBRZU12345673<<<<<<<<<<<<<<<", "6608198F0808088COU<<<<<<<<<<<6",
+       "SAMPLE<<SUSANNA<<<<<<<<<<<<<<<")
+
+
+def test_two_readers_agreeing_on_an_unknown_state_code_outvote_one_dissenter() -> None:
+    # The own recognizer reads COU surely, Tesseract reads it too (its line three fillers
+    # too long, its dates' zeros and eights as O and B), RapidOCR reads CUU. Before, the
+    # position of a code no state has could not be settled against any dissent; and the
+    # witness's line of the wrong length vouched for nothing.
+    reading = correct_mrz(GBR, today=TODAY, number_vouched=True)
+    rapid = GBR[0] + GBR[1].replace("COU", "CUU") + GBR[2]
+    tesseract = (GBR[0], "6608198FOBOBDBBCOU<K<<<<<<<<K<<6", GBR[2])
+    witness = _fitting(tesseract, reading.lines)
+    assert witness is not None and witness[30:48] == GBR[1][:18]
+    own = tuple([20.0] * 90)
+    judged = _judged(reading, GBR, own, witness,
+                     others=((rapid, tuple([5.4] * 90)),), own=0)
+    assert judged.status is ReadStatus.VERIFIED
+    # One sure reader alone is still not enough for a code no state has.
+    assert _judged(reading, GBR, own, None).status is ReadStatus.AMBIGUOUS
+    # Nor two readers against two.
+    judged = _judged(reading, GBR, own, witness,
+                     others=((rapid, tuple([5.4] * 90)), (rapid, tuple([5.4] * 90))), own=0)
+    assert judged.status is ReadStatus.AMBIGUOUS
 
 
 def test_dropping_colours_lightens_coloured_print_and_keeps_black_ink() -> None:
