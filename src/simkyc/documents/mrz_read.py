@@ -25,7 +25,6 @@ from simkyc.documents.mrz_correct import (
     MrzReading,
     PositionKind,
     ReadStatus,
-    by_kind,
     correct_mrz,
     position_kinds,
 )
@@ -46,6 +45,7 @@ from simkyc.documents.mrz_locate import (
     text_boxes,
 )
 from simkyc.documents.mrz_slant import upright
+from simkyc.documents.mrz_witness import witness_line
 from simkyc.documents.ocr import CardReader
 from simkyc.documents.ocrb import CLASSES, COARSE_STEP, FRAMES_PER_CHAR, OcrbRecognizer
 from simkyc.documents.tesseract import TesseractLines
@@ -220,7 +220,7 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
             corrected = correct_mrz(candidate, today=today, number_hint=number_hint,
                                     number_vouched=own is not None)
             witness = (None if second_lines is None
-                       else _fitting(second_lines, corrected.lines))
+                       else witness_line(second_lines, corrected.lines))
             reading = _judged(_of_format(corrected, layout), lines, margins, witness,
                               others=rest,
                               lone_margin=MIN_MARGIN if rapid else MIN_MARGIN_ALONE,
@@ -239,44 +239,6 @@ def _pitched(frames: Sequence[NDArray[np.float64]], layout: Layout
              ) -> tuple[tuple[str, ...], tuple[float, ...]] | None:
     """The own recognizer's lines decoded at its fixed pitch."""
     return decode_pitched_lines(frames, layout, frames_per_char=FRAMES_PER_CHAR)
-
-
-def _fitting(lines: tuple[str, ...], candidate: tuple[str, ...]) -> str | None:
-    """The second reader's lines joined as a witness to `candidate` (the lines being
-    judged): a line of the candidate's length as read; a line of another length (Tesseract
-    drops or doubles characters, mostly in runs of fillers) only where it reads exactly the
-    candidate's characters from the line's start up to a position, or from a position to
-    the line's end (`_anchored`), `?` elsewhere (it vouches for nothing there). None if the
-    line count differs."""
-    layout = layout_for(candidate)
-    if len(lines) != len(candidate) or layout is None:
-        return None
-    kinds = position_kinds(layout)
-    width = layout.width
-    return "".join(
-        line if len(line) == width else _anchored(line, want, kinds[k * width:(k + 1) * width])
-        for k, (line, want) in enumerate(zip(lines, candidate, strict=True)))
-
-
-def _anchored(line: str, want: str, kinds: Sequence[PositionKind]) -> str:
-    """`want`'s characters that `line` (of another length) reads in its longest common
-    prefix with `want` and in its longest common suffix, `?` between. A reader that read
-    the same run of characters from the line's start (or back from its end) vouches for
-    them whatever it lost further on: aligned from the anchor, each of its characters is
-    compared with the one at the same place, never slid to find a match. Each is taken in
-    its place's alphabet first, as `correct_mrz` takes every reading (`O` in a date: 0)."""
-    width = len(want)
-
-    def same(char: str, at: int) -> bool:
-        return by_kind(char, kinds[at]) == want[at]
-
-    head = 0
-    while head < min(len(line), width) and same(line[head], head):
-        head += 1
-    tail = 0
-    while tail < min(len(line), width) - head and same(line[-1 - tail], width - 1 - tail):
-        tail += 1
-    return want[:head] + "?" * (width - head - tail) + want[width - tail:]
 
 
 def _layouts(count: int, greedy: tuple[str, ...]) -> list[Layout]:
