@@ -19,6 +19,7 @@ from simkyc.documents.mrz_layout import layout_for
 # less often than a recognizer misreads (~1e-12 against ~1e-2 per character).
 MIN_RUN = 8
 MIN_RUN_LETTERS = 3
+TRIM = 1
 
 
 def witness_line(lines: tuple[str, ...], candidate: tuple[str, ...]) -> str | None:
@@ -57,9 +58,18 @@ def anchored(line: str, want: str, kinds: Sequence[PositionKind]) -> str:
     tail = 0
     while tail < min(len(line), width) - head and same(line[-1 - tail], width - 1 - tail):
         tail += 1
-    vouched = set(range(head)) | set(range(width - tail, width))
+    vouched = _trimmed(range(head), width) | _trimmed(range(width - tail, width), width)
     vouched |= _runs(line, want, same)
     return "".join(char if i in vouched else "?" for i, char in enumerate(want))
+
+
+def _trimmed(run: range, width: int) -> set[int]:
+    """A run's positions but the TRIM next to each end where the reading broke off (not
+    the line's own ends): there a doubled or dropped neighbour reads like the misreading
+    that repeats it (`XAB` misread `XAA` and read `XAAB`: the second `A` agrees)."""
+    start = run.start if run.start == 0 else run.start + TRIM
+    stop = run.stop if run.stop == width else run.stop - TRIM
+    return set(range(start, stop))
 
 
 def _runs(line: str, want: str, same: Callable[[str, int], bool]) -> set[int]:
@@ -76,6 +86,6 @@ def _runs(line: str, want: str, same: Callable[[str, int], bool]) -> set[int]:
                 run.append(i)
                 continue
             if len(run) >= MIN_RUN and sum(want[k] != "<" for k in run) >= MIN_RUN_LETTERS:
-                vouched.update(run)
+                vouched |= _trimmed(range(run[0], run[-1] + 1), width)
             run = []
     return vouched
