@@ -19,7 +19,6 @@ from simkyc.documents.mrz_layout import layout_for
 # less often than a recognizer misreads (~1e-12 against ~1e-2 per character).
 MIN_RUN = 8
 MIN_RUN_LETTERS = 3
-TRIM = 1
 
 
 def witness_line(lines: tuple[str, ...], candidate: tuple[str, ...]) -> str | None:
@@ -45,8 +44,9 @@ def anchored(line: str, want: str, kinds: Sequence[PositionKind]) -> str:
     rest of it shifted by as many places as the lengths differ, or one more (`_runs`). A
     reader that read the same run of characters vouches for them whatever it lost or
     doubled elsewhere: each of its characters is compared with the one at the same place
-    of the anchor, never slid character by character to find a match. Each is taken in its
-    place's alphabet first, as `correct_mrz` takes every reading (`O` in a date: 0)."""
+    of the anchor, never slid character by character to find a match; not the end of a run
+    where it broke off on a repeated character (`_trimmed`). Each is taken in its place's
+    alphabet first, as `correct_mrz` takes every reading (`O` in a date: 0)."""
     width = len(want)
 
     def same(char: str, at: int) -> bool:
@@ -58,18 +58,30 @@ def anchored(line: str, want: str, kinds: Sequence[PositionKind]) -> str:
     tail = 0
     while tail < min(len(line), width) - head and same(line[-1 - tail], width - 1 - tail):
         tail += 1
-    vouched = _trimmed(range(head), width) | _trimmed(range(width - tail, width), width)
+    shift = len(line) - width
+    vouched = _trimmed(range(head), line, want, 0)
+    vouched |= _trimmed(range(width - tail, width), line, want, shift)
     vouched |= _runs(line, want, same)
     return "".join(char if i in vouched else "?" for i, char in enumerate(want))
 
 
-def _trimmed(run: range, width: int) -> set[int]:
-    """A run's positions but the TRIM next to each end where the reading broke off (not
-    the line's own ends): there a doubled or dropped neighbour reads like the misreading
-    that repeats it (`XAB` misread `XAA` and read `XAAB`: the second `A` agrees)."""
-    start = run.start if run.start == 0 else run.start + TRIM
-    stop = run.stop if run.stop == width else run.stop - TRIM
-    return set(range(start, stop))
+def _trimmed(run: range, line: str, want: str, shift: int) -> set[int]:
+    """A run's positions (`want`'s; `line`'s are `shift` on), less each end where the
+    reading broke off (not the line's own ends) whose character repeats a neighbour's, in
+    `want` or in `line`: there a doubled or dropped neighbour reads like a misreading that
+    repeats it (`XAB` misread `XAA` and read `XAAB`: the second `A` agrees)."""
+
+    def repeats(k: int) -> bool:
+        j = k + shift
+        return (want[k] in want[max(0, k - 1):k] + want[k + 1:k + 2]
+                or line[j] in line[max(0, j - 1):j] + line[j + 1:j + 2])
+
+    kept = set(run)
+    if run and run.start > 0 and repeats(run.start):
+        kept.discard(run.start)
+    if run and run.stop < len(want) and repeats(run.stop - 1):
+        kept.discard(run.stop - 1)
+    return kept
 
 
 def _runs(line: str, want: str, same: Callable[[str, int], bool]) -> set[int]:
@@ -86,6 +98,6 @@ def _runs(line: str, want: str, same: Callable[[str, int], bool]) -> set[int]:
                 run.append(i)
                 continue
             if len(run) >= MIN_RUN and sum(want[k] != "<" for k in run) >= MIN_RUN_LETTERS:
-                vouched |= _trimmed(range(run[0], run[-1] + 1), width)
+                vouched |= _trimmed(range(run[0], run[-1] + 1), line, want, shift)
             run = []
     return vouched
