@@ -111,7 +111,7 @@ def correct_mrz(
     if layout is None:
         return _reading(raw, raw, ReadStatus.INVALID, today=today)
     kinds = position_kinds(layout)
-    read = "".join(_by_kind(c, k) for c, k in zip("".join(raw), kinds, strict=True))
+    read = "".join(by_kind(c, k) for c, k in zip("".join(raw), kinds, strict=True))
     hinted = _hinted(read, layout, number_hint)
     holds = _checks_hold(read, layout, today)
     if hinted is not None and hinted != read and _checks_hold(hinted, layout, today):
@@ -126,7 +126,7 @@ def correct_mrz(
     return _reading(_split(read, layout), raw, status, today=today)
 
 
-def _by_kind(char: str, kind: PositionKind) -> str:
+def by_kind(char: str, kind: PositionKind) -> str:
     """A character mapped to the alphabet of a digit or letter position."""
     if kind is PositionKind.DIGIT:
         return TO_DIGIT.get(char, char)

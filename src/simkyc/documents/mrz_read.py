@@ -44,6 +44,8 @@ from simkyc.documents.mrz_locate import (
     morphology_boxes,
     text_boxes,
 )
+from simkyc.documents.mrz_slant import upright
+from simkyc.documents.mrz_witness import witness_line
 from simkyc.documents.ocr import CardReader
 from simkyc.documents.ocrb import CLASSES, COARSE_STEP, FRAMES_PER_CHAR, OcrbRecognizer
 from simkyc.documents.tesseract import TesseractLines
@@ -112,7 +114,8 @@ def find_mrz(reader: CardReader, image: Image, *, today: date,
     With `own` (the project's OCR-B recognizer, milliseconds a band): first the bands
     morphology finds (`morphology_boxes`, milliseconds) read by `own` alone; then the bands
     the text detector finds, read by `own`, then by RapidOCR with `own` as a witness. Then
-    (if none verified) the likeliest band by `second` too."""
+    (if none verified) the likeliest band by `second` too, set upright first if it is
+    printed or seen slanted (`read_band`)."""
     start = time.perf_counter()
     if own is not None:
         # The fast path: bands found by morphology, read by the own recognizer alone.
@@ -139,7 +142,7 @@ def find_mrz(reader: CardReader, image: Image, *, today: date,
     if best is not None and second is not None and second.available:
         _, band, upside_down = best
         reading = read_band(reader, image, band, upside_down=upside_down, today=today,
-                            number_hint=number_hint, second=second, own=own)
+                            number_hint=number_hint, second=second, own=own, deslant=True)
         if reading is not None and (reading.confirmed or _rank(reading) < _rank(best[0])):
             return MrzFound(reading, len(bands), time.perf_counter() - start)
     found = None if best is None else best[0]
@@ -160,14 +163,19 @@ def _to_read(bands: list[MrzBand], *, rapid: bool) -> list[MrzBand]:
 def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: bool,
               today: date, number_hint: str | None = None,
               second: TesseractLines | None = None, own: OcrbRecognizer | None = None,
-              rapid: bool = True) -> MrzReading | None:
+              rapid: bool = True, deslant: bool = False) -> MrzReading | None:
     """The band's rows read as an MRZ of each format with that many lines (each line as
     RapidOCR (when `rapid`) and `own` decode it to the format's shape, as RapidOCR reads it
     freely, and as `second` reads it); the first that verifies, else the one with the
-    fewest failed checks."""
+    fewest failed checks. With `deslant` (the last pass, on the likeliest band: no cost
+    where a reading verified before it), rows printed or seen slanted are first set
+    upright (`mrz_slant.upright`). In every pass it cost 0.6 CPU s on Serbia's card (its
+    strips, sheared, read again) and no specimen verified that does not without it."""
     strips = [_normalised(strip) for strip in band_strips(image, band, upside_down=upside_down)]
     if any(strip.size == 0 for strip in strips):
         return None  # a row with no pixels in the image: nothing to read
+    if deslant:
+        strips = upright(strips)
     # Each recognizer's frames and its decoder to a format's exact shape: RapidOCR's CTC
     # frames by the CTC path, the own recognizer's fixed-pitch windows by pitch.
     sources: list[tuple[list[NDArray[np.float64]], _Decoder]] = []
@@ -198,7 +206,7 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
             continue
         # The own recognizer is the last source: its index among the readers, if it read.
         own_index = None if own is None or decodings[-1] is None else len(shaped) - 1
-        witness = _fitting(others[-1], layout) if second is not None else None
+        second_lines = others[-1] if second is not None else None
         firsts = [lines for lines, _ in shaped]
         options = [tuple(dict.fromkeys(
             [lines[i] for lines in firsts]
@@ -211,6 +219,8 @@ def read_band(reader: CardReader, image: Image, band: MrzBand, *, upside_down: b
             # 0, G and 6 ...) are told apart by shape: its margins judge them (`_judged`).
             corrected = correct_mrz(candidate, today=today, number_hint=number_hint,
                                     number_vouched=own is not None)
+            witness = (None if second_lines is None
+                       else witness_line(second_lines, corrected.lines))
             reading = _judged(_of_format(corrected, layout), lines, margins, witness,
                               others=rest,
                               lone_margin=MIN_MARGIN if rapid else MIN_MARGIN_ALONE,
@@ -229,15 +239,6 @@ def _pitched(frames: Sequence[NDArray[np.float64]], layout: Layout
              ) -> tuple[tuple[str, ...], tuple[float, ...]] | None:
     """The own recognizer's lines decoded at its fixed pitch."""
     return decode_pitched_lines(frames, layout, frames_per_char=FRAMES_PER_CHAR)
-
-
-def _fitting(lines: tuple[str, ...], layout: Layout) -> str | None:
-    """The second reader's lines joined, each line of the wrong length replaced by `?`s
-    (it vouches for no character of that line); None if the line count differs."""
-    if len(lines) != layout.lines:
-        return None
-    return "".join(line if len(line) == layout.width else "?" * layout.width
-                   for line in lines)
 
 
 def _layouts(count: int, greedy: tuple[str, ...]) -> list[Layout]:
@@ -337,16 +338,16 @@ def _judged(reading: MrzReading, decoded: tuple[str, ...],
         votes = sum(shaped[i] == char for shaped, _ in readers)
         votes += witness is not None and witness[i] == char
         needed = lone_margin if i in alone else MIN_MARGIN
-        sure = i not in strange and any(
-            shaped[i] == char and m[i] >= needed for shaped, m in readers)
+        confident = any(shaped[i] == char and m[i] >= needed for shaped, m in readers)
+        sure = i not in strange and confident
         against = sum(shaped[i] != char and m[i] >= MIN_MARGIN
                       and _could_be(shaped[i], char, covered=i not in open_positions)
                       for shaped, m in readers)
-        # One sure dissenter is outvoted only by two readers that agree, one of them sure,
-        # or by the own recognizer sure enough to be believed alone even after its doubt
-        # (`_outweighed`).
+        # One sure dissenter is outvoted only by two readers that agree, one of them sure
+        # (in an unknown state code too: there two must agree anyway), or by the own
+        # recognizer sure enough to be believed alone even after its doubt (`_outweighed`).
         contested = i not in closed and against > 0 and not (
-            sure and votes >= 2 and votes > against) and not (
+            confident and votes >= 2 and votes > against) and not (
             i not in strange and _outweighed(readers, own, i, char))
         if contested or not (sure or votes >= 2):
             return replace(reading, status=ReadStatus.AMBIGUOUS)
@@ -396,7 +397,9 @@ def _state_codes() -> frozenset[str]:
 
 def _unknown_state_positions(text: str, layout: Layout) -> frozenset[int]:
     """The positions of an issuing state or nationality that is no known state code (`O<<`
-    read for Germany's `D<<`): there one sure reader is not enough, two must agree."""
+    read for Germany's `D<<`): there one sure reader is not enough, two must agree (and
+    two agreeing, one of them sure, outvote a dissenter there as anywhere: a specimen's
+    placeholder `COU` read so by the own recognizer and Tesseract, `CUU` by RapidOCR)."""
     positions: set[int] = set()
     for span in (layout.issuing_state, layout.nationality):
         indices = range(*span.indices(len(text)))
