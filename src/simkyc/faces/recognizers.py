@@ -118,15 +118,16 @@ def _omz_reid_spec(
 
 
 # The FP16-INT8 IR on ONNX Runtime's int8 kernels (its FakeQuantize as QDQ, see
-# simkyc.convert.qdq), an option beside the FP16 default: 4.76 vs 7.50 ms of CPU per chip, one
+# simkyc.convert.qdq), an option: 4.76 vs 7.50 ms of CPU per chip (FP16 in float32), one
 # thread (bench/recognizer_int8.py, 2026-12-05); slightly less accurate (README, Figures).
 # Emulated in float32 (until 2026-12-05) it was slower than FP16 and was not offered.
 OMZ_REID_INT8_SPEC = _omz_reid_spec(OMZ_REID_INT8_ID, *OMZ_REID_INT8, int8_kernels=True)
 
-# The FP16 IR's own weights on ONNX Runtime's int8 kernels: weights quantised per output
-# channel at conversion, activations over the committed ranges (README, Recognizers). Held-out
-# chips: cosine to FP16 per face median 0.9955, 5th percentile 0.9931, min 0.9904
-# (scripts/calibrate_q8.py, per-channel ranges into depthwise convolutions).
+# The default (config.Settings.recognizer): the FP16 IR's own weights on ONNX Runtime's int8
+# kernels, weights quantised per output channel at conversion, activations over the committed
+# ranges (README, Recognizers). Held-out chips: cosine to FP16 per face median 0.9955, 5th
+# percentile 0.9931, min 0.9904 (scripts/calibrate_q8.py, per-channel ranges into depthwise
+# convolutions).
 OMZ_REID_Q8_SPEC = replace(
     _omz_reid_spec(OMZ_REID_Q8_ID, *OMZ_REID_FP16,
                    ranges=(OMZ_REID_Q8_RANGES, OMZ_REID_Q8_RANGES_SHA256)),
