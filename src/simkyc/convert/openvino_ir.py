@@ -674,8 +674,8 @@ def _quantise_output(
 
     low, high = bounds
     if isinstance(low, tuple) and isinstance(high, tuple):
-        return quantize_dequantize(ctx.graph, layer.describe(), value.name, 256,
-                                   channel_range_bounds(low, high))
-    assert isinstance(low, float) and isinstance(high, float)
-    return quantize_dequantize(ctx.graph, layer.describe(), value.name, 256,
-                               range_bounds(low, high))
+        levels = channel_range_bounds(low, high)
+    else:
+        assert isinstance(low, float) and isinstance(high, float)
+        levels = range_bounds(low, high)
+    return quantize_dequantize(ctx.graph, layer.describe(), value.name, 256, levels)
