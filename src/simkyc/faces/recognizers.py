@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -97,6 +97,7 @@ def _omz_reid_spec(
     *,
     int8_kernels: bool = False,
     ranges: tuple[str, str] | None = None,
+    licence: str = OMZ_REID_LICENCE,
 ) -> RecognizerSpec:
     """face-reidentification-retail-0095 in one of its precisions."""
     return RecognizerSpec(
@@ -109,7 +110,7 @@ def _omz_reid_spec(
         weights_sha256=bin_sha,
         url="https://github.com/openvinotoolkit/open_model_zoo/tree/master/models/intel/"
         "face-reidentification-retail-0095",
-        licence=OMZ_REID_LICENCE,
+        licence=licence,
         source=Source.OPENVINO_IR,
         int8_kernels=int8_kernels,
         ranges_file=None if ranges is None else ranges[0],
@@ -128,9 +129,9 @@ OMZ_REID_INT8_SPEC = _omz_reid_spec(OMZ_REID_INT8_ID, *OMZ_REID_INT8, int8_kerne
 # ranges (README, Recognizers). Held-out chips: cosine to FP16 per face median 0.9955, 5th
 # percentile 0.9931, min 0.9904 (scripts/calibrate_q8.py, per-channel ranges into depthwise
 # convolutions).
-OMZ_REID_Q8_SPEC = replace(
-    _omz_reid_spec(OMZ_REID_Q8_ID, *OMZ_REID_FP16,
-                   ranges=(OMZ_REID_Q8_RANGES, OMZ_REID_Q8_RANGES_SHA256)),
+OMZ_REID_Q8_SPEC = _omz_reid_spec(
+    OMZ_REID_Q8_ID, *OMZ_REID_FP16,
+    ranges=(OMZ_REID_Q8_RANGES, OMZ_REID_Q8_RANGES_SHA256),
     licence=f"{OMZ_REID_LICENCE}. Weights quantised to int8 by simkyc from the FP16 IR "
     "(activation ranges in simkyc/faces/data, from faces in no evaluation set)",
 )
