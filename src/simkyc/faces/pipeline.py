@@ -278,7 +278,8 @@ def build_detector(settings: Settings) -> Detector:
             score_threshold=settings.min_detection_score, max_side=settings.detect_max_side
         )
     path = verified_file(settings.models_dir / YUNET_FILE, YUNET_SHA256)
-    return YuNetDetector(path, settings.min_detection_score, settings.detect_max_side)
+    return YuNetDetector(path, settings.min_detection_score, settings.detect_max_side,
+                         threads=settings.threads)
 
 
 def quality_limits(settings: Settings) -> QualityLimits:

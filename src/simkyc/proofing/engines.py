@@ -1,10 +1,10 @@
 """A small pool of inference engines, checked out per call: no lock is held across requests
 and concurrent requests do not queue on one lock.
 
-Why a pool and not one shared instance: ONNX Runtime sessions are thread-safe for run(), but
-OpenCV's YuNet detector (cv2.FaceDetectorYN keeps its input size and buffers) and MediaPipe's
-graphs are not. Each member owns its own detector and mesh graphs and shares the ONNX
-Runtime models, so `SIMKYC_ENGINE_POOL` inferences run at once and the rest wait for a free
+Why a pool and not one shared instance: ONNX Runtime sessions (the recognizer, YuNet) are
+thread-safe for run(), but MediaPipe's graphs (the face mesh, its tracker) are not. Each
+member owns its own detector and mesh graphs and shares the recognizer's ONNX Runtime
+models, so `SIMKYC_ENGINE_POOL` inferences run at once and the rest wait for a free
 member (not for one global lock).
 """
 
