@@ -335,17 +335,45 @@ def _write_calibrations(entries: list[dict[str, Any]]) -> None:
     """Replace this model+pipeline's entries in the package's calibration table."""
     path = Path(__file__).resolve().parents[1] / "faces" / "data" / TABLE
     table = json.loads(path.read_text()) if path.is_file() else {"calibrations": []}
+    table["calibrations"] = merge_calibrations(table["calibrations"], entries)
+    path.write_text(json.dumps(table, indent=2) + "\n")
+    console.print(f"calibration table updated: {path}")
+
+
+def merge_calibrations(table: list[dict[str, Any]], entries: list[dict[str, Any]]
+                       ) -> list[dict[str, Any]]:
+    """The table with `entries` in place of the ones of the same model, population and
+    pipeline.
+
+    A calibration id names one set of thresholds for good: sessions and evidence records
+    store it. So an entry whose thresholds equal the one it would replace keeps the old
+    entry (its id, date and provenance), and one recalibrated the same day with other
+    thresholds gets the next free revision, `<date>.2`, `.3`, ... The entry replaced stays
+    named in `replaces`.
+    """
     def key(e: dict[str, Any]) -> tuple[str, str, str]:
         return (e["model_id"], e["population"], e["pipeline"])
 
-    old = {key(e): e for e in table["calibrations"]}
-    for entry in entries:  # provenance: the entry a recalibration replaces stays named
-        if key(entry) in old and old[key(entry)]["calibration_id"] != entry["calibration_id"]:
-            entry["replaces"] = old[key(entry)]["calibration_id"]
+    def thresholds(e: dict[str, Any]) -> tuple[object, object]:
+        return (e["points"], e["reject_points"])
+
+    old = {key(e): e for e in table}
+    taken = {e["calibration_id"] for e in table} | {e.get("replaces") for e in table}
+    merged = []
+    for new in entries:
+        before = old.get(key(new))
+        if before is not None and thresholds(before) == thresholds(new):
+            merged.append(before)
+            continue
+        base, revision, name = new["calibration_id"], 2, new["calibration_id"]
+        while name in taken:
+            name, revision = f"{base}.{revision}", revision + 1
+        taken.add(name)
+        # provenance: the entry a recalibration replaces stays named
+        merged.append(new | {"calibration_id": name}
+                      | ({"replaces": before["calibration_id"]} if before is not None else {}))
     keys = {key(e) for e in entries}
-    table["calibrations"] = [e for e in table["calibrations"] if key(e) not in keys] + entries
-    path.write_text(json.dumps(table, indent=2) + "\n")
-    console.print(f"calibration table updated: {path}")
+    return [e for e in table if key(e) not in keys] + merged
 
 
 def _print(report: dict[str, object]) -> None:
