@@ -96,3 +96,18 @@ def test_verify_does_not_queue_behind_busy_engines(api: Api,
     assert busy.json()["error"]["code"] == "ENGINES_BUSY"
     assert int(busy.headers["Retry-After"]) > 0
     assert answered_while_held
+
+
+def test_an_agent_gets_the_decision_but_not_the_score(api: Api) -> None:
+    """With the score, an agent holding both images could edit a face call by call toward
+    the document's portrait (hill-climbing); the decision is all an agent needs."""
+    token, _ = agent_of(api)
+    shots = files(api.shots.selfie, api.shots.selfie)
+    agent = api.call("POST", "/v1/faces/verify", token, files=shots)
+    assert agent.status_code == 200, agent.text
+    admin = api.call("POST", "/v1/faces/verify", api.admin, files=shots)
+    assert admin.status_code == 200, admin.text
+    assert agent.json()["decision"] == admin.json()["decision"] == "match"
+    assert agent.json()["score"] is None
+    assert isinstance(admin.json()["score"], float) and admin.json()["score"] > 0.9
+    assert agent.json()["threshold"] == admin.json()["threshold"]

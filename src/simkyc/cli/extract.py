@@ -21,7 +21,7 @@ from simkyc.documents.crosscheck import FieldStatus, TypedField
 from simkyc.documents.findings import DocumentError, DocumentField
 from simkyc.documents.mrz import CheckName
 from simkyc.faces.match import Decision
-from simkyc.faces.reasons import ReviewCode
+from simkyc.faces.reasons import WITHHELD_SCORE, ReviewCode
 from simkyc.i18n.catalog import Catalogs, catalogs
 from simkyc.liveness.analyzer import Verdict
 from simkyc.liveness.challenge import Action
@@ -165,6 +165,7 @@ def built_ids() -> frozenset[str]:
     """Ids built from the enums' values and the fixed codes above."""
     ids = {f"{prefix}.{member.value}" for prefix, enum in ENUMS for member in enum}
     ids |= {f"check.{code}" for code in CHECK_CODES}
+    ids |= {f"face_reason.{code.value}.withheld" for code in WITHHELD_SCORE}
     ids |= {f"error.{code}" for code in HANDLER_CODES}
     return frozenset(ids)
 

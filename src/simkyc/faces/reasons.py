@@ -30,6 +30,10 @@ FIGURES: Mapping[ReviewCode, tuple[str, ...]] = {
     ReviewCode.BETWEEN: ("score", "reject", "accept"),
 }
 
+# The codes that name the score, and so have a `face_reason.<code>.withheld` sentence too:
+# the same reason said without it, for an agent (`ReviewReason.without`).
+WITHHELD_SCORE = frozenset(code for code, names in FIGURES.items() if "score" in names)
+
 # How a figure is written in a sentence: rates as the settings write them (1e-3), pair
 # counts with thousands separators, scores and thresholds to 3 places.
 _FORMATS: Mapping[str, str] = {"fmr": "g", "rate": "g", "target": "g", "pairs": ",",
@@ -51,6 +55,18 @@ class ReviewReason:
         if set(figures) != set(names):
             raise ValueError(f"{code} names {names}, got {sorted(figures)}")
         return cls(code, tuple((name, figures[name]) for name in names))
+
+    def without(self, *names: str) -> ReviewReason:
+        """The reason with these figures left out, for a reader not trusted with them (an
+        agent is not shown the score: see `api/routes/faces.py`)."""
+        return ReviewReason(self.code, tuple((n, v) for n, v in self.figures if n not in names))
+
+    @property
+    def catalog_key(self) -> str:
+        """The sentence that says it: `face_reason.<code>`, or `face_reason.<code>.withheld`
+        when figures were left out (a sentence without their placeholders)."""
+        full = len(self.figures) == len(FIGURES[self.code])
+        return f"face_reason.{self.code.value}" + ("" if full else ".withheld")
 
     def values(self) -> dict[str, float]:
         """The figures by name, as numbers (the API's `reason_figures`)."""

@@ -121,7 +121,7 @@ def face_reason(cat: Catalogs, locale: str, reason: ReviewReason) -> str:
     has the code, which a test forbids)."""
     figures = reason.formatted()
     fallback = f"{reason.code.value} ({', '.join(f'{k}={v}' for k, v in figures.items())})"
-    return cat.text(locale, f"face_reason.{reason.code.value}", fallback, **figures)
+    return cat.text(locale, reason.catalog_key, fallback, **figures)
 
 
 def localized_face_reasons(cat: Catalogs, locale: str, reply: Mapping[str, object],

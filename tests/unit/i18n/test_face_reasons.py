@@ -12,7 +12,7 @@ import pytest
 
 from simkyc.faces.calibration import Calibration, CalibrationPoint, RejectPoint
 from simkyc.faces.policy import FacePolicy
-from simkyc.faces.reasons import FIGURES, ReviewCode, ReviewReason
+from simkyc.faces.reasons import FIGURES, WITHHELD_SCORE, ReviewCode, ReviewReason
 from simkyc.i18n import catalogs
 from simkyc.i18n.catalog import Catalogs
 from simkyc.i18n.messages import face_reason, localized_face_reasons
@@ -107,3 +107,20 @@ def test_the_reply_has_codes_and_figures_that_do_not_change_with_the_language() 
     assert zh["reasons"] == [CHINESE[ReviewCode.BETWEEN]]
     assert en["reasons"] == [BRANCHES[3][4]]
     assert json.loads(json.dumps(en)) == en
+
+
+@pytest.mark.parametrize("code", sorted(WITHHELD_SCORE))
+def test_a_reason_naming_the_score_can_be_said_without_it(code: ReviewCode) -> None:
+    """An agent's reply leaves the score out (api/routes/faces.py): its sentence names every
+    other figure and no score, in every language."""
+    for tag in catalogs().locales:
+        template = catalogs().messages[tag].get(f"face_reason.{code.value}.withheld")
+        assert template is not None, (tag, code)
+        expected = sorted(name for name in FIGURES[code] if name != "score")
+        assert sorted(_PLACEHOLDER.findall(template)) == expected, (tag, code)
+    reason = ReviewReason.of(ReviewCode.BETWEEN, score=0.4123, reject=0.3, accept=0.5)
+    assert face_reason(catalogs(), "en", reason.without("score")) == (
+        "the score lies between the reject threshold 0.300 and the accept threshold 0.500 "
+        "(the score itself is shown to administrators only)")
+    assert face_reason(catalogs(), "zh-CN", reason.without("score")) == (
+        "分数介于拒绝阈值 0.300 与接受阈值 0.500 之间（分数本身只向管理员显示）")

@@ -4,7 +4,8 @@ It was an open face-comparison oracle: no key, no limit, no audit, and 49-Mpx im
 anonymous clients held the engines proofing needs. Now the caller is an agent or admin, each
 key has a rate limit counted in the database, every call is audited (no image is kept), the
 images get a tighter pixel cap than proofing uploads, and the engines are taken one image at
-a time with a short wait, so proofing traffic is never queued behind a long comparison.
+a time with a short wait, so proofing traffic is never queued behind a long comparison. An
+agent is not told the score (`verification_reply`).
 """
 
 from __future__ import annotations
@@ -58,9 +59,26 @@ async def verify_faces(request: Request, document: UploadFile, selfie: UploadFil
 
     result = await run_in_threadpool(run)
     await run_in_threadpool(_audit, db, me, now, result.decision.value)
-    locale = request_locale(request)
-    reply = localized_quality(catalogs(), locale, result.to_dict())
-    return localized_face_reasons(catalogs(), locale, reply, result.reasons)
+    return verification_reply(result, request_locale(request),
+                              with_score=me.role is Role.ADMIN)
+
+
+def verification_reply(result: VerificationResult, locale: str, *, with_score: bool
+                       ) -> dict[str, object]:
+    """The reply in the reader's language; the score only `with_score` (administrators).
+
+    An agent holds both images and may call again 60 times a minute: with the score, each
+    call says whether an edit moved a face toward the document's portrait, and an edited
+    or synthesised face can be climbed past the accept threshold (a hill-climbing attack).
+    The decision, the thresholds (public in /health) and the quality reports are what an
+    agent needs; `score` is null and a review reason names the thresholds only.
+    """
+    reasons = result.reasons if with_score else tuple(r.without("score") for r in result.reasons)
+    reply = result.to_dict()
+    if not with_score:
+        reply["score"] = None
+    reply = localized_quality(catalogs(), locale, reply)
+    return localized_face_reasons(catalogs(), locale, reply, reasons)
 
 
 def _count_call(db: Session, me: Actor, limit: Limit, now: datetime) -> None:
