@@ -359,21 +359,21 @@ def merge_calibrations(table: list[dict[str, Any]], entries: list[dict[str, Any]
 
     old = {key(e): e for e in table}
     taken = {e["calibration_id"] for e in table} | {e.get("replaces") for e in table}
-    merged = []
+    merged = {}
     for new in entries:
         before = old.get(key(new))
         if before is not None and thresholds(before) == thresholds(new):
-            merged.append(before)
+            merged[key(new)] = before
             continue
         base, revision, name = new["calibration_id"], 2, new["calibration_id"]
         while name in taken:
             name, revision = f"{base}.{revision}", revision + 1
         taken.add(name)
         # provenance: the entry a recalibration replaces stays named
-        merged.append(new | {"calibration_id": name}
-                      | ({"replaces": before["calibration_id"]} if before is not None else {}))
-    keys = {key(e) for e in entries}
-    return [e for e in table if key(e) not in keys] + merged
+        merged[key(new)] = new | {"calibration_id": name} | (
+            {"replaces": before["calibration_id"]} if before is not None else {})
+    # In place (a recalibration's diff shows what changed), new keys at the end.
+    return [merged.pop(key(e), e) for e in table] + list(merged.values())
 
 
 def _print(report: dict[str, object]) -> None:

@@ -38,3 +38,11 @@ def test_a_later_day_uses_its_date_and_names_the_one_replaced() -> None:
     merged = merge_calibrations([_entry("2026-12-04", 0.670)], [_entry("2026-12-05", 0.668)])
     assert merged[0]["calibration_id"] == "m/east-asian/yunet+mesh+flip/2026-12-05"
     assert merged[0]["replaces"] == "m/east-asian/yunet+mesh+flip/2026-12-04"
+
+
+def test_entries_are_replaced_in_place_and_new_ones_appended() -> None:
+    table = [_entry("2026-12-04", 0.670), _entry("2026-12-04", 0.36, "lfw")]
+    merged = merge_calibrations(table, [_entry("2026-12-05", 0.668, "kpop"),
+                                        _entry("2026-12-05", 0.668)])
+    assert [e["population"] for e in merged] == ["east-asian", "lfw", "kpop"]
+    assert merged[0]["calibration_id"].endswith("2026-12-05")
