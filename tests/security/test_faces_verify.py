@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from typing import Any
 
 import pytest
-from api_world import Api
+from api_world import Api, applicant
 from PIL import Image
 from sqlalchemy import select
 
@@ -111,3 +111,23 @@ def test_an_agent_gets_the_decision_but_not_the_score(api: Api) -> None:
     assert agent.json()["score"] is None
     assert isinstance(admin.json()["score"], float) and admin.json()["score"] > 0.9
     assert agent.json()["threshold"] == admin.json()["threshold"]
+
+
+def test_a_proofing_session_shows_an_agent_no_face_score(api: Api) -> None:
+    """The same oracle through proofing: an agent runs the sessions, so a score on the
+    concluded session (or on reading it again, or on an idempotent replay) would say how
+    near an edited face came. The reviewer who decides the manual review sees it."""
+    operator = api.operator()
+    agent, reviewer = api.staff("agent", operator), api.staff("reviewer", operator)
+    proofing_id = api.start(agent, applicant())
+    api.faces(agent, proofing_id)
+    path = f"/v1/proofing-sessions/{proofing_id}"
+    concluded = api.call("POST", f"{path}/conclude", agent, headers={"Idempotency-Key": "c1"})
+    replayed = api.call("POST", f"{path}/conclude", agent, headers={"Idempotency-Key": "c1"})
+    for shown in (concluded.json(), replayed.json(), api.ok("GET", path, agent)):
+        assert shown["outcome"] == "manual_review", shown
+        assert shown["face_score"] is None and shown["holder_score"] is None
+        assert shown["face_threshold"] is not None
+    for role_key in (reviewer, api.admin):
+        seen = api.ok("GET", path, role_key)
+        assert seen["face_score"] > seen["face_threshold"]  # the same person's document

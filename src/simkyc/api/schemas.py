@@ -84,17 +84,34 @@ class DocumentCheckOut(BaseModel):
     message: str | None = None
 
 
+# Who is shown a session's face scores: those who review and oversee decisions, never those
+# who run the sessions (an agent, the citizen portal's key).
+SCORE_READERS = frozenset({Role.REVIEWER, Role.AUDITOR, Role.ADMIN})
+
+
 class ProofingPublic(ProofingView):
     """A session, with the document checks while its evidence is held."""
 
     document_checks: list[DocumentCheckOut] = Field(default_factory=list)
 
     @classmethod
-    def of(cls, view: ProofingView, checks: Sequence[DocumentCheck] = ()) -> ProofingPublic:
-        """A session as the API shows it, with its document checks while they are held."""
+    def of(cls, view: ProofingView, checks: Sequence[DocumentCheck] = (), *,
+           reader: Role) -> ProofingPublic:
+        """A session as `reader` is shown it, with its document checks while they are held.
+
+        An agent (and the citizen portal, which runs self-service under an agent's key) gets
+        the outcome, the reasons and the thresholds but not the face scores (`face_score`,
+        `holder_score`: null): whoever runs the sessions could otherwise learn from each one
+        how near an edited face came to the portrait or to the holder's enrolled template
+        (hill-climbing, as on /v1/faces/verify). `SCORE_READERS` see them; a review needs
+        them.
+        """
         out = [DocumentCheckOut(name=c.name, passed=c.passed, code=c.code, message=c.message)
                for c in checks]
-        return cls(**view.model_dump(), document_checks=out)
+        shown = view.model_dump()
+        if reader not in SCORE_READERS:
+            shown |= {"face_score": None, "holder_score": None}
+        return cls(**shown, document_checks=out)
 
 
 class DocumentSource(StrEnum):

@@ -186,7 +186,7 @@ def portal_start(body: PortalStart, request: Request, response: Response, *, db:
         db, actor=actor, purpose=create.purpose, typed=create.typed_document(),
         consent=Consent(create.consent.given, create.consent.version, now), now=now, key=key,
         request=create.model_dump(mode="json"))
-    opened = localized(ProofingPublic.of(started.view, started.checks), locale)
+    opened = localized(ProofingPublic.of(started.view, started.checks, reader=actor.role), locale)
     out = _sign_in(request, response, services.settings, db=db, token=token,
                    kind=Kind.PORTAL, proofing_id=opened.id)
     return PortalOut(**out.model_dump(), session=opened)

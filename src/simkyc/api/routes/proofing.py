@@ -81,13 +81,15 @@ def create_session(body: ProofingCreate, *, db: SessionDep, me: AgentDep, now: N
         consent=Consent(body.consent.given, body.consent.version, now), now=now,
         line_id=body.line_id, device_id=body.device_id, key=key,
         request=body.model_dump(mode="json"))
-    return localized(ProofingPublic.of(opened.view, opened.checks), locale)
+    return localized(ProofingPublic.of(opened.view, opened.checks, reader=me.role), locale)
 
 
 @router.get("/{proofing_id}")
 def get_session(proofing_id: str, *, db: SessionDep, me: StaffDep) -> ProofingPublic:
-    """A session's state and decision (staff of its operator, auditors, admins)."""
-    return ProofingPublic.of(proofing.get_session(db, actor=me, proofing_id=proofing_id))
+    """A session's state and decision (staff of its operator, auditors, admins; an agent is
+    not shown the face scores)."""
+    return ProofingPublic.of(proofing.get_session(db, actor=me, proofing_id=proofing_id),
+                             reader=me.role)
 
 
 @router.post("/{proofing_id}/document")
@@ -167,7 +169,7 @@ def conclude(proofing_id: str, *, db: SessionDep, me: AgentDep, now: NowDep,
 
     return ProofingPublic.of(once(db, actor=me, key=key, operation="proofing.conclude",
                        request={"proofing_id": proofing_id}, kind=ProofingView, now=now,
-                       act=act))
+                       act=act), reader=me.role)
 
 
 @router.post("/{proofing_id}/citizen-token", status_code=status.HTTP_201_CREATED)

@@ -79,9 +79,6 @@ function showDecision(view) {
   list($("#decision-reasons"), reasons);
   facts($("#decision-facts"), [
     [t("agent.fact.session"), view.id, "data"],
-    [t("agent.fact.face_score"), view.face_score === null ? null
-      : t("agent.fact.score", { score: view.face_score.toFixed(3),
-        threshold: view.face_threshold.toFixed(3) })],
     [t("agent.fact.liveness"), view.liveness_verdict
       && known(`verdict_name.${view.liveness_verdict}`, view.liveness_verdict)],
     [t("agent.fact.valid_until"), view.expires_at && formatDate(view.expires_at)],
