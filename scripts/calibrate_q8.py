@@ -58,6 +58,7 @@ from simkyc.convert.q8 import Q8Plan, plan_q8
 from simkyc.convert.qdq import ActivationRanges, Range
 from simkyc.errors import SimkycError
 from simkyc.faces.detect import central_face
+from simkyc.faces.models import cpu_session
 from simkyc.faces.pipeline import FaceEncoder
 from simkyc.faces.recognizers import (
     BUILTIN,
@@ -203,11 +204,7 @@ class Stats:
 def collect(probe: Path, names: tuple[str, ...], tensor: Floats,
             per_channel: frozenset[str]) -> dict[str, Stats]:
     """Run the probe graph over the calibration tensor, batches of 16."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    session = ort.InferenceSession(str(probe), options, providers=["CPUExecutionProvider"])
+    session = cpu_session(probe, 1)
     rng = np.random.default_rng(0)
     stats = {name: Stats(samples=[], channel_samples=[]) for name in names}
     for start in range(0, len(tensor), 16):

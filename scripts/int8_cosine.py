@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import onnxruntime as ort
 
 from simkyc.config import get_settings
 from simkyc.convert.openvino_ir import convert_openvino_ir
 from simkyc.faces.detect import central_face
+from simkyc.faces.models import cpu_session
 from simkyc.faces.pipeline import FaceEncoder
 from simkyc.faces.recognizers import BUILTIN, OMZ_REID_ID, OMZ_REID_INT8_SPEC, OMZ_REID_Q8_ID
 
@@ -52,9 +52,7 @@ def chips(data_dir: Path) -> list[npt.NDArray[np.uint8]]:
 
 
 def onnx_run(path: Path, tensor: Array) -> Array:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session = cpu_session(path, 1)
     return np.concatenate([session.run(None, {"chips": tensor[i : i + 2]})[0]
                            for i in range(0, len(tensor), 2)])
 

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simkyc.errors import MultipleFaces, NoFaceFound
+from simkyc.faces.models import cpu_session
 from simkyc.types import BBox, Face, Image
 
 
@@ -92,7 +93,6 @@ def yunet_session(model_path: Path, threads: int) -> Any:
     they are).
     """
     import onnx
-    import onnxruntime as ort
 
     model = onnx.load_from_string(model_path.read_bytes())
     dims = model.graph.input[0].type.tensor_type.shape.dim
@@ -101,12 +101,7 @@ def yunet_session(model_path: Path, threads: int) -> Any:
         for dim in output.type.tensor_type.shape.dim[1:]:
             dim.dim_param = f"{output.name}_{dim.dim_value}"
     del model.graph.value_info[:]
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(model.SerializeToString(), options,
-                                providers=["CPUExecutionProvider"])
+    return cpu_session(model.SerializeToString(), threads)
 
 
 def yunet_faces(outputs: dict[str, NDArray[np.float32]], height: int, width: int,

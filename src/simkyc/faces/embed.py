@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simkyc.faces.align import Aligner
+from simkyc.faces.models import cpu_session
 from simkyc.types import Embedding, Image
 
 
@@ -100,15 +101,7 @@ class OnnxEmbedder:
     def _ensure_session(self) -> Any:
         """Create the ONNX Runtime session with the configured thread count."""
         if self._session is None:
-            import onnxruntime as ort
-
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self.threads
-            options.inter_op_num_threads = 1
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            session = ort.InferenceSession(
-                str(self.model_path), options, providers=["CPUExecutionProvider"]
-            )
+            session = cpu_session(self.model_path, self.threads)
             self._input_name = session.get_inputs()[0].name
             self._session = session
         return self._session

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 from simkyc.errors import ModelUnavailable
 
@@ -45,3 +46,17 @@ def verified_file(path: Path, sha256: str | None) -> Path:
             f"{actual}): replace it with the file the README's Models section names."
         )
     return path
+
+
+def cpu_session(model: Path | bytes, threads: int) -> Any:
+    """An ONNX Runtime session on the CPU (a file, or a serialised graph): `threads` for one
+    operator, one for running operators side by side, every graph optimisation (its NCHWc
+    layout is what makes the convolutions fast). onnxruntime is imported here, on first use."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    source = str(model) if isinstance(model, Path) else model
+    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])

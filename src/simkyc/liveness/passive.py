@@ -35,7 +35,7 @@ from simkyc.convert.minifasnet import (
 )
 from simkyc.convert.torch_pickle import TorchFileError
 from simkyc.errors import ModelUnavailable
-from simkyc.faces.models import verified_file
+from simkyc.faces.models import cpu_session, verified_file
 from simkyc.types import BBox, Image
 
 logger = logging.getLogger(__name__)
@@ -233,13 +233,5 @@ class PassiveAntiSpoof:
     def _session(self, path: Path) -> Any:
         """The ONNX Runtime session for *path*, created on first use with the configured threads."""
         if path not in self._sessions:
-            import onnxruntime as ort
-
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self.threads
-            options.inter_op_num_threads = 1
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            self._sessions[path] = ort.InferenceSession(
-                str(path), options, providers=["CPUExecutionProvider"]
-            )
+            self._sessions[path] = cpu_session(path, self.threads)
         return self._sessions[path]
