@@ -230,8 +230,7 @@ def _openvino_ir_onnx(spec: RecognizerSpec, models_dir: Path, cache_dir: Path) -
     kind = "qdq-v1" if spec.int8_kernels else "v3"
     ranges = None
     if spec.ranges_file is not None:
-        path = Path(str(resources.files("simkyc.faces") / "data" / spec.ranges_file))
-        ranges = load_activation_ranges(path, sha256=spec.ranges_sha256,
+        ranges = load_activation_ranges(ranges_path(spec.ranges_file), sha256=spec.ranges_sha256,
                                         xml_sha256=spec.sha256, bin_sha256=spec.weights_sha256)
         # Bump the version when the conversion changes: the cache is keyed by it and by the
         # IR's and the ranges' SHA-256, never by the code that wrote it.
@@ -241,6 +240,11 @@ def _openvino_ir_onnx(spec: RecognizerSpec, models_dir: Path, cache_dir: Path) -
         logger.info("Converting the OpenVINO IR %s to ONNX into %s (once)", xml, target)
         convert_openvino_ir(xml, weights, target, int8_kernels=spec.int8_kernels, ranges=ranges)
     return target
+
+
+def ranges_path(name: str) -> Path:
+    """A q8 ranges file shipped in the package (`simkyc/faces/data/`)."""
+    return Path(str(resources.files("simkyc.faces") / "data" / name))
 
 
 def load_activation_ranges(

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import json
 import math
-from importlib import resources
 from pathlib import Path
 
 from simkyc.faces.models import sha256_of
-from simkyc.faces.recognizers import OMZ_REID_FP16, OMZ_REID_Q8_ID, OMZ_REID_Q8_SPEC
+from simkyc.faces.recognizers import (
+    OMZ_REID_FP16,
+    OMZ_REID_Q8_ID,
+    OMZ_REID_Q8_SPEC,
+    ranges_path,
+)
 
 
 def _shipped() -> Path:
     assert OMZ_REID_Q8_SPEC.ranges_file is not None
-    return Path(str(resources.files("simkyc.faces") / "data" / OMZ_REID_Q8_SPEC.ranges_file))
+    return ranges_path(OMZ_REID_Q8_SPEC.ranges_file)
 
 
 def test_the_shipped_ranges_file_is_the_pinned_one() -> None:
