@@ -26,18 +26,10 @@ import numpy as np
 from simkyc.documents.mrz_decode import LETTERS, decode_pitched_line
 from simkyc.documents.mrz_read import MIN_MARGIN_ALONE
 from simkyc.documents.ocrb import FRAMES_PER_CHAR, OcrbRecognizer
-from simkyc.synth.ocrb_lines import random_text, render_line
+from simkyc.synth.ocrb_lines import names_text, render_line
 
 THRESHOLDS = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0)
 SHIFTED = 3
-
-
-def names_text(rng: np.random.Generator, width: int) -> str:
-    """A names line (`random_text`'s first kind) of `width` characters."""
-    while True:
-        text = random_text(rng, width)
-        if not any(char.isdigit() for char in text):
-            return text
 
 
 def main() -> None:

@@ -82,6 +82,15 @@ def random_text(rng: np.random.Generator, width: int) -> str:
     return str(text + "<" * width)[:width]
 
 
+def names_text(rng: np.random.Generator, width: int) -> str:
+    """A line of `width` characters with no digit: `random_text`'s names kind (or its rare
+    digit-free mix), drawn until one comes."""
+    while True:
+        text = random_text(rng, width)
+        if not any(char.isdigit() for char in text):
+            return text
+
+
 def render_line(text: str, rng: np.random.Generator, *, height: float | None = None,
                 clean: bool = False) -> SyntheticLine:
     """`text` printed in OCR-B with capitals `height` px high (random when None), degraded
