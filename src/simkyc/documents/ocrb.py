@@ -183,18 +183,21 @@ class OcrbRecognizer:
         g = grey(strip)
         rows = text_rows(g)
         scores = self.log_probabilities(windows(g, rows)[0])
-        if strip.ndim == 2 or _colourless(strip):
+        if strip.ndim == 2:
             return scores
-        dropped = self.log_probabilities(windows(grey(dropout(strip)), rows)[0])
+        bright = dropout(strip)
+        if _colourless(strip, bright):
+            return scores
+        dropped = self.log_probabilities(windows(grey(bright), rows)[0])
         mean = np.logaddexp(scores, dropped) - np.log(2.0)
         return np.asarray(mean, np.float64)
 
 
-def _colourless(strip: Image) -> bool:
-    """Whether dropping the strip's colours changes it by less than CHROMA levels almost
-    everywhere (its 99th percentile of max - min channel; max - grey is never more): the
-    dropped view would read as the grey one, so it is not computed."""
-    spread = strip.max(axis=2).astype(np.int16) - strip.min(axis=2)
+def _colourless(strip: Image, bright: Image) -> bool:
+    """Whether dropping the strip's colours (`bright`, its `dropout`) changes it by less than
+    CHROMA levels almost everywhere (its 99th percentile of max - min channel; max - grey is
+    never more): the dropped view would read as the grey one, so it is not read."""
+    spread = bright.astype(np.int16) - strip.min(axis=2)
     return float(np.percentile(spread, 99)) < CHROMA
 
 

@@ -16,7 +16,7 @@ from simkyc.documents.mrz_decode import decode_pitched_line, position_alphabets
 from simkyc.documents.mrz_layout import TD3
 from simkyc.documents.mrz_read import _judged
 from simkyc.documents.mrz_witness import MIN_RUN, anchored, witness_line
-from simkyc.documents.ocrb import FRAMES_PER_CHAR, OcrbRecognizer, dropout
+from simkyc.documents.ocrb import CHROMA, FRAMES_PER_CHAR, OcrbRecognizer, dropout
 
 TODAY = date(2026, 12, 5)
 # Azerbaijan's passport as printed (a real specimen's MRZ, all check digits valid).
@@ -156,4 +156,25 @@ def test_grey_and_colour_strips_give_one_score_per_window(shape: tuple[int, ...]
     strip = np.full(shape, 230, np.uint8)
     scores = own.line_scores(strip)
     assert scores.ndim == 2 and scores.shape[1] == 38
+    assert np.allclose(np.exp(scores).sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize(("tint", "readings"), [(CHROMA - 1, 1), (CHROMA + 10, 2)])
+def test_only_a_strip_with_colour_is_read_twice(monkeypatch: pytest.MonkeyPatch, tint: int,
+                                                readings: int) -> None:
+    """A tint under CHROMA reads as grey alone; over it, the colours-dropped view is read too
+    and averaged in (still one probability distribution per window)."""
+    own = OcrbRecognizer.load()
+    strip = np.full((48, 300, 3), 200, np.uint8)
+    strip[..., 2] -= tint
+    read = OcrbRecognizer.log_probabilities
+    calls: list[int] = []
+
+    def counted(self: OcrbRecognizer, windows: np.ndarray) -> np.ndarray:
+        calls.append(len(windows))
+        return read(self, windows)
+
+    monkeypatch.setattr(OcrbRecognizer, "log_probabilities", counted)
+    scores = own.line_scores(strip)
+    assert len(calls) == readings
     assert np.allclose(np.exp(scores).sum(axis=1), 1.0)
