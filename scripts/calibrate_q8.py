@@ -55,7 +55,7 @@ from int8_cosine import cosines, onnx_run
 from simkyc.config import Settings, get_settings
 from simkyc.convert.openvino_ir import convert_openvino_ir, quantisation_probe
 from simkyc.convert.q8 import Q8Plan, plan_q8
-from simkyc.convert.qdq import ActivationRanges, Range
+from simkyc.convert.qdq import ActivationRanges, Range, is_per_channel
 from simkyc.errors import SimkycError
 from simkyc.faces.detect import central_face
 from simkyc.faces.models import cpu_session
@@ -355,9 +355,8 @@ def main() -> None:
     print(f"{len(by_subject)} subjects: {len(calibration)} calibration chips, {len(held_out)} "
           f"held-out chips (subjects {', '.join(held_subjects)}), faces and mirrors")
     xml = settings.models_dir / spec.filename
-    fp16 = onnx_run(spec.locate(settings.models_dir, settings.cache_dir),
-                    spec.input.tensor(held_out))
     held_tensor = spec.input.tensor(held_out)
+    fp16 = onnx_run(spec.locate(settings.models_dir, settings.cache_dir), held_tensor)
     results: list[dict[str, object]] = []
     xml_text = xml.read_text()
     sets = float_sets(xml)
@@ -432,7 +431,7 @@ def write(best: dict[str, object], ranges: dict[str, Range],
         "fp16_bin_sha256": bin_sha,
         "method": method,
         "float_layers": best["float_layers"],
-        "per_channel": sorted(k for k, v in ranges.items() if isinstance(v[0], tuple)),
+        "per_channel": sorted(k for k, v in ranges.items() if is_per_channel(v)),
         "ranges": {k: [list(x) if isinstance(x, tuple) else x for x in v]
                    for k, v in ranges.items()},
         "provenance": {

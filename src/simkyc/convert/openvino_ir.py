@@ -596,8 +596,10 @@ def _check_per_channel_folded(graph: _Graph, q8: Q8Plan) -> None:
     """A per-channel range the int8 path could not fold (its tensor feeds something other than
     int8 depthwise convolutions, or its producer is no int8 convolution) would leave a
     convolution silently in float32: stop instead, naming the layer."""
+    from simkyc.convert.qdq import is_per_channel
+
     per_channel = {name for name, bounds in q8.quantised.values()
-                   if bounds is not None and isinstance(bounds[0], tuple)}
+                   if bounds is not None and is_per_channel(bounds)}
     scales = {t.name: t for t in graph.initializers}
     for node in graph.nodes:
         if node.op_type == "QuantizeLinear" and numpy_helper.to_array(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from simkyc.convert.openvino_ir import IrFormatError, _Layer, _parse, _topological
-from simkyc.convert.qdq import Range
+from simkyc.convert.qdq import Range, is_per_channel
 
 __all__ = ["Q8Plan", "plan_q8"]
 
@@ -99,7 +99,7 @@ def plan_q8(
                       and len(graph.consumers[graph.source(graph.by_id[ident])]) == 1}
     for ident, before in pre_activation.items():
         bounds = None if ranges is None else ranges.get(graph.by_id[ident].name)
-        if bounds is not None and isinstance(bounds[0], tuple):
+        if bounds is not None and is_per_channel(bounds):
             quantised.discard(before)
     name = {ident: lay.name for ident, lay in graph.by_id.items()}
     return Q8Plan(_ranges_for(graph.by_id, quantised, ranges, foldable),

@@ -64,6 +64,11 @@ Floats = npt.NDArray[np.float32]
 Range = tuple[float, float] | tuple[tuple[float, ...], tuple[float, ...]]
 
 
+def is_per_channel(bounds: Range) -> bool:
+    """Whether a range gives one (low, high) per channel rather than one for the tensor."""
+    return isinstance(bounds[0], tuple)
+
+
 _INT8_MAX: Final = 127
 
 

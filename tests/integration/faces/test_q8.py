@@ -23,7 +23,7 @@ from onnx import numpy_helper
 
 from simkyc.config import Settings
 from simkyc.convert.openvino_ir import IrFormatError, convert_openvino_ir
-from simkyc.convert.qdq import ActivationRanges, per_channel_int8
+from simkyc.convert.qdq import ActivationRanges, is_per_channel, per_channel_int8
 from simkyc.errors import ModelUnavailable
 from simkyc.faces.models import sha256_of
 from simkyc.faces.pipeline import FaceEncoder
@@ -257,7 +257,7 @@ def test_per_channel_ranges_fold_into_the_depthwise_convolutions(
     from simkyc.convert import openvino_ir, qdq
 
     ranges = _ranges()
-    per_channel = [k for k, v in ranges.ranges.items() if isinstance(v[0], tuple)]
+    per_channel = [k for k, v in ranges.ranges.items() if is_per_channel(v)]
     assert len(per_channel) >= 10
     xml = settings.models_dir / OMZ_REID_Q8_SPEC.filename
     encoder = FaceEncoder.from_settings(settings.model_copy(update={"recognizer": OMZ_REID_ID}))
@@ -293,7 +293,7 @@ def test_per_channel_ranges_where_they_cannot_fold_are_refused(
     ranges = _ranges()
     xml = settings.models_dir / OMZ_REID_Q8_SPEC.filename
     plan = plan_q8(xml.read_text(), ranges.float_layers, None)
-    per_channel = next(k for k, v in ranges.ranges.items() if isinstance(v[0], tuple))
+    per_channel = next(k for k, v in ranges.ranges.items() if is_per_channel(v))
     other = next(k for k in ranges.ranges if k not in plan.per_channel)
     lows, highs = ranges.ranges[per_channel]
     assert isinstance(lows, tuple) and isinstance(highs, tuple)
